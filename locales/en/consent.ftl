@@ -1,0 +1,9 @@
+consent-welcome = Hello from { $centre }! Your navigator set up short text check-ins to follow up on your social prescription. (Messages en FR : répondez FR)
+consent-expect = We will send a few short messages a week at most, and a short survey now, at 3 months and at 6 months. Replies are read in office hours, not around the clock. In a crisis, call or text 9-8-8, or 911.
+consent-privacy = Texts and chat messages are not end-to-end encrypted. Reply STOP at any time to stop, or HELP for help.
+consent-agree = Is it OK for us to send you these messages? Reply YES or NO.
+consent-language = Which language would you like us to write in?
+consent-best-time = Thank you. What time of day is best for our messages?
+consent-thanks = Thank you, you are all set. Your navigator will be in touch.
+consent-declined = OK, we will not send you messages. Your navigator may call you instead. Reply START if you change your mind.
+consent-unclear = Thank you. Your navigator will call you to check this with you.

@@ -1,0 +1,9 @@
+consent-welcome = Bonjour de la part de { $centre }! Votre intervenant(e) a prévu de courts messages de suivi pour votre prescription sociale. (English: reply EN)
+consent-expect = Nous enverrons au plus quelques courts messages par semaine, et un court sondage maintenant, à 3 mois et à 6 mois. Les réponses sont lues pendant les heures de bureau, pas en tout temps. En cas de crise, appelez ou textez le 9-8-8, ou le 911.
+consent-privacy = Les textos et messages de clavardage ne sont pas chiffrés de bout en bout. Répondez ARRET à tout moment pour ne plus recevoir de messages, ou AIDE pour de l'aide.
+consent-agree = Acceptez-vous de recevoir ces messages? Répondez OUI ou NON.
+consent-language = Dans quelle langue voulez-vous qu'on vous écrive?
+consent-best-time = Merci. Quel moment de la journée vous convient le mieux pour nos messages?
+consent-thanks = Merci, c'est tout pour le moment. Votre intervenant(e) vous contactera.
+consent-declined = D'accord, nous ne vous enverrons pas de messages. Votre intervenant(e) pourra vous appeler. Répondez START si vous changez d'avis.
+consent-unclear = Merci. Votre intervenant(e) vous appellera pour en parler avec vous.

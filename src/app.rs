@@ -1,0 +1,82 @@
+//! Building the service from its configuration: the content (locales, safety lexicons, flows),
+//! the database, and the runner that ties them to a clock.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::Locale;
+use crate::flow::FlowSet;
+use crate::i18n::Catalog;
+use crate::problem::{Problem, Problems};
+use crate::runner::{Centre, Runner};
+use crate::safety::Safety;
+use crate::store::Db;
+use std::sync::Arc;
+
+/// Everything loaded from `flows/` and `locales/`.
+#[derive(Debug)]
+pub struct Content {
+    pub catalog: Arc<Catalog>,
+    pub safety: Arc<Safety>,
+    pub flows: Arc<FlowSet>,
+}
+
+/// Loads and validates all content; problems are returned beside whatever did load.
+pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut locales = Vec::new();
+    for l in &cfg.languages {
+        match Locale::parse(l) {
+            Ok(l) => locales.push(l),
+            Err(e) => problems.push(Problem::new("configuration", 0, format!("languages: {e}"))),
+        }
+    }
+    let default = Locale::parse(&cfg.default_language).unwrap_or_else(|e| {
+        problems.push(Problem::new("configuration", 0, format!("default_language: {e}")));
+        Locale::parse("en").unwrap_or_else(|_| unreachable!("en is a language tag"))
+    });
+    let (catalog, mut p) = Catalog::load(&cfg.locales_dir, &locales, &default);
+    problems.append(&mut p);
+    let (safety, mut p) = Safety::load(&cfg.locales_dir, &catalog);
+    problems.append(&mut p);
+    let (flows, mut p) = FlowSet::load(&cfg.flows_dir, &catalog);
+    problems.append(&mut p);
+    for required in crate::runner::SYSTEM_MESSAGES {
+        for l in catalog.locales() {
+            if !catalog.defines(&l, required) {
+                problems.push(Problem::new(cfg.locales_dir.join(l.as_str()), 0, format!("system message {required} is missing in locale {l}")));
+            }
+        }
+    }
+    (Content { catalog: Arc::new(catalog), safety: Arc::new(safety), flows: Arc::new(flows) }, problems)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the flows and locales have problems:\n{0}")]
+    Content(Problems),
+    #[error("time_zone {0:?} is not an IANA time zone like America/Toronto")]
+    TimeZone(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Connects to the database, migrates it, and builds a runner on valid content.
+pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildError> {
+    let (content, problems) = load_content(cfg);
+    if !problems.is_empty() {
+        return Err(BuildError::Content(Problems(problems)));
+    }
+    let time_zone = cfg.time_zone.parse().map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
+    let db = Db::connect(&cfg.database_url).await?;
+    db.migrate().await?;
+    let runner = Runner {
+        db,
+        flows: content.flows,
+        catalog: content.catalog,
+        safety: content.safety,
+        clock,
+        centre: Centre { name: cfg.centre_name.clone(), time_zone },
+    };
+    runner.register_flows().await?;
+    Ok(runner)
+}

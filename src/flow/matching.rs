@@ -1,0 +1,164 @@
+//! Matching what a client typed to an ask's answer: numbered options, option words and synonyms
+//! in the client's language (then the other enabled ones), case- and accent-insensitive, in any
+//! script's digits, with surrounding punctuation and emoji ignored.
+
+use super::def::{AnswerKind, Ask, option_message};
+use crate::domain::Locale;
+use crate::i18n::normalize::{fold, integer};
+use crate::i18n::{Catalog, Vars};
+use chrono::{Datelike, NaiveDate};
+
+/// Longest free-text answer kept; anything longer is cut (the raw message is kept whole).
+pub const MAX_TEXT_ANSWER: usize = 2000;
+
+/// A recognised answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    /// The canonical value (`often`, `yes`, `7`, `2026-03-15`, `fr`, or the text itself).
+    pub value: String,
+    /// The label the client was shown for it, in their language.
+    pub label: String,
+}
+
+/// One option with everything a client may type for it.
+struct Option_ {
+    value: String,
+    label: String,
+    words: Vec<String>,
+}
+
+fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec<Option_> {
+    match &ask.answer {
+        AnswerKind::Language => catalog
+            .locales()
+            .into_iter()
+            .map(|l| {
+                let label = catalog.format(&l, "language-name", vars).unwrap_or_else(|_| l.to_string());
+                let mut words = catalog.list_attribute(&l, "language-name", "synonyms");
+                words.push(label.clone());
+                words.push(l.to_string());
+                Option_ { value: l.to_string(), label, words }
+            })
+            .collect(),
+        kind => kind
+            .options()
+            .into_iter()
+            .map(|o| {
+                let msg = option_message(&o);
+                let label = catalog.format(locale, &msg, vars).unwrap_or_else(|_| o.replace('-', " "));
+                let mut words = catalog.list_attribute(locale, &msg, "synonyms");
+                words.push(label.clone());
+                words.push(o.replace('-', " "));
+                Option_ { value: o, label, words }
+            })
+            .collect(),
+    }
+}
+
+/// The labels of an ask's options, in order, as the client sees them numbered.
+#[must_use]
+pub fn option_labels(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec<String> {
+    options_in(ask, catalog, locale, vars).into_iter().map(|o| o.label).collect()
+}
+
+/// Matches `text` to an answer of `ask`, or `None` when it is not one.
+#[must_use]
+pub fn match_answer(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars: &Vars, today: NaiveDate) -> Option<Matched> {
+    match &ask.answer {
+        AnswerKind::Choice(_) | AnswerKind::YesNo | AnswerKind::Language => {
+            let numbered = !matches!(ask.answer, AnswerKind::YesNo);
+            if let Some(m) = match_option(ask, text, catalog, locale, vars, numbered) {
+                return Some(m);
+            }
+            // A bilingual client may answer in another enabled language.
+            catalog
+                .locales()
+                .iter()
+                .filter(|l| *l != locale)
+                .find_map(|l| match_option(ask, text, catalog, l, vars, false))
+                .map(|m| {
+                    // Report the label in the client's own language.
+                    let label = options_in(ask, catalog, locale, vars)
+                        .into_iter()
+                        .find(|o| o.value == m.value)
+                        .map_or(m.label, |o| o.label);
+                    Matched { value: m.value, label }
+                })
+        }
+        AnswerKind::Scale { min, max } => {
+            let n = integer(text).or_else(|| number_word(text, catalog, locale))?;
+            (*min..=*max).contains(&n).then(|| Matched { value: n.to_string(), label: n.to_string() })
+        }
+        AnswerKind::Text => {
+            let kept: String = text.trim().chars().take(MAX_TEXT_ANSWER).collect();
+            (!kept.is_empty()).then(|| Matched { value: kept.clone(), label: kept })
+        }
+        AnswerKind::Date => {
+            let d = parse_date(text, today, catalog, locale)?;
+            Some(Matched { value: d.to_string(), label: d.to_string() })
+        }
+    }
+}
+
+fn match_option(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars: &Vars, numbered: bool) -> Option<Matched> {
+    let options = options_in(ask, catalog, locale, vars);
+    if numbered
+        && let Some(n) = integer(text)
+        && n >= 1
+        && let Some(o) = options.get(usize::try_from(n - 1).ok()?)
+    {
+        return Some(Matched { value: o.value.clone(), label: o.label.clone() });
+    }
+    let typed = fold(text);
+    if typed.is_empty() {
+        return None;
+    }
+    let mut hits = options.iter().filter(|o| o.words.iter().any(|w| fold(w) == typed));
+    let first = hits.next()?;
+    // Two options claiming the same word is ambiguous: ask again rather than guess.
+    if hits.next().is_some() {
+        return None;
+    }
+    Some(Matched { value: first.value.clone(), label: first.label.clone() })
+}
+
+/// "five", "cinq": the `.words` attribute of the `numbers` message lists zero to ten.
+fn number_word(text: &str, catalog: &Catalog, locale: &Locale) -> Option<i64> {
+    let typed = fold(text);
+    catalog
+        .list_attribute(locale, "numbers", "words")
+        .iter()
+        .position(|w| fold(w) == typed)
+        .and_then(|i| i64::try_from(i).ok())
+}
+
+/// Dates as clients write them: 2026-03-15, 15/03/2026, 15/03, and today / tomorrow in their
+/// language (the `.today` and `.tomorrow` attributes of `dates`).
+fn parse_date(text: &str, today: NaiveDate, catalog: &Catalog, locale: &Locale) -> Option<NaiveDate> {
+    let typed = fold(text);
+    let is = |attr: &str| catalog.list_attribute(locale, "dates", attr).iter().any(|w| fold(w) == typed);
+    if is("today") {
+        return Some(today);
+    }
+    if is("tomorrow") {
+        return today.succ_opt();
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(&typed, "%Y-%m-%d") {
+        return Some(d);
+    }
+    let parts: Vec<&str> = typed.split(['/', '-', '.']).collect();
+    let num = |s: &str| s.trim().parse::<u32>().ok();
+    match parts.as_slice() {
+        [d, m, y] => {
+            let y = num(y)?;
+            let y = if y < 100 { 2000 + y } else { y };
+            NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, num(m)?, num(d)?)
+        }
+        [d, m] => {
+            let this_year = NaiveDate::from_ymd_opt(today.year(), num(m)?, num(d)?)?;
+            // A day and month alone means the next such date.
+            if this_year < today { NaiveDate::from_ymd_opt(today.year() + 1, num(m)?, num(d)?) } else { Some(this_year) }
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,297 @@
+//! All wording lives in Fluent files under `locales/<lang>/`. The catalog loads them, negotiates
+//! a client's language (`fr-CA` → `fr` → the centre's default) and formats messages with the
+//! names of the centre and the program. A message missing in a language falls back along that
+//! chain, so a client never receives a raw message id.
+
+pub mod normalize;
+
+use crate::domain::Locale;
+use crate::problem::Problem;
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Values for the variables messages may use: `centre`, `program`, `name`…
+pub type Vars = BTreeMap<String, String>;
+
+struct LocaleBundle {
+    bundle: FluentBundle<FluentResource>,
+    /// Message id → the file that defines it.
+    sources: BTreeMap<String, PathBuf>,
+}
+
+/// Every locale's messages.
+pub struct Catalog {
+    default: Locale,
+    bundles: HashMap<Locale, LocaleBundle>,
+    dirs: BTreeMap<Locale, PathBuf>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").field("default", &self.default).field("locales", &self.dirs.keys()).finish()
+    }
+}
+
+/// Why a message could not be formatted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("message {id:?} is missing in {locale} and every fallback")]
+pub struct Missing {
+    pub id: String,
+    pub locale: Locale,
+}
+
+impl Catalog {
+    /// Loads `dir/<locale>/*.ftl` for each of `locales`. Problems (a missing directory, a parse
+    /// error, a message defined twice) are returned beside whatever loaded, so a check can list
+    /// them all.
+    pub fn load(dir: &Path, locales: &[Locale], default: &Locale) -> (Self, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let mut bundles = HashMap::new();
+        let mut dirs = BTreeMap::new();
+        for locale in locales {
+            let ldir = dir.join(locale.as_str());
+            let (bundle, mut p) = load_locale(&ldir, locale);
+            problems.append(&mut p);
+            dirs.insert(locale.clone(), ldir);
+            bundles.insert(locale.clone(), bundle);
+        }
+        if !bundles.contains_key(default) {
+            problems.push(Problem::new(dir, 0, format!("the default language {default} is not among the enabled ones")));
+        }
+        (Self { default: default.clone(), bundles, dirs }, problems)
+    }
+
+    #[must_use]
+    pub fn default_locale(&self) -> &Locale {
+        &self.default
+    }
+
+    /// The enabled locales, in a stable order.
+    #[must_use]
+    pub fn locales(&self) -> Vec<Locale> {
+        self.dirs.keys().cloned().collect()
+    }
+
+    /// The directory a locale was loaded from.
+    #[must_use]
+    pub fn dir(&self, locale: &Locale) -> Option<&Path> {
+        self.dirs.get(locale).map(PathBuf::as_path)
+    }
+
+    /// The enabled locale that serves a wanted one: exact, then by language, then the default.
+    #[must_use]
+    pub fn negotiate(&self, wanted: &Locale) -> Locale {
+        if self.bundles.contains_key(wanted) {
+            return wanted.clone();
+        }
+        self.dirs
+            .keys()
+            .find(|l| l.language() == wanted.language())
+            .cloned()
+            .unwrap_or_else(|| self.default.clone())
+    }
+
+    /// The chain a message is looked up along for `locale`.
+    fn chain(&self, locale: &Locale) -> Vec<&LocaleBundle> {
+        let mut order = vec![locale.clone()];
+        if let Ok(lang) = Locale::parse(locale.language()) {
+            order.push(lang);
+        }
+        order.push(self.default.clone());
+        let mut seen = BTreeSet::new();
+        order.into_iter().filter(|l| seen.insert(l.clone())).filter_map(|l| self.bundles.get(&l)).collect()
+    }
+
+    /// Whether `locale` itself (no fallback) defines message `id`.
+    #[must_use]
+    pub fn defines(&self, locale: &Locale, id: &str) -> bool {
+        self.bundles.get(locale).is_some_and(|b| b.bundle.has_message(id))
+    }
+
+    /// Message ids `locale` defines, with the file each comes from.
+    #[must_use]
+    pub fn message_sources(&self, locale: &Locale) -> BTreeMap<String, PathBuf> {
+        self.bundles.get(locale).map(|b| b.sources.clone()).unwrap_or_default()
+    }
+
+    /// Formats message `id` in `locale`, falling back along the chain.
+    pub fn format(&self, locale: &Locale, id: &str, vars: &Vars) -> Result<String, Missing> {
+        self.format_with_errors(locale, id, vars).map(|(text, _)| text)
+    }
+
+    /// Like [`Catalog::format`], also returning Fluent's complaints (an unknown variable…).
+    pub fn format_with_errors(&self, locale: &Locale, id: &str, vars: &Vars) -> Result<(String, Vec<String>), Missing> {
+        let args = to_args(vars);
+        for b in self.chain(locale) {
+            let Some(pattern) = b.bundle.get_message(id).and_then(|m| m.value()) else { continue };
+            let mut errors = Vec::new();
+            let text = b.bundle.format_pattern(pattern, Some(&args), &mut errors).into_owned();
+            return Ok((text, errors.iter().map(ToString::to_string).collect()));
+        }
+        Err(Missing { id: id.to_owned(), locale: locale.clone() })
+    }
+
+    /// An attribute of a message (e.g. `.synonyms`), falling back along the chain only when the
+    /// message itself is missing: a language that defines an option but no synonyms has none.
+    #[must_use]
+    pub fn attribute(&self, locale: &Locale, id: &str, attr: &str, vars: &Vars) -> Option<String> {
+        let args = to_args(vars);
+        for b in self.chain(locale) {
+            let Some(msg) = b.bundle.get_message(id) else { continue };
+            let pattern = msg.get_attribute(attr)?.value();
+            let mut errors = Vec::new();
+            return Some(b.bundle.format_pattern(pattern, Some(&args), &mut errors).into_owned());
+        }
+        None
+    }
+
+    /// A comma-separated list attribute, split and trimmed.
+    #[must_use]
+    pub fn list_attribute(&self, locale: &Locale, id: &str, attr: &str) -> Vec<String> {
+        self.attribute(locale, id, attr, &Vars::new())
+            .map(|s| s.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn to_args(vars: &Vars) -> FluentArgs<'_> {
+    let mut args = FluentArgs::new();
+    for (k, v) in vars {
+        args.set(k.as_str(), v.as_str());
+    }
+    args
+}
+
+fn load_locale(dir: &Path, locale: &Locale) -> (LocaleBundle, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut bundle = FluentBundle::new_concurrent(vec![locale.langid()]);
+    // Unicode isolation marks around placeables would turn every SMS with a name in it into
+    // UCS-2 and cost clients double; names here are short and in the message's own script.
+    bundle.set_use_isolating(false);
+    let mut sources: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "ftl")).collect(),
+        Err(e) => {
+            problems.push(Problem::new(dir, 0, format!("cannot read the locale directory: {e}")));
+            Vec::new()
+        }
+    };
+    files.sort();
+    for file in files {
+        let source = match std::fs::read_to_string(&file) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(Problem::new(&file, 0, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let resource = match FluentResource::try_new(source.clone()) {
+            Ok(r) => r,
+            Err((r, errors)) => {
+                for e in errors {
+                    problems.push(Problem::at(&file, &source, e.pos.start, format!("Fluent syntax: {:?}", e.kind)));
+                }
+                r
+            }
+        };
+        for entry in resource.entries() {
+            if let fluent_syntax::ast::Entry::Message(m) = entry {
+                let id = m.id.name.to_owned();
+                if let Some(first) = sources.get(&id) {
+                    let offset = source.find(&format!("\n{id} =")).map_or(0, |o| o + 1);
+                    problems.push(Problem::at(
+                        &file,
+                        &source,
+                        offset,
+                        format!("message {id} is defined again (first in {})", first.display()),
+                    ));
+                }
+                sources.entry(id).or_insert_with(|| file.clone());
+            }
+        }
+        // Duplicates are reported above; add the rest.
+        bundle.add_resource_overriding(resource);
+    }
+    (LocaleBundle { bundle, sources }, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> (tempdir::Dir, Catalog) {
+        let d = tempdir::Dir::new();
+        d.write("en/a.ftl", "hello = Hello from { $centre }\nonly-en = English only\nopt = Often\n    .synonyms = a lot, frequently\n");
+        d.write("fr/a.ftl", "hello = Bonjour de { $centre }\nopt = Souvent\n");
+        let locales = [Locale::parse("en").unwrap(), Locale::parse("fr").unwrap()];
+        let (c, problems) = Catalog::load(d.path(), &locales, &locales[0]);
+        assert!(problems.is_empty(), "{problems:?}");
+        (d, c)
+    }
+
+    #[test]
+    fn negotiates_region_to_language_to_default() {
+        let (_d, c) = catalog();
+        assert_eq!(c.negotiate(&Locale::parse("fr-CA").unwrap()).as_str(), "fr");
+        assert_eq!(c.negotiate(&Locale::parse("es").unwrap()).as_str(), "en");
+        assert_eq!(c.negotiate(&Locale::parse("en").unwrap()).as_str(), "en");
+    }
+
+    #[test]
+    fn formats_without_isolation_marks_and_falls_back_to_default() {
+        let (_d, c) = catalog();
+        let fr = Locale::parse("fr").unwrap();
+        let vars = Vars::from([("centre".to_owned(), "CSC Centre-Ville".to_owned())]);
+        assert_eq!(c.format(&fr, "hello", &vars).unwrap(), "Bonjour de CSC Centre-Ville");
+        assert_eq!(c.format(&fr, "only-en", &vars).unwrap(), "English only");
+        assert!(c.format(&fr, "nowhere", &vars).is_err());
+        assert_eq!(c.list_attribute(&Locale::parse("en").unwrap(), "opt", "synonyms"), vec!["a lot", "frequently"]);
+        assert!(c.list_attribute(&fr, "opt", "synonyms").is_empty());
+    }
+
+    #[test]
+    fn reports_syntax_errors_and_duplicates_with_lines() {
+        let d = tempdir::Dir::new();
+        d.write("en/a.ftl", "ok = fine\n\nbroken = { \n");
+        d.write("en/b.ftl", "x = one\nok = again\n");
+        let en = Locale::parse("en").unwrap();
+        let (_c, problems) = Catalog::load(d.path(), std::slice::from_ref(&en), &en);
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|p| p.contains("a.ftl:3: Fluent syntax")), "{text:?}");
+        assert!(text.iter().any(|p| p.contains("b.ftl:2: message ok is defined again")), "{text:?}");
+    }
+}
+
+/// A throwaway directory for tests, removed on drop.
+#[cfg(test)]
+pub(crate) mod tempdir {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!("matters-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+            std::fs::create_dir_all(&p).unwrap();
+            Self(p)
+        }
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+        pub fn write(&self, rel: &str, text: &str) {
+            let p = self.0.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

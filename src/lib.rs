@@ -1,0 +1,19 @@
+//! matters: a messaging-first follow-up bot for social prescribing in community primary care.
+//!
+//! Data flows one way: a channel's inbound message → dedupe → client → global handlers → the pure
+//! flow engine → events applied in one transaction → outbox. See `DESIGN.md` in the shared docs.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod flow;
+pub mod i18n;
+pub mod problem;
+pub mod runner;
+pub mod safety;
+pub mod sms;
+pub mod store;
+pub mod transcript;
+pub mod web;

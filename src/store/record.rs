@@ -1,0 +1,418 @@
+//! The navigator's record of a client: adding clients and referrals, and reading the whole
+//! record back (every read is audited).
+
+use super::{Db, Doing, StoreError};
+use crate::clock::from_ms;
+use crate::domain::{Channel, ClientId, Locale};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+
+/// A client to enrol.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: ClientId,
+    pub language: Locale,
+    pub time_zone: chrono_tz::Tz,
+    pub chart_number: Option<String>,
+    pub channel: Channel,
+    pub address: String,
+}
+
+/// A referral (a social prescription).
+#[derive(Debug, Clone, Default)]
+pub struct NewReferral {
+    pub referred_by: Option<String>,
+    pub reasons: Vec<String>,
+    pub rx_type: Option<String>,
+    pub program: Option<String>,
+    pub support_level: Option<String>,
+}
+
+/// Adds a client with one channel address. Returns false if the client already existed (then
+/// nothing changes).
+pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let created = sqlx::query(
+        "INSERT INTO clients (id, chart_number, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(c.id.as_str())
+    .bind(c.chart_number.as_deref())
+    .bind(c.language.as_str())
+    .bind(c.time_zone.name())
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .doing("adding a client")?
+    .rows_affected()
+        == 1;
+    if created {
+        sqlx::query("INSERT INTO channel_addresses (channel, address, client_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(c.channel.as_str())
+            .bind(&c.address)
+            .bind(c.id.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .doing("adding a channel address")?;
+        audit(&mut tx, now, actor, "client-add", Some(&c.id), &format!("{} {}", c.language, c.channel)).await?;
+    }
+    tx.commit().await.doing("committing a new client")?;
+    Ok(created)
+}
+
+/// Opens a referral for a client.
+pub async fn add_referral(db: &Db, client: &ClientId, r: &NewReferral, now: i64, actor: &str) -> Result<i64, StoreError> {
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, rx_type, program, support_level, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $2) RETURNING id",
+    )
+    .bind(client.as_str())
+    .bind(now)
+    .bind(r.referred_by.as_deref())
+    .bind(r.reasons.join(","))
+    .bind(r.rx_type.as_deref())
+    .bind(r.program.as_deref())
+    .bind(r.support_level.as_deref())
+    .fetch_one(&mut *tx)
+    .await
+    .doing("adding a referral")?;
+    audit(&mut tx, now, actor, "referral-add", Some(client), &format!("referral {id}")).await?;
+    tx.commit().await.doing("committing a referral")?;
+    Ok(id)
+}
+
+/// Writes one audit entry. `detail` must never hold a message body.
+pub async fn audit(tx: &mut super::Tx, now: i64, actor: &str, action: &str, client: Option<&ClientId>, detail: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, client_id, detail) VALUES ($1, $2, $3, $4, $5)")
+        .bind(now)
+        .bind(actor)
+        .bind(action)
+        .bind(client.map(ClientId::as_str))
+        .bind(detail)
+        .execute(&mut **tx)
+        .await
+        .doing("writing the audit log")?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub client: ClientInfo,
+    pub consent: Vec<ConsentEntry>,
+    pub referrals: Vec<Referral>,
+    pub fields: BTreeMap<String, String>,
+    pub answers: Vec<Answer>,
+    pub scores: Vec<Score>,
+    pub flags: Vec<Flag>,
+    pub sessions: Vec<SessionRow>,
+    pub messages: Vec<Message>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientInfo {
+    pub id: String,
+    pub chart_number: Option<String>,
+    pub language: String,
+    pub time_zone: String,
+    pub consent: String,
+    pub status: String,
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentEntry {
+    pub at: String,
+    pub channel: String,
+    pub change: String,
+    pub source: String,
+    pub wording: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Referral {
+    pub id: i64,
+    pub referred_at: String,
+    pub referred_by: Option<String>,
+    pub reasons: Vec<String>,
+    pub rx_type: Option<String>,
+    pub program: Option<String>,
+    pub support_level: Option<String>,
+    pub uptake: String,
+    pub closed_at: Option<String>,
+    pub closing_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub at: String,
+    pub flow: String,
+    pub revision: String,
+    pub step: String,
+    pub record: Option<String>,
+    pub raw: String,
+    pub value: Option<String>,
+    pub label: Option<String>,
+    pub score: Option<i64>,
+    pub status: String,
+    pub locale: String,
+    pub time_point: Option<String>,
+    pub prompt_message_id: Option<i64>,
+    pub inbound_message_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Score {
+    pub at: String,
+    pub instrument: String,
+    pub flow: String,
+    pub revision: String,
+    pub time_point: Option<String>,
+    pub total: Option<i64>,
+    pub category: Option<String>,
+    pub complete: bool,
+    pub items: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Flag {
+    pub id: i64,
+    pub kind: String,
+    pub urgency: String,
+    pub note: Option<String>,
+    pub status: String,
+    pub due_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRow {
+    pub id: i64,
+    pub flow: String,
+    pub revision: String,
+    pub status: String,
+    pub time_point: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub at: String,
+    pub direction: String,
+    pub channel: String,
+    pub body: String,
+    pub key: Option<String>,
+    pub status: String,
+    pub encoding: Option<String>,
+    pub segments: Option<i64>,
+}
+
+fn t(ms: i64) -> String {
+    from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn st(r: &AnyRow, c: &str) -> Result<String, StoreError> {
+    r.try_get::<String, _>(c).doing("reading the record")
+}
+fn ost(r: &AnyRow, c: &str) -> Result<Option<String>, StoreError> {
+    r.try_get::<Option<String>, _>(c).doing("reading the record")
+}
+fn int(r: &AnyRow, c: &str) -> Result<i64, StoreError> {
+    r.try_get::<i64, _>(c).doing("reading the record")
+}
+fn oint(r: &AnyRow, c: &str) -> Result<Option<i64>, StoreError> {
+    r.try_get::<Option<i64>, _>(c).doing("reading the record")
+}
+
+async fn rows(db: &Db, sql: &str, client: &ClientId) -> Result<Vec<AnyRow>, StoreError> {
+    sqlx::query(sql).bind(client.as_str()).fetch_all(db.pool()).await.doing("reading the record")
+}
+
+/// The whole record of a client, or `None` if there is no such client. The read is audited
+/// under `actor`.
+pub async fn read(db: &Db, client: &ClientId, actor: &str, now: i64) -> Result<Option<Record>, StoreError> {
+    let Some(c) = sqlx::query("SELECT id, chart_number, language, time_zone, consent, status FROM clients WHERE id = $1")
+        .bind(client.as_str())
+        .fetch_optional(db.pool())
+        .await
+        .doing("reading the record")?
+    else {
+        return Ok(None);
+    };
+    let channels = rows(db, "SELECT channel, address FROM channel_addresses WHERE client_id = $1 ORDER BY created_at", client)
+        .await?
+        .iter()
+        .map(|r| Ok(format!("{}:{}", st(r, "channel")?, st(r, "address")?)))
+        .collect::<Result<_, StoreError>>()?;
+    let client_info = ClientInfo {
+        id: st(&c, "id")?,
+        chart_number: ost(&c, "chart_number")?,
+        language: st(&c, "language")?,
+        time_zone: st(&c, "time_zone")?,
+        consent: st(&c, "consent")?,
+        status: st(&c, "status")?,
+        channels,
+    };
+    let consent = rows(db, "SELECT at, channel, change, source, wording, actor FROM consent_events WHERE client_id = $1 ORDER BY id", client)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ConsentEntry {
+                at: t(int(r, "at")?),
+                channel: st(r, "channel")?,
+                change: st(r, "change")?,
+                source: st(r, "source")?,
+                wording: ost(r, "wording")?,
+                actor: st(r, "actor")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let referrals = rows(
+        db,
+        "SELECT id, referred_at, referred_by, reasons, rx_type, program, support_level, uptake, closed_at, closing_reason FROM referrals WHERE client_id = $1 ORDER BY id",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Referral {
+            id: int(r, "id")?,
+            referred_at: t(int(r, "referred_at")?),
+            referred_by: ost(r, "referred_by")?,
+            reasons: st(r, "reasons")?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            rx_type: ost(r, "rx_type")?,
+            program: ost(r, "program")?,
+            support_level: ost(r, "support_level")?,
+            uptake: st(r, "uptake")?,
+            closed_at: oint(r, "closed_at")?.map(t),
+            closing_reason: ost(r, "closing_reason")?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let fields = rows(db, "SELECT key, value FROM fields WHERE client_id = $1 ORDER BY key", client)
+        .await?
+        .iter()
+        .map(|r| Ok((st(r, "key")?, st(r, "value")?)))
+        .collect::<Result<_, StoreError>>()?;
+    let answers = rows(
+        db,
+        "SELECT at, flow_id, revision, step_id, record_key, raw_text, value, label, score, status, locale, time_point, prompt_message_id, inbound_message_id \
+         FROM answers WHERE client_id = $1 ORDER BY id",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Answer {
+            at: t(int(r, "at")?),
+            flow: st(r, "flow_id")?,
+            revision: st(r, "revision")?,
+            step: st(r, "step_id")?,
+            record: ost(r, "record_key")?,
+            raw: st(r, "raw_text")?,
+            value: ost(r, "value")?,
+            label: ost(r, "label")?,
+            score: oint(r, "score")?,
+            status: st(r, "status")?,
+            locale: st(r, "locale")?,
+            time_point: ost(r, "time_point")?,
+            prompt_message_id: oint(r, "prompt_message_id")?,
+            inbound_message_id: oint(r, "inbound_message_id")?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let scores = rows(
+        db,
+        "SELECT at, instrument, flow_id, revision, time_point, total, category, complete, items FROM scores WHERE client_id = $1 ORDER BY id",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Score {
+            at: t(int(r, "at")?),
+            instrument: st(r, "instrument")?,
+            flow: st(r, "flow_id")?,
+            revision: st(r, "revision")?,
+            time_point: ost(r, "time_point")?,
+            total: oint(r, "total")?,
+            category: ost(r, "category")?,
+            complete: int(r, "complete")? != 0,
+            items: serde_json::from_str(&st(r, "items")?).unwrap_or(serde_json::Value::Null),
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let flags = rows(db, "SELECT id, kind, urgency, note, status, due_at, created_at FROM flags WHERE client_id = $1 ORDER BY id", client)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Flag {
+                id: int(r, "id")?,
+                kind: st(r, "kind")?,
+                urgency: st(r, "urgency")?,
+                note: ost(r, "note")?,
+                status: st(r, "status")?,
+                due_at: oint(r, "due_at")?.map(t),
+                created_at: t(int(r, "created_at")?),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let sessions = rows(db, "SELECT id, flow_id, revision, status, time_point, started_at, ended_at FROM sessions WHERE client_id = $1 ORDER BY id", client)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SessionRow {
+                id: int(r, "id")?,
+                flow: st(r, "flow_id")?,
+                revision: st(r, "revision")?,
+                status: st(r, "status")?,
+                time_point: ost(r, "time_point")?,
+                started_at: t(int(r, "started_at")?),
+                ended_at: oint(r, "ended_at")?.map(t),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let messages = rows(
+        db,
+        "SELECT id, created_at, direction, channel, body, message_key, status, encoding, segments FROM messages WHERE client_id = $1 ORDER BY id",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Message {
+            id: int(r, "id")?,
+            at: t(int(r, "created_at")?),
+            direction: st(r, "direction")?,
+            channel: st(r, "channel")?,
+            body: st(r, "body")?,
+            key: ost(r, "message_key")?,
+            status: st(r, "status")?,
+            encoding: ost(r, "encoding")?,
+            segments: oint(r, "segments")?,
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let mut tx = db.begin().await?;
+    audit(&mut tx, now, actor, "record-view", Some(client), "whole record").await?;
+    tx.commit().await.doing("auditing a record view")?;
+    Ok(Some(Record { client: client_info, consent, referrals, fields, answers, scores, flags, sessions, messages }))
+}
+
+/// Marks queued messages as delivered: the simulator channel delivers by answering the request.
+pub async fn mark_delivered(db: &Db, ids: &[i64], now: i64) -> Result<(), StoreError> {
+    for id in ids {
+        sqlx::query("UPDATE messages SET status = 'delivered', updated_at = $1 WHERE id = $2 AND status = 'queued'")
+            .bind(now)
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .doing("marking messages delivered")?;
+    }
+    Ok(())
+}

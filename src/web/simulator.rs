@@ -1,0 +1,122 @@
+//! The simulator channel: a client id and a text in, the bot's replies out. It lets a centre try
+//! every flow without any provider account.
+
+use super::{ApiError, AppState};
+use crate::clock::to_ms;
+use crate::domain::{Channel, ClientId, FlowId, Locale};
+use crate::runner::{Handled, IfBusy, Inbound};
+use crate::store::record::{self, NewClient, NewReferral};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/simulator", get(page))
+        .route("/simulator/messages", post(message))
+        .route("/simulator/clients/{id}/record", get(client_record))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimRequest {
+    client: String,
+    #[serde(default)]
+    text: Option<String>,
+    /// Start this flow first (ending any running one).
+    #[serde(default)]
+    start: Option<String>,
+    /// For a new client: their language (default: the centre's).
+    #[serde(default)]
+    language: Option<String>,
+    /// For a new client: the program they were referred to.
+    #[serde(default)]
+    program: Option<String>,
+    /// For dedupe, like a provider's message id.
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SimResponse {
+    client: String,
+    created: bool,
+    duplicate: bool,
+    replies: Vec<SimReply>,
+}
+
+#[derive(Debug, Serialize)]
+struct SimReply {
+    key: String,
+    text: String,
+}
+
+async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, JsonRejection>) -> Result<Json<SimResponse>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let runner = &st.runner;
+    let client = ClientId::parse(&req.client).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let start = req.start.as_deref().map(FlowId::parse).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let language = match &req.language {
+        Some(l) => Locale::parse(l).map_err(|e| ApiError::bad_request(e.to_string()))?,
+        None => runner.catalog.default_locale().clone(),
+    };
+    if req.text.is_none() && start.is_none() && req.program.is_none() {
+        return Err(ApiError::bad_request("give text, start, or both"));
+    }
+    if let Some(f) = &start
+        && runner.flows.get(f).is_none()
+    {
+        return Err(ApiError::not_found(format!("no flow {f}")));
+    }
+    let now = to_ms(runner.clock.now());
+    let new = NewClient {
+        id: client.clone(),
+        language: runner.catalog.negotiate(&language),
+        time_zone: runner.centre.time_zone,
+        chart_number: None,
+        channel: Channel::Simulator,
+        address: client.to_string(),
+    };
+    let created = record::add_client(&runner.db, &new, now, "simulator").await?;
+    if created && let Some(program) = &req.program {
+        let r = NewReferral { program: Some(program.clone()), ..NewReferral::default() };
+        record::add_referral(&runner.db, &client, &r, now, "simulator").await?;
+    }
+    let mut handled = Handled::default();
+    let start = start.or_else(|| created.then(|| FlowId::parse("consent").ok()).flatten());
+    if let Some(flow) = &start {
+        let h = runner.start_flow(&client, flow, None, IfBusy::Replace, "simulator").await?;
+        handled.replies.extend(h.replies);
+    }
+    // A brand-new client's first text opens the conversation; it is not an answer to a question
+    // they have not seen yet.
+    if let Some(text) = req.text.filter(|_| !created || req.start.is_some()) {
+        let h = runner.receive(&Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: req.id, text }).await?;
+        handled.duplicate = h.duplicate;
+        handled.replies.extend(h.replies);
+    }
+    let ids: Vec<i64> = handled.replies.iter().map(|r| r.id).collect();
+    record::mark_delivered(&runner.db, &ids, to_ms(runner.clock.now())).await?;
+    Ok(Json(SimResponse {
+        client: client.to_string(),
+        created,
+        duplicate: handled.duplicate,
+        replies: handled.replies.into_iter().map(|r| SimReply { key: r.key, text: r.text }).collect(),
+    }))
+}
+
+async fn client_record(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let client = ClientId::parse(&id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let now = to_ms(st.runner.clock.now());
+    match record::read(&st.runner.db, &client, "simulator", now).await? {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(ApiError::not_found(format!("no client {client}"))),
+    }
+}
+
+async fn page() -> Html<&'static str> {
+    Html(include_str!("simulator.html"))
+}
