@@ -8,10 +8,12 @@
 //! program: Marche du mardi  # optional: the program they were referred to
 //! < @loneliness-intro       # the bot's next message comes from this Fluent id
 //! < ~9-8-8                  # … contains this text
+//! & ~911                    # and the same message also contains this
 //! > parfois                 # the client replies
 //! > (timeout)               # the waiting question's timeout fires
 //! > (start wellbeing)       # a navigator starts another flow
 //! = answer companionship some-of-the-time 2
+//! = answer matters "free text, as typed"
 //! = status companionship skipped
 //! = score ucla3 8           # or: incomplete, or a category
 //! = flag crisis urgent      # = no-flag crisis
@@ -60,6 +62,8 @@ struct Run {
     clock: ManualClock,
     client: ClientId,
     pending: VecDeque<Outbound>,
+    /// The message the last `<` line took, which `&` lines check further.
+    last: Option<Outbound>,
 }
 
 impl Run {
@@ -137,7 +141,7 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         let r = NewReferral { program: Some(p.clone()), ..NewReferral::default() };
         record::add_referral(&runner.db, &client, &r, now, "transcript").await.map_err(|e| fail(1, e.to_string()))?;
     }
-    let mut run = Run { file: file.to_path_buf(), runner, clock, client, pending: VecDeque::new() };
+    let mut run = Run { file: file.to_path_buf(), runner, clock, client, pending: VecDeque::new(), last: None };
     let h = run.runner.start_flow(&run.client, &flow, Some("baseline"), IfBusy::Refuse, "transcript").await;
     run.take(h, 1)?;
     for (n, line) in body {
@@ -167,10 +171,17 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
         let h = run.runner.receive(&inbound).await;
         return run.take(h, n);
     }
-    if let Some(expect) = line.strip_prefix('<') {
+    let same = line.starts_with('&');
+    if let Some(expect) = line.strip_prefix('<').or_else(|| line.strip_prefix('&')) {
         let expect = expect.trim();
-        let Some(m) = run.pending.pop_front() else {
-            return Err(run.fail(n, format!("expected the bot to say {expect:?}, but it said nothing more")));
+        let m = if same {
+            run.last.clone().ok_or_else(|| run.fail(n, "`&` checks the message before it, and there is none"))?
+        } else {
+            let Some(m) = run.pending.pop_front() else {
+                return Err(run.fail(n, format!("expected the bot to say {expect:?}, but it said nothing more")));
+            };
+            run.last = Some(m.clone());
+            m
         };
         let ok = if let Some(key) = expect.strip_prefix('@') {
             m.key == key
@@ -191,12 +202,19 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
         let rec = run.record(n).await?;
         return assert_record(&rec, check.trim()).map_err(|e| run.fail(n, e));
     }
-    Err(run.fail(n, format!("a line must start with >, < or =: {line:?}")))
+    Err(run.fail(n, format!("a line must start with >, <, & or =: {line:?}")))
 }
 
 fn assert_record(rec: &Record, check: &str) -> Result<(), String> {
     let words: Vec<&str> = check.split_whitespace().collect();
     let latest_answer = |step: &str| rec.answers.iter().rev().find(|a| a.step == step);
+    // `= answer step "a free-text answer"`
+    if let ["answer", step, ..] = words.as_slice()
+        && let Some(quoted) = check.split_once('"').map(|(_, q)| q.trim_end_matches('"'))
+    {
+        let a = latest_answer(step).ok_or_else(|| format!("no answer to {step}"))?;
+        return (a.value.as_deref() == Some(quoted)).then_some(()).ok_or_else(|| format!("answer to {step} is {:?}, expected {quoted:?}", a.value));
+    }
     match words.as_slice() {
         ["answer", step, value, rest @ ..] => {
             let a = latest_answer(step).ok_or_else(|| format!("no answer to {step}"))?;

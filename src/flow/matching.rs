@@ -4,7 +4,7 @@
 
 use super::def::{AnswerKind, Ask, option_message};
 use crate::domain::Locale;
-use crate::i18n::normalize::{fold, integer};
+use crate::i18n::normalize::{fold, integer, words};
 use crate::i18n::{Catalog, Vars};
 use chrono::{Datelike, NaiveDate};
 
@@ -113,13 +113,24 @@ fn match_option(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars:
     if typed.is_empty() {
         return None;
     }
-    let mut hits = options.iter().filter(|o| o.words.iter().any(|w| fold(w) == typed));
+    // The whole message is an option's word; else it holds exactly one option's word ("the bus",
+    // "I'd say sometimes"). Two options claiming it is ambiguous: ask again rather than guess.
+    let whole = unique(options.iter().filter(|o| o.words.iter().any(|w| fold(w) == typed)));
+    let found = whole.or_else(|| {
+        let padded = words(text);
+        unique(options.iter().filter(|o| {
+            o.words.iter().any(|w| {
+                let w = words(w);
+                w.trim().chars().count() > 1 && padded.contains(&w)
+            })
+        }))
+    })?;
+    Some(Matched { value: found.value.clone(), label: found.label.clone() })
+}
+
+fn unique<'a>(mut hits: impl Iterator<Item = &'a Option_>) -> Option<&'a Option_> {
     let first = hits.next()?;
-    // Two options claiming the same word is ambiguous: ask again rather than guess.
-    if hits.next().is_some() {
-        return None;
-    }
-    Some(Matched { value: first.value.clone(), label: first.label.clone() })
+    hits.next().is_none().then_some(first)
 }
 
 /// "five", "cinq": the `.words` attribute of the `numbers` message lists zero to ten.

@@ -57,8 +57,6 @@ pub struct Effects {
     pub consent: Option<(bool, String, String, String)>,
     pub language: Option<Locale>,
     pub cancel_all_jobs: bool,
-    /// Send even to a client who has just opted out (the one STOP confirmation carriers allow).
-    pub always_send: bool,
     /// Action, detail (never a message body), actor.
     pub audit: Vec<(String, String, String)>,
 }
@@ -74,7 +72,6 @@ impl Effects {
             consent: None,
             language: None,
             cancel_all_jobs: false,
-            always_send: false,
             audit: Vec::new(),
         }
     }
@@ -89,11 +86,6 @@ impl Effects {
 
     pub fn system(&mut self, send: Event) {
         self.events.push((Scope::Client, send));
-    }
-
-    pub fn system_always(&mut self, send: Event) {
-        self.always_send = true;
-        self.system(send);
     }
 
     pub fn flag(&mut self, kind: &str, urgency: Urgency, note: Option<String>) {
@@ -252,7 +244,9 @@ pub async fn apply(tx: &mut Tx, runner: &Runner, loaded: &Loaded, fx: Effects) -
         }
     }
     let consent_now = consent_rows.last().map_or(loaded.consent.as_str(), |c| if c.0 { "granted" } else { "revoked" });
-    let suppress = consent_now == "revoked" && !fx.always_send;
+    // A client who had opted out before this input gets nothing. The input that opts them out
+    // (STOP, a "no" to the consent question) still gets its one confirmation.
+    let suppress = loaded.consent == "revoked" && consent_now == "revoked";
 
     let sends: Vec<Sent> = fx
         .events

@@ -249,7 +249,7 @@ impl Runner {
                 fx.cancel_all_jobs = true;
                 if !opted_out {
                     fx.consent(false, "keyword", &inbound.text, "client");
-                    fx.system_always(self.system(&locale, "stop-confirmation", &vars)?);
+                    fx.system(self.system(&locale, "stop-confirmation", &vars)?);
                 }
                 return Ok(Plan { effects: fx });
             }
