@@ -329,7 +329,7 @@ impl Runner {
             .doing("reading a pinned flow revision")?;
         let unknown = || RunError::UnknownRevision { flow: s.flow.clone(), revision: s.revision.clone() };
         let source = source.ok_or_else(unknown)?;
-        let path = std::path::PathBuf::from(format!("{}@{}", s.flow, s.revision));
+        let path = std::path::PathBuf::from(format!("{}.toml", s.flow));
         let flow = Arc::new(crate::flow::parse(&path, &source).map_err(|_| unknown())?);
         self.flows.remember(flow.clone());
         Ok(flow)
