@@ -1,6 +1,7 @@
 //! The command line: serve, migrate, check and test flows, simulate a conversation, benchmark.
 
 
+mod bench;
 mod flows;
 mod simulate;
 
@@ -51,7 +52,7 @@ pub enum FlowsCommand {
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Push simulated replies through the whole inbound pipeline.
-    Inbound,
+    Inbound(bench::Args),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -69,7 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Flows { command: FlowsCommand::Check } => Ok(flows::check(&cfg)),
         Command::Flows { command: FlowsCommand::Test } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
-        Command::Bench { .. } => todo_bench(),
+        Command::Bench { command: BenchCommand::Inbound(args) } => bench::inbound(&cfg, args).await.map(|()| 0),
     }
 }
 
@@ -89,4 +90,3 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
 }
-fn todo_bench() -> anyhow::Result<i32> { Ok(0) }

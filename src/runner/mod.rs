@@ -4,6 +4,9 @@
 //! (session, record, outbox, audit); messages leave only after the commit.
 
 mod apply;
+mod inbox;
+
+pub use inbox::{Inbox, MAX_BATCH};
 
 use crate::clock::Clock;
 use crate::domain::{Channel, ClientId, FlowId, Locale};
@@ -13,7 +16,8 @@ use crate::flow::{Flow, FlowSet};
 use crate::i18n::{Catalog, Vars};
 use crate::safety::{Intent, Safety};
 use crate::store::{Db, Doing, StoreError, Tx};
-use apply::{Effects, Loaded};
+use apply::{Effects, Item, Loaded, Written};
+use std::collections::HashSet;
 use chrono_tz::Tz;
 use std::sync::Arc;
 
@@ -76,6 +80,8 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("the client's record changed under us {0} times in a row")]
     Contention(u32),
+    #[error("the service is shutting down")]
+    Closed,
 }
 
 impl RunError {
@@ -100,16 +106,6 @@ pub struct Runner {
     pub centre: Centre,
 }
 
-/// The outcome of planning an input, before it is written.
-struct Plan {
-    effects: Effects,
-}
-
-enum Step {
-    Done(Handled),
-    Conflict,
-}
-
 impl Runner {
     /// Records every current flow revision, so sessions can be pinned to them.
     pub async fn register_flows(&self) -> Result<(), StoreError> {
@@ -127,20 +123,82 @@ impl Runner {
         Ok(())
     }
 
-    /// Handles a message from a client.
+    /// Handles one message from a client.
     pub async fn receive(&self, inbound: &Inbound) -> Result<Handled, RunError> {
+        let mut results = self.receive_batch(std::slice::from_ref(inbound)).await;
+        results.pop().unwrap_or(Err(RunError::Contention(0)))
+    }
+
+    /// Handles messages from clients in as few transactions as their order allows: one per
+    /// round, where a round takes at most one message per client (a client's second message
+    /// must see what the first did). Results come back in the order of `inbound`.
+    pub async fn receive_batch(&self, inbound: &[Inbound]) -> Vec<Result<Handled, RunError>> {
+        let mut results: Vec<Option<Result<Handled, RunError>>> = (0..inbound.len()).map(|_| None).collect();
+        let mut todo: Vec<usize> = (0..inbound.len()).collect();
+        while !todo.is_empty() {
+            let mut seen = HashSet::new();
+            let (round, later): (Vec<usize>, Vec<usize>) = todo.iter().partition(|&&k| seen.insert(&inbound[k].client));
+            let msgs: Vec<&Inbound> = round.iter().map(|&k| &inbound[k]).collect();
+            match self.round(&msgs).await {
+                Ok(done) => {
+                    for (k, r) in round.iter().zip(done) {
+                        results[*k] = Some(r);
+                    }
+                }
+                // One input must not sink the others: on a failed round, take them one by one.
+                Err(e) if round.len() == 1 => results[round[0]] = Some(Err(e)),
+                Err(_) => {
+                    for &k in &round {
+                        let one = self.round(&[&inbound[k]]).await;
+                        results[k] = Some(one.and_then(|mut v| v.pop().unwrap_or(Err(RunError::Contention(0)))));
+                    }
+                }
+            }
+            todo = later;
+        }
+        results.into_iter().map(|r| r.unwrap_or(Err(RunError::Contention(0)))).collect()
+    }
+
+    /// One transaction for messages from distinct clients, retried when a session changed under
+    /// us. Per-message errors (an unknown client) are in the results; `Err` fails them all.
+    async fn round(&self, msgs: &[&Inbound]) -> Result<Vec<Result<Handled, RunError>>, RunError> {
         for _ in 0..MAX_ATTEMPTS {
             let mut tx = self.db.begin().await?;
-            match self.receive_in(&mut tx, inbound).await? {
-                Step::Done(h) => {
-                    if h.duplicate {
-                        tx.rollback().await.doing("rolling back a duplicate")?;
-                    } else {
-                        tx.commit().await.doing("committing an inbound message")?;
-                    }
-                    return Ok(h);
+            let clients: Vec<&ClientId> = msgs.iter().map(|m| &m.client).collect();
+            let loaded = apply::load(&mut tx, self.db.backend(), &clients).await?;
+            let mut repeated = apply::seen(&mut tx, self.db.backend(), msgs).await?;
+            let mut results: Vec<Option<Result<Handled, RunError>>> = Vec::with_capacity(msgs.len());
+            let mut items = Vec::new();
+            let mut slots = Vec::new();
+            for (k, m) in msgs.iter().enumerate() {
+                let Some(l) = loaded.get(&m.client) else {
+                    results.push(Some(Err(RunError::UnknownClient(m.client.clone()))));
+                    continue;
+                };
+                if let Some(pid) = &m.provider_id
+                    && !repeated.insert((m.channel.as_str().to_owned(), pid.clone()))
+                {
+                    results.push(Some(Ok(Handled { duplicate: true, replies: Vec::new() })));
+                    continue;
                 }
-                Step::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
+                match self.plan(&mut tx, l, m).await {
+                    Ok(effects) => {
+                        results.push(None);
+                        slots.push(k);
+                        items.push(Item { loaded: l, inbound: Some(*m), effects });
+                    }
+                    Err(e) => results.push(Some(Err(e))),
+                }
+            }
+            match apply::write(&mut tx, self, &items).await? {
+                Written::Done(replies) => {
+                    tx.commit().await.doing("committing inbound messages")?;
+                    for (k, r) in slots.into_iter().zip(replies) {
+                        results[k] = Some(Ok(Handled { duplicate: false, replies: r }));
+                    }
+                    return Ok(results.into_iter().map(|r| r.unwrap_or(Err(RunError::Contention(0)))).collect());
+                }
+                Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
             }
         }
         Err(RunError::Contention(MAX_ATTEMPTS))
@@ -149,13 +207,11 @@ impl Runner {
     /// Starts `flow` for a client, labelled with a time point (baseline, 6-month…).
     pub async fn start_flow(&self, client: &ClientId, flow: &FlowId, time_point: Option<&str>, if_busy: IfBusy, actor: &str) -> Result<Handled, RunError> {
         let f = self.flows.get(flow).ok_or_else(|| RunError::UnknownFlow(flow.clone()))?;
-        for _ in 0..MAX_ATTEMPTS {
-            let mut tx = self.db.begin().await?;
-            let loaded = apply::load(&mut tx, client).await?.ok_or_else(|| RunError::UnknownClient(client.clone()))?;
+        self.one(client, |_, loaded| {
             if loaded.consent == "revoked" {
                 return Err(RunError::OptedOut(client.clone()));
             }
-            let mut effects = Effects::new(&loaded, None);
+            let mut effects = Effects::new(loaded);
             if let Some(active) = &loaded.session {
                 if if_busy == IfBusy::Refuse {
                     return Err(RunError::Busy { client: client.clone(), flow: active.state.flow.clone() });
@@ -164,63 +220,63 @@ impl Runner {
                 effects.session_update = Some(s);
                 effects.current(ev);
             }
-            let vars = self.vars(&loaded);
-            let ctx = self.ctx(&f, &vars, &loaded);
+            let vars = self.vars(loaded);
+            let ctx = self.ctx(&f, &vars, loaded);
             let (state, events) = engine::start(&ctx, self.catalog.negotiate(&loaded.language))?;
             effects.new_session = Some((state, time_point.map(str::to_owned)));
             effects.new_session_events(events);
             effects.audit.push(("flow-start".into(), format!("{flow} ({})", time_point.unwrap_or("ad hoc")), actor.to_owned()));
-            match apply::apply(&mut tx, self, &loaded, effects).await? {
-                Some(replies) => {
-                    tx.commit().await.doing("committing a flow start")?;
-                    return Ok(Handled { duplicate: false, replies });
-                }
-                None => tx.rollback().await.doing("rolling back after a conflict")?,
-            }
-        }
-        Err(RunError::Contention(MAX_ATTEMPTS))
+            Ok(Some(effects))
+        })
+        .await
     }
 
     /// Fires the timeout of the question a client's session waits on (nudge, then a flag).
     pub async fn fire_timeout(&self, client: &ClientId) -> Result<Handled, RunError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let mut tx = self.db.begin().await?;
-            let loaded = apply::load(&mut tx, client).await?.ok_or_else(|| RunError::UnknownClient(client.clone()))?;
-            let Some(active) = &loaded.session else { return Ok(Handled::default()) };
-            let Some(step) = active.state.awaiting.clone() else { return Ok(Handled::default()) };
-            let flow = self.pinned(&mut tx, &active.state).await?;
-            let vars = self.vars(&loaded);
-            let ctx = self.ctx(&flow, &vars, &loaded);
+        self.one(client, |flow, loaded| {
+            let (Some(flow), Some(active)) = (flow, &loaded.session) else { return Ok(None) };
+            let Some(step) = active.state.awaiting.clone() else { return Ok(None) };
+            let vars = self.vars(loaded);
+            let ctx = self.ctx(&flow, &vars, loaded);
             let (state, events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
-            let mut effects = Effects::new(&loaded, None);
+            let mut effects = Effects::new(loaded);
             effects.session_update = Some(state);
             effects.current(events);
-            match apply::apply(&mut tx, self, &loaded, effects).await? {
-                Some(replies) => {
-                    tx.commit().await.doing("committing a timeout")?;
-                    return Ok(Handled { duplicate: false, replies });
+            Ok(Some(effects))
+        })
+        .await
+    }
+
+    /// One input about one client that did not come from them: plan it from the client's row
+    /// (and the flow revision of their running session), write it, commit.
+    async fn one<F>(&self, client: &ClientId, plan: F) -> Result<Handled, RunError>
+    where
+        F: Fn(Option<Arc<Flow>>, &Loaded) -> Result<Option<Effects>, RunError>,
+    {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut tx = self.db.begin().await?;
+            let loaded = apply::load(&mut tx, self.db.backend(), &[client]).await?;
+            let loaded = loaded.get(client).ok_or_else(|| RunError::UnknownClient(client.clone()))?;
+            let flow = match &loaded.session {
+                Some(a) => Some(self.pinned(&mut tx, &a.state).await?),
+                None => None,
+            };
+            let Some(effects) = plan(flow, loaded)? else { return Ok(Handled::default()) };
+            let items = [Item { loaded, inbound: None, effects }];
+            match apply::write(&mut tx, self, &items).await? {
+                Written::Done(mut replies) => {
+                    tx.commit().await.doing("committing")?;
+                    return Ok(Handled { duplicate: false, replies: replies.pop().unwrap_or_default() });
                 }
-                None => tx.rollback().await.doing("rolling back after a conflict")?,
+                Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
             }
         }
         Err(RunError::Contention(MAX_ATTEMPTS))
     }
 
-    async fn receive_in(&self, tx: &mut Tx, inbound: &Inbound) -> Result<Step, RunError> {
-        let loaded = apply::load(tx, &inbound.client).await?.ok_or_else(|| RunError::UnknownClient(inbound.client.clone()))?;
-        let Some(inbound_id) = apply::insert_inbound(tx, self, &loaded, inbound).await? else {
-            return Ok(Step::Done(Handled { duplicate: true, replies: Vec::new() }));
-        };
-        let plan = self.plan(tx, &loaded, inbound, inbound_id).await?;
-        match apply::apply(tx, self, &loaded, plan.effects).await? {
-            Some(replies) => Ok(Step::Done(Handled { duplicate: false, replies })),
-            None => Ok(Step::Conflict),
-        }
-    }
-
     /// Decides what an inbound message does: the global handlers first, then the flow.
-    async fn plan(&self, tx: &mut Tx, loaded: &Loaded, inbound: &Inbound, inbound_id: i64) -> Result<Plan, RunError> {
-        let mut fx = Effects::new(loaded, Some(inbound_id));
+    async fn plan(&self, tx: &mut Tx, loaded: &Loaded, inbound: &Inbound) -> Result<Effects, RunError> {
+        let mut fx = Effects::new(loaded);
         let locale = self.catalog.negotiate(&loaded.language);
         let vars = self.vars(loaded);
         let session = loaded.session.as_ref().map(|s| &s.state);
@@ -251,14 +307,14 @@ impl Runner {
                     fx.consent(false, "keyword", &inbound.text, "client");
                     fx.system(self.system(&locale, "stop-confirmation", &vars)?);
                 }
-                return Ok(Plan { effects: fx });
+                return Ok(fx);
             }
             Intent::Start => {
                 if opted_out {
                     fx.consent(true, "keyword", &inbound.text, "client");
                 }
                 fx.system(self.system(&locale, "start-confirmation", &vars)?);
-                return Ok(Plan { effects: fx });
+                return Ok(fx);
             }
             _ if opted_out => {
                 // A stopped client gets nothing; a crisis still reaches the navigator.
@@ -266,7 +322,7 @@ impl Runner {
                     fx.flag("crisis", Urgency::Urgent, Some("crisis language from a client who has opted out: call, do not text".into()));
                     fx.audit.push(("crisis".into(), "crisis language while opted out".into(), "client".into()));
                 }
-                return Ok(Plan { effects: fx });
+                return Ok(fx);
             }
             _ => {}
         }
@@ -279,7 +335,7 @@ impl Runner {
             fx.system(self.system(&locale, "crisis-reply", &vars)?);
             fx.flag("crisis", Urgency::Urgent, Some("crisis language: contact the client today".into()));
             fx.audit.push(("crisis".into(), "crisis language; fixed 9-8-8/911 reply sent".into(), "client".into()));
-            return Ok(Plan { effects: fx });
+            return Ok(fx);
         }
         let (Some(flow), Some(s)) = (flow, session) else {
             match intent {
@@ -293,7 +349,7 @@ impl Runner {
                     fx.flag("message", Urgency::Normal, Some("a message outside any flow".into()));
                 }
             }
-            return Ok(Plan { effects: fx });
+            return Ok(fx);
         };
         let ctx = self.ctx(&flow, &vars, loaded);
         let (state, events) = match intent {
@@ -313,7 +369,7 @@ impl Runner {
         };
         fx.session_update = Some(state);
         fx.current(events);
-        Ok(Plan { effects: fx })
+        Ok(fx)
     }
 
     /// The flow revision a session is pinned to, read back from the database if needed.

@@ -1,0 +1,198 @@
+//! `matters bench inbound`: N simulated replies from clients mid-survey pushed through the whole
+//! inbound pipeline (dedupe → client → global handlers → engine → one transaction → outbox),
+//! beside a baseline measured in the same run on the same pool: one-row-per-transaction inserts.
+
+use crate::clock::{SystemClock, to_ms};
+use crate::config::Config;
+use crate::domain::{Channel, ClientId, FlowId, Locale};
+use crate::runner::{IfBusy, Inbound, Inbox, MAX_BATCH, Runner};
+use crate::store::record::{self, NewClient};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// sqlite (a throwaway file in WAL mode) or postgres.
+    #[arg(long, default_value = "sqlite")]
+    pub db: String,
+    /// Replies to push.
+    #[arg(long, default_value_t = 20_000)]
+    pub n: usize,
+    /// Clients the replies are spread over; each is mid-survey and replies as soon as the bot
+    /// has answered its last message.
+    #[arg(long, default_value_t = 2_000)]
+    pub clients: usize,
+    /// Writer tasks draining the inbox (default: 1 on SQLite, which has one writer; 4 on Postgres).
+    #[arg(long)]
+    pub writers: Option<usize>,
+    /// Postgres URL (default: MATTERS_BENCH_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/test);
+    /// the bench works in a schema of its own and drops it.
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+/// What a client mid-way through the loneliness survey sends: answers by number, word and
+/// synonym, answers that are not understood, HELP, and a switch to French and back. Every one
+/// gets a reply; the tenth completes the survey and scores it.
+const REPLIES: &[&str] = &["maybe", "1", "HELP", "some of the time", "FR", "pas sûr", "Souvent!", "EN", "??", "never"];
+
+/// Concurrent transactions of the baseline.
+const BASELINE_TASKS: usize = 16;
+
+pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(args.n > 0 && args.clients > 0, "--n and --clients must be positive");
+    let (url, cleanup) = database(&args).await?;
+    let mut cfg = cfg.clone();
+    cfg.database_url = url;
+    let runner = Arc::new(crate::app::build(&cfg, Arc::new(SystemClock)).await?);
+    let backend = runner.db.backend().as_str();
+    let writers = args.writers.unwrap_or(if backend == "sqlite" { 1 } else { 4 });
+
+    eprintln!("setting up {} clients mid-survey on {backend}…", args.clients);
+    let clients = setup(&runner, args.clients).await?;
+    let inbox = Inbox::spawn(runner.clone(), writers);
+
+    let baseline_before = baseline(&runner, args.n).await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, client) in clients.into_iter().enumerate() {
+        let quota = args.n / args.clients + usize::from(c < args.n % args.clients);
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move { replies(&inbox, client, quota).await }));
+    }
+    let mut latencies = Vec::with_capacity(args.n);
+    for t in tasks {
+        latencies.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    let baseline_after = baseline(&runner, args.n).await?;
+    let base = (baseline_before + baseline_after) / 2.0;
+
+    latencies.sort_unstable();
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    println!(
+        "inbound {backend}: {} replies from {} clients through the inbox ({writers} writer(s), batches of up to {MAX_BATCH}), {:.2} s",
+        latencies.len(),
+        args.clients,
+        elapsed.as_secs_f64()
+    );
+    println!("  replies:  {rate:.0} replies/s, latency p50 {:.2} ms, p99 {:.2} ms", ms(pct(0.50)), ms(pct(0.99)));
+    println!(
+        "  baseline: {base:.0} inserts/s (one row per transaction, {BASELINE_TASKS} tasks on the same pool; {baseline_before:.0} before, {baseline_after:.0} after)"
+    );
+    runner.db.close().await;
+    cleanup.await;
+    println!("inbound {backend}: {rate:.0} replies/s, baseline {base:.0} inserts/s, ratio {:.2}", rate / base);
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// A throwaway database for the run, and what removes it afterwards.
+async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
+    match args.db.as_str() {
+        "sqlite" => {
+            let path = std::env::temp_dir().join(format!("matters-bench-{}.db", std::process::id()));
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let cleanup: Cleanup = Box::pin(async move {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            });
+            Ok((url, cleanup))
+        }
+        "postgres" => {
+            let base = args
+                .url
+                .clone()
+                .or_else(|| std::env::var("MATTERS_BENCH_POSTGRES_URL").ok())
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = crate::store::Db::connect(&base).await?;
+            let schema = format!("matters_bench_{}", std::process::id());
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await?;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+            let cleanup: Cleanup = Box::pin(async move {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await;
+                admin.close().await;
+            });
+            Ok((url, cleanup))
+        }
+        other => anyhow::bail!("--db must be sqlite or postgres, not {other:?}"),
+    }
+}
+
+async fn setup(runner: &Runner, n: usize) -> anyhow::Result<Vec<ClientId>> {
+    let now = to_ms(runner.clock.now());
+    let flow = FlowId::parse("loneliness")?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = ClientId::parse(&format!("bench-{i:05}"))?;
+        let new = NewClient {
+            id: id.clone(),
+            language: Locale::parse("en")?,
+            time_zone: runner.centre.time_zone,
+            chart_number: None,
+            channel: Channel::Simulator,
+            address: id.to_string(),
+        };
+        record::add_client(&runner.db, &new, now, "bench").await?;
+        runner.start_flow(&id, &flow, Some("baseline"), IfBusy::Refuse, "bench").await?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// One client's replies, each sent once the last has been answered. Returns their latencies.
+async fn replies(inbox: &Inbox, client: ClientId, quota: usize) -> anyhow::Result<Vec<Duration>> {
+    let mut latencies = Vec::with_capacity(quota);
+    for k in 0..quota {
+        let inbound = Inbound {
+            channel: Channel::Simulator,
+            client: client.clone(),
+            provider_id: Some(format!("{client}-{k}")),
+            text: REPLIES[k % REPLIES.len()].to_owned(),
+        };
+        let t = Instant::now();
+        let h = inbox.submit(inbound).await?;
+        latencies.push(t.elapsed());
+        anyhow::ensure!(!h.duplicate && !h.replies.is_empty(), "reply {k} of {client} got no answer");
+    }
+    Ok(latencies)
+}
+
+/// One-row-per-transaction inserts through the same pool.
+async fn baseline(runner: &Arc<Runner>, n: usize) -> anyhow::Result<f64> {
+    let pool = runner.db.pool().clone();
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_baseline (client_id TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..BASELINE_TASKS {
+        let pool = pool.clone();
+        let quota = n / BASELINE_TASKS + usize::from(w < n % BASELINE_TASKS);
+        tasks.push(tokio::spawn(async move {
+            for k in 0..quota {
+                let mut tx = pool.begin().await?;
+                sqlx::query("INSERT INTO bench_baseline (client_id, body, created_at) VALUES ($1, $2, $3)")
+                    .bind(format!("bench-{w}"))
+                    .bind("3")
+                    .bind(i64::try_from(k).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
