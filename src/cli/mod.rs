@@ -81,7 +81,7 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
     println!("matters is listening on http://{addr}");
     println!("channels: simulator (POST /simulator/messages, or open http://{addr}/simulator)");
-    let app = crate::web::app(crate::web::AppState { runner: Arc::new(runner) });
+    let app = crate::web::app(crate::web::AppState::new(Arc::new(runner)));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 mod simulator;
 
-use crate::runner::{RunError, Runner};
+use crate::runner::{Inbox, RunError, Runner};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -16,6 +16,21 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub runner: Arc<Runner>,
+    /// Where inbound messages go: batched into transactions by writer tasks.
+    pub inbox: Inbox,
+}
+
+impl AppState {
+    /// Starts the inbox's writers: one on SQLite (it has one writer), four on Postgres.
+    #[must_use]
+    pub fn new(runner: Arc<Runner>) -> Self {
+        let writers = match runner.db.backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgres => 4,
+        };
+        let inbox = Inbox::spawn(runner.clone(), writers);
+        Self { runner, inbox }
+    }
 }
 
 /// The whole router, so tests can call it in-process.

@@ -94,7 +94,7 @@ async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, Json
     // A brand-new client's first text opens the conversation; it is not an answer to a question
     // they have not seen yet.
     if let Some(text) = req.text.filter(|_| !created || req.start.is_some()) {
-        let h = runner.receive(&Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: req.id, text }).await?;
+        let h = st.inbox.submit(Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: req.id, text }).await?;
         handled.duplicate = h.duplicate;
         handled.replies.extend(h.replies);
     }
