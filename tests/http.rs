@@ -100,7 +100,7 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let t = TestApp::new().await;
     for (body, want) in [
         ("{not json", StatusCode::BAD_REQUEST),
-        (r#"{"client": "x", "txet": "typo"}"#, StatusCode::BAD_REQUEST),
+        (r#"{"client": "x", "txet": "typo"}"#, StatusCode::UNPROCESSABLE_ENTITY),
         (r#"{"client": "<script>", "text": "hi"}"#, StatusCode::BAD_REQUEST),
         (r#"{"client": "x"}"#, StatusCode::BAD_REQUEST),
         (r#"{"client": "x", "start": "no-such-flow"}"#, StatusCode::NOT_FOUND),

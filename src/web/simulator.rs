@@ -55,7 +55,7 @@ struct SimReply {
 }
 
 async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, JsonRejection>) -> Result<Json<SimResponse>, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let Json(req) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
     let runner = &st.runner;
     let client = ClientId::parse(&req.client).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let start = req.start.as_deref().map(FlowId::parse).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
