@@ -115,7 +115,31 @@ async fn story(url: &str) {
     assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'crisis'", &d).await, 1);
 
     pinned_revision(&runner, &clock).await;
+    batches(&runner).await;
     runner.db.close().await;
+}
+
+/// A batch (one transaction) keeps each client's messages in order, drops repeats, and fails
+/// only the input that is wrong.
+async fn batches(runner: &Runner) {
+    let a = add(runner, "b-1", "en", None).await;
+    let b = add(runner, "b-2", "fr", None).await;
+    let loneliness = FlowId::parse("loneliness").unwrap();
+    for c in [&a, &b] {
+        runner.start_flow(c, &loneliness, None, IfBusy::Refuse, "test").await.unwrap();
+    }
+    let nobody = ClientId::parse("nobody").unwrap();
+    let msgs = [says(&a, "B1", "1"), says(&b, "B2", "souvent"), says(&a, "B3", "often"), says(&b, "B2", "souvent"), says(&nobody, "B4", "hi")];
+    let results = runner.receive_batch(&msgs).await;
+    let keys = |k: usize| results[k].as_ref().unwrap().replies.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(0), ["ucla3-left-out"]);
+    assert_eq!(keys(1), ["ucla3-left-out"]);
+    assert_eq!(keys(2), ["ucla3-isolated"], "the second message of b-1 sees what the first did");
+    assert!(results[3].as_ref().unwrap().duplicate);
+    assert!(matches!(results[4], Err(RunError::UnknownClient(_))), "{:?}", results[4]);
+    let values: Vec<String> = sqlx::query_scalar("SELECT value FROM answers WHERE client_id = $1 ORDER BY id").bind(a.as_str()).fetch_all(runner.db.pool()).await.unwrap();
+    assert_eq!(values, ["hardly-ever", "often"]);
+    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM answers WHERE client_id = $1", &b).await, 1);
 }
 
 /// A session started on one revision of a flow finishes on it, even after the file changes and
