@@ -31,7 +31,11 @@ pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
         }
     }
     let default = Locale::parse(&cfg.default_language).unwrap_or_else(|e| {
-        problems.push(Problem::new("configuration", 0, format!("default_language: {e}")));
+        problems.push(Problem::new(
+            "configuration",
+            0,
+            format!("default_language: {e}"),
+        ));
         Locale::parse("en").unwrap_or_else(|_| unreachable!("en is a language tag"))
     });
     let (catalog, mut p) = Catalog::load(&cfg.locales_dir, &locales, &default);
@@ -43,11 +47,22 @@ pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
     for required in crate::runner::SYSTEM_MESSAGES {
         for l in catalog.locales() {
             if !catalog.defines(&l, required) {
-                problems.push(Problem::new(cfg.locales_dir.join(l.as_str()), 0, format!("system message {required} is missing in locale {l}")));
+                problems.push(Problem::new(
+                    cfg.locales_dir.join(l.as_str()),
+                    0,
+                    format!("system message {required} is missing in locale {l}"),
+                ));
             }
         }
     }
-    (Content { catalog: Arc::new(catalog), safety: Arc::new(safety), flows: Arc::new(flows) }, problems)
+    (
+        Content {
+            catalog: Arc::new(catalog),
+            safety: Arc::new(safety),
+            flows: Arc::new(flows),
+        },
+        problems,
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +81,10 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     if !problems.is_empty() {
         return Err(BuildError::Content(Problems(problems)));
     }
-    let time_zone = cfg.time_zone.parse().map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
+    let time_zone = cfg
+        .time_zone
+        .parse()
+        .map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
     let db = Db::connect(&cfg.database_url).await?;
     db.migrate().await?;
     let runner = Runner {
@@ -75,7 +93,10 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         catalog: content.catalog,
         safety: content.safety,
         clock,
-        centre: Centre { name: cfg.centre_name.clone(), time_zone },
+        centre: Centre {
+            name: cfg.centre_name.clone(),
+            time_zone,
+        },
     };
     runner.register_flows().await?;
     Ok(runner)

@@ -63,7 +63,9 @@ mod tests {
 
     #[test]
     fn manual_clock_moves_only_when_told() {
-        let start = DateTime::parse_from_rfc3339("2026-03-08T06:00:00Z").unwrap().to_utc();
+        let start = DateTime::parse_from_rfc3339("2026-03-08T06:00:00Z")
+            .unwrap()
+            .to_utc();
         let c = ManualClock::new(start);
         assert_eq!(c.now(), start);
         c.advance(Duration::hours(2));

@@ -44,7 +44,10 @@ impl Default for Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &crate::store::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &crate::store::redact_url(&self.database_url),
+            )
             .field("listen", &self.listen)
             .field("centre_name", &self.centre_name)
             .field("time_zone", &self.time_zone)
@@ -65,7 +68,12 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
     }
     Ok(match Either::deserialize(d)? {
         Either::List(v) => v,
-        Either::Csv(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Either::Csv(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -79,7 +87,9 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
-            Some(f) if !f.exists() => return Err(ConfigError(format!("{} does not exist", f.display()))),
+            Some(f) if !f.exists() => {
+                return Err(ConfigError(format!("{} does not exist", f.display())));
+            }
             Some(f) => fig = fig.merge(Toml::file(f)),
             None => fig = fig.merge(Toml::file("matters.toml")),
         }
@@ -94,7 +104,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_database_password() {
-        let c = Config { database_url: "postgres://matters:hunter2@db/matters".into(), ..Config::default() };
+        let c = Config {
+            database_url: "postgres://matters:hunter2@db/matters".into(),
+            ..Config::default()
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("matters:***@db"), "{shown}");
@@ -102,7 +115,8 @@ mod tests {
 
     #[test]
     fn languages_accept_a_comma_separated_string() {
-        let fig = Figment::from(Serialized::defaults(Config::default())).merge(("languages", "en, fr,es"));
+        let fig = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("languages", "en, fr,es"));
         let c: Config = fig.extract().unwrap();
         assert_eq!(c.languages, vec!["en", "fr", "es"]);
     }

@@ -14,7 +14,10 @@ pub struct ParseError {
 }
 
 fn refuse(what: &'static str, reason: impl Into<String>) -> ParseError {
-    ParseError { what, reason: reason.into() }
+    ParseError {
+        what,
+        reason: reason.into(),
+    }
 }
 
 macro_rules! slug_type {
@@ -89,10 +92,12 @@ pub struct Locale(String);
 
 impl Locale {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let id: LanguageIdentifier = s
-            .trim()
-            .parse()
-            .map_err(|_| refuse("language", format!("{s:?} is not a language tag like en, fr or fr-CA")))?;
+        let id: LanguageIdentifier = s.trim().parse().map_err(|_| {
+            refuse(
+                "language",
+                format!("{s:?} is not a language tag like en, fr or fr-CA"),
+            )
+        })?;
         if id.language.is_empty() {
             return Err(refuse("language", format!("{s:?} names no language")));
         }
@@ -153,8 +158,14 @@ impl PhoneNumber {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let trimmed = s.trim();
         let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-        if trimmed.chars().any(|c| !(c.is_ascii_digit() || " +-.()".contains(c))) {
-            return Err(refuse("phone number", format!("{s:?} has characters other than digits")));
+        if trimmed
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || " +-.()".contains(c)))
+        {
+            return Err(refuse(
+                "phone number",
+                format!("{s:?} has characters other than digits"),
+            ));
         }
         let e164 = if trimmed.starts_with('+') {
             digits
@@ -163,10 +174,16 @@ impl PhoneNumber {
         } else if digits.len() == 11 && digits.starts_with('1') {
             digits
         } else {
-            return Err(refuse("phone number", format!("{s:?} is not in +<country><number> form")));
+            return Err(refuse(
+                "phone number",
+                format!("{s:?} is not in +<country><number> form"),
+            ));
         };
         if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
-            return Err(refuse("phone number", format!("{s:?} is not a valid E.164 number")));
+            return Err(refuse(
+                "phone number",
+                format!("{s:?} is not a valid E.164 number"),
+            ));
         }
         Ok(Self(format!("+{e164}")))
     }
@@ -220,7 +237,10 @@ impl Channel {
             "sms" => Ok(Channel::Sms),
             "telegram" => Ok(Channel::Telegram),
             "simulator" => Ok(Channel::Simulator),
-            _ => Err(refuse("channel", format!("{s:?} is not sms, telegram or simulator"))),
+            _ => Err(refuse(
+                "channel",
+                format!("{s:?} is not sms, telegram or simulator"),
+            )),
         }
     }
 }
@@ -256,9 +276,18 @@ mod tests {
 
     #[test]
     fn phone_numbers_become_e164() {
-        assert_eq!(PhoneNumber::parse("+1 (416) 555-0199").unwrap().as_str(), "+14165550199");
-        assert_eq!(PhoneNumber::parse("416.555.0199").unwrap().as_str(), "+14165550199");
-        assert_eq!(PhoneNumber::parse("1-416-555-0199").unwrap().as_str(), "+14165550199");
+        assert_eq!(
+            PhoneNumber::parse("+1 (416) 555-0199").unwrap().as_str(),
+            "+14165550199"
+        );
+        assert_eq!(
+            PhoneNumber::parse("416.555.0199").unwrap().as_str(),
+            "+14165550199"
+        );
+        assert_eq!(
+            PhoneNumber::parse("1-416-555-0199").unwrap().as_str(),
+            "+14165550199"
+        );
         assert!(PhoneNumber::parse("555-0199").is_err());
         assert!(PhoneNumber::parse("+0123456789").is_err());
         assert!(PhoneNumber::parse("call me").is_err());

@@ -4,7 +4,12 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() {
     // Message bodies are logged only at debug; the default level is info.
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_env("MATTERS_LOG").unwrap_or_else(|_| EnvFilter::new("info"))).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("MATTERS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = matters::cli::Cli::parse();
     let code = match matters::cli::run(cli).await {
         Ok(code) => code,

@@ -14,18 +14,33 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(file: impl AsRef<Path>, line: usize, reason: impl Into<String>) -> Self {
-        Self { file: file.as_ref().to_path_buf(), line, reason: reason.into() }
+        Self {
+            file: file.as_ref().to_path_buf(),
+            line,
+            reason: reason.into(),
+        }
     }
 
     /// A problem at a byte offset of `source`.
-    pub fn at(file: impl AsRef<Path>, source: &str, offset: usize, reason: impl Into<String>) -> Self {
+    pub fn at(
+        file: impl AsRef<Path>,
+        source: &str,
+        offset: usize,
+        reason: impl Into<String>,
+    ) -> Self {
         Self::new(file, line_of(source, offset), reason)
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line.max(1), self.reason)
+        write!(
+            f,
+            "{}:{}: {}",
+            self.file.display(),
+            self.line.max(1),
+            self.reason
+        )
     }
 }
 
@@ -33,7 +48,11 @@ impl fmt::Display for Problem {
 #[must_use]
 pub fn line_of(source: &str, offset: usize) -> usize {
     let end = offset.min(source.len());
-    source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    source.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Problems found while loading, all of them, not just the first.
@@ -52,6 +71,9 @@ mod tests {
         assert_eq!(line_of(src, 2), 2);
         assert_eq!(line_of(src, 4), 3);
         assert_eq!(line_of(src, 99), 3);
-        assert_eq!(Problem::at("f.toml", src, 2, "bad").to_string(), "f.toml:2: bad");
+        assert_eq!(
+            Problem::at("f.toml", src, 2, "bad").to_string(),
+            "f.toml:2: bad"
+        );
     }
 }

@@ -48,10 +48,18 @@ fn gsm7_septets(c: char) -> Option<usize> {
 pub fn cost(text: &str) -> Cost {
     let septets: Option<usize> = text.chars().map(gsm7_septets).sum();
     match septets {
-        Some(units) => Cost { encoding: Encoding::Gsm7, units, segments: segments(units, 160, 153) },
+        Some(units) => Cost {
+            encoding: Encoding::Gsm7,
+            units,
+            segments: segments(units, 160, 153),
+        },
         None => {
             let units = text.encode_utf16().count();
-            Cost { encoding: Encoding::Ucs2, units, segments: segments(units, 70, 67) }
+            Cost {
+                encoding: Encoding::Ucs2,
+                units,
+                segments: segments(units, 70, 67),
+            }
         }
     }
 }
@@ -81,7 +89,10 @@ mod tests {
 
     #[test]
     fn french_accents_e_grave_and_acute_stay_gsm7_but_circumflex_does_not() {
-        assert_eq!(cost("Répondez à la question, très bien").encoding, Encoding::Gsm7);
+        assert_eq!(
+            cost("Répondez à la question, très bien").encoding,
+            Encoding::Gsm7
+        );
         for c in ["â", "ê", "î", "ô", "û", "ë", "ï", "ç", "œ", "«", "»", "’"] {
             assert_eq!(cost(c).encoding, Encoding::Ucs2, "{c}");
         }

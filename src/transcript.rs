@@ -71,7 +71,11 @@ impl Run {
         format!("{}:{line}: {msg}", self.file.display())
     }
 
-    fn take(&mut self, h: Result<crate::runner::Handled, crate::runner::RunError>, line: usize) -> Result<(), String> {
+    fn take(
+        &mut self,
+        h: Result<crate::runner::Handled, crate::runner::RunError>,
+        line: usize,
+    ) -> Result<(), String> {
         let h = h.map_err(|e| self.fail(line, e))?;
         self.pending.extend(h.replies);
         Ok(())
@@ -85,10 +89,15 @@ impl Run {
     }
 
     async fn record(&self, line: usize) -> Result<Record, String> {
-        record::read(&self.runner.db, &self.client, "transcript", to_ms(self.clock.now_utc()))
-            .await
-            .map_err(|e| self.fail(line, e))?
-            .ok_or_else(|| self.fail(line, "the client has no record"))
+        record::read(
+            &self.runner.db,
+            &self.client,
+            "transcript",
+            to_ms(self.clock.now_utc()),
+        )
+        .await
+        .map_err(|e| self.fail(line, e))?
+        .ok_or_else(|| self.fail(line, "the client has no record"))
     }
 }
 
@@ -119,30 +128,69 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         }
         body.push((i + 1, trimmed.to_owned()));
     }
-    let flow = header.get("flow").ok_or_else(|| fail(1, "no `flow:` header".into()))?;
+    let flow = header
+        .get("flow")
+        .ok_or_else(|| fail(1, "no `flow:` header".into()))?;
     let flow = FlowId::parse(flow).map_err(|e| fail(1, e.to_string()))?;
-    let lang = Locale::parse(header.get("lang").map_or("en", String::as_str)).map_err(|e| fail(1, e.to_string()))?;
+    let lang = Locale::parse(header.get("lang").map_or("en", String::as_str))
+        .map_err(|e| fail(1, e.to_string()))?;
 
     let mut cfg = cfg.clone();
     cfg.database_url = "sqlite::memory:".into();
     // A Monday afternoon in Toronto, so nothing depends on the day the tests run.
-    let start = DateTime::parse_from_rfc3339("2026-01-05T15:00:00Z").map_err(|e| e.to_string())?.to_utc();
+    let start = DateTime::parse_from_rfc3339("2026-01-05T15:00:00Z")
+        .map_err(|e| e.to_string())?
+        .to_utc();
     let clock = ManualClock::new(start);
-    let runner = crate::app::build(&cfg, Arc::new(clock.clone())).await.map_err(|e| fail(1, e.to_string()))?;
+    let runner = crate::app::build(&cfg, Arc::new(clock.clone()))
+        .await
+        .map_err(|e| fail(1, e.to_string()))?;
     let client = ClientId::parse("transcript-client").map_err(|e| e.to_string())?;
     let tz = match header.get("time_zone") {
-        Some(z) => z.parse().map_err(|_| fail(1, format!("bad time_zone {z}")))?,
+        Some(z) => z
+            .parse()
+            .map_err(|_| fail(1, format!("bad time_zone {z}")))?,
         None => runner.centre.time_zone,
     };
     let now = to_ms(start);
-    let new = NewClient { id: client.clone(), language: lang, time_zone: tz, chart_number: None, channel: Channel::Simulator, address: "transcript".into() };
-    record::add_client(&runner.db, &new, now, "transcript").await.map_err(|e| fail(1, e.to_string()))?;
+    let new = NewClient {
+        id: client.clone(),
+        language: lang,
+        time_zone: tz,
+        chart_number: None,
+        channel: Channel::Simulator,
+        address: "transcript".into(),
+    };
+    record::add_client(&runner.db, &new, now, "transcript")
+        .await
+        .map_err(|e| fail(1, e.to_string()))?;
     if let Some(p) = header.get("program") {
-        let r = NewReferral { program: Some(p.clone()), ..NewReferral::default() };
-        record::add_referral(&runner.db, &client, &r, now, "transcript").await.map_err(|e| fail(1, e.to_string()))?;
+        let r = NewReferral {
+            program: Some(p.clone()),
+            ..NewReferral::default()
+        };
+        record::add_referral(&runner.db, &client, &r, now, "transcript")
+            .await
+            .map_err(|e| fail(1, e.to_string()))?;
     }
-    let mut run = Run { file: file.to_path_buf(), runner, clock, client, pending: VecDeque::new(), last: None };
-    let h = run.runner.start_flow(&run.client, &flow, Some("baseline"), IfBusy::Refuse, "transcript").await;
+    let mut run = Run {
+        file: file.to_path_buf(),
+        runner,
+        clock,
+        client,
+        pending: VecDeque::new(),
+        last: None,
+    };
+    let h = run
+        .runner
+        .start_flow(
+            &run.client,
+            &flow,
+            Some("baseline"),
+            IfBusy::Refuse,
+            "transcript",
+        )
+        .await;
     run.take(h, 1)?;
     for (n, line) in body {
         step(&mut run, n, &line).await?;
@@ -162,12 +210,23 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
             let h = run.runner.fire_timeout(&run.client).await;
             return run.take(h, n);
         }
-        if let Some(f) = said.strip_prefix("(start ").and_then(|s| s.strip_suffix(')')) {
+        if let Some(f) = said
+            .strip_prefix("(start ")
+            .and_then(|s| s.strip_suffix(')'))
+        {
             let flow = FlowId::parse(f).map_err(|e| run.fail(n, e))?;
-            let h = run.runner.start_flow(&run.client, &flow, None, IfBusy::Replace, "transcript").await;
+            let h = run
+                .runner
+                .start_flow(&run.client, &flow, None, IfBusy::Replace, "transcript")
+                .await;
             return run.take(h, n);
         }
-        let inbound = Inbound { channel: Channel::Simulator, client: run.client.clone(), provider_id: None, text: said.to_owned() };
+        let inbound = Inbound {
+            channel: Channel::Simulator,
+            client: run.client.clone(),
+            provider_id: None,
+            text: said.to_owned(),
+        };
         let h = run.runner.receive(&inbound).await;
         return run.take(h, n);
     }
@@ -175,10 +234,15 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
     if let Some(expect) = line.strip_prefix('<').or_else(|| line.strip_prefix('&')) {
         let expect = expect.trim();
         let m = if same {
-            run.last.clone().ok_or_else(|| run.fail(n, "`&` checks the message before it, and there is none"))?
+            run.last
+                .clone()
+                .ok_or_else(|| run.fail(n, "`&` checks the message before it, and there is none"))?
         } else {
             let Some(m) = run.pending.pop_front() else {
-                return Err(run.fail(n, format!("expected the bot to say {expect:?}, but it said nothing more")));
+                return Err(run.fail(
+                    n,
+                    format!("expected the bot to say {expect:?}, but it said nothing more"),
+                ));
             };
             run.last = Some(m.clone());
             m
@@ -191,10 +255,16 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
             m.text == expect
         };
         if !ok {
-            return Err(run.fail(n, format!("expected {expect:?}, the bot said [{}] {:?}", m.key, m.text)));
+            return Err(run.fail(
+                n,
+                format!("expected {expect:?}, the bot said [{}] {:?}", m.key, m.text),
+            ));
         }
         if m.text.contains("{$") || m.text.contains("{ $") {
-            return Err(run.fail(n, format!("an unfilled variable reached the client: {:?}", m.text)));
+            return Err(run.fail(
+                n,
+                format!("an unfilled variable reached the client: {:?}", m.text),
+            ));
         }
         return Ok(());
     }
@@ -213,13 +283,18 @@ fn assert_record(rec: &Record, check: &str) -> Result<(), String> {
         && let Some(quoted) = check.split_once('"').map(|(_, q)| q.trim_end_matches('"'))
     {
         let a = latest_answer(step).ok_or_else(|| format!("no answer to {step}"))?;
-        return (a.value.as_deref() == Some(quoted)).then_some(()).ok_or_else(|| format!("answer to {step} is {:?}, expected {quoted:?}", a.value));
+        return (a.value.as_deref() == Some(quoted))
+            .then_some(())
+            .ok_or_else(|| format!("answer to {step} is {:?}, expected {quoted:?}", a.value));
     }
     match words.as_slice() {
         ["answer", step, value, rest @ ..] => {
             let a = latest_answer(step).ok_or_else(|| format!("no answer to {step}"))?;
             if a.value.as_deref() != Some(*value) {
-                return Err(format!("answer to {step} is {:?}, expected {value}", a.value));
+                return Err(format!(
+                    "answer to {step} is {:?}, expected {value}",
+                    a.value
+                ));
             }
             if let [score] = rest {
                 let want: i64 = score.parse().map_err(|_| format!("bad score {score}"))?;
@@ -228,31 +303,49 @@ fn assert_record(rec: &Record, check: &str) -> Result<(), String> {
                 }
             }
             if a.prompt_message_id.is_none() || a.inbound_message_id.is_none() {
-                return Err(format!("answer to {step} lacks its provenance (question or message)"));
+                return Err(format!(
+                    "answer to {step} lacks its provenance (question or message)"
+                ));
             }
             Ok(())
         }
         ["status", step, status] => {
             let a = latest_answer(step).ok_or_else(|| format!("no answer to {step}"))?;
-            (a.status == *status).then_some(()).ok_or_else(|| format!("answer to {step} is {}, expected {status}", a.status))
+            (a.status == *status)
+                .then_some(())
+                .ok_or_else(|| format!("answer to {step} is {}, expected {status}", a.status))
         }
-        ["no-answer", step] => latest_answer(step).map_or(Ok(()), |a| Err(format!("{step} has an answer: {:?}", a.value))),
+        ["no-answer", step] => latest_answer(step).map_or(Ok(()), |a| {
+            Err(format!("{step} has an answer: {:?}", a.value))
+        }),
         ["score", instrument, want] => {
-            let s = rec.scores.iter().rev().find(|s| s.instrument == *instrument).ok_or_else(|| format!("no score {instrument}"))?;
+            let s = rec
+                .scores
+                .iter()
+                .rev()
+                .find(|s| s.instrument == *instrument)
+                .ok_or_else(|| format!("no score {instrument}"))?;
             let got = match (&s.total, &s.category, s.complete) {
                 (_, _, false) => "incomplete".to_owned(),
                 (Some(t), _, true) => t.to_string(),
                 (None, Some(c), true) => c.clone(),
                 (None, None, true) => "empty".to_owned(),
             };
-            (got == *want).then_some(()).ok_or_else(|| format!("score {instrument} is {got}, expected {want}"))
+            (got == *want)
+                .then_some(())
+                .ok_or_else(|| format!("score {instrument} is {got}, expected {want}"))
         }
         ["no-score", instrument] => match rec.scores.iter().find(|s| s.instrument == *instrument) {
             Some(s) => Err(format!("unexpected score {instrument}: {:?}", s.total)),
             None => Ok(()),
         },
         ["flag", kind, rest @ ..] => {
-            let f = rec.flags.iter().rev().find(|f| f.kind == *kind).ok_or_else(|| format!("no {kind} flag"))?;
+            let f = rec
+                .flags
+                .iter()
+                .rev()
+                .find(|f| f.kind == *kind)
+                .ok_or_else(|| format!("no {kind} flag"))?;
             match rest {
                 [] => Ok(()),
                 [u] if f.urgency == *u => Ok(()),
@@ -260,9 +353,17 @@ fn assert_record(rec: &Record, check: &str) -> Result<(), String> {
                 _ => Err(format!("bad check {check:?}")),
             }
         }
-        ["no-flag", kind] => rec.flags.iter().find(|f| f.kind == *kind).map_or(Ok(()), |_| Err(format!("unexpected {kind} flag"))),
-        ["consent", want] => (rec.client.consent == *want).then_some(()).ok_or_else(|| format!("consent is {}, expected {want}", rec.client.consent)),
-        ["language", want] => (rec.client.language == *want).then_some(()).ok_or_else(|| format!("language is {}, expected {want}", rec.client.language)),
+        ["no-flag", kind] => rec
+            .flags
+            .iter()
+            .find(|f| f.kind == *kind)
+            .map_or(Ok(()), |_| Err(format!("unexpected {kind} flag"))),
+        ["consent", want] => (rec.client.consent == *want)
+            .then_some(())
+            .ok_or_else(|| format!("consent is {}, expected {want}", rec.client.consent)),
+        ["language", want] => (rec.client.language == *want)
+            .then_some(())
+            .ok_or_else(|| format!("language is {}, expected {want}", rec.client.language)),
         ["field", key, value @ ..] => {
             let want = value.join(" ");
             match rec.fields.get(*key) {
@@ -272,11 +373,19 @@ fn assert_record(rec: &Record, check: &str) -> Result<(), String> {
         }
         ["session", want] => {
             let s = rec.sessions.last().ok_or("no session")?;
-            (s.status == *want).then_some(()).ok_or_else(|| format!("session {} is {}, expected {want}", s.flow, s.status))
+            (s.status == *want)
+                .then_some(())
+                .ok_or_else(|| format!("session {} is {}, expected {want}", s.flow, s.status))
         }
         ["suppressed", n] => {
-            let got = rec.messages.iter().filter(|m| m.status == "suppressed").count();
-            (got.to_string() == *n).then_some(()).ok_or_else(|| format!("{got} suppressed messages, expected {n}"))
+            let got = rec
+                .messages
+                .iter()
+                .filter(|m| m.status == "suppressed")
+                .count();
+            (got.to_string() == *n)
+                .then_some(())
+                .ok_or_else(|| format!("{got} suppressed messages, expected {n}"))
         }
         _ => Err(format!("unknown check {check:?}")),
     }

@@ -5,7 +5,9 @@ use std::process::{Command, Stdio};
 
 fn matters() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_matters"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("MATTERS_DATABASE_URL").env_remove("MATTERS_LISTEN");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("MATTERS_DATABASE_URL")
+        .env_remove("MATTERS_LISTEN");
     c
 }
 
@@ -20,23 +22,54 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
     let out = matters().args(["flows", "check"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("6 flows and 2 locales are valid; 0 warnings"), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("fr") && l.contains("ucla3-companionship") && l.contains("UCS-2")), "{stdout}");
-    assert!(stdout.lines().any(|l| l.starts_with("en") && l.contains("help ") && l.contains("GSM-7")), "{stdout}");
-    assert!(stdout.contains("loneliness/companionship (as sent)"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("6 flows and 2 locales are valid; 0 warnings"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.starts_with("fr")
+            && l.contains("ucla3-companionship")
+            && l.contains("UCS-2")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("en") && l.contains("help ") && l.contains("GSM-7")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("loneliness/companionship (as sent)"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn flows_check_names_the_file_and_line_of_each_problem_and_fails() {
     let dir = temp("badflows");
-    std::fs::write(dir.join("broken.toml"), "id = \"broken\"\nspec_version = 1\n[[step]\n").unwrap();
+    std::fs::write(
+        dir.join("broken.toml"),
+        "id = \"broken\"\nspec_version = 1\n[[step]\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("dangling.toml"), "id = \"dangling\"\nspec_version = 1\n\n[[step]]\nid = \"a\"\nsay = \"survey-thanks\"\ngoto = \"b\"\n").unwrap();
-    let out = matters().args(["flows", "check"]).env("MATTERS_FLOWS_DIR", &dir).output().unwrap();
+    let out = matters()
+        .args(["flows", "check"])
+        .env("MATTERS_FLOWS_DIR", &dir)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("broken.toml:3: "), "{stderr}");
-    assert!(stderr.contains("dangling.toml:5: step a goes to b, which does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("dangling.toml:5: step a goes to b, which does not exist"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -44,30 +77,69 @@ fn flows_check_names_the_file_and_line_of_each_problem_and_fails() {
 fn flows_test_runs_every_transcript() {
     let out = matters().args(["flows", "test"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
 }
 
 #[test]
 fn simulate_a_french_loneliness_survey_from_a_script_and_print_the_record() {
     let mut child = matters()
-        .args(["simulate", "loneliness", "--lang", "fr", "--script", "-", "--record-json"])
+        .args([
+            "simulate",
+            "loneliness",
+            "--lang",
+            "fr",
+            "--script",
+            "-",
+            "--record-json",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all("parfois\n3\nSouvent!\njamais\n".as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("parfois\n3\nSouvent!\njamais\n".as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let conversation = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{conversation}");
-    assert!(conversation.contains("bot> À quelle fréquence"), "{conversation}");
-    let rec: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is the record as JSON");
-    let values: Vec<&str> = rec["answers"].as_array().unwrap().iter().map(|a| a["value"].as_str().unwrap()).collect();
+    assert!(
+        conversation.contains("bot> À quelle fréquence"),
+        "{conversation}"
+    );
+    let rec: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the record as JSON");
+    let values: Vec<&str> = rec["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["value"].as_str().unwrap())
+        .collect();
     assert_eq!(values, ["some-of-the-time", "often", "often", "never"]);
-    let ucla = rec["scores"].as_array().unwrap().iter().find(|s| s["instrument"] == "ucla3").unwrap();
-    assert_eq!((ucla["total"].as_i64(), ucla["complete"].as_bool()), (Some(8), Some(true)));
-    let ons = rec["scores"].as_array().unwrap().iter().find(|s| s["instrument"] == "ons-loneliness").unwrap();
+    let ucla = rec["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["instrument"] == "ucla3")
+        .unwrap();
+    assert_eq!(
+        (ucla["total"].as_i64(), ucla["complete"].as_bool()),
+        (Some(8), Some(true))
+    );
+    let ons = rec["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["instrument"] == "ons-loneliness")
+        .unwrap();
     assert_eq!(ons["category"], "never");
     assert!(rec["flags"].as_array().unwrap().is_empty());
     assert_eq!(rec["client"]["consent"], "unknown");
@@ -75,10 +147,17 @@ fn simulate_a_french_loneliness_survey_from_a_script_and_print_the_record() {
 
 #[test]
 fn simulate_refuses_an_unknown_flow_and_lists_the_real_ones() {
-    let out = matters().args(["simulate", "lonliness", "--script", "-"]).stdin(Stdio::null()).output().unwrap();
+    let out = matters()
+        .args(["simulate", "lonliness", "--script", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("no flow lonliness") && stderr.contains("loneliness"), "{stderr}");
+    assert!(
+        stderr.contains("no flow lonliness") && stderr.contains("loneliness"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -86,8 +165,16 @@ fn migrate_creates_the_database_and_can_run_again() {
     let dir = temp("migrate");
     let url = format!("sqlite://{}/m.db?mode=rwc", dir.display());
     for _ in 0..2 {
-        let out = matters().arg("migrate").env("MATTERS_DATABASE_URL", &url).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = matters()
+            .arg("migrate")
+            .env("MATTERS_DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert!(dir.join("m.db").exists());
     std::fs::remove_dir_all(dir).unwrap();
@@ -99,7 +186,10 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
     let mut child = matters()
         .arg("serve")
         .env("MATTERS_LISTEN", "127.0.0.1:0")
-        .env("MATTERS_DATABASE_URL", format!("sqlite://{}/serve.db?mode=rwc", dir.display()))
+        .env(
+            "MATTERS_DATABASE_URL",
+            format!("sqlite://{}/serve.db?mode=rwc", dir.display()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -111,7 +201,10 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         let req = match body {
             None => format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-            Some(b) => format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len()),
+            Some(b) => format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                b.len()
+            ),
         };
         s.write_all(req.as_bytes()).unwrap();
         let mut resp = String::new();
@@ -119,21 +212,40 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
         resp
     };
     let health = get("/healthz", None);
-    let sim = get("/simulator/messages", Some(r#"{"client":"demo","start":"loneliness"}"#));
+    let sim = get(
+        "/simulator/messages",
+        Some(r#"{"client":"demo","start":"loneliness"}"#),
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     std::fs::remove_dir_all(dir).unwrap();
-    assert!(health.starts_with("HTTP/1.1 200") && health.contains(r#"{"status":"ok"}"#), "{health}");
-    assert!(sim.starts_with("HTTP/1.1 200") && sim.contains("How often do you feel that you lack companionship?"), "{sim}");
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.contains(r#"{"status":"ok"}"#),
+        "{health}"
+    );
+    assert!(
+        sim.starts_with("HTTP/1.1 200")
+            && sim.contains("How often do you feel that you lack companionship?"),
+        "{sim}"
+    );
 }
 
 #[test]
 fn the_inbound_benchmark_prints_its_figure_beside_its_baseline() {
     // Not a speed test: it only checks that the benchmark runs and reports in its documented form.
-    let out = matters().args(["bench", "inbound", "--n", "200", "--clients", "20"]).output().unwrap();
+    let out = matters()
+        .args(["bench", "inbound", "--n", "200", "--clients", "20"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let last = stdout.lines().last().unwrap();
-    let re_ok = last.starts_with("inbound sqlite: ") && last.contains(" replies/s, baseline ") && last.contains(" inserts/s, ratio ");
+    let re_ok = last.starts_with("inbound sqlite: ")
+        && last.contains(" replies/s, baseline ")
+        && last.contains(" inserts/s, ratio ");
     assert!(re_ok, "{last}");
 }

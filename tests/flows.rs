@@ -13,7 +13,15 @@ use std::path::{Path, PathBuf};
 
 fn content() -> Content {
     let (c, problems) = load_content(&Config::default());
-    assert!(problems.is_empty(), "shipped content has problems:\n{}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        problems.is_empty(),
+        "shipped content has problems:\n{}",
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     c
 }
 
@@ -25,8 +33,17 @@ fn locale(s: &str) -> Locale {
 fn every_shipped_flow_and_locale_loads_without_a_problem() {
     let c = content();
     let ids: Vec<String> = c.flows.current().map(|f| f.id.to_string()).collect();
-    for want in ["belonging", "consent", "loneliness", "referral-followup", "well" /* prefix */] {
-        assert!(ids.iter().any(|i| i.starts_with(want)), "{want} missing from {ids:?}");
+    for want in [
+        "belonging",
+        "consent",
+        "loneliness",
+        "referral-followup",
+        "well", /* prefix */
+    ] {
+        assert!(
+            ids.iter().any(|i| i.starts_with(want)),
+            "{want} missing from {ids:?}"
+        );
     }
     assert_eq!(ids.len(), 6, "{ids:?}");
     assert_eq!(c.catalog.locales(), vec![locale("en"), locale("fr")]);
@@ -35,9 +52,15 @@ fn every_shipped_flow_and_locale_loads_without_a_problem() {
 #[tokio::test]
 async fn every_transcript_passes() {
     let cfg = Config::default();
-    let report = matters::transcript::run_dir(&cfg, Path::new("flows/transcripts")).await.unwrap();
+    let report = matters::transcript::run_dir(&cfg, Path::new("flows/transcripts"))
+        .await
+        .unwrap();
     assert!(report.failures.is_empty(), "{}", report.failures.join("\n"));
-    assert!(report.passed >= 20, "only {} transcripts ran", report.passed);
+    assert!(
+        report.passed >= 20,
+        "only {} transcripts ran",
+        report.passed
+    );
 }
 
 #[test]
@@ -46,12 +69,22 @@ fn every_shipped_flow_has_a_transcript_in_english_and_in_french() {
     let mut covered = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir("flows/transcripts").unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let header = |k: &str| text.lines().find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_owned()));
-        covered.insert((header("flow:").unwrap(), header("lang:").unwrap_or_else(|| "en".into())));
+        let header = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_owned()))
+        };
+        covered.insert((
+            header("flow:").unwrap(),
+            header("lang:").unwrap_or_else(|| "en".into()),
+        ));
     }
     for f in c.flows.current() {
         for l in ["en", "fr"] {
-            assert!(covered.contains(&(f.id.to_string(), l.to_owned())), "no {l} transcript for {}", f.id);
+            assert!(
+                covered.contains(&(f.id.to_string(), l.to_owned())),
+                "no {l} transcript for {}",
+                f.id
+            );
         }
     }
 }
@@ -64,7 +97,10 @@ fn load_one(name: &str, source: &str) -> Vec<String> {
     let c = content();
     let (_, problems) = FlowSet::load(&dir, &c.catalog);
     std::fs::remove_dir_all(&dir).unwrap();
-    problems.iter().map(|p| p.to_string().replace(&format!("{}/", dir.display()), "")).collect()
+    problems
+        .iter()
+        .map(|p| p.to_string().replace(&format!("{}/", dir.display()), ""))
+        .collect()
 }
 
 #[test]
@@ -89,10 +125,22 @@ say = "survey-thanks"
     let problems = load_one("bad", src);
     let has = |s: &str| problems.iter().any(|p| p == s);
     assert!(has("bad.toml:5: ask q has no timeout"), "{problems:#?}");
-    assert!(has("bad.toml:5: step q goes to nowhere, which does not exist"), "{problems:#?}");
-    assert!(has("bad.toml:5: message no-such-message is missing in locale en"), "{problems:#?}");
-    assert!(has("bad.toml:5: message no-such-message is missing in locale fr"), "{problems:#?}");
-    assert!(has("bad.toml:15: step orphan can never be reached"), "{problems:#?}");
+    assert!(
+        has("bad.toml:5: step q goes to nowhere, which does not exist"),
+        "{problems:#?}"
+    );
+    assert!(
+        has("bad.toml:5: message no-such-message is missing in locale en"),
+        "{problems:#?}"
+    );
+    assert!(
+        has("bad.toml:5: message no-such-message is missing in locale fr"),
+        "{problems:#?}"
+    );
+    assert!(
+        has("bad.toml:15: step orphan can never be reached"),
+        "{problems:#?}"
+    );
 }
 
 #[test]
@@ -104,19 +152,36 @@ fn a_flow_file_that_is_not_toml_names_its_line() {
 
 #[test]
 fn a_newer_spec_version_is_refused() {
-    let problems = load_one("future", "id = \"future\"\nspec_version = 2\n[[step]]\nid = \"a\"\nsay = \"survey-thanks\"\n");
-    assert!(problems.iter().any(|p| p.starts_with("future.toml:2: spec_version 2 is not supported")), "{problems:?}");
+    let problems = load_one(
+        "future",
+        "id = \"future\"\nspec_version = 2\n[[step]]\nid = \"a\"\nsay = \"survey-thanks\"\n",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("future.toml:2: spec_version 2 is not supported")),
+        "{problems:?}"
+    );
 }
 
 fn ctx<'a>(c: &'a Content, flow: &'a matters::flow::Flow, vars: &'a Vars) -> Ctx<'a> {
-    Ctx { flow, catalog: &c.catalog, vars, now: chrono::DateTime::from_timestamp(1_767_625_200, 0).unwrap(), tz: chrono_tz::America::Toronto }
+    Ctx {
+        flow,
+        catalog: &c.catalog,
+        vars,
+        now: chrono::DateTime::from_timestamp(1_767_625_200, 0).unwrap(),
+        tz: chrono_tz::America::Toronto,
+    }
 }
 
 #[test]
 fn the_engine_is_a_pure_function_of_its_inputs() {
     let c = content();
     let flow = c.flows.get(&"loneliness".parse().unwrap()).unwrap();
-    let vars = Vars::from([("centre".into(), "CSC".into()), ("program".into(), "x".into())]);
+    let vars = Vars::from([
+        ("centre".into(), "CSC".into()),
+        ("program".into(), "x".into()),
+    ]);
     let cx = ctx(&c, &flow, &vars);
     let (s1, e1) = engine::start(&cx, locale("fr")).unwrap();
     let (s2, e2) = engine::start(&cx, locale("fr")).unwrap();
@@ -186,9 +251,19 @@ fn at_least_forty_crisis_phrases_per_language_trigger() {
     let c = content();
     for lang in ["en", "fr"] {
         let phrases = corpus(&format!("crisis-{lang}.txt"));
-        assert!(phrases.len() >= 40, "{lang}: only {} phrases", phrases.len());
-        let missed: Vec<&String> = phrases.iter().filter(|p| c.safety.classify(p) != Intent::Crisis).collect();
-        assert!(missed.is_empty(), "{lang}: these did not trigger: {missed:#?}");
+        assert!(
+            phrases.len() >= 40,
+            "{lang}: only {} phrases",
+            phrases.len()
+        );
+        let missed: Vec<&String> = phrases
+            .iter()
+            .filter(|p| c.safety.classify(p) != Intent::Crisis)
+            .collect();
+        assert!(
+            missed.is_empty(),
+            "{lang}: these did not trigger: {missed:#?}"
+        );
     }
 }
 
@@ -211,16 +286,37 @@ fn the_everyday_answers_of_every_shipped_flow_do_not_trigger() {
     }
     assert!(everyday.len() > 200, "{}", everyday.len());
     let triggered: Vec<&String> = everyday.iter().filter(|t| c.safety.is_crisis(t)).collect();
-    assert!(triggered.is_empty(), "everyday answers taken for a crisis: {triggered:#?}");
+    assert!(
+        triggered.is_empty(),
+        "everyday answers taken for a crisis: {triggered:#?}"
+    );
 }
 
 #[test]
 fn opt_out_keywords_are_whole_messages_in_any_case_and_accent() {
     let c = content();
-    for stop in ["STOP", "stop", "Stop.", "STOPALL", "unsubscribe", "CANCEL", "end", "QUIT", "ARRÊT", "arret", "Arrête", "ARRETEZ", "désabonner"] {
+    for stop in [
+        "STOP",
+        "stop",
+        "Stop.",
+        "STOPALL",
+        "unsubscribe",
+        "CANCEL",
+        "end",
+        "QUIT",
+        "ARRÊT",
+        "arret",
+        "Arrête",
+        "ARRETEZ",
+        "désabonner",
+    ] {
         assert_eq!(c.safety.classify(stop), Intent::Stop, "{stop}");
     }
-    for not_stop in ["stop sending the bus times", "I can't stop worrying", "the end of the week"] {
+    for not_stop in [
+        "stop sending the bus times",
+        "I can't stop worrying",
+        "the end of the week",
+    ] {
         assert_ne!(c.safety.classify(not_stop), Intent::Stop, "{not_stop}");
     }
     for start in ["START", "unstop", "Commencer"] {
@@ -229,8 +325,20 @@ fn opt_out_keywords_are_whole_messages_in_any_case_and_accent() {
     for help in ["HELP", "help!", "Info", "AIDE", "aide"] {
         assert_eq!(c.safety.classify(help), Intent::Help, "{help}");
     }
-    for (word, lang) in [("FRANÇAIS", "fr"), ("francais", "fr"), ("FR", "fr"), ("French", "fr"), ("ENGLISH", "en"), ("en", "en"), ("Anglais", "en")] {
-        assert_eq!(c.safety.classify(word), Intent::Language(locale(lang)), "{word}");
+    for (word, lang) in [
+        ("FRANÇAIS", "fr"),
+        ("francais", "fr"),
+        ("FR", "fr"),
+        ("French", "fr"),
+        ("ENGLISH", "en"),
+        ("en", "en"),
+        ("Anglais", "en"),
+    ] {
+        assert_eq!(
+            c.safety.classify(word),
+            Intent::Language(locale(lang)),
+            "{word}"
+        );
     }
     for skip in ["skip", "PASSER", "passe"] {
         assert_eq!(c.safety.classify(skip), Intent::Skip, "{skip}");

@@ -13,9 +13,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 async fn build(url: &str) -> (Runner, ManualClock) {
-    let clock = ManualClock::new(DateTime::parse_from_rfc3339("2026-03-07T15:00:00Z").unwrap().to_utc());
-    let cfg = Config { database_url: url.to_owned(), ..Config::default() };
-    let runner = matters::app::build(&cfg, Arc::new(clock.clone())).await.unwrap();
+    let clock = ManualClock::new(
+        DateTime::parse_from_rfc3339("2026-03-07T15:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    let cfg = Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    };
+    let runner = matters::app::build(&cfg, Arc::new(clock.clone()))
+        .await
+        .unwrap();
     (runner, clock)
 }
 
@@ -30,89 +39,255 @@ async fn add(runner: &Runner, id: &str, lang: &str, program: Option<&str>) -> Cl
         channel: Channel::Simulator,
         address: id.to_owned(),
     };
-    assert!(record::add_client(&runner.db, &new, now, "test").await.unwrap());
-    assert!(!record::add_client(&runner.db, &new, now, "test").await.unwrap(), "adding twice changes nothing");
-    if let Some(p) = program {
-        record::add_referral(&runner.db, &client, &NewReferral { program: Some(p.into()), reasons: vec!["loneliness".into()], ..Default::default() }, now, "test")
+    assert!(
+        record::add_client(&runner.db, &new, now, "test")
             .await
-            .unwrap();
+            .unwrap()
+    );
+    assert!(
+        !record::add_client(&runner.db, &new, now, "test")
+            .await
+            .unwrap(),
+        "adding twice changes nothing"
+    );
+    if let Some(p) = program {
+        record::add_referral(
+            &runner.db,
+            &client,
+            &NewReferral {
+                program: Some(p.into()),
+                reasons: vec!["loneliness".into()],
+                ..Default::default()
+            },
+            now,
+            "test",
+        )
+        .await
+        .unwrap();
     }
     client
 }
 
 fn says(client: &ClientId, sid: &str, text: &str) -> Inbound {
-    Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: Some(sid.into()), text: text.into() }
+    Inbound {
+        channel: Channel::Simulator,
+        client: client.clone(),
+        provider_id: Some(sid.into()),
+        text: text.into(),
+    }
 }
 
 async fn count(db: &Db, sql: &str, client: &ClientId) -> i64 {
-    sqlx::query_scalar(sql).bind(client.as_str()).fetch_one(db.pool()).await.unwrap()
+    sqlx::query_scalar(sql)
+        .bind(client.as_str())
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
 }
 
 /// The story every backend must tell the same way.
 async fn story(url: &str) {
     let (runner, clock) = build(url).await;
-    runner.db.migrate().await.expect("migrations run twice are a no-op");
+    runner
+        .db
+        .migrate()
+        .await
+        .expect("migrations run twice are a no-op");
     let c = add(&runner, "c-1", "fr", Some("Café-tricot")).await;
     let flow = FlowId::parse("referral-followup").unwrap();
 
-    let h = runner.start_flow(&c, &flow, Some("weekly"), IfBusy::Refuse, "navigator:amira").await.unwrap();
+    let h = runner
+        .start_flow(&c, &flow, Some("weekly"), IfBusy::Refuse, "navigator:amira")
+        .await
+        .unwrap();
     assert_eq!(h.replies.len(), 1);
-    assert!(h.replies[0].text.contains("Café-tricot"), "{}", h.replies[0].text);
-    let busy = runner.start_flow(&c, &flow, None, IfBusy::Refuse, "navigator:amira").await;
+    assert!(
+        h.replies[0].text.contains("Café-tricot"),
+        "{}",
+        h.replies[0].text
+    );
+    let busy = runner
+        .start_flow(&c, &flow, None, IfBusy::Refuse, "navigator:amira")
+        .await;
     assert!(matches!(busy, Err(RunError::Busy { .. })), "{busy:?}");
 
     clock.advance(Duration::minutes(5));
     let h = runner.receive(&says(&c, "SM1", "Oui!")).await.unwrap();
-    assert_eq!(h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["rf-how"]);
+    assert_eq!(
+        h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["rf-how"]
+    );
 
     // A provider retry of the same message changes nothing.
-    let before = count(&runner.db, "SELECT COUNT(*) FROM messages WHERE client_id = $1", &c).await;
+    let before = count(
+        &runner.db,
+        "SELECT COUNT(*) FROM messages WHERE client_id = $1",
+        &c,
+    )
+    .await;
     let again = runner.receive(&says(&c, "SM1", "Oui!")).await.unwrap();
     assert!(again.duplicate && again.replies.is_empty());
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM messages WHERE client_id = $1", &c).await, before);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM messages WHERE client_id = $1",
+            &c
+        )
+        .await,
+        before
+    );
 
     // Two replies racing for the same session: both are applied, one after the other.
     let (m2, m3) = (says(&c, "SM2", "4"), says(&c, "SM3", "peut-être"));
     let (a, b) = tokio::join!(runner.receive(&m2), runner.receive(&m3));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(!a.duplicate && !b.duplicate);
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM answers WHERE client_id = $1 AND step_id = 'how'", &c).await, 1);
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM messages WHERE client_id = $1 AND direction = 'in'", &c).await, 3);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM answers WHERE client_id = $1 AND step_id = 'how'",
+            &c
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM messages WHERE client_id = $1 AND direction = 'in'",
+            &c
+        )
+        .await,
+        3
+    );
 
-    let rec = record::read(&runner.db, &c, "navigator:amira", to_ms(clock.now())).await.unwrap().unwrap();
+    let rec = record::read(&runner.db, &c, "navigator:amira", to_ms(clock.now()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.referrals[0].uptake, "attended");
-    assert_eq!(rec.fields.get("referral.uptake").map(String::as_str), Some("attended"));
+    assert_eq!(
+        rec.fields.get("referral.uptake").map(String::as_str),
+        Some("attended")
+    );
     let went = rec.answers.iter().find(|a| a.step == "went").unwrap();
-    assert_eq!((went.value.as_deref(), went.label.as_deref(), went.locale.as_str()), (Some("yes"), Some("Oui"), "fr"));
+    assert_eq!(
+        (
+            went.value.as_deref(),
+            went.label.as_deref(),
+            went.locale.as_str()
+        ),
+        (Some("yes"), Some("Oui"), "fr")
+    );
     assert_eq!(went.time_point.as_deref(), Some("weekly"));
     assert!(went.prompt_message_id.is_some() && went.inbound_message_id.is_some());
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM jobs WHERE client_id = $1 AND status = 'pending'", &c).await, 1);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM jobs WHERE client_id = $1 AND status = 'pending'",
+            &c
+        )
+        .await,
+        1
+    );
 
     // STOP: consent revoked in the ledger, pending jobs cancelled, nothing sent afterwards.
     let h = runner.receive(&says(&c, "SM4", "ARRÊT")).await.unwrap();
-    assert_eq!(h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["stop-confirmation"]);
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM jobs WHERE client_id = $1 AND status = 'pending'", &c).await, 0);
+    assert_eq!(
+        h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["stop-confirmation"]
+    );
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM jobs WHERE client_id = $1 AND status = 'pending'",
+            &c
+        )
+        .await,
+        0
+    );
     let h = runner.receive(&says(&c, "SM5", "oui")).await.unwrap();
     assert!(h.replies.is_empty(), "{h:?}");
-    let refused = runner.start_flow(&c, &FlowId::parse("loneliness").unwrap(), None, IfBusy::Replace, "navigator:amira").await;
+    let refused = runner
+        .start_flow(
+            &c,
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Replace,
+            "navigator:amira",
+        )
+        .await;
     assert!(matches!(refused, Err(RunError::OptedOut(_))), "{refused:?}");
-    let rec = record::read(&runner.db, &c, "navigator:amira", to_ms(clock.now())).await.unwrap().unwrap();
+    let rec = record::read(&runner.db, &c, "navigator:amira", to_ms(clock.now()))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.client.consent, "revoked");
     let last = rec.consent.last().unwrap();
-    assert_eq!((last.change.as_str(), last.source.as_str(), last.wording.as_deref()), ("revoked", "keyword", Some("ARRÊT")));
+    assert_eq!(
+        (
+            last.change.as_str(),
+            last.source.as_str(),
+            last.wording.as_deref()
+        ),
+        ("revoked", "keyword", Some("ARRÊT"))
+    );
     assert_eq!(rec.sessions.last().unwrap().status, "stopped");
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'record-view'", &c).await, 2);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'record-view'",
+            &c
+        )
+        .await,
+        2
+    );
     // The audit log never holds a message body.
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND detail LIKE '%ARRÊT%'", &c).await, 0);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND detail LIKE '%ARRÊT%'",
+            &c
+        )
+        .await,
+        0
+    );
 
     // A crisis: the fixed reply, an urgent flag, the survey interrupted.
     let d = add(&runner, "c-2", "en", None).await;
-    runner.start_flow(&d, &FlowId::parse("loneliness").unwrap(), Some("baseline"), IfBusy::Refuse, "navigator:amira").await.unwrap();
-    let h = runner.receive(&says(&d, "SM6", "I want to end my life")).await.unwrap();
+    runner
+        .start_flow(
+            &d,
+            &FlowId::parse("loneliness").unwrap(),
+            Some("baseline"),
+            IfBusy::Refuse,
+            "navigator:amira",
+        )
+        .await
+        .unwrap();
+    let h = runner
+        .receive(&says(&d, "SM6", "I want to end my life"))
+        .await
+        .unwrap();
     assert_eq!(h.replies[0].key, "crisis-reply");
-    let rec = record::read(&runner.db, &d, "navigator:amira", to_ms(clock.now())).await.unwrap().unwrap();
-    assert!(rec.flags.iter().any(|f| f.kind == "crisis" && f.urgency == "urgent"));
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'crisis'", &d).await, 1);
+    let rec = record::read(&runner.db, &d, "navigator:amira", to_ms(clock.now()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        rec.flags
+            .iter()
+            .any(|f| f.kind == "crisis" && f.urgency == "urgent")
+    );
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'crisis'",
+            &d
+        )
+        .await,
+        1
+    );
 
     pinned_revision(&runner, &clock).await;
     batches(&runner).await;
@@ -126,20 +301,58 @@ async fn batches(runner: &Runner) {
     let b = add(runner, "b-2", "fr", None).await;
     let loneliness = FlowId::parse("loneliness").unwrap();
     for c in [&a, &b] {
-        runner.start_flow(c, &loneliness, None, IfBusy::Refuse, "test").await.unwrap();
+        runner
+            .start_flow(c, &loneliness, None, IfBusy::Refuse, "test")
+            .await
+            .unwrap();
     }
     let nobody = ClientId::parse("nobody").unwrap();
-    let msgs = [says(&a, "B1", "1"), says(&b, "B2", "souvent"), says(&a, "B3", "often"), says(&b, "B2", "souvent"), says(&nobody, "B4", "hi")];
+    let msgs = [
+        says(&a, "B1", "1"),
+        says(&b, "B2", "souvent"),
+        says(&a, "B3", "often"),
+        says(&b, "B2", "souvent"),
+        says(&nobody, "B4", "hi"),
+    ];
     let results = runner.receive_batch(&msgs).await;
-    let keys = |k: usize| results[k].as_ref().unwrap().replies.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+    let keys = |k: usize| {
+        results[k]
+            .as_ref()
+            .unwrap()
+            .replies
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(keys(0), ["ucla3-left-out"]);
     assert_eq!(keys(1), ["ucla3-left-out"]);
-    assert_eq!(keys(2), ["ucla3-isolated"], "the second message of b-1 sees what the first did");
+    assert_eq!(
+        keys(2),
+        ["ucla3-isolated"],
+        "the second message of b-1 sees what the first did"
+    );
     assert!(results[3].as_ref().unwrap().duplicate);
-    assert!(matches!(results[4], Err(RunError::UnknownClient(_))), "{:?}", results[4]);
-    let values: Vec<String> = sqlx::query_scalar("SELECT value FROM answers WHERE client_id = $1 ORDER BY id").bind(a.as_str()).fetch_all(runner.db.pool()).await.unwrap();
+    assert!(
+        matches!(results[4], Err(RunError::UnknownClient(_))),
+        "{:?}",
+        results[4]
+    );
+    let values: Vec<String> =
+        sqlx::query_scalar("SELECT value FROM answers WHERE client_id = $1 ORDER BY id")
+            .bind(a.as_str())
+            .fetch_all(runner.db.pool())
+            .await
+            .unwrap();
     assert_eq!(values, ["hardly-ever", "often"]);
-    assert_eq!(count(&runner.db, "SELECT COUNT(*) FROM answers WHERE client_id = $1", &b).await, 1);
+    assert_eq!(
+        count(
+            &runner.db,
+            "SELECT COUNT(*) FROM answers WHERE client_id = $1",
+            &b
+        )
+        .await,
+        1
+    );
 }
 
 /// A session started on one revision of a flow finishes on it, even after the file changes and
@@ -147,19 +360,36 @@ async fn batches(runner: &Runner) {
 async fn pinned_revision(runner: &Runner, clock: &ManualClock) {
     let e = add(runner, "c-3", "en", None).await;
     let loneliness = FlowId::parse("loneliness").unwrap();
-    runner.start_flow(&e, &loneliness, Some("baseline"), IfBusy::Refuse, "test").await.unwrap();
+    runner
+        .start_flow(&e, &loneliness, Some("baseline"), IfBusy::Refuse, "test")
+        .await
+        .unwrap();
     let old = runner.flows.get(&loneliness).unwrap();
-    let changed = old.source.replace("[[step]]\nid = \"left-out\"", "[[step]]\nid = \"new-say\"\nsay = \"survey-thanks\"\n\n[[step]]\nid = \"left-out\"");
+    let changed = old.source.replace(
+        "[[step]]\nid = \"left-out\"",
+        "[[step]]\nid = \"new-say\"\nsay = \"survey-thanks\"\n\n[[step]]\nid = \"left-out\"",
+    );
     assert_ne!(changed, old.source);
     let new = matters::flow::parse(&old.file, &changed).unwrap();
     assert_ne!(new.revision, old.revision);
     let mut flows = FlowSet::default();
     flows.insert(new);
-    let restarted = Runner { flows: Arc::new(flows), ..runner.clone() };
+    let restarted = Runner {
+        flows: Arc::new(flows),
+        ..runner.clone()
+    };
     clock.advance(Duration::minutes(1));
     let h = restarted.receive(&says(&e, "SM7", "1")).await.unwrap();
-    assert_eq!(h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["ucla3-left-out"], "the old revision goes straight to left-out");
-    let rev: String = sqlx::query_scalar("SELECT revision FROM answers WHERE client_id = $1").bind(e.as_str()).fetch_one(runner.db.pool()).await.unwrap();
+    assert_eq!(
+        h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["ucla3-left-out"],
+        "the old revision goes straight to left-out"
+    );
+    let rev: String = sqlx::query_scalar("SELECT revision FROM answers WHERE client_id = $1")
+        .bind(e.as_str())
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
     assert_eq!(rev, old.revision);
 }
 
@@ -174,7 +404,10 @@ async fn the_story_holds_on_a_sqlite_file_in_wal_mode() {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     story(&url).await;
     let db = Db::connect(&url).await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
     db.close().await;
     for suffix in ["", "-wal", "-shm"] {
@@ -184,16 +417,22 @@ async fn the_story_holds_on_a_sqlite_file_in_wal_mode() {
 
 #[tokio::test]
 async fn the_story_holds_on_postgres() {
-    let Some((url, schema, admin)) = postgres().await else { return };
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
     story(&url).await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
 }
 
 /// A fresh schema on the test Postgres, so tests never share tables. `None` (said loudly) when
 /// no server answers; under `CI=true` that is a failure.
 pub async fn postgres() -> Option<(String, String, Db)> {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let base = std::env::var("MATTERS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = std::env::var("MATTERS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let admin = match Db::connect(&base).await {
         Ok(db) => db,
         Err(e) => {
@@ -205,8 +444,19 @@ pub async fn postgres() -> Option<(String, String, Db)> {
             return None;
         }
     };
-    let schema = format!("matters_test_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await.unwrap();
+    let schema = format!(
+        "matters_test_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
-    Some((format!("{base}{sep}options=-c%20search_path%3D{schema}"), schema, admin))
+    Some((
+        format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+        schema,
+        admin,
+    ))
 }

@@ -34,21 +34,40 @@ pub struct Args {
 /// What a client mid-way through the loneliness survey sends: answers by number, word and
 /// synonym, answers that are not understood, HELP, and a switch to French and back. Every one
 /// gets a reply; the tenth completes the survey and scores it.
-const REPLIES: &[&str] = &["maybe", "1", "HELP", "some of the time", "FR", "pas sûr", "Souvent!", "EN", "??", "never"];
+const REPLIES: &[&str] = &[
+    "maybe",
+    "1",
+    "HELP",
+    "some of the time",
+    "FR",
+    "pas sûr",
+    "Souvent!",
+    "EN",
+    "??",
+    "never",
+];
 
 /// Concurrent transactions of the baseline.
 const BASELINE_TASKS: usize = 16;
 
 pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(args.n > 0 && args.clients > 0, "--n and --clients must be positive");
+    anyhow::ensure!(
+        args.n > 0 && args.clients > 0,
+        "--n and --clients must be positive"
+    );
     let (url, cleanup) = database(&args).await?;
     let mut cfg = cfg.clone();
     cfg.database_url = url;
     let runner = Arc::new(crate::app::build(&cfg, Arc::new(SystemClock)).await?);
     let backend = runner.db.backend().as_str();
-    let writers = args.writers.unwrap_or(if backend == "sqlite" { 1 } else { 4 });
+    let writers = args
+        .writers
+        .unwrap_or(if backend == "sqlite" { 1 } else { 4 });
 
-    eprintln!("setting up {} clients mid-survey on {backend}…", args.clients);
+    eprintln!(
+        "setting up {} clients mid-survey on {backend}…",
+        args.clients
+    );
     let clients = setup(&runner, args.clients).await?;
     let inbox = Inbox::spawn(runner.clone(), writers);
 
@@ -58,7 +77,9 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
     for (c, client) in clients.into_iter().enumerate() {
         let quota = args.n / args.clients + usize::from(c < args.n % args.clients);
         let inbox = inbox.clone();
-        tasks.push(tokio::spawn(async move { replies(&inbox, client, quota).await }));
+        tasks.push(tokio::spawn(
+            async move { replies(&inbox, client, quota).await },
+        ));
     }
     let mut latencies = Vec::with_capacity(args.n);
     for t in tasks {
@@ -70,20 +91,32 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
 
     latencies.sort_unstable();
     let rate = latencies.len() as f64 / elapsed.as_secs_f64();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "inbound {backend}: {} replies from {} clients through the inbox ({writers} writer(s), batches of up to {MAX_BATCH}), {:.2} s",
         latencies.len(),
         args.clients,
         elapsed.as_secs_f64()
     );
-    println!("  replies:  {rate:.0} replies/s, latency p50 {:.2} ms, p99 {:.2} ms", ms(pct(0.50)), ms(pct(0.99)));
+    println!(
+        "  replies:  {rate:.0} replies/s, latency p50 {:.2} ms, p99 {:.2} ms",
+        ms(pct(0.50)),
+        ms(pct(0.99))
+    );
     println!(
         "  baseline: {base:.0} inserts/s (one row per transaction, {BASELINE_TASKS} tasks on the same pool; {baseline_before:.0} before, {baseline_after:.0} after)"
     );
     runner.db.close().await;
     cleanup.await;
-    println!("inbound {backend}: {rate:.0} replies/s, baseline {base:.0} inserts/s, ratio {:.2}", rate / base);
+    println!(
+        "inbound {backend}: {rate:.0} replies/s, baseline {base:.0} inserts/s, ratio {:.2}",
+        rate / base
+    );
     Ok(())
 }
 
@@ -97,7 +130,8 @@ type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
     match args.db.as_str() {
         "sqlite" => {
-            let path = std::env::temp_dir().join(format!("matters-bench-{}.db", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("matters-bench-{}.db", std::process::id()));
             let url = format!("sqlite://{}?mode=rwc", path.display());
             let cleanup: Cleanup = Box::pin(async move {
                 for suffix in ["", "-wal", "-shm"] {
@@ -114,11 +148,15 @@ async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
             let admin = crate::store::Db::connect(&base).await?;
             let schema = format!("matters_bench_{}", std::process::id());
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin.pool()).await?;
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(admin.pool())
+                .await?;
             let sep = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
             let cleanup: Cleanup = Box::pin(async move {
-                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await;
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(admin.pool())
+                    .await;
                 admin.close().await;
             });
             Ok((url, cleanup))
@@ -142,7 +180,9 @@ async fn setup(runner: &Runner, n: usize) -> anyhow::Result<Vec<ClientId>> {
             address: id.to_string(),
         };
         record::add_client(&runner.db, &new, now, "bench").await?;
-        runner.start_flow(&id, &flow, Some("baseline"), IfBusy::Refuse, "bench").await?;
+        runner
+            .start_flow(&id, &flow, Some("baseline"), IfBusy::Refuse, "bench")
+            .await?;
         out.push(id);
     }
     Ok(out)
@@ -161,7 +201,10 @@ async fn replies(inbox: &Inbox, client: ClientId, quota: usize) -> anyhow::Resul
         let t = Instant::now();
         let h = inbox.submit(inbound).await?;
         latencies.push(t.elapsed());
-        anyhow::ensure!(!h.duplicate && !h.replies.is_empty(), "reply {k} of {client} got no answer");
+        anyhow::ensure!(
+            !h.duplicate && !h.replies.is_empty(),
+            "reply {k} of {client} got no answer"
+        );
     }
     Ok(latencies)
 }
@@ -180,12 +223,14 @@ async fn baseline(runner: &Arc<Runner>, n: usize) -> anyhow::Result<f64> {
         tasks.push(tokio::spawn(async move {
             for k in 0..quota {
                 let mut tx = pool.begin().await?;
-                sqlx::query("INSERT INTO bench_baseline (client_id, body, created_at) VALUES ($1, $2, $3)")
-                    .bind(format!("bench-{w}"))
-                    .bind("3")
-                    .bind(i64::try_from(k).unwrap_or_default())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO bench_baseline (client_id, body, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(format!("bench-{w}"))
+                .bind("3")
+                .bind(i64::try_from(k).unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
             }
             Ok::<_, sqlx::Error>(())

@@ -23,10 +23,15 @@ pub fn check(cfg: &Config) -> i32 {
     let vars = sample_vars(cfg);
     let catalog = &content.catalog;
     let mut warnings = 0;
-    println!("{:<8} {:<34} {:<6} {:>5} {:>8}", "locale", "message", "enc", "chars", "segments");
+    println!(
+        "{:<8} {:<34} {:<6} {:>5} {:>8}",
+        "locale", "message", "enc", "chars", "segments"
+    );
     for locale in catalog.locales() {
         for (id, file) in catalog.message_sources(&locale) {
-            let Ok((text, errors)) = catalog.format_with_errors(&locale, &id, &vars) else { continue };
+            let Ok((text, errors)) = catalog.format_with_errors(&locale, &id, &vars) else {
+                continue;
+            };
             let cost = sms::cost(&text);
             let warn = if cost.segments > 2 {
                 warnings += 1;
@@ -34,7 +39,14 @@ pub fn check(cfg: &Config) -> i32 {
             } else {
                 ""
             };
-            println!("{:<8} {:<34} {:<6} {:>5} {:>8}{warn}", locale.as_str(), id, cost.encoding.to_string(), text.chars().count(), cost.segments);
+            println!(
+                "{:<8} {:<34} {:<6} {:>5} {:>8}{warn}",
+                locale.as_str(),
+                id,
+                cost.encoding.to_string(),
+                text.chars().count(),
+                cost.segments
+            );
             for e in errors {
                 println!("  warning: {}: {id}: {e}", file.display());
                 warnings += 1;
@@ -43,12 +55,22 @@ pub fn check(cfg: &Config) -> i32 {
         // Questions go out with their numbered options: measure them as sent.
         for flow in content.flows.current() {
             for step in &flow.steps {
-                let StepKind::Ask(ask) = &step.kind else { continue };
+                let StepKind::Ask(ask) = &step.kind else {
+                    continue;
+                };
                 let labels = option_labels(ask, catalog, &locale, &vars);
-                if labels.is_empty() || !matches!(ask.answer, crate::flow::def::AnswerKind::Choice(_) | crate::flow::def::AnswerKind::Language) {
+                if labels.is_empty()
+                    || !matches!(
+                        ask.answer,
+                        crate::flow::def::AnswerKind::Choice(_)
+                            | crate::flow::def::AnswerKind::Language
+                    )
+                {
                     continue;
                 }
-                let Ok(mut text) = catalog.format(&locale, &ask.message, &vars) else { continue };
+                let Ok(mut text) = catalog.format(&locale, &ask.message, &vars) else {
+                    continue;
+                };
                 for (i, l) in labels.iter().enumerate() {
                     text.push_str(&format!("\n{} {l}", i + 1));
                 }
@@ -60,13 +82,23 @@ pub fn check(cfg: &Config) -> i32 {
                     ""
                 };
                 let name = format!("{}/{} (as sent)", flow.id, step.id);
-                println!("{:<8} {:<34} {:<6} {:>5} {:>8}{warn}", locale.as_str(), name, cost.encoding.to_string(), text.chars().count(), cost.segments);
+                println!(
+                    "{:<8} {:<34} {:<6} {:>5} {:>8}{warn}",
+                    locale.as_str(),
+                    name,
+                    cost.encoding.to_string(),
+                    text.chars().count(),
+                    cost.segments
+                );
             }
         }
     }
     let flows = content.flows.current().count();
     if problems.is_empty() {
-        println!("\n{flows} flows and {} locales are valid; {warnings} warnings", catalog.locales().len());
+        println!(
+            "\n{flows} flows and {} locales are valid; {warnings} warnings",
+            catalog.locales().len()
+        );
         0
     } else {
         eprintln!();

@@ -1,6 +1,5 @@
 //! The command line: serve, migrate, check and test flows, simulate a conversation, benchmark.
 
-
 mod bench;
 mod flows;
 mod simulate;
@@ -12,7 +11,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "matters", version, about = "What matters to you? Follow-up check-ins and surveys for social prescribing.")]
+#[command(
+    name = "matters",
+    version,
+    about = "What matters to you? Follow-up check-ins and surveys for social prescribing."
+)]
 pub struct Cli {
     /// Configuration file (default: matters.toml in the working directory, if present).
     #[arg(long, global = true, env = "MATTERS_CONFIG")]
@@ -64,25 +67,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Migrate => {
             let db = crate::store::Db::connect(&cfg.database_url).await?;
             db.migrate().await?;
-            println!("migrations applied to {}", crate::store::redact_url(&cfg.database_url));
+            println!(
+                "migrations applied to {}",
+                crate::store::redact_url(&cfg.database_url)
+            );
             Ok(0)
         }
-        Command::Flows { command: FlowsCommand::Check } => Ok(flows::check(&cfg)),
-        Command::Flows { command: FlowsCommand::Test } => flows::test(&cfg).await,
+        Command::Flows {
+            command: FlowsCommand::Check,
+        } => Ok(flows::check(&cfg)),
+        Command::Flows {
+            command: FlowsCommand::Test,
+        } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
-        Command::Bench { command: BenchCommand::Inbound(args) } => bench::inbound(&cfg, args).await.map(|()| 0),
+        Command::Bench {
+            command: BenchCommand::Inbound(args),
+        } => bench::inbound(&cfg, args).await.map(|()| 0),
     }
 }
 
 async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let runner = crate::app::build(cfg, clock).await?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
     println!("matters is listening on http://{addr}");
     println!("channels: simulator (POST /simulator/messages, or open http://{addr}/simulator)");
     let app = crate::web::app(crate::web::AppState::new(Arc::new(runner)));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -55,20 +55,32 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
         address: client.to_string(),
     };
     if record::add_client(&runner.db, &new, now, "simulate").await? && args.program.is_some() {
-        let r = NewReferral { program: args.program.clone(), ..NewReferral::default() };
+        let r = NewReferral {
+            program: args.program.clone(),
+            ..NewReferral::default()
+        };
         record::add_referral(&runner.db, &client, &r, now, "simulate").await?;
     }
     // With --record-json, standard output carries only the JSON; the conversation goes to
     // standard error so that `| jq` works.
-    let mut out: Box<dyn Write> = if args.record_json { Box::new(std::io::stderr()) } else { Box::new(std::io::stdout()) };
-    let h = runner.start_flow(&client, &flow, None, IfBusy::Replace, "simulate").await?;
+    let mut out: Box<dyn Write> = if args.record_json {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let h = runner
+        .start_flow(&client, &flow, None, IfBusy::Replace, "simulate")
+        .await?;
     for r in &h.replies {
         writeln!(out, "bot> {}", r.text.replace('\n', "\n     "))?;
     }
     let interactive = args.script.is_none() && std::io::stdin().is_terminal();
     let reader: Box<dyn BufRead> = match &args.script {
         Some(p) if p.as_os_str() == "-" => Box::new(std::io::BufReader::new(std::io::stdin())),
-        Some(p) => Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?)),
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+        )),
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
     let mut lines = reader.lines();
@@ -86,7 +98,14 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
         if !interactive {
             writeln!(out, "you> {line}")?;
         }
-        let h = runner.receive(&Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: None, text: line }).await?;
+        let h = runner
+            .receive(&Inbound {
+                channel: Channel::Simulator,
+                client: client.clone(),
+                provider_id: None,
+                text: line,
+            })
+            .await?;
         for r in &h.replies {
             writeln!(out, "bot> {}", r.text.replace('\n', "\n     "))?;
         }
@@ -100,9 +119,11 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
 }
 
 async fn session_active(runner: &crate::runner::Runner, client: &ClientId) -> anyhow::Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE client_id = $1 AND status = 'active'")
-        .bind(client.as_str())
-        .fetch_one(runner.db.pool())
-        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE client_id = $1 AND status = 'active'",
+    )
+    .bind(client.as_str())
+    .fetch_one(runner.db.pool())
+    .await?;
     Ok(n > 0)
 }

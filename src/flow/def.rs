@@ -86,7 +86,10 @@ pub enum AnswerKind {
     /// One of these canonical option ids; labels are the messages `opt-<id>`.
     Choice(Vec<String>),
     YesNo,
-    Scale { min: i64, max: i64 },
+    Scale {
+        min: i64,
+        max: i64,
+    },
     Text,
     Date,
     /// One of the enabled languages.
@@ -143,12 +146,27 @@ pub struct Ask {
 
 #[derive(Debug, Clone)]
 pub enum StepKind {
-    Say { message: String },
+    Say {
+        message: String,
+    },
     Ask(Box<Ask>),
-    Set { key: String, value: String },
-    Branch { on: StepId, cases: BTreeMap<String, StepId>, default: Option<StepId> },
-    Flag { kind: String, urgency: Urgency, note: Option<String> },
-    End { outcome: String },
+    Set {
+        key: String,
+        value: String,
+    },
+    Branch {
+        on: StepId,
+        cases: BTreeMap<String, StepId>,
+        default: Option<StepId>,
+    },
+    Flag {
+        kind: String,
+        urgency: Urgency,
+        note: Option<String>,
+    },
+    End {
+        outcome: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +227,12 @@ impl Flow {
                 StepKind::Ask(a) => {
                     out.push((a.message.clone(), s.line));
                     out.extend(a.nudges.iter().map(|n| (n.clone(), s.line)));
-                    out.extend(a.answer.options().iter().map(|o| (option_message(o), s.line)));
+                    out.extend(
+                        a.answer
+                            .options()
+                            .iter()
+                            .map(|o| (option_message(o), s.line)),
+                    );
                 }
                 StepKind::Flag { note: Some(n), .. } => out.push((n.clone(), s.line)),
                 _ => {}
@@ -237,7 +260,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().map_err(|_| format!("{s:?} is not a duration like 48h, 30m, 2d or 1w"))?;
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 48h, 30m, 2d or 1w"))?;
     let d = match unit {
         "s" => Duration::seconds(n),
         "m" => Duration::minutes(n),
@@ -257,22 +282,34 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
     let raw: RawFlow = toml::from_str(source).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        vec![Problem::at(file, source, offset, e.message().trim().to_owned())]
+        vec![Problem::at(
+            file,
+            source,
+            offset,
+            e.message().trim().to_owned(),
+        )]
     })?;
     let mut problems = Vec::new();
     let at = |offset: usize, reason: String| Problem::at(file, source, offset, reason);
 
-    let id = FlowId::parse(raw.id.get_ref()).map_err(|e| vec![at(raw.id.span().start, e.to_string())])?;
+    let id = FlowId::parse(raw.id.get_ref())
+        .map_err(|e| vec![at(raw.id.span().start, e.to_string())])?;
     if *raw.spec_version.get_ref() != SPEC_VERSION {
         problems.push(at(
             raw.spec_version.span().start,
-            format!("spec_version {} is not supported (this build reads {SPEC_VERSION})", raw.spec_version.get_ref()),
+            format!(
+                "spec_version {} is not supported (this build reads {SPEC_VERSION})",
+                raw.spec_version.get_ref()
+            ),
         ));
     }
     if let Some(stem) = file.file_stem().and_then(|s| s.to_str())
         && stem != id.as_str()
     {
-        problems.push(at(raw.id.span().start, format!("flow id {id} differs from its file name {stem}.toml")));
+        problems.push(at(
+            raw.id.span().start,
+            format!("flow id {id} differs from its file name {stem}.toml"),
+        ));
     }
 
     let mut steps = Vec::new();
@@ -295,7 +332,12 @@ pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
             Ok(kind) => {
                 let goto = rs.goto.as_deref().map(StepId::parse).transpose();
                 match goto {
-                    Ok(goto) => steps.push(Step { id: step_id, line, kind, goto }),
+                    Ok(goto) => steps.push(Step {
+                        id: step_id,
+                        line,
+                        kind,
+                        goto,
+                    }),
                     Err(e) => problems.push(at(offset, e.to_string())),
                 }
             }
@@ -312,13 +354,20 @@ pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
             "sum" => ScoreKind::Sum,
             "category" => ScoreKind::Category,
             other => {
-                problems.push(at(rs.id.span().start, format!("score kind {other:?} is not sum or category")));
+                problems.push(at(
+                    rs.id.span().start,
+                    format!("score kind {other:?} is not sum or category"),
+                ));
                 continue;
             }
         };
         let items: Result<Vec<StepId>, _> = rs.items.iter().map(|i| StepId::parse(i)).collect();
         match items {
-            Ok(items) => scores.push(ScoreDef { id: rs.id.get_ref().clone(), kind, items }),
+            Ok(items) => scores.push(ScoreDef {
+                id: rs.id.get_ref().clone(),
+                kind,
+                items,
+            }),
             Err(e) => problems.push(at(rs.id.span().start, e.to_string())),
         }
     }
@@ -327,7 +376,11 @@ pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
         return Err(problems);
     }
     // Rebuild the index against the steps that parsed (all of them, when there are no problems).
-    let index = steps.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+    let index = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
     Ok(Flow {
         id,
         revision: revision_of(source),
@@ -357,19 +410,30 @@ fn step_kind(rs: &RawStep) -> Result<StepKind, String> {
         m.iter().map(|(k, v)| Ok((k.clone(), sid(v)?))).collect()
     };
     if let Some(message) = &rs.say {
-        return Ok(StepKind::Say { message: message.clone() });
+        return Ok(StepKind::Say {
+            message: message.clone(),
+        });
     }
     if let Some(key) = &rs.set {
         let value = rs.value.clone().ok_or("a set step needs a value")?;
-        return Ok(StepKind::Set { key: key.clone(), value });
+        return Ok(StepKind::Set {
+            key: key.clone(),
+            value,
+        });
     }
     if let Some(on) = &rs.branch_on {
         let cases = map_targets(rs.cases.as_ref().ok_or("a branch_on step needs cases")?)?;
         let default = rs.default.as_deref().map(sid).transpose()?;
-        return Ok(StepKind::Branch { on: sid(on)?, cases, default });
+        return Ok(StepKind::Branch {
+            on: sid(on)?,
+            cases,
+            default,
+        });
     }
     if let Some(outcome) = &rs.end {
-        return Ok(StepKind::End { outcome: outcome.clone() });
+        return Ok(StepKind::End {
+            outcome: outcome.clone(),
+        });
     }
     let urgency = match rs.urgency.as_deref() {
         None | Some("normal") => Urgency::Normal,
@@ -378,7 +442,11 @@ fn step_kind(rs: &RawStep) -> Result<StepKind, String> {
     };
     let Some(message) = &rs.ask else {
         let kind = rs.flag.clone().unwrap_or_default();
-        return Ok(StepKind::Flag { kind, urgency, note: rs.note.clone() });
+        return Ok(StepKind::Flag {
+            kind,
+            urgency,
+            note: rs.note.clone(),
+        });
     };
     let raw = rs.answer.as_ref().ok_or("an ask needs an answer type")?;
     let answer = answer_kind(raw)?;
@@ -392,7 +460,12 @@ fn step_kind(rs: &RawStep) -> Result<StepKind, String> {
         nudges: rs.nudges.clone(),
         max_attempts: rs.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1),
         on_invalid: rs.on_invalid.as_deref().map(sid).transpose()?,
-        branch: rs.branch.as_ref().map(map_targets).transpose()?.unwrap_or_default(),
+        branch: rs
+            .branch
+            .as_ref()
+            .map(map_targets)
+            .transpose()?
+            .unwrap_or_default(),
         consent: rs.consent,
         flag: rs.flag.clone(),
     })))
@@ -405,7 +478,8 @@ fn answer_kind(raw: &RawAnswer) -> Result<AnswerKind, String> {
             return Err("a choice needs options".into());
         }
         for o in c {
-            StepId::parse(o).map_err(|_| format!("option {o:?} may use only letters, digits and '-'"))?;
+            StepId::parse(o)
+                .map_err(|_| format!("option {o:?} may use only letters, digits and '-'"))?;
         }
         kinds.push(AnswerKind::Choice(c.clone()));
     }
@@ -429,7 +503,9 @@ fn answer_kind(raw: &RawAnswer) -> Result<AnswerKind, String> {
     }
     match kinds.len() {
         1 => Ok(kinds.remove(0)),
-        _ => Err("answer needs exactly one of choice, yes_no, scale, text, date or language".into()),
+        _ => {
+            Err("answer needs exactly one of choice, yes_no, scale, text, date or language".into())
+        }
     }
 }
 
@@ -450,7 +526,11 @@ mod tests {
     fn a_toml_error_names_file_and_line() {
         let src = "id = \"x\"\nspec_version = 1\n[[step]]\nid = \"a\"\nsay = \n";
         let err = parse(Path::new("flows/x.toml"), src).unwrap_err();
-        assert!(err[0].to_string().starts_with("flows/x.toml:5:"), "{}", err[0]);
+        assert!(
+            err[0].to_string().starts_with("flows/x.toml:5:"),
+            "{}",
+            err[0]
+        );
     }
 
     #[test]
@@ -465,10 +545,19 @@ mod tests {
 
     #[test]
     fn a_step_with_two_kinds_or_a_bad_scale_is_refused() {
-        let src = "id = \"x\"\nspec_version = 1\n[[step]]\nid = \"a\"\nsay = \"m\"\nend = \"done\"\n";
-        assert!(parse(Path::new("x.toml"), src).unwrap_err()[0].reason.contains("exactly one"));
+        let src =
+            "id = \"x\"\nspec_version = 1\n[[step]]\nid = \"a\"\nsay = \"m\"\nend = \"done\"\n";
+        assert!(
+            parse(Path::new("x.toml"), src).unwrap_err()[0]
+                .reason
+                .contains("exactly one")
+        );
         let src = "id = \"x\"\nspec_version = 1\n[[step]]\nid = \"a\"\nask = \"m\"\nanswer = { scale = [5, 1] }\n";
-        assert!(parse(Path::new("x.toml"), src).unwrap_err()[0].reason.contains("low to high"));
+        assert!(
+            parse(Path::new("x.toml"), src).unwrap_err()[0]
+                .reason
+                .contains("low to high")
+        );
     }
 
     #[test]

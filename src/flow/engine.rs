@@ -90,7 +90,11 @@ pub enum Input<'a> {
 pub enum Event {
     /// A message to the client. `key` is the Fluent id it was built from; `prompt` marks the
     /// question of an ask (answers point back to it).
-    Send { key: String, text: String, prompt: bool },
+    Send {
+        key: String,
+        text: String,
+        prompt: bool,
+    },
     Answer {
         step: StepId,
         record: Option<String>,
@@ -100,14 +104,37 @@ pub enum Event {
         score: Option<i64>,
         status: AnswerStatus,
     },
-    SetField { key: String, value: String },
-    SetLanguage { locale: Locale },
-    Consent { granted: bool, wording: String },
-    Score { instrument: String, total: Option<i64>, category: Option<String>, complete: bool, items: BTreeMap<StepId, Option<i64>> },
-    Flag { kind: String, urgency: Urgency, note: Option<String> },
-    ScheduleTimeout { step: StepId, at: DateTime<Utc> },
+    SetField {
+        key: String,
+        value: String,
+    },
+    SetLanguage {
+        locale: Locale,
+    },
+    Consent {
+        granted: bool,
+        wording: String,
+    },
+    Score {
+        instrument: String,
+        total: Option<i64>,
+        category: Option<String>,
+        complete: bool,
+        items: BTreeMap<StepId, Option<i64>>,
+    },
+    Flag {
+        kind: String,
+        urgency: Urgency,
+        note: Option<String>,
+    },
+    ScheduleTimeout {
+        step: StepId,
+        at: DateTime<Utc>,
+    },
     CancelTimeout,
-    End { outcome: String },
+    End {
+        outcome: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,14 +172,20 @@ pub fn start(ctx: &Ctx<'_>, locale: Locale) -> Result<Outcome, EngineError> {
 /// Feeds one input to a running session.
 pub fn handle(ctx: &Ctx<'_>, session: &Session, input: Input<'_>) -> Result<Outcome, EngineError> {
     if session.flow != ctx.flow.id {
-        return Err(EngineError::WrongFlow { session: session.flow.clone(), flow: ctx.flow.id.clone() });
+        return Err(EngineError::WrongFlow {
+            session: session.flow.clone(),
+            flow: ctx.flow.id.clone(),
+        });
     }
     let mut s = session.clone();
     let mut events = Vec::new();
     let Some(step_id) = s.awaiting.clone() else {
         return Ok((s, events));
     };
-    let pos = ctx.flow.position(&step_id).ok_or_else(|| no_step(ctx, &step_id))?;
+    let pos = ctx
+        .flow
+        .position(&step_id)
+        .ok_or_else(|| no_step(ctx, &step_id))?;
     let StepKind::Ask(ask) = &ctx.flow.steps[pos].kind else {
         return Err(no_step(ctx, &step_id));
     };
@@ -162,7 +195,13 @@ pub fn handle(ctx: &Ctx<'_>, session: &Session, input: Input<'_>) -> Result<Outc
         Input::Timeout(_) => timeout(ctx, &mut s, &step_id, ask, &mut events)?,
         Input::Skip => {
             events.push(answer_event(&step_id, ask, "", None, AnswerStatus::Skipped));
-            s.given.insert(step_id.clone(), Given { value: None, score: None });
+            s.given.insert(
+                step_id.clone(),
+                Given {
+                    value: None,
+                    score: None,
+                },
+            );
             let next = follow(ctx, pos, ask.branch.get("_"));
             events.push(Event::CancelTimeout);
             advance(ctx, &mut s, next, &mut events)?;
@@ -178,11 +217,22 @@ pub fn interrupt(session: &Session, outcome: &str) -> Outcome {
     let mut s = session.clone();
     s.awaiting = None;
     s.ended = Some(outcome.to_owned());
-    (s, vec![Event::CancelTimeout, Event::End { outcome: outcome.to_owned() }])
+    (
+        s,
+        vec![
+            Event::CancelTimeout,
+            Event::End {
+                outcome: outcome.to_owned(),
+            },
+        ],
+    )
 }
 
 fn no_step(ctx: &Ctx<'_>, step: &StepId) -> EngineError {
-    EngineError::NoSuchStep { flow: ctx.flow.id.clone(), step: step.clone() }
+    EngineError::NoSuchStep {
+        flow: ctx.flow.id.clone(),
+        step: step.clone(),
+    }
 }
 
 /// Where to go after step `pos`: an explicit target, else the step's goto, else the next step.
@@ -193,7 +243,14 @@ fn follow(ctx: &Ctx<'_>, pos: usize, target: Option<&StepId>) -> usize {
         .unwrap_or(pos + 1)
 }
 
-fn reply(ctx: &Ctx<'_>, s: &mut Session, pos: usize, ask: &Ask, text: &str, events: &mut Vec<Event>) -> Result<(), EngineError> {
+fn reply(
+    ctx: &Ctx<'_>,
+    s: &mut Session,
+    pos: usize,
+    ask: &Ask,
+    text: &str,
+    events: &mut Vec<Event>,
+) -> Result<(), EngineError> {
     let step_id = ctx.flow.steps[pos].id.clone();
     let today = ctx.now.with_timezone(&ctx.tz).date_naive();
     let Some(m) = match_answer(ask, text, ctx.catalog, &s.locale, ctx.vars, today) else {
@@ -202,16 +259,32 @@ fn reply(ctx: &Ctx<'_>, s: &mut Session, pos: usize, ask: &Ask, text: &str, even
             events.push(reprompt(ctx, s, ask)?);
             return Ok(());
         }
-        events.push(answer_event(&step_id, ask, text, None, AnswerStatus::Invalid));
-        s.given.insert(step_id, Given { value: None, score: None });
+        events.push(answer_event(
+            &step_id,
+            ask,
+            text,
+            None,
+            AnswerStatus::Invalid,
+        ));
+        s.given.insert(
+            step_id,
+            Given {
+                value: None,
+                score: None,
+            },
+        );
         events.push(Event::CancelTimeout);
         let next = follow(ctx, pos, ask.on_invalid.as_ref());
         return advance(ctx, s, next, events);
     };
-    let score = ask.score.get(&m.value).copied().or_else(|| match ask.answer {
-        AnswerKind::Scale { .. } => m.value.parse().ok(),
-        _ => None,
-    });
+    let score = ask
+        .score
+        .get(&m.value)
+        .copied()
+        .or_else(|| match ask.answer {
+            AnswerKind::Scale { .. } => m.value.parse().ok(),
+            _ => None,
+        });
     events.push(Event::Answer {
         step: step_id.clone(),
         record: ask.record.clone(),
@@ -223,7 +296,10 @@ fn reply(ctx: &Ctx<'_>, s: &mut Session, pos: usize, ask: &Ask, text: &str, even
     });
     if ask.consent {
         let wording = ctx.catalog.format(&s.locale, &ask.message, ctx.vars)?;
-        events.push(Event::Consent { granted: m.value == "yes", wording });
+        events.push(Event::Consent {
+            granted: m.value == "yes",
+            wording,
+        });
     }
     if ask.answer == AnswerKind::Language
         && let Ok(locale) = Locale::parse(&m.value)
@@ -232,34 +308,66 @@ fn reply(ctx: &Ctx<'_>, s: &mut Session, pos: usize, ask: &Ask, text: &str, even
         events.push(Event::SetLanguage { locale });
     }
     if let Some(kind) = &ask.flag {
-        events.push(Event::Flag { kind: kind.clone(), urgency: Urgency::Normal, note: Some(m.value.clone()) });
+        events.push(Event::Flag {
+            kind: kind.clone(),
+            urgency: Urgency::Normal,
+            note: Some(m.value.clone()),
+        });
     }
-    s.given.insert(step_id, Given { value: Some(m.value.clone()), score });
+    s.given.insert(
+        step_id,
+        Given {
+            value: Some(m.value.clone()),
+            score,
+        },
+    );
     events.push(Event::CancelTimeout);
     let target = ask.branch.get(&m.value).or_else(|| ask.branch.get("_"));
     let next = follow(ctx, pos, target);
     advance(ctx, s, next, events)
 }
 
-fn timeout(ctx: &Ctx<'_>, s: &mut Session, step_id: &StepId, ask: &Ask, events: &mut Vec<Event>) -> Result<(), EngineError> {
+fn timeout(
+    ctx: &Ctx<'_>,
+    s: &mut Session,
+    step_id: &StepId,
+    ask: &Ask,
+    events: &mut Vec<Event>,
+) -> Result<(), EngineError> {
     let sent = usize::from(s.nudges_sent);
     if let Some(nudge) = ask.nudges.get(sent) {
         let text = ctx.catalog.format(&s.locale, nudge, ctx.vars)?;
-        events.push(Event::Send { key: nudge.clone(), text, prompt: false });
+        events.push(Event::Send {
+            key: nudge.clone(),
+            text,
+            prompt: false,
+        });
         s.nudges_sent = s.nudges_sent.saturating_add(1);
         if let Some(after) = ask.timeout {
-            events.push(Event::ScheduleTimeout { step: step_id.clone(), at: ctx.now + after });
+            events.push(Event::ScheduleTimeout {
+                step: step_id.clone(),
+                at: ctx.now + after,
+            });
         }
         return Ok(());
     }
     // Nudges are spent: the navigator takes over. The question stays open, so a late reply
     // still resumes the flow.
-    events.push(Event::Flag { kind: "no-response".into(), urgency: Urgency::Normal, note: Some(format!("{}/{}", ctx.flow.id, step_id)) });
+    events.push(Event::Flag {
+        kind: "no-response".into(),
+        urgency: Urgency::Normal,
+        note: Some(format!("{}/{}", ctx.flow.id, step_id)),
+    });
     Ok(())
 }
 
 /// Runs steps from `pos` until an ask waits for an answer or the flow ends.
-fn advance(ctx: &Ctx<'_>, s: &mut Session, mut pos: usize, events: &mut Vec<Event>) -> Result<(), EngineError> {
+fn advance(
+    ctx: &Ctx<'_>,
+    s: &mut Session,
+    mut pos: usize,
+    events: &mut Vec<Event>,
+) -> Result<(), EngineError> {
     s.awaiting = None;
     s.attempts = 0;
     s.nudges_sent = 0;
@@ -271,16 +379,34 @@ fn advance(ctx: &Ctx<'_>, s: &mut Session, mut pos: usize, events: &mut Vec<Even
         match &step.kind {
             StepKind::Say { message } => {
                 let text = ctx.catalog.format(&s.locale, message, ctx.vars)?;
-                events.push(Event::Send { key: message.clone(), text, prompt: false });
+                events.push(Event::Send {
+                    key: message.clone(),
+                    text,
+                    prompt: false,
+                });
                 pos = follow(ctx, pos, None);
             }
             StepKind::Set { key, value } => {
-                events.push(Event::SetField { key: key.clone(), value: value.clone() });
+                events.push(Event::SetField {
+                    key: key.clone(),
+                    value: value.clone(),
+                });
                 pos = follow(ctx, pos, None);
             }
-            StepKind::Flag { kind, urgency, note } => {
-                let note = note.as_ref().map(|n| ctx.catalog.format(&s.locale, n, ctx.vars)).transpose()?;
-                events.push(Event::Flag { kind: kind.clone(), urgency: *urgency, note });
+            StepKind::Flag {
+                kind,
+                urgency,
+                note,
+            } => {
+                let note = note
+                    .as_ref()
+                    .map(|n| ctx.catalog.format(&s.locale, n, ctx.vars))
+                    .transpose()?;
+                events.push(Event::Flag {
+                    kind: kind.clone(),
+                    urgency: *urgency,
+                    note,
+                });
                 pos = follow(ctx, pos, None);
             }
             StepKind::Branch { on, cases, default } => {
@@ -296,7 +422,10 @@ fn advance(ctx: &Ctx<'_>, s: &mut Session, mut pos: usize, events: &mut Vec<Even
                 events.push(prompt(ctx, s, ask)?);
                 s.awaiting = Some(step.id.clone());
                 if let Some(after) = ask.timeout {
-                    events.push(Event::ScheduleTimeout { step: step.id.clone(), at: ctx.now + after });
+                    events.push(Event::ScheduleTimeout {
+                        step: step.id.clone(),
+                        at: ctx.now + after,
+                    });
                 }
                 return Ok(());
             }
@@ -307,35 +436,65 @@ fn advance(ctx: &Ctx<'_>, s: &mut Session, mut pos: usize, events: &mut Vec<Even
 
 fn finish(ctx: &Ctx<'_>, s: &mut Session, outcome: &str, events: &mut Vec<Event>) {
     for def in &ctx.flow.scores {
-        let items: BTreeMap<StepId, Option<i64>> =
-            def.items.iter().map(|i| (i.clone(), s.given.get(i).and_then(|g| g.score))).collect();
+        let items: BTreeMap<StepId, Option<i64>> = def
+            .items
+            .iter()
+            .map(|i| (i.clone(), s.given.get(i).and_then(|g| g.score)))
+            .collect();
         if !def.items.iter().any(|i| s.given.contains_key(i)) {
             continue;
         }
         let complete = items.values().all(Option::is_some);
         let (total, category) = match def.kind {
             ScoreKind::Sum => (complete.then(|| items.values().flatten().sum()), None),
-            ScoreKind::Category => (None, def.items.first().and_then(|i| s.given.get(i)).and_then(|g| g.value.clone())),
+            ScoreKind::Category => (
+                None,
+                def.items
+                    .first()
+                    .and_then(|i| s.given.get(i))
+                    .and_then(|g| g.value.clone()),
+            ),
         };
         let complete = complete || (def.kind == ScoreKind::Category && category.is_some());
-        events.push(Event::Score { instrument: def.id.clone(), total, category, complete, items });
+        events.push(Event::Score {
+            instrument: def.id.clone(),
+            total,
+            category,
+            complete,
+            items,
+        });
     }
     s.awaiting = None;
     s.ended = Some(outcome.to_owned());
-    events.push(Event::End { outcome: outcome.to_owned() });
+    events.push(Event::End {
+        outcome: outcome.to_owned(),
+    });
 }
 
 /// The question of an ask, with its options numbered where it has a list.
 fn prompt(ctx: &Ctx<'_>, s: &Session, ask: &Ask) -> Result<Event, EngineError> {
     let mut text = ctx.catalog.format(&s.locale, &ask.message, ctx.vars)?;
     if matches!(ask.answer, AnswerKind::Choice(_) | AnswerKind::Language) {
-        text.push_str(&numbered(&option_labels(ask, ctx.catalog, &s.locale, ctx.vars)));
+        text.push_str(&numbered(&option_labels(
+            ask,
+            ctx.catalog,
+            &s.locale,
+            ctx.vars,
+        )));
     }
-    Ok(Event::Send { key: ask.message.clone(), text, prompt: true })
+    Ok(Event::Send {
+        key: ask.message.clone(),
+        text,
+        prompt: true,
+    })
 }
 
 fn numbered(labels: &[String]) -> String {
-    labels.iter().enumerate().map(|(i, l)| format!("\n{} {l}", i + 1)).collect()
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("\n{} {l}", i + 1))
+        .collect()
 }
 
 /// "Sorry, I didn't understand" with what would be understood.
@@ -358,9 +517,27 @@ fn reprompt(ctx: &Ctx<'_>, s: &Session, ask: &Ask) -> Result<Event, EngineError>
     };
     let mut text = ctx.catalog.format(&s.locale, key, &vars)?;
     text.push_str(&suffix);
-    Ok(Event::Send { key: key.into(), text, prompt: false })
+    Ok(Event::Send {
+        key: key.into(),
+        text,
+        prompt: false,
+    })
 }
 
-fn answer_event(step: &StepId, ask: &Ask, raw: &str, value: Option<String>, status: AnswerStatus) -> Event {
-    Event::Answer { step: step.clone(), record: ask.record.clone(), raw: raw.to_owned(), value, label: None, score: None, status }
+fn answer_event(
+    step: &StepId,
+    ask: &Ask,
+    raw: &str,
+    value: Option<String>,
+    status: AnswerStatus,
+) -> Event {
+    Event::Answer {
+        step: step.clone(),
+        record: ask.record.clone(),
+        raw: raw.to_owned(),
+        value,
+        label: None,
+        score: None,
+        status,
+    }
 }

@@ -33,11 +33,17 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
             .locales()
             .into_iter()
             .map(|l| {
-                let label = catalog.format(&l, "language-name", vars).unwrap_or_else(|_| l.to_string());
+                let label = catalog
+                    .format(&l, "language-name", vars)
+                    .unwrap_or_else(|_| l.to_string());
                 let mut words = catalog.list_attribute(&l, "language-name", "synonyms");
                 words.push(label.clone());
                 words.push(l.to_string());
-                Option_ { value: l.to_string(), label, words }
+                Option_ {
+                    value: l.to_string(),
+                    label,
+                    words,
+                }
             })
             .collect(),
         kind => kind
@@ -45,11 +51,17 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
             .into_iter()
             .map(|o| {
                 let msg = option_message(&o);
-                let label = catalog.format(locale, &msg, vars).unwrap_or_else(|_| o.replace('-', " "));
+                let label = catalog
+                    .format(locale, &msg, vars)
+                    .unwrap_or_else(|_| o.replace('-', " "));
                 let mut words = catalog.list_attribute(locale, &msg, "synonyms");
                 words.push(label.clone());
                 words.push(o.replace('-', " "));
-                Option_ { value: o, label, words }
+                Option_ {
+                    value: o,
+                    label,
+                    words,
+                }
             })
             .collect(),
     }
@@ -58,12 +70,22 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
 /// The labels of an ask's options, in order, as the client sees them numbered.
 #[must_use]
 pub fn option_labels(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec<String> {
-    options_in(ask, catalog, locale, vars).into_iter().map(|o| o.label).collect()
+    options_in(ask, catalog, locale, vars)
+        .into_iter()
+        .map(|o| o.label)
+        .collect()
 }
 
 /// Matches `text` to an answer of `ask`, or `None` when it is not one.
 #[must_use]
-pub fn match_answer(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars: &Vars, today: NaiveDate) -> Option<Matched> {
+pub fn match_answer(
+    ask: &Ask,
+    text: &str,
+    catalog: &Catalog,
+    locale: &Locale,
+    vars: &Vars,
+    today: NaiveDate,
+) -> Option<Matched> {
     match &ask.answer {
         AnswerKind::Choice(_) | AnswerKind::YesNo | AnswerKind::Language => {
             let numbered = !matches!(ask.answer, AnswerKind::YesNo);
@@ -82,32 +104,54 @@ pub fn match_answer(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, v
                         .into_iter()
                         .find(|o| o.value == m.value)
                         .map_or(m.label, |o| o.label);
-                    Matched { value: m.value, label }
+                    Matched {
+                        value: m.value,
+                        label,
+                    }
                 })
         }
         AnswerKind::Scale { min, max } => {
             let n = integer(text).or_else(|| number_word(text, catalog, locale))?;
-            (*min..=*max).contains(&n).then(|| Matched { value: n.to_string(), label: n.to_string() })
+            (*min..=*max).contains(&n).then(|| Matched {
+                value: n.to_string(),
+                label: n.to_string(),
+            })
         }
         AnswerKind::Text => {
             let kept: String = text.trim().chars().take(MAX_TEXT_ANSWER).collect();
-            (!kept.is_empty()).then(|| Matched { value: kept.clone(), label: kept })
+            (!kept.is_empty()).then(|| Matched {
+                value: kept.clone(),
+                label: kept,
+            })
         }
         AnswerKind::Date => {
             let d = parse_date(text, today, catalog, locale)?;
-            Some(Matched { value: d.to_string(), label: d.to_string() })
+            Some(Matched {
+                value: d.to_string(),
+                label: d.to_string(),
+            })
         }
     }
 }
 
-fn match_option(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars: &Vars, numbered: bool) -> Option<Matched> {
+fn match_option(
+    ask: &Ask,
+    text: &str,
+    catalog: &Catalog,
+    locale: &Locale,
+    vars: &Vars,
+    numbered: bool,
+) -> Option<Matched> {
     let options = options_in(ask, catalog, locale, vars);
     if numbered
         && let Some(n) = integer(text)
         && n >= 1
         && let Some(o) = options.get(usize::try_from(n - 1).ok()?)
     {
-        return Some(Matched { value: o.value.clone(), label: o.label.clone() });
+        return Some(Matched {
+            value: o.value.clone(),
+            label: o.label.clone(),
+        });
     }
     let typed = fold(text);
     if typed.is_empty() {
@@ -115,7 +159,11 @@ fn match_option(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars:
     }
     // The whole message is an option's word; else it holds exactly one option's word ("the bus",
     // "I'd say sometimes"). Two options claiming it is ambiguous: ask again rather than guess.
-    let whole = unique(options.iter().filter(|o| o.words.iter().any(|w| fold(w) == typed)));
+    let whole = unique(
+        options
+            .iter()
+            .filter(|o| o.words.iter().any(|w| fold(w) == typed)),
+    );
     let found = whole.or_else(|| {
         let padded = words(text);
         unique(options.iter().filter(|o| {
@@ -125,7 +173,10 @@ fn match_option(ask: &Ask, text: &str, catalog: &Catalog, locale: &Locale, vars:
             })
         }))
     })?;
-    Some(Matched { value: found.value.clone(), label: found.label.clone() })
+    Some(Matched {
+        value: found.value.clone(),
+        label: found.label.clone(),
+    })
 }
 
 fn unique<'a>(mut hits: impl Iterator<Item = &'a Option_>) -> Option<&'a Option_> {
@@ -145,9 +196,19 @@ fn number_word(text: &str, catalog: &Catalog, locale: &Locale) -> Option<i64> {
 
 /// Dates as clients write them: 2026-03-15, 15/03/2026, 15/03, and today / tomorrow in their
 /// language (the `.today` and `.tomorrow` attributes of `dates`).
-fn parse_date(text: &str, today: NaiveDate, catalog: &Catalog, locale: &Locale) -> Option<NaiveDate> {
+fn parse_date(
+    text: &str,
+    today: NaiveDate,
+    catalog: &Catalog,
+    locale: &Locale,
+) -> Option<NaiveDate> {
     let typed = fold(text);
-    let is = |attr: &str| catalog.list_attribute(locale, "dates", attr).iter().any(|w| fold(w) == typed);
+    let is = |attr: &str| {
+        catalog
+            .list_attribute(locale, "dates", attr)
+            .iter()
+            .any(|w| fold(w) == typed)
+    };
     if is("today") {
         return Some(today);
     }
@@ -168,8 +229,152 @@ fn parse_date(text: &str, today: NaiveDate, catalog: &Catalog, locale: &Locale) 
         [d, m] => {
             let this_year = NaiveDate::from_ymd_opt(today.year(), num(m)?, num(d)?)?;
             // A day and month alone means the next such date.
-            if this_year < today { NaiveDate::from_ymd_opt(today.year() + 1, num(m)?, num(d)?) } else { Some(this_year) }
+            if this_year < today {
+                NaiveDate::from_ymd_opt(today.year() + 1, num(m)?, num(d)?)
+            } else {
+                Some(this_year)
+            }
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::def::DEFAULT_MAX_ATTEMPTS;
+    use crate::i18n::tempdir;
+    use std::collections::BTreeMap;
+
+    fn ask(answer: AnswerKind) -> Ask {
+        Ask {
+            message: "q".into(),
+            answer,
+            record: None,
+            score: BTreeMap::new(),
+            timeout: None,
+            nudges: Vec::new(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            on_invalid: None,
+            branch: BTreeMap::new(),
+            consent: false,
+            flag: None,
+        }
+    }
+
+    fn catalog() -> (tempdir::Dir, Catalog) {
+        let d = tempdir::Dir::new();
+        d.write(
+            "en/a.ftl",
+            "opt-often = Often\n    .synonyms = a lot\nopt-hardly-ever = Hardly ever\n    .synonyms = not often, rarely\n\
+             opt-never = Never\nopt-yes = Yes\n    .synonyms = yeah\nopt-no = No\nlanguage-name = English\n    .synonyms = en\n\
+             numbers =\n    .words = zero, one, two, three\ndates =\n    .today = today\n    .tomorrow = tomorrow\n",
+        );
+        d.write("fr/a.ftl", "opt-often = Souvent\nopt-hardly-ever = Presque jamais\nopt-never = Jamais\nopt-yes = Oui\nopt-no = Non\nlanguage-name = Français\n    .synonyms = fr\n");
+        let locales = [Locale::parse("en").unwrap(), Locale::parse("fr").unwrap()];
+        let (c, problems) = Catalog::load(d.path(), &locales, &locales[0]);
+        assert!(problems.is_empty(), "{problems:?}");
+        (d, c)
+    }
+
+    fn m(a: &Ask, text: &str, lang: &str) -> Option<String> {
+        let (_d, c) = catalog();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        match_answer(
+            a,
+            text,
+            &c,
+            &Locale::parse(lang).unwrap(),
+            &Vars::new(),
+            today,
+        )
+        .map(|m| m.value)
+    }
+
+    #[test]
+    fn choices_match_by_number_word_synonym_and_inside_a_sentence() {
+        let a = ask(AnswerKind::Choice(vec![
+            "hardly-ever".into(),
+            "often".into(),
+            "never".into(),
+        ]));
+        assert_eq!(m(&a, "2", "en").as_deref(), Some("often"));
+        assert_eq!(m(&a, "٢", "en").as_deref(), Some("often"));
+        assert_eq!(m(&a, "4", "en"), None);
+        assert_eq!(m(&a, "0", "en"), None);
+        assert_eq!(m(&a, "A LOT!", "en").as_deref(), Some("often"));
+        assert_eq!(
+            m(&a, "not often", "en").as_deref(),
+            Some("hardly-ever"),
+            "a whole-message synonym wins over a word inside it"
+        );
+        assert_eq!(
+            m(&a, "I'd say rarely", "en").as_deref(),
+            Some("hardly-ever")
+        );
+        assert_eq!(
+            m(&a, "often, or never", "en"),
+            None,
+            "two options in one message is ambiguous"
+        );
+        assert_eq!(
+            m(&a, "presque jamais", "fr").as_deref(),
+            Some("hardly-ever")
+        );
+        assert_eq!(m(&a, "jamais", "fr").as_deref(), Some("never"));
+        assert_eq!(
+            m(&a, "never", "fr").as_deref(),
+            Some("never"),
+            "another enabled language is understood too"
+        );
+        assert_eq!(m(&a, "", "en"), None);
+    }
+
+    #[test]
+    fn yes_no_is_not_numbered() {
+        let a = ask(AnswerKind::YesNo);
+        assert_eq!(m(&a, "1", "en"), None);
+        assert_eq!(m(&a, "Yeah!", "en").as_deref(), Some("yes"));
+        assert_eq!(m(&a, "NON", "fr").as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn scales_take_digits_in_any_script_and_number_words_within_bounds() {
+        let a = ask(AnswerKind::Scale { min: 0, max: 3 });
+        assert_eq!(m(&a, "３", "en").as_deref(), Some("3"));
+        assert_eq!(m(&a, "two", "en").as_deref(), Some("2"));
+        assert_eq!(m(&a, "4", "en"), None);
+        assert_eq!(m(&a, "-1", "en"), None);
+        assert_eq!(m(&a, "2/3", "en").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn dates_take_iso_day_month_and_words() {
+        let a = ask(AnswerKind::Date);
+        assert_eq!(m(&a, "2026-12-03", "en").as_deref(), Some("2026-12-03"));
+        assert_eq!(m(&a, "3/12/2026", "en").as_deref(), Some("2026-12-03"));
+        assert_eq!(m(&a, "3/12", "en").as_deref(), Some("2026-12-03"));
+        assert_eq!(
+            m(&a, "1/1", "en").as_deref(),
+            Some("2027-01-01"),
+            "a past day and month means next year"
+        );
+        assert_eq!(m(&a, "tomorrow", "en").as_deref(), Some("2026-11-22"));
+        assert_eq!(m(&a, "31/02/2026", "en"), None);
+        assert_eq!(m(&a, "soon", "en"), None);
+    }
+
+    #[test]
+    fn languages_match_by_name_code_or_number_and_free_text_keeps_what_was_typed() {
+        let a = ask(AnswerKind::Language);
+        assert_eq!(m(&a, "Français", "en").as_deref(), Some("fr"));
+        assert_eq!(m(&a, "FR", "en").as_deref(), Some("fr"));
+        assert_eq!(m(&a, "1", "fr").as_deref(), Some("en"));
+        let t = ask(AnswerKind::Text);
+        assert_eq!(
+            m(&t, "  My family 👨‍👩‍👧 ", "en").as_deref(),
+            Some("My family 👨‍👩‍👧")
+        );
+        assert_eq!(m(&t, "   ", "en"), None);
     }
 }

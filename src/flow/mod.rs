@@ -29,9 +29,17 @@ impl FlowSet {
         let mut problems = Vec::new();
         let mut set = Self::default();
         let mut files: Vec<_> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect(),
+            Ok(rd) => rd
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect(),
             Err(e) => {
-                problems.push(Problem::new(dir, 0, format!("cannot read the flows directory: {e}")));
+                problems.push(Problem::new(
+                    dir,
+                    0,
+                    format!("cannot read the flows directory: {e}"),
+                ));
                 return (set, problems);
             }
         };

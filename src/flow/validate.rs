@@ -27,19 +27,31 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
                 let options = a.answer.options();
                 for key in a.branch.keys().filter(|k| *k != "_") {
                     if !options.is_empty() && !options.contains(key) {
-                        problems.push(p(step.line, format!("branch on {key:?}, which is not an option of {}", step.id)));
+                        problems.push(p(
+                            step.line,
+                            format!("branch on {key:?}, which is not an option of {}", step.id),
+                        ));
                     }
                 }
                 for key in a.score.keys() {
                     if !options.contains(key) {
-                        problems.push(p(step.line, format!("score for {key:?}, which is not an option of {}", step.id)));
+                        problems.push(p(
+                            step.line,
+                            format!("score for {key:?}, which is not an option of {}", step.id),
+                        ));
                     }
                 }
                 if !a.score.is_empty() && a.score.len() != options.len() {
-                    problems.push(p(step.line, format!("score of {} misses some options", step.id)));
+                    problems.push(p(
+                        step.line,
+                        format!("score of {} misses some options", step.id),
+                    ));
                 }
                 if a.consent && a.answer != AnswerKind::YesNo {
-                    problems.push(p(step.line, format!("consent ask {} must be yes_no", step.id)));
+                    problems.push(p(
+                        step.line,
+                        format!("consent ask {} must be yes_no", step.id),
+                    ));
                 }
             }
             StepKind::Branch { on, cases, default } => {
@@ -47,7 +59,10 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
                 targets.extend(default.iter());
                 match flow.step(on).map(|s| &s.kind) {
                     Some(StepKind::Ask(_)) => {}
-                    _ => problems.push(p(step.line, format!("branch_on {on} is not an ask of this flow"))),
+                    _ => problems.push(p(
+                        step.line,
+                        format!("branch_on {on} is not an ask of this flow"),
+                    )),
                 }
             }
             StepKind::Flag { kind, .. } if kind.is_empty() => {
@@ -57,7 +72,10 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
         }
         for t in targets {
             if !exists(t) {
-                problems.push(p(step.line, format!("step {} goes to {t}, which does not exist", step.id)));
+                problems.push(p(
+                    step.line,
+                    format!("step {} goes to {t}, which does not exist", step.id),
+                ));
             }
         }
     }
@@ -65,35 +83,60 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
     for score in &flow.scores {
         for item in &score.items {
             let ok = match flow.step(item).map(|s| &s.kind) {
-                Some(StepKind::Ask(a)) => score.kind == ScoreKind::Category || !a.score.is_empty() || matches!(a.answer, AnswerKind::Scale { .. }),
+                Some(StepKind::Ask(a)) => {
+                    score.kind == ScoreKind::Category
+                        || !a.score.is_empty()
+                        || matches!(a.answer, AnswerKind::Scale { .. })
+                }
                 _ => false,
             };
             if !ok {
-                problems.push(p(1, format!("score {} counts {item}, which is not a scored ask", score.id)));
+                problems.push(p(
+                    1,
+                    format!(
+                        "score {} counts {item}, which is not a scored ask",
+                        score.id
+                    ),
+                ));
             }
         }
         if score.kind == ScoreKind::Category && score.items.len() != 1 {
-            problems.push(p(1, format!("category score {} must have exactly one item", score.id)));
+            problems.push(p(
+                1,
+                format!("category score {} must have exactly one item", score.id),
+            ));
         }
     }
 
     for locale in catalog.locales() {
         for (id, line) in flow.message_ids() {
             if !catalog.defines(&locale, &id) {
-                problems.push(p(line, format!("message {id} is missing in locale {locale}")));
+                problems.push(p(
+                    line,
+                    format!("message {id} is missing in locale {locale}"),
+                ));
             }
         }
-        if flow.steps.iter().any(|s| matches!(&s.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language))
+        if flow
+            .steps
+            .iter()
+            .any(|s| matches!(&s.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language))
             && !catalog.defines(&locale, "language-name")
         {
-            problems.push(p(1, format!("message language-name is missing in locale {locale}")));
+            problems.push(p(
+                1,
+                format!("message language-name is missing in locale {locale}"),
+            ));
         }
     }
 
     let reachable = reachable(flow);
     for (i, step) in flow.steps.iter().enumerate() {
         if !reachable.contains(&i) {
-            problems.push(p(step.line, format!("step {} can never be reached", step.id)));
+            problems.push(p(
+                step.line,
+                format!("step {} can never be reached", step.id),
+            ));
         }
     }
     problems
@@ -108,7 +151,11 @@ fn reachable(flow: &Flow) -> BTreeSet<usize> {
             continue;
         }
         let step = &flow.steps[i];
-        let next = step.goto.as_ref().and_then(|g| flow.position(g)).unwrap_or(i + 1);
+        let next = step
+            .goto
+            .as_ref()
+            .and_then(|g| flow.position(g))
+            .unwrap_or(i + 1);
         match &step.kind {
             StepKind::End { .. } => {}
             StepKind::Ask(a) => {

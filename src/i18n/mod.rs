@@ -30,7 +30,10 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog").field("default", &self.default).field("locales", &self.dirs.keys()).finish()
+        f.debug_struct("Catalog")
+            .field("default", &self.default)
+            .field("locales", &self.dirs.keys())
+            .finish()
     }
 }
 
@@ -58,9 +61,20 @@ impl Catalog {
             bundles.insert(locale.clone(), bundle);
         }
         if !bundles.contains_key(default) {
-            problems.push(Problem::new(dir, 0, format!("the default language {default} is not among the enabled ones")));
+            problems.push(Problem::new(
+                dir,
+                0,
+                format!("the default language {default} is not among the enabled ones"),
+            ));
         }
-        (Self { default: default.clone(), bundles, dirs }, problems)
+        (
+            Self {
+                default: default.clone(),
+                bundles,
+                dirs,
+            },
+            problems,
+        )
     }
 
     #[must_use]
@@ -101,36 +115,59 @@ impl Catalog {
         }
         order.push(self.default.clone());
         let mut seen = BTreeSet::new();
-        order.into_iter().filter(|l| seen.insert(l.clone())).filter_map(|l| self.bundles.get(&l)).collect()
+        order
+            .into_iter()
+            .filter(|l| seen.insert(l.clone()))
+            .filter_map(|l| self.bundles.get(&l))
+            .collect()
     }
 
     /// Whether `locale` itself (no fallback) defines message `id`.
     #[must_use]
     pub fn defines(&self, locale: &Locale, id: &str) -> bool {
-        self.bundles.get(locale).is_some_and(|b| b.bundle.has_message(id))
+        self.bundles
+            .get(locale)
+            .is_some_and(|b| b.bundle.has_message(id))
     }
 
     /// Message ids `locale` defines, with the file each comes from.
     #[must_use]
     pub fn message_sources(&self, locale: &Locale) -> BTreeMap<String, PathBuf> {
-        self.bundles.get(locale).map(|b| b.sources.clone()).unwrap_or_default()
+        self.bundles
+            .get(locale)
+            .map(|b| b.sources.clone())
+            .unwrap_or_default()
     }
 
     /// Formats message `id` in `locale`, falling back along the chain.
     pub fn format(&self, locale: &Locale, id: &str, vars: &Vars) -> Result<String, Missing> {
-        self.format_with_errors(locale, id, vars).map(|(text, _)| text)
+        self.format_with_errors(locale, id, vars)
+            .map(|(text, _)| text)
     }
 
     /// Like [`Catalog::format`], also returning Fluent's complaints (an unknown variable…).
-    pub fn format_with_errors(&self, locale: &Locale, id: &str, vars: &Vars) -> Result<(String, Vec<String>), Missing> {
+    pub fn format_with_errors(
+        &self,
+        locale: &Locale,
+        id: &str,
+        vars: &Vars,
+    ) -> Result<(String, Vec<String>), Missing> {
         let args = to_args(vars);
         for b in self.chain(locale) {
-            let Some(pattern) = b.bundle.get_message(id).and_then(|m| m.value()) else { continue };
+            let Some(pattern) = b.bundle.get_message(id).and_then(|m| m.value()) else {
+                continue;
+            };
             let mut errors = Vec::new();
-            let text = b.bundle.format_pattern(pattern, Some(&args), &mut errors).into_owned();
+            let text = b
+                .bundle
+                .format_pattern(pattern, Some(&args), &mut errors)
+                .into_owned();
             return Ok((text, errors.iter().map(ToString::to_string).collect()));
         }
-        Err(Missing { id: id.to_owned(), locale: locale.clone() })
+        Err(Missing {
+            id: id.to_owned(),
+            locale: locale.clone(),
+        })
     }
 
     /// An attribute of a message (e.g. `.synonyms`), falling back along the chain only when the
@@ -139,10 +176,16 @@ impl Catalog {
     pub fn attribute(&self, locale: &Locale, id: &str, attr: &str, vars: &Vars) -> Option<String> {
         let args = to_args(vars);
         for b in self.chain(locale) {
-            let Some(msg) = b.bundle.get_message(id) else { continue };
+            let Some(msg) = b.bundle.get_message(id) else {
+                continue;
+            };
             let pattern = msg.get_attribute(attr)?.value();
             let mut errors = Vec::new();
-            return Some(b.bundle.format_pattern(pattern, Some(&args), &mut errors).into_owned());
+            return Some(
+                b.bundle
+                    .format_pattern(pattern, Some(&args), &mut errors)
+                    .into_owned(),
+            );
         }
         None
     }
@@ -151,7 +194,13 @@ impl Catalog {
     #[must_use]
     pub fn list_attribute(&self, locale: &Locale, id: &str, attr: &str) -> Vec<String> {
         self.attribute(locale, id, attr, &Vars::new())
-            .map(|s| s.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -172,9 +221,17 @@ fn load_locale(dir: &Path, locale: &Locale) -> (LocaleBundle, Vec<Problem>) {
     bundle.set_use_isolating(false);
     let mut sources: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "ftl")).collect(),
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
+            .collect(),
         Err(e) => {
-            problems.push(Problem::new(dir, 0, format!("cannot read the locale directory: {e}")));
+            problems.push(Problem::new(
+                dir,
+                0,
+                format!("cannot read the locale directory: {e}"),
+            ));
             Vec::new()
         }
     };
@@ -191,7 +248,15 @@ fn load_locale(dir: &Path, locale: &Locale) -> (LocaleBundle, Vec<Problem>) {
             Ok(r) => r,
             Err((r, errors)) => {
                 for e in errors {
-                    problems.push(Problem::at(&file, &source, e.pos.start, format!("Fluent syntax: {:?}", e.kind)));
+                    // Report the entry the error is in, where the parser knows it: that is
+                    // where a writer looks.
+                    let at = e.slice.as_ref().map_or(e.pos.start, |s| s.start);
+                    problems.push(Problem::at(
+                        &file,
+                        &source,
+                        at,
+                        format!("Fluent syntax: {:?}", e.kind),
+                    ));
                 }
                 r
             }
@@ -205,7 +270,10 @@ fn load_locale(dir: &Path, locale: &Locale) -> (LocaleBundle, Vec<Problem>) {
                         &file,
                         &source,
                         offset,
-                        format!("message {id} is defined again (first in {})", first.display()),
+                        format!(
+                            "message {id} is defined again (first in {})",
+                            first.display()
+                        ),
                     ));
                 }
                 sources.entry(id).or_insert_with(|| file.clone());
@@ -224,7 +292,10 @@ mod tests {
     fn catalog() -> (tempdir::Dir, Catalog) {
         let d = tempdir::Dir::new();
         d.write("en/a.ftl", "hello = Hello from { $centre }\nonly-en = English only\nopt = Often\n    .synonyms = a lot, frequently\n");
-        d.write("fr/a.ftl", "hello = Bonjour de { $centre }\nopt = Souvent\n");
+        d.write(
+            "fr/a.ftl",
+            "hello = Bonjour de { $centre }\nopt = Souvent\n",
+        );
         let locales = [Locale::parse("en").unwrap(), Locale::parse("fr").unwrap()];
         let (c, problems) = Catalog::load(d.path(), &locales, &locales[0]);
         assert!(problems.is_empty(), "{problems:?}");
@@ -244,10 +315,16 @@ mod tests {
         let (_d, c) = catalog();
         let fr = Locale::parse("fr").unwrap();
         let vars = Vars::from([("centre".to_owned(), "CSC Centre-Ville".to_owned())]);
-        assert_eq!(c.format(&fr, "hello", &vars).unwrap(), "Bonjour de CSC Centre-Ville");
+        assert_eq!(
+            c.format(&fr, "hello", &vars).unwrap(),
+            "Bonjour de CSC Centre-Ville"
+        );
         assert_eq!(c.format(&fr, "only-en", &vars).unwrap(), "English only");
         assert!(c.format(&fr, "nowhere", &vars).is_err());
-        assert_eq!(c.list_attribute(&Locale::parse("en").unwrap(), "opt", "synonyms"), vec!["a lot", "frequently"]);
+        assert_eq!(
+            c.list_attribute(&Locale::parse("en").unwrap(), "opt", "synonyms"),
+            vec!["a lot", "frequently"]
+        );
         assert!(c.list_attribute(&fr, "opt", "synonyms").is_empty());
     }
 
@@ -259,8 +336,15 @@ mod tests {
         let en = Locale::parse("en").unwrap();
         let (_c, problems) = Catalog::load(d.path(), std::slice::from_ref(&en), &en);
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert!(text.iter().any(|p| p.contains("a.ftl:3: Fluent syntax")), "{text:?}");
-        assert!(text.iter().any(|p| p.contains("b.ftl:2: message ok is defined again")), "{text:?}");
+        assert!(
+            text.iter().any(|p| p.contains("a.ftl:3: Fluent syntax")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|p| p.contains("b.ftl:2: message ok is defined again")),
+            "{text:?}"
+        );
     }
 }
 
@@ -275,7 +359,11 @@ pub(crate) mod tempdir {
     impl Dir {
         pub fn new() -> Self {
             static N: AtomicUsize = AtomicUsize::new(0);
-            let p = std::env::temp_dir().join(format!("matters-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+            let p = std::env::temp_dir().join(format!(
+                "matters-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
             std::fs::create_dir_all(&p).unwrap();
             Self(p)
         }

@@ -96,12 +96,13 @@ fn trim_edges(s: &str) -> &str {
 /// "/10"-style denominator.
 #[must_use]
 pub fn integer(text: &str) -> Option<i64> {
+    // `fold` trims a leading minus as punctuation; read it from the text itself.
+    let neg = text
+        .trim_start()
+        .strip_prefix(['-', '\u{2212}'])
+        .is_some_and(|r| r.starts_with(|c: char| ascii_digit(c).is_some()));
     let folded = fold(text);
-    let folded = folded.split('/').next().unwrap_or("").trim();
-    let (neg, digits) = match folded.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, folded),
-    };
+    let digits = folded.split('/').next().unwrap_or("").trim();
     if digits.is_empty() || digits.len() > 9 || !digits.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -134,6 +135,8 @@ mod tests {
         assert_eq!(integer("۷"), Some(7));
         assert_eq!(integer("８/10"), Some(8));
         assert_eq!(integer(" 2. "), Some(2));
+        assert_eq!(integer("-3"), Some(-3));
+        assert_eq!(integer("- 3"), Some(3), "a dash bullet is not a sign");
         assert_eq!(integer("two"), None);
         assert_eq!(integer(""), None);
         assert_eq!(integer("99999999999999"), None);

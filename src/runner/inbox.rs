@@ -33,7 +33,10 @@ impl Inbox {
     /// Handles one message; returns when it is committed (or refused).
     pub async fn submit(&self, inbound: Inbound) -> Result<Handled, RunError> {
         let (done, wait) = oneshot::channel();
-        self.tx.send((inbound, done)).await.map_err(|_| RunError::Closed)?;
+        self.tx
+            .send((inbound, done))
+            .await
+            .map_err(|_| RunError::Closed)?;
         wait.await.map_err(|_| RunError::Closed)?
     }
 }

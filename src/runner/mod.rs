@@ -17,8 +17,8 @@ use crate::i18n::{Catalog, Vars};
 use crate::safety::{Intent, Safety};
 use crate::store::{Db, Doing, StoreError, Tx};
 use apply::{Effects, Item, Loaded, Written};
-use std::collections::HashSet;
 use chrono_tz::Tz;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The centre, as clients hear of it.
@@ -88,7 +88,13 @@ impl RunError {
     /// Errors that are about the request rather than the service.
     #[must_use]
     pub fn is_client_error(&self) -> bool {
-        matches!(self, RunError::UnknownClient(_) | RunError::UnknownFlow(_) | RunError::Busy { .. } | RunError::OptedOut(_))
+        matches!(
+            self,
+            RunError::UnknownClient(_)
+                | RunError::UnknownFlow(_)
+                | RunError::Busy { .. }
+                | RunError::OptedOut(_)
+        )
     }
 }
 
@@ -133,11 +139,13 @@ impl Runner {
     /// round, where a round takes at most one message per client (a client's second message
     /// must see what the first did). Results come back in the order of `inbound`.
     pub async fn receive_batch(&self, inbound: &[Inbound]) -> Vec<Result<Handled, RunError>> {
-        let mut results: Vec<Option<Result<Handled, RunError>>> = (0..inbound.len()).map(|_| None).collect();
+        let mut results: Vec<Option<Result<Handled, RunError>>> =
+            (0..inbound.len()).map(|_| None).collect();
         let mut todo: Vec<usize> = (0..inbound.len()).collect();
         while !todo.is_empty() {
             let mut seen = HashSet::new();
-            let (round, later): (Vec<usize>, Vec<usize>) = todo.iter().partition(|&&k| seen.insert(&inbound[k].client));
+            let (round, later): (Vec<usize>, Vec<usize>) =
+                todo.iter().partition(|&&k| seen.insert(&inbound[k].client));
             let msgs: Vec<&Inbound> = round.iter().map(|&k| &inbound[k]).collect();
             match self.round(&msgs).await {
                 Ok(done) => {
@@ -150,13 +158,18 @@ impl Runner {
                 Err(_) => {
                     for &k in &round {
                         let one = self.round(&[&inbound[k]]).await;
-                        results[k] = Some(one.and_then(|mut v| v.pop().unwrap_or(Err(RunError::Contention(0)))));
+                        results[k] = Some(
+                            one.and_then(|mut v| v.pop().unwrap_or(Err(RunError::Contention(0)))),
+                        );
                     }
                 }
             }
             todo = later;
         }
-        results.into_iter().map(|r| r.unwrap_or(Err(RunError::Contention(0)))).collect()
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(RunError::Contention(0))))
+            .collect()
     }
 
     /// One transaction for messages from distinct clients, retried when a session changed under
@@ -167,7 +180,8 @@ impl Runner {
             let clients: Vec<&ClientId> = msgs.iter().map(|m| &m.client).collect();
             let loaded = apply::load(&mut tx, self.db.backend(), &clients).await?;
             let mut repeated = apply::seen(&mut tx, self.db.backend(), msgs).await?;
-            let mut results: Vec<Option<Result<Handled, RunError>>> = Vec::with_capacity(msgs.len());
+            let mut results: Vec<Option<Result<Handled, RunError>>> =
+                Vec::with_capacity(msgs.len());
             let mut items = Vec::new();
             let mut slots = Vec::new();
             for (k, m) in msgs.iter().enumerate() {
@@ -178,14 +192,21 @@ impl Runner {
                 if let Some(pid) = &m.provider_id
                     && !repeated.insert((m.channel.as_str().to_owned(), pid.clone()))
                 {
-                    results.push(Some(Ok(Handled { duplicate: true, replies: Vec::new() })));
+                    results.push(Some(Ok(Handled {
+                        duplicate: true,
+                        replies: Vec::new(),
+                    })));
                     continue;
                 }
                 match self.plan(&mut tx, l, m).await {
                     Ok(effects) => {
                         results.push(None);
                         slots.push(k);
-                        items.push(Item { loaded: l, inbound: Some(*m), effects });
+                        items.push(Item {
+                            loaded: l,
+                            inbound: Some(*m),
+                            effects,
+                        });
                     }
                     Err(e) => results.push(Some(Err(e))),
                 }
@@ -194,9 +215,15 @@ impl Runner {
                 Written::Done(replies) => {
                     tx.commit().await.doing("committing inbound messages")?;
                     for (k, r) in slots.into_iter().zip(replies) {
-                        results[k] = Some(Ok(Handled { duplicate: false, replies: r }));
+                        results[k] = Some(Ok(Handled {
+                            duplicate: false,
+                            replies: r,
+                        }));
                     }
-                    return Ok(results.into_iter().map(|r| r.unwrap_or(Err(RunError::Contention(0)))).collect());
+                    return Ok(results
+                        .into_iter()
+                        .map(|r| r.unwrap_or(Err(RunError::Contention(0))))
+                        .collect());
                 }
                 Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
             }
@@ -205,8 +232,18 @@ impl Runner {
     }
 
     /// Starts `flow` for a client, labelled with a time point (baseline, 6-month…).
-    pub async fn start_flow(&self, client: &ClientId, flow: &FlowId, time_point: Option<&str>, if_busy: IfBusy, actor: &str) -> Result<Handled, RunError> {
-        let f = self.flows.get(flow).ok_or_else(|| RunError::UnknownFlow(flow.clone()))?;
+    pub async fn start_flow(
+        &self,
+        client: &ClientId,
+        flow: &FlowId,
+        time_point: Option<&str>,
+        if_busy: IfBusy,
+        actor: &str,
+    ) -> Result<Handled, RunError> {
+        let f = self
+            .flows
+            .get(flow)
+            .ok_or_else(|| RunError::UnknownFlow(flow.clone()))?;
         self.one(client, |_, loaded| {
             if loaded.consent == "revoked" {
                 return Err(RunError::OptedOut(client.clone()));
@@ -214,7 +251,10 @@ impl Runner {
             let mut effects = Effects::new(loaded);
             if let Some(active) = &loaded.session {
                 if if_busy == IfBusy::Refuse {
-                    return Err(RunError::Busy { client: client.clone(), flow: active.state.flow.clone() });
+                    return Err(RunError::Busy {
+                        client: client.clone(),
+                        flow: active.state.flow.clone(),
+                    });
                 }
                 let (s, ev) = engine::interrupt(&active.state, "replaced");
                 effects.session_update = Some(s);
@@ -225,7 +265,11 @@ impl Runner {
             let (state, events) = engine::start(&ctx, self.catalog.negotiate(&loaded.language))?;
             effects.new_session = Some((state, time_point.map(str::to_owned)));
             effects.new_session_events(events);
-            effects.audit.push(("flow-start".into(), format!("{flow} ({})", time_point.unwrap_or("ad hoc")), actor.to_owned()));
+            effects.audit.push((
+                "flow-start".into(),
+                format!("{flow} ({})", time_point.unwrap_or("ad hoc")),
+                actor.to_owned(),
+            ));
             Ok(Some(effects))
         })
         .await
@@ -234,8 +278,12 @@ impl Runner {
     /// Fires the timeout of the question a client's session waits on (nudge, then a flag).
     pub async fn fire_timeout(&self, client: &ClientId) -> Result<Handled, RunError> {
         self.one(client, |flow, loaded| {
-            let (Some(flow), Some(active)) = (flow, &loaded.session) else { return Ok(None) };
-            let Some(step) = active.state.awaiting.clone() else { return Ok(None) };
+            let (Some(flow), Some(active)) = (flow, &loaded.session) else {
+                return Ok(None);
+            };
+            let Some(step) = active.state.awaiting.clone() else {
+                return Ok(None);
+            };
             let vars = self.vars(loaded);
             let ctx = self.ctx(&flow, &vars, loaded);
             let (state, events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
@@ -256,17 +304,28 @@ impl Runner {
         for _ in 0..MAX_ATTEMPTS {
             let mut tx = self.db.begin().await?;
             let loaded = apply::load(&mut tx, self.db.backend(), &[client]).await?;
-            let loaded = loaded.get(client).ok_or_else(|| RunError::UnknownClient(client.clone()))?;
+            let loaded = loaded
+                .get(client)
+                .ok_or_else(|| RunError::UnknownClient(client.clone()))?;
             let flow = match &loaded.session {
                 Some(a) => Some(self.pinned(&mut tx, &a.state).await?),
                 None => None,
             };
-            let Some(effects) = plan(flow, loaded)? else { return Ok(Handled::default()) };
-            let items = [Item { loaded, inbound: None, effects }];
+            let Some(effects) = plan(flow, loaded)? else {
+                return Ok(Handled::default());
+            };
+            let items = [Item {
+                loaded,
+                inbound: None,
+                effects,
+            }];
             match apply::write(&mut tx, self, &items).await? {
                 Written::Done(mut replies) => {
                     tx.commit().await.doing("committing")?;
-                    return Ok(Handled { duplicate: false, replies: replies.pop().unwrap_or_default() });
+                    return Ok(Handled {
+                        duplicate: false,
+                        replies: replies.pop().unwrap_or_default(),
+                    });
                 }
                 Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
             }
@@ -275,7 +334,12 @@ impl Runner {
     }
 
     /// Decides what an inbound message does: the global handlers first, then the flow.
-    async fn plan(&self, tx: &mut Tx, loaded: &Loaded, inbound: &Inbound) -> Result<Effects, RunError> {
+    async fn plan(
+        &self,
+        tx: &mut Tx,
+        loaded: &Loaded,
+        inbound: &Inbound,
+    ) -> Result<Effects, RunError> {
         let mut fx = Effects::new(loaded);
         let locale = self.catalog.negotiate(&loaded.language);
         let vars = self.vars(loaded);
@@ -285,7 +349,9 @@ impl Runner {
             None => None,
         };
         let awaiting_language = match (&flow, session) {
-            (Some(f), Some(s)) => s.awaiting.as_ref().and_then(|a| f.step(a)).is_some_and(|st| matches!(&st.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language)),
+            (Some(f), Some(s)) => s.awaiting.as_ref().and_then(|a| f.step(a)).is_some_and(
+                |st| matches!(&st.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language),
+            ),
             _ => false,
         };
         let mut intent = self.safety.classify(&inbound.text);
@@ -319,8 +385,19 @@ impl Runner {
             _ if opted_out => {
                 // A stopped client gets nothing; a crisis still reaches the navigator.
                 if crisis {
-                    fx.flag("crisis", Urgency::Urgent, Some("crisis language from a client who has opted out: call, do not text".into()));
-                    fx.audit.push(("crisis".into(), "crisis language while opted out".into(), "client".into()));
+                    fx.flag(
+                        "crisis",
+                        Urgency::Urgent,
+                        Some(
+                            "crisis language from a client who has opted out: call, do not text"
+                                .into(),
+                        ),
+                    );
+                    fx.audit.push((
+                        "crisis".into(),
+                        "crisis language while opted out".into(),
+                        "client".into(),
+                    ));
                 }
                 return Ok(fx);
             }
@@ -333,8 +410,16 @@ impl Runner {
                 fx.current(events);
             }
             fx.system(self.system(&locale, "crisis-reply", &vars)?);
-            fx.flag("crisis", Urgency::Urgent, Some("crisis language: contact the client today".into()));
-            fx.audit.push(("crisis".into(), "crisis language; fixed 9-8-8/911 reply sent".into(), "client".into()));
+            fx.flag(
+                "crisis",
+                Urgency::Urgent,
+                Some("crisis language: contact the client today".into()),
+            );
+            fx.audit.push((
+                "crisis".into(),
+                "crisis language; fixed 9-8-8/911 reply sent".into(),
+                "client".into(),
+            ));
             return Ok(fx);
         }
         let (Some(flow), Some(s)) = (flow, session) else {
@@ -346,7 +431,11 @@ impl Runner {
                 }
                 _ => {
                     fx.system(self.system(&locale, "no-session", &vars)?);
-                    fx.flag("message", Urgency::Normal, Some("a message outside any flow".into()));
+                    fx.flag(
+                        "message",
+                        Urgency::Normal,
+                        Some("a message outside any flow".into()),
+                    );
                 }
             }
             return Ok(fx);
@@ -377,13 +466,18 @@ impl Runner {
         if let Some(f) = self.flows.revision(&s.flow, &s.revision) {
             return Ok(f);
         }
-        let source: Option<String> = sqlx::query_scalar("SELECT source FROM flow_revisions WHERE flow_id = $1 AND revision = $2")
-            .bind(s.flow.as_str())
-            .bind(&s.revision)
-            .fetch_optional(&mut **tx)
-            .await
-            .doing("reading a pinned flow revision")?;
-        let unknown = || RunError::UnknownRevision { flow: s.flow.clone(), revision: s.revision.clone() };
+        let source: Option<String> = sqlx::query_scalar(
+            "SELECT source FROM flow_revisions WHERE flow_id = $1 AND revision = $2",
+        )
+        .bind(s.flow.as_str())
+        .bind(&s.revision)
+        .fetch_optional(&mut **tx)
+        .await
+        .doing("reading a pinned flow revision")?;
+        let unknown = || RunError::UnknownRevision {
+            flow: s.flow.clone(),
+            revision: s.revision.clone(),
+        };
         let source = source.ok_or_else(unknown)?;
         let path = std::path::PathBuf::from(format!("{}.toml", s.flow));
         let flow = Arc::new(crate::flow::parse(&path, &source).map_err(|_| unknown())?);
@@ -392,7 +486,13 @@ impl Runner {
     }
 
     fn ctx<'a>(&'a self, flow: &'a Flow, vars: &'a Vars, loaded: &Loaded) -> Ctx<'a> {
-        Ctx { flow, catalog: &self.catalog, vars, now: self.clock.now(), tz: loaded.time_zone.parse().unwrap_or(self.centre.time_zone) }
+        Ctx {
+            flow,
+            catalog: &self.catalog,
+            vars,
+            now: self.clock.now(),
+            tz: loaded.time_zone.parse().unwrap_or(self.centre.time_zone),
+        }
     }
 
     fn vars(&self, loaded: &Loaded) -> Vars {
@@ -400,15 +500,24 @@ impl Runner {
         v.insert("centre".into(), self.centre.name.clone());
         let program = loaded.program.clone().unwrap_or_else(|| {
             let l = self.catalog.negotiate(&loaded.language);
-            self.catalog.format(&l, "program-default", &Vars::new()).unwrap_or_default()
+            self.catalog
+                .format(&l, "program-default", &Vars::new())
+                .unwrap_or_default()
         });
         v.insert("program".into(), program);
         v
     }
 
     fn system(&self, locale: &Locale, key: &str, vars: &Vars) -> Result<Event, RunError> {
-        let text = self.catalog.format(locale, key, vars).map_err(EngineError::from)?;
-        Ok(Event::Send { key: key.into(), text, prompt: false })
+        let text = self
+            .catalog
+            .format(locale, key, vars)
+            .map_err(EngineError::from)?;
+        Ok(Event::Send {
+            key: key.into(),
+            text,
+            prompt: false,
+        })
     }
 }
 

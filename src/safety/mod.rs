@@ -67,13 +67,20 @@ impl Safety {
             match std::fs::read_to_string(&kw_file) {
                 Ok(src) => match toml::from_str::<KeywordFile>(&src) {
                     Ok(kw) => {
-                        let fold_all = |v: Vec<String>| v.into_iter().map(|w| fold(&w)).filter(|w| !w.is_empty());
+                        let fold_all = |v: Vec<String>| {
+                            v.into_iter().map(|w| fold(&w)).filter(|w| !w.is_empty())
+                        };
                         s.stop.extend(fold_all(kw.stop));
                         s.start.extend(fold_all(kw.start));
                         s.help.extend(fold_all(kw.help));
                         s.skip.extend(fold_all(kw.skip));
                     }
-                    Err(e) => problems.push(Problem::at(&kw_file, &src, e.span().map_or(0, |r| r.start), e.message().trim())),
+                    Err(e) => problems.push(Problem::at(
+                        &kw_file,
+                        &src,
+                        e.span().map_or(0, |r| r.start),
+                        e.message().trim(),
+                    )),
                 },
                 Err(e) => problems.push(Problem::new(&kw_file, 0, format!("cannot read: {e}"))),
             }
@@ -88,7 +95,11 @@ impl Safety {
                         let prefix = line.ends_with('*');
                         let w = words(line.trim_end_matches('*'));
                         if w.trim().is_empty() {
-                            problems.push(Problem::new(&crisis_file, i + 1, "a phrase with no words"));
+                            problems.push(Problem::new(
+                                &crisis_file,
+                                i + 1,
+                                "a phrase with no words",
+                            ));
                             continue;
                         }
                         let w = if prefix { w.trim_end().to_owned() } else { w };
@@ -97,7 +108,11 @@ impl Safety {
                 }
                 Err(e) => problems.push(Problem::new(&crisis_file, 0, format!("cannot read: {e}"))),
             }
-            let mut names: HashSet<String> = catalog.list_attribute(&locale, "language-name", "synonyms").iter().map(|w| fold(w)).collect();
+            let mut names: HashSet<String> = catalog
+                .list_attribute(&locale, "language-name", "synonyms")
+                .iter()
+                .map(|w| fold(w))
+                .collect();
             if let Ok(name) = catalog.format(&locale, "language-name", &Default::default()) {
                 names.insert(fold(&name));
             }
@@ -106,7 +121,11 @@ impl Safety {
         }
         for (kind, set) in [("stop", &s.stop), ("start", &s.start), ("help", &s.help)] {
             if set.is_empty() {
-                problems.push(Problem::new(locales_dir, 0, format!("no {kind} keywords in any enabled language")));
+                problems.push(Problem::new(
+                    locales_dir,
+                    0,
+                    format!("no {kind} keywords in any enabled language"),
+                ));
             }
         }
         (s, problems)
@@ -125,7 +144,11 @@ impl Safety {
         if self.help.contains(&typed) {
             return Intent::Help;
         }
-        if let Some((l, _)) = self.languages.iter().find(|(_, names)| names.contains(&typed)) {
+        if let Some((l, _)) = self
+            .languages
+            .iter()
+            .find(|(_, names)| names.contains(&typed))
+        {
             return Intent::Language(l.clone());
         }
         if self.is_crisis(text) {

@@ -36,11 +36,17 @@ pub enum StoreError {
     #[error("database URL must start with sqlite: or postgres:, not {0:?}")]
     Url(String),
     #[error("cannot connect to the {backend} database: {source}")]
-    Connect { backend: &'static str, source: sqlx::Error },
+    Connect {
+        backend: &'static str,
+        source: sqlx::Error,
+    },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {doing}: {source}")]
-    Query { doing: &'static str, source: sqlx::Error },
+    Query {
+        doing: &'static str,
+        source: sqlx::Error,
+    },
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
 }
@@ -52,7 +58,10 @@ pub trait Doing<T> {
 
 impl<T> Doing<T> for Result<T, sqlx::Error> {
     fn doing(self, what: &'static str) -> Result<T, StoreError> {
-        self.map_err(|source| StoreError::Query { doing: what, source })
+        self.map_err(|source| StoreError::Query {
+            doing: what,
+            source,
+        })
     }
 }
 
@@ -66,8 +75,12 @@ pub struct Db {
 /// A database URL with any password replaced, for messages and logs.
 #[must_use]
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -139,7 +152,11 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.doing("checking the database").map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .doing("checking the database")
+            .map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -153,7 +170,10 @@ mod tests {
 
     #[test]
     fn passwords_never_leave_redact_url() {
-        assert_eq!(redact_url("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:s3cret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://matters.db"), "sqlite://matters.db");
     }

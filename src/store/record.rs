@@ -56,14 +56,28 @@ pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result
             .execute(&mut *tx)
             .await
             .doing("adding a channel address")?;
-        audit(&mut tx, now, actor, "client-add", Some(&c.id), &format!("{} {}", c.language, c.channel)).await?;
+        audit(
+            &mut tx,
+            now,
+            actor,
+            "client-add",
+            Some(&c.id),
+            &format!("{} {}", c.language, c.channel),
+        )
+        .await?;
     }
     tx.commit().await.doing("committing a new client")?;
     Ok(created)
 }
 
 /// Opens a referral for a client.
-pub async fn add_referral(db: &Db, client: &ClientId, r: &NewReferral, now: i64, actor: &str) -> Result<i64, StoreError> {
+pub async fn add_referral(
+    db: &Db,
+    client: &ClientId,
+    r: &NewReferral,
+    now: i64,
+    actor: &str,
+) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, rx_type, program, support_level, created_at) \
@@ -79,22 +93,39 @@ pub async fn add_referral(db: &Db, client: &ClientId, r: &NewReferral, now: i64,
     .fetch_one(&mut *tx)
     .await
     .doing("adding a referral")?;
-    audit(&mut tx, now, actor, "referral-add", Some(client), &format!("referral {id}")).await?;
+    audit(
+        &mut tx,
+        now,
+        actor,
+        "referral-add",
+        Some(client),
+        &format!("referral {id}"),
+    )
+    .await?;
     tx.commit().await.doing("committing a referral")?;
     Ok(id)
 }
 
 /// Writes one audit entry. `detail` must never hold a message body.
-pub async fn audit(tx: &mut super::Tx, now: i64, actor: &str, action: &str, client: Option<&ClientId>, detail: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, client_id, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(now)
-        .bind(actor)
-        .bind(action)
-        .bind(client.map(ClientId::as_str))
-        .bind(detail)
-        .execute(&mut **tx)
-        .await
-        .doing("writing the audit log")?;
+pub async fn audit(
+    tx: &mut super::Tx,
+    now: i64,
+    actor: &str,
+    action: &str,
+    client: Option<&ClientId>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, client_id, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now)
+    .bind(actor)
+    .bind(action)
+    .bind(client.map(ClientId::as_str))
+    .bind(detail)
+    .execute(&mut **tx)
+    .await
+    .doing("writing the audit log")?;
     Ok(())
 }
 
@@ -220,7 +251,8 @@ fn st(r: &AnyRow, c: &str) -> Result<String, StoreError> {
     r.try_get::<String, _>(c).doing("reading the record")
 }
 fn ost(r: &AnyRow, c: &str) -> Result<Option<String>, StoreError> {
-    r.try_get::<Option<String>, _>(c).doing("reading the record")
+    r.try_get::<Option<String>, _>(c)
+        .doing("reading the record")
 }
 fn int(r: &AnyRow, c: &str) -> Result<i64, StoreError> {
     r.try_get::<i64, _>(c).doing("reading the record")
@@ -230,25 +262,40 @@ fn oint(r: &AnyRow, c: &str) -> Result<Option<i64>, StoreError> {
 }
 
 async fn rows(db: &Db, sql: &str, client: &ClientId) -> Result<Vec<AnyRow>, StoreError> {
-    sqlx::query(sql).bind(client.as_str()).fetch_all(db.pool()).await.doing("reading the record")
+    sqlx::query(sql)
+        .bind(client.as_str())
+        .fetch_all(db.pool())
+        .await
+        .doing("reading the record")
 }
 
 /// The whole record of a client, or `None` if there is no such client. The read is audited
 /// under `actor`.
-pub async fn read(db: &Db, client: &ClientId, actor: &str, now: i64) -> Result<Option<Record>, StoreError> {
-    let Some(c) = sqlx::query("SELECT id, chart_number, language, time_zone, consent, status FROM clients WHERE id = $1")
-        .bind(client.as_str())
-        .fetch_optional(db.pool())
-        .await
-        .doing("reading the record")?
+pub async fn read(
+    db: &Db,
+    client: &ClientId,
+    actor: &str,
+    now: i64,
+) -> Result<Option<Record>, StoreError> {
+    let Some(c) = sqlx::query(
+        "SELECT id, chart_number, language, time_zone, consent, status FROM clients WHERE id = $1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(db.pool())
+    .await
+    .doing("reading the record")?
     else {
         return Ok(None);
     };
-    let channels = rows(db, "SELECT channel, address FROM channel_addresses WHERE client_id = $1 ORDER BY created_at", client)
-        .await?
-        .iter()
-        .map(|r| Ok(format!("{}:{}", st(r, "channel")?, st(r, "address")?)))
-        .collect::<Result<_, StoreError>>()?;
+    let channels = rows(
+        db,
+        "SELECT channel, address FROM channel_addresses WHERE client_id = $1 ORDER BY created_at",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(format!("{}:{}", st(r, "channel")?, st(r, "address")?)))
+    .collect::<Result<_, StoreError>>()?;
     let client_info = ClientInfo {
         id: st(&c, "id")?,
         chart_number: ost(&c, "chart_number")?,
@@ -294,11 +341,15 @@ pub async fn read(db: &Db, client: &ClientId, actor: &str, now: i64) -> Result<O
         })
     })
     .collect::<Result<_, StoreError>>()?;
-    let fields = rows(db, "SELECT key, value FROM fields WHERE client_id = $1 ORDER BY key", client)
-        .await?
-        .iter()
-        .map(|r| Ok((st(r, "key")?, st(r, "value")?)))
-        .collect::<Result<_, StoreError>>()?;
+    let fields = rows(
+        db,
+        "SELECT key, value FROM fields WHERE client_id = $1 ORDER BY key",
+        client,
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((st(r, "key")?, st(r, "value")?)))
+    .collect::<Result<_, StoreError>>()?;
     let answers = rows(
         db,
         "SELECT at, flow_id, revision, step_id, record_key, raw_text, value, label, score, status, locale, time_point, prompt_message_id, inbound_message_id \
@@ -399,9 +450,27 @@ pub async fn read(db: &Db, client: &ClientId, actor: &str, now: i64) -> Result<O
     })
     .collect::<Result<_, StoreError>>()?;
     let mut tx = db.begin().await?;
-    audit(&mut tx, now, actor, "record-view", Some(client), "whole record").await?;
+    audit(
+        &mut tx,
+        now,
+        actor,
+        "record-view",
+        Some(client),
+        "whole record",
+    )
+    .await?;
     tx.commit().await.doing("auditing a record view")?;
-    Ok(Some(Record { client: client_info, consent, referrals, fields, answers, scores, flags, sessions, messages }))
+    Ok(Some(Record {
+        client: client_info,
+        consent,
+        referrals,
+        fields,
+        answers,
+        scores,
+        flags,
+        sessions,
+        messages,
+    }))
 }
 
 /// Marks queued messages as delivered: the simulator channel delivers by answering the request.

@@ -47,7 +47,11 @@ async fn healthz(State(st): State<AppState>) -> Response {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "database unavailable" })),
+            )
+                .into_response()
         }
     }
 }
@@ -61,15 +65,24 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, message: message.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, message: message.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
     }
 }
 
@@ -77,12 +90,18 @@ impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match &e {
             RunError::UnknownClient(_) | RunError::UnknownFlow(_) => Self::not_found(e.to_string()),
-            RunError::Busy { .. } | RunError::OptedOut(_) => Self { status: StatusCode::CONFLICT, message: e.to_string() },
+            RunError::Busy { .. } | RunError::OptedOut(_) => Self {
+                status: StatusCode::CONFLICT,
+                message: e.to_string(),
+            },
             _ => {
                 // Logged for the on-call engineer; the caller (maybe a provider that will retry)
                 // sees only that we could not take it now.
                 tracing::error!(error = %e, "input failed");
-                Self { status: StatusCode::SERVICE_UNAVAILABLE, message: "temporarily unavailable; try again".into() }
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "temporarily unavailable; try again".into(),
+                }
             }
         }
     }
@@ -96,6 +115,10 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
     }
 }

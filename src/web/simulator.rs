@@ -54,11 +54,19 @@ struct SimReply {
     text: String,
 }
 
-async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, JsonRejection>) -> Result<Json<SimResponse>, ApiError> {
+async fn message(
+    State(st): State<AppState>,
+    body: Result<Json<SimRequest>, JsonRejection>,
+) -> Result<Json<SimResponse>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
     let runner = &st.runner;
     let client = ClientId::parse(&req.client).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let start = req.start.as_deref().map(FlowId::parse).transpose().map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let start = req
+        .start
+        .as_deref()
+        .map(FlowId::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let language = match &req.language {
         Some(l) => Locale::parse(l).map_err(|e| ApiError::bad_request(e.to_string()))?,
         None => runner.catalog.default_locale().clone(),
@@ -82,19 +90,32 @@ async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, Json
     };
     let created = record::add_client(&runner.db, &new, now, "simulator").await?;
     if created && let Some(program) = &req.program {
-        let r = NewReferral { program: Some(program.clone()), ..NewReferral::default() };
+        let r = NewReferral {
+            program: Some(program.clone()),
+            ..NewReferral::default()
+        };
         record::add_referral(&runner.db, &client, &r, now, "simulator").await?;
     }
     let mut handled = Handled::default();
     let start = start.or_else(|| created.then(|| FlowId::parse("consent").ok()).flatten());
     if let Some(flow) = &start {
-        let h = runner.start_flow(&client, flow, None, IfBusy::Replace, "simulator").await?;
+        let h = runner
+            .start_flow(&client, flow, None, IfBusy::Replace, "simulator")
+            .await?;
         handled.replies.extend(h.replies);
     }
     // A brand-new client's first text opens the conversation; it is not an answer to a question
     // they have not seen yet.
     if let Some(text) = req.text.filter(|_| !created || req.start.is_some()) {
-        let h = st.inbox.submit(Inbound { channel: Channel::Simulator, client: client.clone(), provider_id: req.id, text }).await?;
+        let h = st
+            .inbox
+            .submit(Inbound {
+                channel: Channel::Simulator,
+                client: client.clone(),
+                provider_id: req.id,
+                text,
+            })
+            .await?;
         handled.duplicate = h.duplicate;
         handled.replies.extend(h.replies);
     }
@@ -104,11 +125,21 @@ async fn message(State(st): State<AppState>, body: Result<Json<SimRequest>, Json
         client: client.to_string(),
         created,
         duplicate: handled.duplicate,
-        replies: handled.replies.into_iter().map(|r| SimReply { key: r.key, text: r.text }).collect(),
+        replies: handled
+            .replies
+            .into_iter()
+            .map(|r| SimReply {
+                key: r.key,
+                text: r.text,
+            })
+            .collect(),
     }))
 }
 
-async fn client_record(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn client_record(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let client = ClientId::parse(&id).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let now = to_ms(st.runner.clock.now());
     match record::read(&st.runner.db, &client, "simulator", now).await? {
