@@ -1,4 +1,5 @@
 use clap::Parser;
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -9,6 +10,7 @@ async fn main() {
             EnvFilter::try_from_env("MATTERS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = matters::cli::Cli::parse();
     let code = match matters::cli::run(cli).await {

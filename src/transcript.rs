@@ -20,7 +20,7 @@
 //! = consent revoked         # = language fr, = field client.best_time morning, = session stopped
 //! ```
 
-use crate::clock::{ManualClock, to_ms};
+use crate::clock::{Clock, ManualClock, to_ms};
 use crate::config::Config;
 use crate::domain::{Channel, ClientId, FlowId, Locale};
 use crate::runner::{IfBusy, Inbound, Outbound, Runner};
@@ -93,17 +93,11 @@ impl Run {
             &self.runner.db,
             &self.client,
             "transcript",
-            to_ms(self.clock.now_utc()),
+            to_ms(self.clock.now()),
         )
         .await
         .map_err(|e| self.fail(line, e))?
         .ok_or_else(|| self.fail(line, "the client has no record"))
-    }
-}
-
-impl ManualClock {
-    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
-        crate::clock::Clock::now(self)
     }
 }
 

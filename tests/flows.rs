@@ -344,3 +344,22 @@ fn opt_out_keywords_are_whole_messages_in_any_case_and_accent() {
         assert_eq!(c.safety.classify(skip), Intent::Skip, "{skip}");
     }
 }
+
+#[test]
+fn help_fits_one_sms_names_the_centre_and_says_how_to_stop_in_every_language() {
+    let c = content();
+    let vars = Vars::from([("centre".to_owned(), "CHC Centre-Ville".to_owned())]);
+    for (lang, stop) in [("en", "STOP"), ("fr", "ARRET")] {
+        let help = c.catalog.format(&locale(lang), "help", &vars).unwrap();
+        assert!(
+            help.chars().count() <= 160,
+            "{lang}: {} characters",
+            help.chars().count()
+        );
+        assert_eq!(matters::sms::cost(&help).segments, 1, "{lang}: {help}");
+        assert!(
+            help.contains("CHC Centre-Ville") && help.contains(stop) && help.contains("9-8-8"),
+            "{lang}: {help}"
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! `matters flows check` and `matters flows test`.
 
 use crate::config::Config;
-use crate::flow::def::StepKind;
-use crate::flow::matching::option_labels;
+use crate::flow::def::{AnswerKind, StepKind};
+use crate::flow::engine::question;
 use crate::i18n::Vars;
 use crate::sms;
 
@@ -23,34 +23,38 @@ pub fn check(cfg: &Config) -> i32 {
     let vars = sample_vars(cfg);
     let catalog = &content.catalog;
     let mut warnings = 0;
+    let mut row = |locale: &str, name: &str, text: &str| {
+        let cost = sms::cost(text);
+        let warn = if cost.segments > 2 {
+            warnings += 1;
+            "  warning: more than two segments"
+        } else {
+            ""
+        };
+        let enc = cost.encoding.to_string();
+        println!(
+            "{locale:<8} {name:<34} {enc:<6} {:>5} {:>8}{warn}",
+            text.chars().count(),
+            cost.segments
+        );
+    };
     println!(
         "{:<8} {:<34} {:<6} {:>5} {:>8}",
         "locale", "message", "enc", "chars", "segments"
     );
+    let mut fluent_warnings = Vec::new();
     for locale in catalog.locales() {
         for (id, file) in catalog.message_sources(&locale) {
+            // Messages with attributes only (option synonyms, number words) are never sent.
             let Ok((text, errors)) = catalog.format_with_errors(&locale, &id, &vars) else {
                 continue;
             };
-            let cost = sms::cost(&text);
-            let warn = if cost.segments > 2 {
-                warnings += 1;
-                "  warning: more than two segments"
-            } else {
-                ""
-            };
-            println!(
-                "{:<8} {:<34} {:<6} {:>5} {:>8}{warn}",
-                locale.as_str(),
-                id,
-                cost.encoding.to_string(),
-                text.chars().count(),
-                cost.segments
+            row(locale.as_str(), &id, &text);
+            fluent_warnings.extend(
+                errors
+                    .into_iter()
+                    .map(|e| format!("warning: {}: {id}: {e}", file.display())),
             );
-            for e in errors {
-                println!("  warning: {}: {id}: {e}", file.display());
-                warnings += 1;
-            }
         }
         // Questions go out with their numbered options: measure them as sent.
         for flow in content.flows.current() {
@@ -58,41 +62,23 @@ pub fn check(cfg: &Config) -> i32 {
                 let StepKind::Ask(ask) = &step.kind else {
                     continue;
                 };
-                let labels = option_labels(ask, catalog, &locale, &vars);
-                if labels.is_empty()
-                    || !matches!(
-                        ask.answer,
-                        crate::flow::def::AnswerKind::Choice(_)
-                            | crate::flow::def::AnswerKind::Language
-                    )
-                {
+                if ask.answer.options().is_empty() && ask.answer != AnswerKind::Language {
                     continue;
                 }
-                let Ok(mut text) = catalog.format(&locale, &ask.message, &vars) else {
-                    continue;
-                };
-                for (i, l) in labels.iter().enumerate() {
-                    text.push_str(&format!("\n{} {l}", i + 1));
+                if let Ok(text) = question(catalog, &locale, &vars, ask) {
+                    row(
+                        locale.as_str(),
+                        &format!("{}/{} (as sent)", flow.id, step.id),
+                        &text,
+                    );
                 }
-                let cost = sms::cost(&text);
-                let warn = if cost.segments > 2 {
-                    warnings += 1;
-                    "  warning: more than two segments"
-                } else {
-                    ""
-                };
-                let name = format!("{}/{} (as sent)", flow.id, step.id);
-                println!(
-                    "{:<8} {:<34} {:<6} {:>5} {:>8}{warn}",
-                    locale.as_str(),
-                    name,
-                    cost.encoding.to_string(),
-                    text.chars().count(),
-                    cost.segments
-                );
             }
         }
     }
+    for w in &fluent_warnings {
+        println!("{w}");
+    }
+    let warnings = warnings + fluent_warnings.len();
     let flows = content.flows.current().count();
     if problems.is_empty() {
         println!(

@@ -471,17 +471,23 @@ fn finish(ctx: &Ctx<'_>, s: &mut Session, outcome: &str, events: &mut Vec<Event>
     });
 }
 
-/// The question of an ask, with its options numbered where it has a list.
-fn prompt(ctx: &Ctx<'_>, s: &Session, ask: &Ask) -> Result<Event, EngineError> {
-    let mut text = ctx.catalog.format(&s.locale, &ask.message, ctx.vars)?;
+/// The question of an ask as the client receives it, with its options numbered where it has a
+/// list.
+pub fn question(
+    catalog: &Catalog,
+    locale: &Locale,
+    vars: &Vars,
+    ask: &Ask,
+) -> Result<String, Missing> {
+    let mut text = catalog.format(locale, &ask.message, vars)?;
     if matches!(ask.answer, AnswerKind::Choice(_) | AnswerKind::Language) {
-        text.push_str(&numbered(&option_labels(
-            ask,
-            ctx.catalog,
-            &s.locale,
-            ctx.vars,
-        )));
+        text.push_str(&numbered(&option_labels(ask, catalog, locale, vars)));
     }
+    Ok(text)
+}
+
+fn prompt(ctx: &Ctx<'_>, s: &Session, ask: &Ask) -> Result<Event, EngineError> {
+    let text = question(ctx.catalog, &s.locale, ctx.vars, ask)?;
     Ok(Event::Send {
         key: ask.message.clone(),
         text,

@@ -3,6 +3,7 @@
 //! `ON CONFLICT`, `RETURNING`); each has its own migrations, embedded and run at start-up.
 
 pub mod record;
+pub mod sql;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

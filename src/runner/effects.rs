@@ -1,0 +1,84 @@
+//! What one input changes, as planned before anything is written.
+
+use super::Inbound;
+use super::load::Loaded;
+use crate::domain::Locale;
+use crate::flow::def::Urgency;
+use crate::flow::engine::{Event, Session};
+
+/// Which session an event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The session running when the input arrived.
+    Current,
+    /// The session this input starts.
+    New,
+    /// None: a system message, a flag about the client.
+    Client,
+}
+
+/// Everything one input changes.
+#[derive(Debug)]
+pub struct Effects {
+    pub channel: String,
+    pub events: Vec<(Scope, Event)>,
+    pub session_update: Option<Session>,
+    pub new_session: Option<(Session, Option<String>)>,
+    /// Granted?, source, wording, actor.
+    pub consent: Option<(bool, String, String, String)>,
+    pub language: Option<Locale>,
+    pub cancel_all_jobs: bool,
+    /// Action, detail (never a message body), actor.
+    pub audit: Vec<(String, String, String)>,
+}
+
+impl Effects {
+    pub fn new(loaded: &Loaded) -> Self {
+        Self {
+            channel: loaded.channel.clone(),
+            events: Vec::new(),
+            session_update: None,
+            new_session: None,
+            consent: None,
+            language: None,
+            cancel_all_jobs: false,
+            audit: Vec::new(),
+        }
+    }
+
+    pub fn current(&mut self, events: Vec<Event>) {
+        self.events
+            .extend(events.into_iter().map(|e| (Scope::Current, e)));
+    }
+
+    pub fn new_session_events(&mut self, events: Vec<Event>) {
+        self.events
+            .extend(events.into_iter().map(|e| (Scope::New, e)));
+    }
+
+    pub fn system(&mut self, send: Event) {
+        self.events.push((Scope::Client, send));
+    }
+
+    pub fn flag(&mut self, kind: &str, urgency: Urgency, note: Option<String>) {
+        self.events.push((
+            Scope::Client,
+            Event::Flag {
+                kind: kind.into(),
+                urgency,
+                note,
+            },
+        ));
+    }
+
+    pub fn consent(&mut self, granted: bool, source: &str, wording: &str, actor: &str) {
+        self.consent = Some((granted, source.into(), wording.into(), actor.into()));
+    }
+}
+
+/// One input of a batch: who, what came in (if anything), and what it changes.
+pub struct Item<'a> {
+    pub loaded: &'a Loaded,
+    pub inbound: Option<&'a Inbound>,
+    pub effects: Effects,
+}

@@ -1,0 +1,134 @@
+//! Reading what an input needs before it is planned: the clients and their running sessions, and
+//! which provider message ids were seen before.
+
+use super::Inbound;
+use crate::domain::{ClientId, Locale};
+use crate::flow::engine::Session;
+use crate::store::sql::list;
+use crate::store::{Backend, Doing, StoreError, Tx};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::{HashMap, HashSet};
+
+/// A client's row and running session, as read at the start of an input.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub client: ClientId,
+    pub language: Locale,
+    pub time_zone: String,
+    pub consent: String,
+    pub program: Option<String>,
+    pub channel: String,
+    pub session: Option<Active>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Active {
+    pub id: i64,
+    pub state: Session,
+    pub version: i64,
+    pub prompt_message_id: Option<i64>,
+    pub time_point: Option<String>,
+}
+
+/// Reads clients and their running sessions, in one query.
+pub async fn load(
+    tx: &mut Tx,
+    b: Backend,
+    clients: &[&ClientId],
+) -> Result<HashMap<ClientId, Loaded>, StoreError> {
+    if clients.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, \
+                (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
+                (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC LIMIT 1) AS channel, \
+                s.id, s.state, s.version, s.prompt_message_id, s.time_point \
+         FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
+         WHERE c.id IN ({})",
+        list(b, clients.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for c in clients {
+        q = q.bind(c.as_str());
+    }
+    let rows = q.fetch_all(&mut **tx).await.doing("loading clients")?;
+    rows.iter()
+        .map(loaded_from)
+        .map(|l| l.map(|l| (l.client.clone(), l)))
+        .collect()
+}
+
+fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
+    let get_s = |col: &str| {
+        row.try_get::<Option<String>, _>(col)
+            .doing("reading a client")
+    };
+    let client = ClientId::parse(&get_s("client_id")?.unwrap_or_default())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let language = Locale::parse(&get_s("language")?.unwrap_or_default())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let session = match row
+        .try_get::<Option<i64>, _>("id")
+        .doing("reading a session")?
+    {
+        Some(id) => {
+            let state: Session = serde_json::from_str(&get_s("state")?.unwrap_or_default())
+                .map_err(|e| StoreError::Corrupt(format!("session {id}: {e}")))?;
+            Some(Active {
+                id,
+                state,
+                version: row
+                    .try_get::<Option<i64>, _>("version")
+                    .doing("reading a session")?
+                    .unwrap_or(0),
+                prompt_message_id: row
+                    .try_get::<Option<i64>, _>("prompt_message_id")
+                    .doing("reading a session")?,
+                time_point: get_s("time_point")?,
+            })
+        }
+        None => None,
+    };
+    Ok(Loaded {
+        client,
+        language,
+        time_zone: get_s("time_zone")?.unwrap_or_default(),
+        consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
+        program: get_s("program")?,
+        channel: get_s("channel")?.unwrap_or_else(|| "simulator".into()),
+        session,
+    })
+}
+
+/// Which of these provider message ids were already recorded (the provider is retrying).
+pub async fn seen(
+    tx: &mut Tx,
+    b: Backend,
+    inbound: &[&Inbound],
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let ids: Vec<&str> = inbound
+        .iter()
+        .filter_map(|m| m.provider_id.as_deref())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "SELECT channel, provider_id FROM messages WHERE direction = 'in' AND provider_id IN ({})",
+        list(b, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    let rows = q
+        .fetch_all(&mut **tx)
+        .await
+        .doing("checking for repeated messages")?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .doing("checking for repeated messages")
+}

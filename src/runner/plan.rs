@@ -1,0 +1,204 @@
+//! Planning an input: the global handlers (opt-out first, then opt-in, help, a language switch,
+//! crisis language) and then the flow's engine. Nothing is written here; the plan is a set of
+//! effects that the runner applies in one transaction.
+
+use super::effects::Effects;
+use super::load::Loaded;
+use super::{Inbound, RunError, Runner};
+use crate::domain::Locale;
+use crate::flow::Flow;
+use crate::flow::def::{AnswerKind, StepKind, Urgency};
+use crate::flow::engine::{self, Ctx, EngineError, Event, Input, Session};
+use crate::i18n::Vars;
+use crate::safety::Intent;
+use crate::store::{Doing, Tx};
+use std::sync::Arc;
+
+impl Runner {
+    /// Decides what an inbound message does: the global handlers first, then the flow.
+    pub(super) async fn plan(
+        &self,
+        tx: &mut Tx,
+        loaded: &Loaded,
+        inbound: &Inbound,
+    ) -> Result<Effects, RunError> {
+        let mut fx = Effects::new(loaded);
+        let locale = self.catalog.negotiate(&loaded.language);
+        let vars = self.vars(loaded);
+        let session = loaded.session.as_ref().map(|s| &s.state);
+        let flow = match session {
+            Some(s) => Some(self.pinned(tx, s).await?),
+            None => None,
+        };
+        let awaiting_language = match (&flow, session) {
+            (Some(f), Some(s)) => s.awaiting.as_ref().and_then(|a| f.step(a)).is_some_and(
+                |st| matches!(&st.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language),
+            ),
+            _ => false,
+        };
+        let mut intent = self.safety.classify(&inbound.text);
+        if awaiting_language && matches!(intent, Intent::Language(_)) {
+            intent = Intent::Other;
+        }
+        let opted_out = loaded.consent == "revoked";
+        let crisis = intent == Intent::Crisis;
+
+        match intent {
+            Intent::Stop => {
+                if let Some(s) = session {
+                    let (state, events) = engine::interrupt(s, "stopped");
+                    fx.session_update = Some(state);
+                    fx.current(events);
+                }
+                fx.cancel_all_jobs = true;
+                if !opted_out {
+                    fx.consent(false, "keyword", &inbound.text, "client");
+                    fx.system(self.system(&locale, "stop-confirmation", &vars)?);
+                }
+                return Ok(fx);
+            }
+            Intent::Start => {
+                if opted_out {
+                    fx.consent(true, "keyword", &inbound.text, "client");
+                }
+                fx.system(self.system(&locale, "start-confirmation", &vars)?);
+                return Ok(fx);
+            }
+            _ if opted_out => {
+                // A stopped client gets nothing; a crisis still reaches the navigator.
+                if crisis {
+                    fx.flag(
+                        "crisis",
+                        Urgency::Urgent,
+                        Some(
+                            "crisis language from a client who has opted out: call, do not text"
+                                .into(),
+                        ),
+                    );
+                    fx.audit.push((
+                        "crisis".into(),
+                        "crisis language while opted out".into(),
+                        "client".into(),
+                    ));
+                }
+                return Ok(fx);
+            }
+            _ => {}
+        }
+        if crisis {
+            if let Some(s) = session {
+                let (state, events) = engine::interrupt(s, "interrupted");
+                fx.session_update = Some(state);
+                fx.current(events);
+            }
+            fx.system(self.system(&locale, "crisis-reply", &vars)?);
+            fx.flag(
+                "crisis",
+                Urgency::Urgent,
+                Some("crisis language: contact the client today".into()),
+            );
+            fx.audit.push((
+                "crisis".into(),
+                "crisis language; fixed 9-8-8/911 reply sent".into(),
+                "client".into(),
+            ));
+            return Ok(fx);
+        }
+        let (Some(flow), Some(s)) = (flow, session) else {
+            match intent {
+                Intent::Help => fx.system(self.system(&locale, "help", &vars)?),
+                Intent::Language(l) => {
+                    fx.language = Some(l.clone());
+                    fx.system(self.system(&l, "language-switched", &vars)?);
+                }
+                _ => {
+                    fx.system(self.system(&locale, "no-session", &vars)?);
+                    fx.flag(
+                        "message",
+                        Urgency::Normal,
+                        Some("a message outside any flow".into()),
+                    );
+                }
+            }
+            return Ok(fx);
+        };
+        let ctx = self.ctx(&flow, &vars, loaded);
+        let (state, events) = match intent {
+            Intent::Help => {
+                fx.system(self.system(&s.locale, "help", &vars)?);
+                engine::handle(&ctx, s, Input::Repeat)?
+            }
+            Intent::Language(l) => {
+                let mut switched = s.clone();
+                switched.locale = l.clone();
+                fx.language = Some(l.clone());
+                fx.system(self.system(&l, "language-switched", &vars)?);
+                engine::handle(&ctx, &switched, Input::Repeat)?
+            }
+            Intent::Skip => engine::handle(&ctx, s, Input::Skip)?,
+            _ => engine::handle(&ctx, s, Input::Reply(&inbound.text))?,
+        };
+        fx.session_update = Some(state);
+        fx.current(events);
+        Ok(fx)
+    }
+
+    /// The flow revision a session is pinned to, read back from the database if needed.
+    pub(super) async fn pinned(&self, tx: &mut Tx, s: &Session) -> Result<Arc<Flow>, RunError> {
+        if let Some(f) = self.flows.revision(&s.flow, &s.revision) {
+            return Ok(f);
+        }
+        let source: Option<String> = sqlx::query_scalar(
+            "SELECT source FROM flow_revisions WHERE flow_id = $1 AND revision = $2",
+        )
+        .bind(s.flow.as_str())
+        .bind(&s.revision)
+        .fetch_optional(&mut **tx)
+        .await
+        .doing("reading a pinned flow revision")?;
+        let unknown = || RunError::UnknownRevision {
+            flow: s.flow.clone(),
+            revision: s.revision.clone(),
+        };
+        let source = source.ok_or_else(unknown)?;
+        let path = std::path::PathBuf::from(format!("{}.toml", s.flow));
+        let flow = Arc::new(crate::flow::parse(&path, &source).map_err(|_| unknown())?);
+        self.flows.remember(flow.clone());
+        Ok(flow)
+    }
+
+    pub(super) fn ctx<'a>(&'a self, flow: &'a Flow, vars: &'a Vars, loaded: &Loaded) -> Ctx<'a> {
+        Ctx {
+            flow,
+            catalog: &self.catalog,
+            vars,
+            now: self.clock.now(),
+            tz: loaded.time_zone.parse().unwrap_or(self.centre.time_zone),
+        }
+    }
+
+    pub(super) fn vars(&self, loaded: &Loaded) -> Vars {
+        let mut v = Vars::new();
+        v.insert("centre".into(), self.centre.name.clone());
+        let program = loaded.program.clone().unwrap_or_else(|| {
+            let l = self.catalog.negotiate(&loaded.language);
+            self.catalog
+                .format(&l, "program-default", &Vars::new())
+                .unwrap_or_default()
+        });
+        v.insert("program".into(), program);
+        v
+    }
+
+    fn system(&self, locale: &Locale, key: &str, vars: &Vars) -> Result<Event, RunError> {
+        let text = self
+            .catalog
+            .format(locale, key, vars)
+            .map_err(EngineError::from)?;
+        Ok(Event::Send {
+            key: key.into(),
+            text,
+            prompt: false,
+        })
+    }
+}
