@@ -69,6 +69,8 @@ pub async fn write(
         };
         let mut timeout: Option<(Scope, Option<(String, i64)>)> = None;
         let mut answered = Vec::new();
+        // Flags raised and fields set, for the audit log (kinds and keys only, never values).
+        let mut changed = Vec::new();
         let mut item_fields: Vec<(String, String, String)> = Vec::new();
         for (scope, e) in &it.effects.events {
             let scope = *scope;
@@ -108,6 +110,7 @@ pub async fn write(
                         || "system".to_owned(),
                         |st| format!("{}@{}", st.flow, st.revision),
                     );
+                    changed.push(format!("field {key}"));
                     item_fields.retain(|f| f.0 != *key);
                     item_fields.push((key.clone(), value.clone(), source));
                 }
@@ -138,6 +141,7 @@ pub async fn write(
                     urgency,
                     note,
                 } => {
+                    changed.push(format!("flag {kind}"));
                     let due = match urgency {
                         Urgency::Urgent => now,
                         Urgency::Normal => now + chrono::Duration::days(2).num_milliseconds(),
@@ -210,13 +214,30 @@ pub async fn write(
                 s(detail.as_str()),
             ]
         }));
+        let actor = match it.inbound {
+            Some(_) => format!("client:{}", it.effects.channel),
+            None => it
+                .effects
+                .audit
+                .first()
+                .map_or_else(|| "system".to_owned(), |a| a.2.clone()),
+        };
         if !answered.is_empty() {
             audit.push(vec![
                 i(now),
-                s(format!("client:{}", it.effects.channel)),
+                s(actor.as_str()),
                 s("answer"),
                 s(client),
                 s(answered.join(", ")),
+            ]);
+        }
+        if !changed.is_empty() {
+            audit.push(vec![
+                i(now),
+                s(actor.as_str()),
+                s("record-change"),
+                s(client),
+                s(changed.join(", ")),
             ]);
         }
     }
