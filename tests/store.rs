@@ -288,6 +288,8 @@ async fn story(url: &str) {
         .await,
         1
     );
+    let flagged = "SELECT COUNT(*) FROM audit_log WHERE client_id = $1 AND action = 'record-change' AND detail = 'flag crisis'";
+    assert_eq!(count(&runner.db, flagged, &d).await, 1);
 
     pinned_revision(&runner, &clock).await;
     batches(&runner).await;
