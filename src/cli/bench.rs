@@ -86,6 +86,7 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
         latencies.extend(t.await??);
     }
     let elapsed = started.elapsed();
+    let alone = light_load(&runner, &inbox).await?;
     let baseline_after = baseline(&runner, args.n).await?;
     let base = (baseline_before + baseline_after) / 2.0;
 
@@ -107,6 +108,11 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
         "  replies:  {rate:.0} replies/s, latency p50 {:.2} ms, p99 {:.2} ms",
         ms(pct(0.50)),
         ms(pct(0.99))
+    );
+    println!(
+        "  alone:    latency p50 {:.2} ms, p99 {:.2} ms (one client replying with no one else in the queue)",
+        ms(alone.0),
+        ms(alone.1)
     );
     println!(
         "  baseline: {base:.0} inserts/s (one row per transaction, {BASELINE_TASKS} tasks on the same pool; {baseline_before:.0} before, {baseline_after:.0} after)"
@@ -166,26 +172,35 @@ async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
 }
 
 async fn setup(runner: &Runner, n: usize) -> anyhow::Result<Vec<ClientId>> {
-    let now = to_ms(runner.clock.now());
-    let flow = FlowId::parse("loneliness")?;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let id = ClientId::parse(&format!("bench-{i:05}"))?;
-        let new = NewClient {
-            id: id.clone(),
-            language: Locale::parse("en")?,
-            time_zone: runner.centre.time_zone,
-            chart_number: None,
-            channel: Channel::Simulator,
-            address: id.to_string(),
-        };
-        record::add_client(&runner.db, &new, now, "bench").await?;
-        runner
-            .start_flow(&id, &flow, Some("baseline"), IfBusy::Refuse, "bench")
-            .await?;
-        out.push(id);
+        out.push(setup_one(runner, &format!("bench-{i:05}")).await?);
     }
     Ok(out)
+}
+
+/// A client mid-way into the loneliness survey (its first question sent).
+async fn setup_one(runner: &Runner, id: &str) -> anyhow::Result<ClientId> {
+    let id = ClientId::parse(id)?;
+    let new = NewClient {
+        id: id.clone(),
+        language: Locale::parse("en")?,
+        time_zone: runner.centre.time_zone,
+        chart_number: None,
+        channel: Channel::Simulator,
+        address: id.to_string(),
+    };
+    record::add_client(&runner.db, &new, to_ms(runner.clock.now()), "bench").await?;
+    runner
+        .start_flow(
+            &id,
+            &FlowId::parse("loneliness")?,
+            Some("baseline"),
+            IfBusy::Refuse,
+            "bench",
+        )
+        .await?;
+    Ok(id)
 }
 
 /// One client's replies, each sent once the last has been answered. Returns their latencies.
@@ -207,6 +222,19 @@ async fn replies(inbox: &Inbox, client: ClientId, quota: usize) -> anyhow::Resul
         );
     }
     Ok(latencies)
+}
+
+/// Latency of one client's replies with nothing else queued: a fresh client answers a whole
+/// loneliness survey, several times over. Returns p50 and p99.
+async fn light_load(runner: &Runner, inbox: &Inbox) -> anyhow::Result<(Duration, Duration)> {
+    let mut all = Vec::new();
+    for round in 0..20 {
+        let id = setup_one(runner, &format!("alone-{round:02}")).await?;
+        all.extend(replies(inbox, id, REPLIES.len()).await?);
+    }
+    all.sort_unstable();
+    let at = |p: f64| all[((all.len() - 1) as f64 * p) as usize];
+    Ok((at(0.5), at(0.99)))
 }
 
 /// One-row-per-transaction inserts through the same pool.
