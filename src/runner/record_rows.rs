@@ -5,7 +5,7 @@ use super::effects::{Item, Scope};
 use crate::clock::to_ms;
 use crate::flow::def::Urgency;
 use crate::flow::engine::Event;
-use crate::store::sql::{V, bind_all, i, insert_rows, list, os, placeholders, s};
+use crate::store::sql::{V, bind_all, i, insert_rows, insert_sql, list, os, placeholders, s};
 use crate::store::{Backend, Doing, StoreError, Tx};
 
 /// The items of a batch and the ids of the sessions it started.
@@ -276,11 +276,9 @@ pub async fn write(
     ];
     insert_rows(tx, b, "answers", &answer_cols, answers, "recording answers").await?;
     if !fields.is_empty() {
-        let sql = format!(
-            "INSERT INTO fields (client_id, key, value, source, updated_at) VALUES {} \
-             ON CONFLICT (client_id, key) DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at",
-            placeholders(b, fields.len(), 5)
-        );
+        let cols = ["client_id", "key", "value", "source", "updated_at"];
+        let upsert = "ON CONFLICT (client_id, key) DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at";
+        let sql = insert_sql(b, "fields", &cols, fields.len(), upsert);
         bind_all(sqlx::query(&sql), fields.into_iter().flatten().collect())
             .execute(&mut **tx)
             .await
@@ -393,11 +391,19 @@ pub async fn write(
             .doing("cancelling timeouts")?;
     }
     if !timeouts.is_empty() {
-        let sql = format!(
-            "INSERT INTO jobs (client_id, session_id, kind, step_id, due_at, status, created_at, updated_at) VALUES {} \
-             ON CONFLICT (session_id, kind) DO UPDATE SET step_id = excluded.step_id, due_at = excluded.due_at, status = 'pending', updated_at = excluded.updated_at",
-            placeholders(b, timeouts.len(), 8)
-        );
+        let cols = [
+            "client_id",
+            "session_id",
+            "kind",
+            "step_id",
+            "due_at",
+            "status",
+            "created_at",
+            "updated_at",
+        ];
+        let upsert = "ON CONFLICT (session_id, kind) DO UPDATE SET step_id = excluded.step_id, due_at = excluded.due_at, \
+                      status = 'pending', updated_at = excluded.updated_at";
+        let sql = insert_sql(b, "jobs", &cols, timeouts.len(), upsert);
         bind_all(sqlx::query(&sql), timeouts.into_iter().flatten().collect())
             .execute(&mut **tx)
             .await

@@ -65,6 +65,16 @@ pub fn bind_all<'q>(
     q
 }
 
+/// `INSERT INTO table (cols) VALUES (…), (…) suffix` for `rows` rows.
+#[must_use]
+pub fn insert_sql(b: Backend, table: &str, cols: &[&str], rows: usize, suffix: &str) -> String {
+    let values = placeholders(b, rows, cols.len());
+    format!(
+        "INSERT INTO {table} ({}) VALUES {values} {suffix}",
+        cols.join(", ")
+    )
+}
+
 pub async fn insert_rows(
     tx: &mut Tx,
     b: Backend,
@@ -76,11 +86,7 @@ pub async fn insert_rows(
     if rows.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES {}",
-        cols.join(", "),
-        placeholders(b, rows.len(), cols.len())
-    );
+    let sql = insert_sql(b, table, cols, rows.len(), "");
     bind_all(sqlx::query(&sql), rows.into_iter().flatten().collect())
         .execute(&mut **tx)
         .await
@@ -100,11 +106,7 @@ pub async fn insert_returning_ids(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES {} RETURNING id",
-        cols.join(", "),
-        placeholders(b, rows.len(), cols.len())
-    );
+    let sql = insert_sql(b, table, cols, rows.len(), "RETURNING id");
     let got = bind_all(sqlx::query(&sql), rows.into_iter().flatten().collect())
         .fetch_all(&mut **tx)
         .await
