@@ -88,12 +88,6 @@ impl Catalog {
         self.dirs.keys().cloned().collect()
     }
 
-    /// The directory a locale was loaded from.
-    #[must_use]
-    pub fn dir(&self, locale: &Locale) -> Option<&Path> {
-        self.dirs.get(locale).map(PathBuf::as_path)
-    }
-
     /// The enabled locale that serves a wanted one: exact, then by language, then the default.
     #[must_use]
     pub fn negotiate(&self, wanted: &Locale) -> Locale {

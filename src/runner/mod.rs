@@ -89,20 +89,6 @@ pub enum RunError {
     Closed,
 }
 
-impl RunError {
-    /// Errors that are about the request rather than the service.
-    #[must_use]
-    pub fn is_client_error(&self) -> bool {
-        matches!(
-            self,
-            RunError::UnknownClient(_)
-                | RunError::UnknownFlow(_)
-                | RunError::Busy { .. }
-                | RunError::OptedOut(_)
-        )
-    }
-}
-
 /// Retries when another process changed the same session between our read and our write.
 const MAX_ATTEMPTS: u32 = 8;
 

@@ -370,25 +370,31 @@ pub async fn write(
             .await
             .doing("recording a referral's uptake")?;
     }
-    if !cancel_all.is_empty() {
+    // STOP cancels every pending job of the client; an answer, the timeout of its question.
+    let cancel_sets = [
+        (
+            "client_id",
+            "",
+            cancel_all.into_iter().map(s).collect::<Vec<_>>(),
+        ),
+        (
+            "session_id",
+            "AND kind = 'timeout'",
+            cancels.into_iter().map(i).collect(),
+        ),
+    ];
+    for (column, and, ids) in cancel_sets {
+        if ids.is_empty() {
+            continue;
+        }
         let sql = format!(
-            "UPDATE jobs SET status = 'cancelled', updated_at = {now} WHERE status = 'pending' AND client_id IN ({})",
-            list(b, cancel_all.len())
+            "UPDATE jobs SET status = 'cancelled', updated_at = {now} WHERE status = 'pending' {and} AND {column} IN ({})",
+            list(b, ids.len())
         );
-        bind_all(sqlx::query(&sql), cancel_all.into_iter().map(s).collect())
+        bind_all(sqlx::query(&sql), ids)
             .execute(&mut **tx)
             .await
-            .doing("cancelling clients' jobs")?;
-    }
-    if !cancels.is_empty() {
-        let sql = format!(
-            "UPDATE jobs SET status = 'cancelled', updated_at = {now} WHERE kind = 'timeout' AND status = 'pending' AND session_id IN ({})",
-            list(b, cancels.len())
-        );
-        bind_all(sqlx::query(&sql), cancels.into_iter().map(i).collect())
-            .execute(&mut **tx)
-            .await
-            .doing("cancelling timeouts")?;
+            .doing("cancelling jobs")?;
     }
     if !timeouts.is_empty() {
         let cols = [

@@ -168,10 +168,4 @@ impl Safety {
         let w = words(text);
         self.crisis.iter().any(|p| w.contains(p.words.as_str()))
     }
-
-    /// The number of crisis lexicon entries loaded.
-    #[must_use]
-    pub fn crisis_entries(&self) -> usize {
-        self.crisis.len()
-    }
 }
