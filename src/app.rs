@@ -97,6 +97,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
             name: cfg.centre_name.clone(),
             time_zone,
         },
+        queued: crate::runner::queued_signal(),
     };
     runner.register_flows().await?;
     Ok(runner)

@@ -24,7 +24,112 @@ pub struct Config {
     pub languages: Vec<String>,
     pub flows_dir: PathBuf,
     pub locales_dir: PathBuf,
+    /// The base URL providers call (`MATTERS_PUBLIC_URL`), e.g. `https://matters.example.org`.
+    /// Twilio's signatures are checked against it, never against the Host header.
+    pub public_url: Option<String>,
+    /// SMS through Twilio: the `[twilio]` table, or the `TWILIO_*` environment variables.
+    pub twilio: TwilioSettings,
 }
+
+/// A secret (an auth token): never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// The kind of number Twilio sends from, which sets its default pace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderKind {
+    /// A local 10-digit number: 1 segment a second.
+    #[default]
+    LongCode,
+    /// A toll-free number: 3 segments a second.
+    TollFree,
+    /// A short code: 100 segments a second.
+    ShortCode,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TwilioSettings {
+    pub account_sid: Option<String>,
+    pub auth_token: Option<String>,
+    /// The sender: an E.164 number (or short code), or use `messaging_service_sid`.
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    /// Twilio's API (a local stand-in in tests and benchmarks).
+    pub api_base: String,
+    pub sender_kind: SenderKind,
+    /// Overrides the pace of `sender_kind`; 0 sends unpaced.
+    pub segments_per_second: Option<f64>,
+    /// Seconds a message may wait in Twilio's queue before Twilio gives up on it.
+    pub validity_period: Option<u32>,
+    /// Tries of one message when Twilio is busy (429/20429), failing (5xx) or unreachable.
+    pub max_attempts: u32,
+    /// The first wait before a retry; it doubles each time, with jitter.
+    pub backoff_ms: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for TwilioSettings {
+    fn default() -> Self {
+        Self {
+            account_sid: None,
+            auth_token: None,
+            from: None,
+            messaging_service_sid: None,
+            api_base: "https://api.twilio.com".into(),
+            sender_kind: SenderKind::LongCode,
+            segments_per_second: None,
+            validity_period: None,
+            max_attempts: 5,
+            backoff_ms: 1000,
+            concurrency: 8,
+        }
+    }
+}
+
+impl std::fmt::Debug for TwilioSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioSettings")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "***"))
+            .field("from", &self.from)
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("api_base", &self.api_base)
+            .field("sender_kind", &self.sender_kind)
+            .field("segments_per_second", &self.segments_per_second)
+            .field("validity_period", &self.validity_period)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The environment variables Twilio's own tools use, and which setting each one sets.
+const TWILIO_ENV: &[&str] = &[
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM",
+    "TWILIO_MESSAGING_SERVICE_SID",
+    "TWILIO_API_BASE",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -37,6 +142,8 @@ impl Default for Config {
             languages: vec!["en".into(), "fr".into()],
             flows_dir: "flows".into(),
             locales_dir: "locales".into(),
+            public_url: None,
+            twilio: TwilioSettings::default(),
         }
     }
 }
@@ -55,6 +162,8 @@ impl std::fmt::Debug for Config {
             .field("languages", &self.languages)
             .field("flows_dir", &self.flows_dir)
             .field("locales_dir", &self.locales_dir)
+            .field("public_url", &self.public_url)
+            .field("twilio", &self.twilio)
             .finish()
     }
 }
@@ -94,7 +203,25 @@ impl Config {
             None => fig = fig.merge(Toml::file("matters.toml")),
         }
         fig = fig.merge(Env::prefixed("MATTERS_").ignore(&["config"]));
-        fig.extract().map_err(|e| ConfigError(e.to_string()))
+        let mut cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        // Read as text, as given: figment would take a number like +15145550123 for an integer.
+        for name in TWILIO_ENV {
+            let Ok(v) = std::env::var(name) else { continue };
+            let v = (!v.trim().is_empty()).then(|| v.trim().to_owned());
+            let t = &mut cfg.twilio;
+            match *name {
+                "TWILIO_ACCOUNT_SID" => t.account_sid = v,
+                "TWILIO_AUTH_TOKEN" => t.auth_token = v,
+                "TWILIO_FROM" => t.from = v,
+                "TWILIO_MESSAGING_SERVICE_SID" => t.messaging_service_sid = v,
+                _ => {
+                    if let Some(v) = v {
+                        t.api_base = v;
+                    }
+                }
+            }
+        }
+        Ok(cfg)
     }
 }
 
@@ -111,6 +238,16 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("matters:***@db"), "{shown}");
+        let c = Config {
+            twilio: TwilioSettings {
+                auth_token: Some("s3cret-token".into()),
+                ..TwilioSettings::default()
+            },
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(format!("{:?}", Secret::new("s3cret".into())) == "***");
     }
 
     #[test]

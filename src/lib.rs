@@ -4,6 +4,7 @@
 //! flow engine → events applied in one transaction → outbox. See `DESIGN.md` in the shared docs.
 
 pub mod app;
+pub mod channel;
 pub mod cli;
 pub mod clock;
 pub mod config;

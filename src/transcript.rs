@@ -215,12 +215,7 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
                 .await;
             return run.take(h, n);
         }
-        let inbound = Inbound {
-            channel: Channel::Simulator,
-            client: run.client.clone(),
-            provider_id: None,
-            text: said.to_owned(),
-        };
+        let inbound = Inbound::new(Channel::Simulator, run.client.clone(), None, said);
         let h = run.runner.receive(&inbound).await;
         return run.take(h, n);
     }

@@ -69,12 +69,7 @@ async fn add(runner: &Runner, id: &str, lang: &str, program: Option<&str>) -> Cl
 }
 
 fn says(client: &ClientId, sid: &str, text: &str) -> Inbound {
-    Inbound {
-        channel: Channel::Simulator,
-        client: client.clone(),
-        provider_id: Some(sid.into()),
-        text: text.into(),
-    }
+    Inbound::new(Channel::Simulator, client.clone(), Some(sid.into()), text)
 }
 
 async fn count(db: &Db, sql: &str, client: &ClientId) -> i64 {

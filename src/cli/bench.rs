@@ -207,12 +207,12 @@ async fn setup_one(runner: &Runner, id: &str) -> anyhow::Result<ClientId> {
 async fn replies(inbox: &Inbox, client: ClientId, quota: usize) -> anyhow::Result<Vec<Duration>> {
     let mut latencies = Vec::with_capacity(quota);
     for k in 0..quota {
-        let inbound = Inbound {
-            channel: Channel::Simulator,
-            client: client.clone(),
-            provider_id: Some(format!("{client}-{k}")),
-            text: REPLIES[k % REPLIES.len()].to_owned(),
-        };
+        let inbound = Inbound::new(
+            Channel::Simulator,
+            client.clone(),
+            Some(format!("{client}-{k}")),
+            REPLIES[k % REPLIES.len()],
+        );
         let t = Instant::now();
         let h = inbox.submit(inbound).await?;
         latencies.push(t.elapsed());

@@ -87,7 +87,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
-    let runner = crate::app::build(cfg, clock).await?;
+    // A half-configured channel is an error before anything else happens.
+    let twilio =
+        crate::channel::twilio::TwilioConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    let runner = Arc::new(crate::app::build(cfg, clock).await?);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
@@ -95,7 +98,24 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
     println!("matters is listening on http://{addr}");
     println!("channels: simulator (POST /simulator/messages, or open http://{addr}/simulator)");
-    let app = crate::web::app(crate::web::AppState::new(Arc::new(runner)));
+    let mut state = crate::web::AppState::new(runner.clone());
+    match twilio {
+        Some(t) => {
+            let client = crate::channel::twilio::Client::new(t.clone())?;
+            crate::channel::dispatch::spawn(
+                runner.clone(),
+                Arc::new(client),
+                crate::domain::Channel::Sms,
+                t.dispatch_settings(),
+            );
+            println!("channels: {}", t.describe());
+            state = state.with_twilio(t);
+        }
+        None => println!(
+            "channels: sms is off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM and MATTERS_PUBLIC_URL to turn it on)"
+        ),
+    }
+    let app = crate::web::app(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

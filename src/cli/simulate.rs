@@ -99,12 +99,12 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
             writeln!(out, "you> {line}")?;
         }
         let h = runner
-            .receive(&Inbound {
-                channel: Channel::Simulator,
-                client: client.clone(),
-                provider_id: None,
-                text: line,
-            })
+            .receive(&Inbound::new(
+                Channel::Simulator,
+                client.clone(),
+                None,
+                line,
+            ))
             .await?;
         for r in &h.replies {
             writeln!(out, "bot> {}", r.text.replace('\n', "\n     "))?;

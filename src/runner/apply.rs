@@ -53,6 +53,7 @@ pub async fn write(
                 s(l.client.as_str()),
                 s("in"),
                 s(m.channel.as_str()),
+                os(m.address.clone()),
                 os(m.provider_id.clone()),
                 s(m.text.as_str()),
                 V::I(l.session.as_ref().map(|a| a.id)),
@@ -66,6 +67,7 @@ pub async fn write(
         "client_id",
         "direction",
         "channel",
+        "address",
         "provider_id",
         "body",
         "session_id",
@@ -241,10 +243,16 @@ pub async fn write(
                 s(items[m.item].loaded.client.as_str()),
                 s("out"),
                 s(items[m.item].effects.channel.as_str()),
+                os(items[m.item].effects.address.clone()),
                 s(m.text),
                 s(m.key),
                 V::I(session_of(m.item, m.scope)),
-                i(0),
+                // A reply to a client goes ahead of bulk (nudges, scheduled flows).
+                i(if items[m.item].inbound.is_some() {
+                    0
+                } else {
+                    1
+                }),
                 s(if suppress[m.item] {
                     "suppressed"
                 } else {
@@ -261,6 +269,7 @@ pub async fn write(
         "client_id",
         "direction",
         "channel",
+        "address",
         "body",
         "message_key",
         "session_id",

@@ -21,6 +21,8 @@ pub enum Scope {
 #[derive(Debug)]
 pub struct Effects {
     pub channel: String,
+    /// Where replies go on that channel.
+    pub address: Option<String>,
     pub events: Vec<(Scope, Event)>,
     pub session_update: Option<Session>,
     pub new_session: Option<(Session, Option<String>)>,
@@ -36,6 +38,7 @@ impl Effects {
     pub fn new(loaded: &Loaded) -> Self {
         Self {
             channel: loaded.channel.clone(),
+            address: loaded.address.clone(),
             events: Vec::new(),
             session_update: None,
             new_session: None,

@@ -3,14 +3,21 @@
 //! is one message and nothing waits; under heavy load the cost of each commit is shared (group
 //! commit), which is what lets a single SQLite writer keep up with thousands of replies a second.
 
-use super::{Handled, Inbound, RunError, Runner};
+use super::{Handled, Inbound, Incoming, RunError, Runner};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most messages one transaction takes.
 pub const MAX_BATCH: usize = 256;
 
-type Job = (Inbound, oneshot::Sender<Result<Handled, RunError>>);
+enum Message {
+    /// From a known client (the simulator).
+    Client(Inbound),
+    /// From an address to match (a phone number).
+    Address(Incoming),
+}
+
+type Job = (Message, oneshot::Sender<Result<Handled, RunError>>);
 
 /// A handle to submit messages; cheap to clone.
 #[derive(Debug, Clone)]
@@ -32,9 +39,19 @@ impl Inbox {
 
     /// Handles one message; returns when it is committed (or refused).
     pub async fn submit(&self, inbound: Inbound) -> Result<Handled, RunError> {
+        self.send(Message::Client(inbound)).await
+    }
+
+    /// Handles one message from an address: matched to its client, or kept in the navigators'
+    /// inbox of unmatched messages. Returns when it is committed.
+    pub async fn submit_from(&self, incoming: Incoming) -> Result<Handled, RunError> {
+        self.send(Message::Address(incoming)).await
+    }
+
+    async fn send(&self, m: Message) -> Result<Handled, RunError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send((inbound, done))
+            .send((m, done))
             .await
             .map_err(|_| RunError::Closed)?;
         wait.await.map_err(|_| RunError::Closed)?
@@ -55,11 +72,29 @@ async fn writer(runner: Arc<Runner>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 }
             }
         }
-        let (msgs, waiting): (Vec<Inbound>, Vec<_>) = batch.into_iter().unzip();
-        let results = runner.receive_batch(&msgs).await;
-        for (done, result) in waiting.into_iter().zip(results) {
-            // The caller may have gone away (a closed HTTP request); the work is committed anyway.
-            let _ = done.send(result);
+        let mut from_clients = Vec::new();
+        let mut from_addresses = Vec::new();
+        for (m, done) in batch {
+            match m {
+                Message::Client(i) => from_clients.push((i, done)),
+                Message::Address(i) => from_addresses.push((i, done)),
+            }
+        }
+        // The caller may have gone away (a closed HTTP request); the work is committed anyway.
+        if !from_addresses.is_empty() {
+            let (msgs, waiting): (Vec<Incoming>, Vec<_>) = from_addresses.into_iter().unzip();
+            for (done, result) in waiting
+                .into_iter()
+                .zip(runner.receive_incoming(&msgs).await)
+            {
+                let _ = done.send(result);
+            }
+        }
+        if !from_clients.is_empty() {
+            let (msgs, waiting): (Vec<Inbound>, Vec<_>) = from_clients.into_iter().unzip();
+            for (done, result) in waiting.into_iter().zip(runner.receive_batch(&msgs).await) {
+                let _ = done.send(result);
+            }
         }
     }
 }

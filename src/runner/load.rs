@@ -19,6 +19,8 @@ pub struct Loaded {
     pub consent: String,
     pub program: Option<String>,
     pub channel: String,
+    /// The client's address on that channel.
+    pub address: Option<String>,
     pub session: Option<Active>,
 }
 
@@ -43,7 +45,8 @@ pub async fn load(
     let sql = format!(
         "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, \
                 (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
-                (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC LIMIT 1) AS channel, \
+                (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
+                (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
@@ -98,6 +101,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
         program: get_s("program")?,
         channel: get_s("channel")?.unwrap_or_else(|| "simulator".into()),
+        address: get_s("address")?,
         session,
     })
 }

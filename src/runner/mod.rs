@@ -8,16 +8,18 @@ mod effects;
 mod inbox;
 mod load;
 mod plan;
+mod provider;
 mod record_rows;
 
 pub use inbox::{Inbox, MAX_BATCH};
+pub use provider::UNREACHABLE_AFTER;
 
 use crate::clock::Clock;
 use crate::domain::{Channel, ClientId, FlowId};
 use crate::flow::engine::{self, EngineError, Input};
 use crate::flow::{Flow, FlowSet};
 use crate::i18n::Catalog;
-use crate::safety::Safety;
+use crate::safety::{Intent, Safety};
 use crate::store::{Db, Doing, StoreError};
 use apply::Written;
 use chrono_tz::Tz;
@@ -38,9 +40,44 @@ pub struct Centre {
 pub struct Inbound {
     pub channel: Channel,
     pub client: ClientId,
+    /// Where it came from (a phone number): replies go back there.
+    pub address: Option<String>,
     /// The provider's id for the message (Twilio MessageSid…), for dedupe.
     pub provider_id: Option<String>,
     pub text: String,
+    /// What the provider made of it (Twilio's `OptOutType`): STOP, START or HELP. Our own
+    /// keyword handling applies anyway.
+    pub keyword: Option<Intent>,
+}
+
+impl Inbound {
+    /// A message from a known client, with no provider keyword.
+    #[must_use]
+    pub fn new(
+        channel: Channel,
+        client: ClientId,
+        provider_id: Option<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        Self {
+            channel,
+            client,
+            address: None,
+            provider_id,
+            text: text.into(),
+            keyword: None,
+        }
+    }
+}
+
+/// A message from an address (a phone number) not yet matched to a client.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub channel: Channel,
+    pub address: String,
+    pub provider_id: Option<String>,
+    pub text: String,
+    pub keyword: Option<Intent>,
 }
 
 /// A message the runner queued for a client.
@@ -56,6 +93,8 @@ pub struct Outbound {
 pub struct Handled {
     /// The input was seen before: nothing was done again.
     pub duplicate: bool,
+    /// It came from an address that matches no client: it waits in the navigators' inbox.
+    pub unmatched: bool,
     pub replies: Vec<Outbound>,
 }
 
@@ -87,6 +126,9 @@ pub enum RunError {
     Contention(u32),
     #[error("the service is shutting down")]
     Closed,
+    /// One failure shared by every message of a batch.
+    #[error(transparent)]
+    Shared(Arc<StoreError>),
 }
 
 /// Retries when another process changed the same session between our read and our write.
@@ -101,6 +143,14 @@ pub struct Runner {
     pub safety: Arc<Safety>,
     pub clock: Arc<dyn Clock>,
     pub centre: Centre,
+    /// Bumped whenever messages are queued, so dispatchers wake at once.
+    pub queued: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// A fresh signal for [`Runner::queued`].
+#[must_use]
+pub fn queued_signal() -> Arc<tokio::sync::watch::Sender<u64>> {
+    Arc::new(tokio::sync::watch::channel(0).0)
 }
 
 impl Runner {
@@ -118,6 +168,106 @@ impl Runner {
                 .doing("registering flow revisions")?;
         }
         Ok(())
+    }
+
+    fn wake_dispatchers(&self, replies: &[Vec<Outbound>]) {
+        if replies.iter().any(|r| !r.is_empty()) {
+            self.queued.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Matches messages from addresses to clients (one query), keeps those from unknown
+    /// addresses in the navigators' inbox, and handles the rest like [`Self::receive_batch`].
+    pub async fn receive_incoming(&self, msgs: &[Incoming]) -> Vec<Result<Handled, RunError>> {
+        let owners = match self.owners(msgs).await {
+            Ok(o) => o,
+            Err(e) => {
+                let e = std::sync::Arc::new(e);
+                return msgs
+                    .iter()
+                    .map(|_| Err(RunError::Shared(e.clone())))
+                    .collect();
+            }
+        };
+        let mut results: Vec<Option<Result<Handled, RunError>>> =
+            (0..msgs.len()).map(|_| None).collect();
+        let mut matched = Vec::new();
+        let mut slots = Vec::new();
+        let now = crate::clock::to_ms(self.clock.now());
+        for (k, m) in msgs.iter().enumerate() {
+            match owners.get(&(m.channel.as_str().to_owned(), m.address.clone())) {
+                Some(client) => {
+                    slots.push(k);
+                    matched.push(Inbound {
+                        channel: m.channel,
+                        client: client.clone(),
+                        address: Some(m.address.clone()),
+                        provider_id: m.provider_id.clone(),
+                        text: m.text.clone(),
+                        keyword: m.keyword.clone(),
+                    });
+                }
+                None => {
+                    let kept = crate::store::delivery::add_unmatched(
+                        &self.db,
+                        m.channel.as_str(),
+                        &m.address,
+                        m.provider_id.as_deref(),
+                        &m.text,
+                        now,
+                    )
+                    .await;
+                    results[k] = Some(kept.map_err(RunError::from).map(|added| Handled {
+                        duplicate: !added,
+                        unmatched: true,
+                        replies: Vec::new(),
+                    }));
+                }
+            }
+        }
+        for (k, r) in slots.into_iter().zip(self.receive_batch(&matched).await) {
+            results[k] = Some(r);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(RunError::Contention(0))))
+            .collect()
+    }
+
+    /// Which client each (channel, address) belongs to.
+    async fn owners(
+        &self,
+        msgs: &[Incoming],
+    ) -> Result<std::collections::HashMap<(String, String), ClientId>, StoreError> {
+        let mut owners = std::collections::HashMap::new();
+        if msgs.is_empty() {
+            return Ok(owners);
+        }
+        let b = self.db.backend();
+        let sql = format!(
+            "SELECT channel, address, client_id FROM channel_addresses WHERE (channel, address) IN (VALUES {})",
+            crate::store::sql::placeholders(b, msgs.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in msgs {
+            q = q.bind(m.channel.as_str()).bind(m.address.as_str());
+        }
+        let rows = q
+            .fetch_all(self.db.pool())
+            .await
+            .doing("matching senders to clients")?;
+        for r in rows {
+            use sqlx::Row;
+            let (ch, addr, client): (String, String, String) = (
+                r.try_get(0).doing("matching senders to clients")?,
+                r.try_get(1).doing("matching senders to clients")?,
+                r.try_get(2).doing("matching senders to clients")?,
+            );
+            if let Ok(client) = ClientId::parse(&client) {
+                owners.insert((ch, addr), client);
+            }
+        }
+        Ok(owners)
     }
 
     /// Handles one message from a client.
@@ -185,7 +335,7 @@ impl Runner {
                 {
                     results.push(Some(Ok(Handled {
                         duplicate: true,
-                        replies: Vec::new(),
+                        ..Handled::default()
                     })));
                     continue;
                 }
@@ -205,10 +355,11 @@ impl Runner {
             match apply::write(&mut tx, self, &items).await? {
                 Written::Done(replies) => {
                     tx.commit().await.doing("committing inbound messages")?;
+                    self.wake_dispatchers(&replies);
                     for (k, r) in slots.into_iter().zip(replies) {
                         results[k] = Some(Ok(Handled {
-                            duplicate: false,
                             replies: r,
+                            ..Handled::default()
                         }));
                     }
                     return Ok(results
@@ -313,9 +464,10 @@ impl Runner {
             match apply::write(&mut tx, self, &items).await? {
                 Written::Done(mut replies) => {
                     tx.commit().await.doing("committing")?;
+                    self.wake_dispatchers(&replies);
                     return Ok(Handled {
-                        duplicate: false,
                         replies: replies.pop().unwrap_or_default(),
+                        ..Handled::default()
                     });
                 }
                 Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,

@@ -23,6 +23,11 @@ impl Runner {
         inbound: &Inbound,
     ) -> Result<Effects, RunError> {
         let mut fx = Effects::new(loaded);
+        // Replies go back the way the message came.
+        fx.channel = inbound.channel.as_str().to_owned();
+        if inbound.address.is_some() {
+            fx.address.clone_from(&inbound.address);
+        }
         let locale = self.catalog.negotiate(&loaded.language);
         let vars = self.vars(loaded);
         let session = loaded.session.as_ref().map(|s| &s.state);
@@ -40,6 +45,14 @@ impl Runner {
         if awaiting_language && matches!(intent, Intent::Language(_)) {
             intent = Intent::Other;
         }
+        // The provider's own opt-out handling has the last word on STOP and START (it blocks or
+        // unblocks the number whatever we think); its HELP only where we saw nothing else.
+        match (&inbound.keyword, &intent) {
+            (Some(k @ (Intent::Stop | Intent::Start)), _) => intent = k.clone(),
+            (Some(Intent::Help), Intent::Other) => intent = Intent::Help,
+            _ => {}
+        }
+        let provider_confirmed_stop = inbound.keyword == Some(Intent::Stop);
         let opted_out = loaded.consent == "revoked";
         let crisis = intent == Intent::Crisis;
 
@@ -53,7 +66,10 @@ impl Runner {
                 fx.cancel_all_jobs = true;
                 if !opted_out {
                     fx.consent(false, "keyword", &inbound.text, "client");
-                    fx.system(self.system(&locale, "stop-confirmation", &vars)?);
+                    // Twilio confirmed the opt-out itself and would refuse ours (21610).
+                    if !provider_confirmed_stop {
+                        fx.system(self.system(&locale, "stop-confirmation", &vars)?);
+                    }
                 }
                 return Ok(fx);
             }

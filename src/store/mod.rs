@@ -2,6 +2,7 @@
 //! writer), or Postgres to scale out. Both speak the same SQL here (`$n` parameters,
 //! `ON CONFLICT`, `RETURNING`); each has its own migrations, embedded and run at start-up.
 
+pub mod delivery;
 pub mod record;
 pub mod sql;
 

@@ -18,6 +18,8 @@ pub struct AppState {
     pub runner: Arc<Runner>,
     /// Where inbound messages go: batched into transactions by writer tasks.
     pub inbox: Inbox,
+    /// SMS through Twilio, when configured: its webhooks check signatures with it.
+    pub twilio: Option<Arc<crate::channel::twilio::TwilioConfig>>,
 }
 
 impl AppState {
@@ -29,7 +31,18 @@ impl AppState {
             crate::store::Backend::Postgres => 4,
         };
         let inbox = Inbox::spawn(runner.clone(), writers);
-        Self { runner, inbox }
+        Self {
+            runner,
+            inbox,
+            twilio: None,
+        }
+    }
+
+    /// Takes Twilio's webhooks.
+    #[must_use]
+    pub fn with_twilio(mut self, cfg: crate::channel::twilio::TwilioConfig) -> Self {
+        self.twilio = Some(Arc::new(cfg));
+        self
     }
 }
 
@@ -38,6 +51,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(simulator::routes())
+        .merge(crate::channel::twilio::webhook::routes())
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

@@ -109,12 +109,12 @@ async fn message(
     if let Some(text) = req.text.filter(|_| !created || req.start.is_some()) {
         let h = st
             .inbox
-            .submit(Inbound {
-                channel: Channel::Simulator,
-                client: client.clone(),
-                provider_id: req.id,
+            .submit(Inbound::new(
+                Channel::Simulator,
+                client.clone(),
+                req.id,
                 text,
-            })
+            ))
             .await?;
         handled.duplicate = h.duplicate;
         handled.replies.extend(h.replies);

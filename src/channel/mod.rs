@@ -1,0 +1,80 @@
+//! Channels: how messages reach clients. Each provider is a [`Transport`]; the [`dispatch`]er
+//! takes queued rows from the outbox, paces them per sender, sends them, retries what may
+//! succeed later, and records what the provider said.
+
+pub mod dispatch;
+pub mod twilio;
+
+use std::future::Future;
+
+/// A queued message, claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub client: Option<String>,
+    /// The client's address on the channel (an E.164 number for SMS).
+    pub address: String,
+    pub body: String,
+    pub segments: u32,
+    pub priority: i64,
+}
+
+/// The provider took the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub provider_id: String,
+    /// The provider's status word (Twilio: queued, accepted…).
+    pub provider_status: String,
+    pub segments: Option<u32>,
+}
+
+/// Why a message could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Connection refused, reset, timed out: the provider may never have seen it.
+    #[error("{0}")]
+    Transport(String),
+    /// The provider answered with an error.
+    #[error("{}", describe(*.http, *.code, .message))]
+    Provider {
+        http: u16,
+        code: Option<u32>,
+        message: String,
+    },
+}
+
+fn describe(http: u16, code: Option<u32>, message: &str) -> String {
+    match code {
+        Some(c) => format!("{c}: {message}"),
+        None => format!("HTTP {http}: {message}"),
+    }
+}
+
+impl SendError {
+    /// Worth trying again: too many requests, a server error, a connection error. Never another
+    /// 4xx: the same request would fail the same way.
+    #[must_use]
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Transport(_) => true,
+            Self::Provider { http, code, .. } => {
+                *http == 429 || *http >= 500 || *code == Some(twilio::codes::TOO_MANY_REQUESTS)
+            }
+        }
+    }
+
+    #[must_use]
+    pub fn code(&self) -> Option<u32> {
+        match self {
+            Self::Transport(_) => None,
+            Self::Provider { code, .. } => *code,
+        }
+    }
+}
+
+/// A provider's API for sending.
+pub trait Transport: Send + Sync + 'static {
+    /// Who sends: pacing is per sender.
+    fn sender(&self) -> String;
+    fn send(&self, m: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+}

@@ -1,0 +1,176 @@
+//! Twilio's webhooks: inbound messages (`POST /webhooks/twilio/sms`) and status callbacks
+//! (`POST /webhooks/twilio/status`). Both are signed; a request without a valid signature is
+//! refused with 403 before anything is read into the record. An inbound message is answered
+//! with an empty TwiML `<Response/>` once it is committed; replies leave through the outbox.
+
+use super::{TwilioConfig, signature};
+use crate::clock::to_ms;
+use crate::domain::{Channel, PhoneNumber};
+use crate::runner::Incoming;
+use crate::safety::Intent;
+use crate::store::delivery;
+use crate::web::{ApiError, AppState};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+pub const SMS_PATH: &str = "/webhooks/twilio/sms";
+pub const STATUS_PATH: &str = "/webhooks/twilio/status";
+
+/// An empty TwiML answer: we reply through the REST API, after the commit.
+pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(SMS_PATH, post(inbound))
+        .route(STATUS_PATH, post(status))
+}
+
+type Params = Vec<(String, String)>;
+
+/// The form's parameters, if the request is Twilio's.
+fn verified(
+    cfg: &TwilioConfig,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Params, Response> {
+    let refuse = |why: &str| {
+        tracing::warn!(path = uri.path(), why, "refused a Twilio webhook");
+        (StatusCode::FORBIDDEN, "signature required\n").into_response()
+    };
+    let Some(sig) = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(refuse("no X-Twilio-Signature"));
+    };
+    // Webhooks signed with a shared key name their algorithm; we hold the auth token only.
+    if let Some(settings) = headers
+        .get("x-twilio-webhooks-signature-settings")
+        .and_then(|v| v.to_str().ok())
+        && settings.split(',').any(|p| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim() == "algorithm" && !v.trim().eq_ignore_ascii_case("HMAC_SHA1")
+            })
+        })
+    {
+        return Err(refuse("signed with an algorithm other than HMAC_SHA1"));
+    }
+    let Ok(params) = serde_urlencoded::from_bytes::<Params>(body) else {
+        return Err(refuse("a body that is not a form"));
+    };
+    let url = match uri.query() {
+        Some(q) => format!("{}?{q}", cfg.webhook_url(uri.path())),
+        None => cfg.webhook_url(uri.path()),
+    };
+    if !signature::valid(cfg.auth_token.expose(), &url, &params, sig) {
+        return Err(refuse("wrong signature"));
+    }
+    if let Some(acc) = field(&params, &["AccountSid"])
+        && acc != cfg.account_sid
+    {
+        return Err(refuse("another account"));
+    }
+    Ok(params)
+}
+
+fn field<'a>(params: &'a Params, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| {
+        params
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+fn not_configured() -> Response {
+    ApiError::not_found("SMS is not configured on this server").into_response()
+}
+
+async fn inbound(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(cfg) = st.twilio.as_deref() else {
+        return not_configured();
+    };
+    let params = match verified(cfg, &uri, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (Some(sid), Some(from)) = (
+        field(&params, &["MessageSid", "SmsMessageSid", "SmsSid"]),
+        field(&params, &["From"]),
+    ) else {
+        return ApiError::bad_request("MessageSid and From are required").into_response();
+    };
+    let keyword = match field(&params, &["OptOutType"])
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("STOP") => Some(Intent::Stop),
+        Some("START") => Some(Intent::Start),
+        Some("HELP") => Some(Intent::Help),
+        _ => None,
+    };
+    let incoming = Incoming {
+        channel: Channel::Sms,
+        address: PhoneNumber::parse(from).map_or_else(|_| from.to_owned(), |p| p.to_string()),
+        provider_id: Some(sid.to_owned()),
+        text: field(&params, &["Body"]).unwrap_or_default().to_owned(),
+        keyword,
+    };
+    match st.inbox.submit_from(incoming).await {
+        Ok(h) => {
+            tracing::debug!(
+                sid,
+                duplicate = h.duplicate,
+                unmatched = h.unmatched,
+                "sms in"
+            );
+            (
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                EMPTY_TWIML,
+            )
+                .into_response()
+        }
+        // Not committed: a 5xx makes Twilio try again.
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn status(State(st): State<AppState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(cfg) = st.twilio.as_deref() else {
+        return not_configured();
+    };
+    let params = match verified(cfg, &uri, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (Some(sid), Some(state)) = (
+        field(&params, &["MessageSid", "SmsSid"]),
+        field(&params, &["MessageStatus", "SmsStatus"]),
+    ) else {
+        return ApiError::bad_request("MessageSid and MessageStatus are required").into_response();
+    };
+    let code = field(&params, &["ErrorCode"]);
+    let runner = &st.runner;
+    let now = to_ms(runner.clock.now());
+    match delivery::record_status(&runner.db, Channel::Sms.as_str(), sid, state, code, now).await {
+        Ok(Some(f)) => {
+            if let Err(e) = runner.act_on_delivery(Channel::Sms, &f).await {
+                return ApiError::from(e).into_response();
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,380 @@
+//! The outbox seen from the dispatcher: claiming queued messages, recording what the provider
+//! said, status callbacks that never move a message backwards, and the inbox of messages from
+//! numbers that match no client.
+
+use super::sql::{bind_all, i, list, placeholders, s};
+use super::{Backend, Db, Doing, StoreError};
+use crate::channel::{Accepted, Outgoing};
+use sqlx::Row;
+
+/// Rank of a message claimed by a dispatcher; queued is 0, provider statuses start at 10.
+pub const SENDING_RANK: i64 = 1;
+/// Rank of a final status (delivered, failed…).
+pub const FINAL_RANK: i64 = 20;
+
+/// Claims up to `limit` queued messages of `channel`, replies (priority 0) before bulk, oldest
+/// first. On Postgres, concurrent dispatchers skip each other's rows.
+pub async fn claim(
+    db: &Db,
+    channel: &str,
+    limit: usize,
+    now: i64,
+) -> Result<Vec<Outgoing>, StoreError> {
+    let lock = match db.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE messages SET status = 'sending', status_rank = {SENDING_RANK}, claimed_at = $1, \
+                attempts = attempts + 1, updated_at = $1 \
+         WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND channel = $2 \
+                      ORDER BY priority, id LIMIT $3 {lock}) \
+         RETURNING id, client_id, address, body, segments, priority"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now)
+        .bind(channel)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await
+        .doing("claiming queued messages")?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(Outgoing {
+                id: r.try_get("id")?,
+                client: r.try_get("client_id")?,
+                address: r
+                    .try_get::<Option<String>, _>("address")?
+                    .unwrap_or_default(),
+                body: r.try_get("body")?,
+                segments: r
+                    .try_get::<Option<i64>, _>("segments")?
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(1),
+                priority: r.try_get("priority")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .doing("reading claimed messages")?;
+    out.sort_by_key(|m| (m.priority, m.id));
+    Ok(out)
+}
+
+/// Marks queued messages to clients who have opted out since they were queued as suppressed:
+/// a stopped client gets nothing more. The confirmation of the opt-out itself still goes.
+pub async fn suppress_opted_out(db: &Db, channel: &str, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(&format!(
+        "UPDATE messages SET status = 'suppressed', status_rank = {FINAL_RANK}, \
+                error = 'not sent: the client opted out before it left', updated_at = $1 \
+         WHERE status = 'queued' AND channel = $2 \
+           AND COALESCE(message_key, '') <> 'stop-confirmation' \
+           AND client_id IN (SELECT id FROM clients WHERE consent = 'revoked')"
+    ))
+    .bind(now)
+    .bind(channel)
+    .execute(db.pool())
+    .await
+    .doing("suppressing messages to clients who opted out")?;
+    Ok(done.rows_affected())
+}
+
+/// Puts back messages claimed before `before` and never answered (their dispatcher died).
+pub async fn release_stale(db: &Db, channel: &str, before: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE messages SET status = 'queued', status_rank = 0 \
+         WHERE status = 'sending' AND channel = $1 AND claimed_at < $2",
+    )
+    .bind(channel)
+    .bind(before)
+    .execute(db.pool())
+    .await
+    .doing("releasing stale claims")?;
+    Ok(done.rows_affected())
+}
+
+/// Records the provider's ids for sent messages, then applies any status callbacks that
+/// arrived before the ids were known.
+pub async fn mark_sent(
+    db: &Db,
+    channel: &str,
+    sent: &[(i64, Accepted)],
+    now: i64,
+) -> Result<Vec<Followup>, StoreError> {
+    if sent.is_empty() {
+        return Ok(Vec::new());
+    }
+    let b = db.backend();
+    let mut vals = Vec::new();
+    for (id, a) in sent {
+        let (ours, rank) =
+            crate::channel::twilio::status_rank(&a.provider_status).unwrap_or(("sent", 10));
+        vals.extend([
+            i(*id),
+            s(a.provider_id.as_str()),
+            s(a.provider_status.as_str()),
+            s(ours),
+            i(rank),
+        ]);
+    }
+    let sql = format!(
+        "UPDATE messages SET provider_id = v.column2, provider_status = v.column3, status = v.column4, \
+                status_rank = v.column5, sent_at = {now}, updated_at = {now} \
+         FROM (VALUES {}) AS v WHERE messages.id = v.column1 AND messages.status_rank < v.column5",
+        placeholders(b, sent.len(), 5)
+    );
+    bind_all(sqlx::query(&sql), vals)
+        .execute(db.pool())
+        .await
+        .doing("recording sent messages")?;
+    let ids: Vec<&str> = sent.iter().map(|(_, a)| a.provider_id.as_str()).collect();
+    let channel_param = match b {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${}", ids.len() + 1),
+    };
+    let sql = format!(
+        "SELECT provider_id, status, error_code FROM delivery_events \
+         WHERE provider_id IN ({}) AND channel = {channel_param} ORDER BY id",
+        list(b, ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    q = q.bind(channel);
+    let early = q
+        .fetch_all(db.pool())
+        .await
+        .doing("reading early status callbacks")?;
+    let mut followups = Vec::new();
+    for r in &early {
+        let (pid, status, code): (String, String, Option<String>) = (
+            r.try_get(0).doing("reading early status callbacks")?,
+            r.try_get(1).doing("reading early status callbacks")?,
+            r.try_get(2).doing("reading early status callbacks")?,
+        );
+        if let Some(f) = apply_status(db, channel, &pid, &status, code.as_deref(), now).await? {
+            followups.push(f);
+        }
+    }
+    Ok(followups)
+}
+
+/// Marks a message that could not be sent as failed, with its reason.
+pub async fn mark_failed(
+    db: &Db,
+    id: i64,
+    reason: &str,
+    code: Option<u32>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE messages SET status = 'failed', status_rank = {FINAL_RANK}, error = $1, error_code = $2, updated_at = $3 WHERE id = $4"
+    ))
+    .bind(reason)
+    .bind(code.map(|c| c.to_string()))
+    .bind(now)
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .doing("marking a message failed")?;
+    Ok(())
+}
+
+/// A status change that may need more than the message row: an opt-out, a flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followup {
+    pub message_id: i64,
+    pub client: Option<String>,
+    pub status: String,
+    pub error_code: Option<String>,
+}
+
+/// A status callback: kept in the timeline, and applied to the message when it moves it
+/// forward. Returns the change when there was one.
+pub async fn record_status(
+    db: &Db,
+    channel: &str,
+    provider_id: &str,
+    status: &str,
+    error_code: Option<&str>,
+    now: i64,
+) -> Result<Option<Followup>, StoreError> {
+    sqlx::query(
+        "INSERT INTO delivery_events (channel, provider_id, status, error_code, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(channel)
+    .bind(provider_id)
+    .bind(status)
+    .bind(error_code)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .doing("recording a status callback")?;
+    apply_status(db, channel, provider_id, status, error_code, now).await
+}
+
+async fn apply_status(
+    db: &Db,
+    channel: &str,
+    provider_id: &str,
+    status: &str,
+    error_code: Option<&str>,
+    now: i64,
+) -> Result<Option<Followup>, StoreError> {
+    let Some((ours, rank)) = crate::channel::twilio::status_rank(status) else {
+        return Ok(None);
+    };
+    let error = error_code.map(|c| {
+        let explained = c.parse().map_or(
+            "see Twilio's error dictionary",
+            crate::channel::twilio::explain,
+        );
+        format!("{c}: {explained}")
+    });
+    let row = sqlx::query(
+        "UPDATE messages SET provider_status = $1, status = $2, status_rank = $3, \
+                error_code = COALESCE($4, error_code), error = COALESCE($5, error), updated_at = $6 \
+         WHERE channel = $7 AND provider_id = $8 AND direction = 'out' AND status_rank < $3 \
+         RETURNING id, client_id",
+    )
+    .bind(status)
+    .bind(ours)
+    .bind(rank)
+    .bind(error_code)
+    .bind(error)
+    .bind(now)
+    .bind(channel)
+    .bind(provider_id)
+    .fetch_optional(db.pool())
+    .await
+    .doing("applying a status callback")?;
+    row.map(|r| {
+        Ok(Followup {
+            message_id: r.try_get(0)?,
+            client: r.try_get(1)?,
+            status: ours.to_owned(),
+            error_code: error_code.map(str::to_owned),
+        })
+    })
+    .transpose()
+    .doing("applying a status callback")
+}
+
+/// Whether the client's last `n` finished messages on `channel` all failed with one of `codes`
+/// (and no open flag of `kind` says so already).
+pub async fn failing_streak(
+    db: &Db,
+    client: &str,
+    channel: &str,
+    codes: &[&str],
+    n: usize,
+    kind: &str,
+) -> Result<bool, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT error_code FROM messages WHERE client_id = $1 AND channel = $2 AND direction = 'out' \
+           AND status_rank >= {FINAL_RANK} AND status <> 'suppressed' ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(client)
+    .bind(channel)
+    .bind(i64::try_from(n).unwrap_or(i64::MAX))
+    .fetch_all(db.pool())
+    .await
+    .doing("counting failed messages")?;
+    let streak = rows.len() == n
+        && rows.iter().all(|r| {
+            r.try_get::<Option<String>, _>(0)
+                .ok()
+                .flatten()
+                .is_some_and(|c| codes.contains(&c.as_str()))
+        });
+    if !streak {
+        return Ok(false);
+    }
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE client_id = $1 AND kind = $2 AND status = 'open'",
+    )
+    .bind(client)
+    .bind(kind)
+    .fetch_one(db.pool())
+    .await
+    .doing("looking for an open flag")?;
+    Ok(open == 0)
+}
+
+/// A message from a number that matches no client.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unmatched {
+    pub id: i64,
+    pub at: i64,
+    pub channel: String,
+    pub address: String,
+    pub body: String,
+}
+
+/// Puts a message from an unknown address in the navigators' inbox. False when the provider
+/// sent it before (a retry).
+pub async fn add_unmatched(
+    db: &Db,
+    channel: &str,
+    address: &str,
+    provider_id: Option<&str>,
+    body: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO messages (client_id, direction, channel, address, provider_id, body, status, created_at, updated_at) \
+         VALUES (NULL, 'in', $1, $2, $3, $4, 'unmatched', $5, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(channel)
+    .bind(address)
+    .bind(provider_id)
+    .bind(body)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .doing("keeping a message from an unknown number")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The navigators' inbox of messages from unknown numbers, newest first. Reading it is audited.
+pub async fn unmatched(
+    db: &Db,
+    limit: usize,
+    now: i64,
+    actor: &str,
+) -> Result<Vec<Unmatched>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, channel, address, body FROM messages \
+         WHERE client_id IS NULL AND direction = 'in' ORDER BY id DESC LIMIT $1",
+    )
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db.pool())
+    .await
+    .doing("reading unmatched messages")?;
+    let list = rows
+        .iter()
+        .map(|r| {
+            Ok(Unmatched {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                channel: r.try_get(2)?,
+                address: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+                body: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .doing("reading unmatched messages")?;
+    let mut tx = db.begin().await?;
+    super::record::audit(
+        &mut tx,
+        now,
+        actor,
+        "unmatched-view",
+        None,
+        &format!("{} message(s)", list.len()),
+    )
+    .await?;
+    tx.commit().await.doing("auditing the unmatched inbox")?;
+    Ok(list)
+}
