@@ -3,6 +3,9 @@
 //! Data flows one way: a channel's inbound message → dedupe → client → global handlers → the pure
 //! flow engine → events applied in one transaction → outbox. See `DESIGN.md` in the shared docs.
 
+// Lets code shared with the tests (the Twilio stand-in) name the crate as `matters`.
+extern crate self as matters;
+
 pub mod app;
 pub mod channel;
 pub mod cli;

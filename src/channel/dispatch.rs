@@ -11,7 +11,7 @@ use crate::store::delivery::{self, Followup};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 /// How a dispatcher paces and retries.
@@ -75,16 +75,25 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
 /// A claim older than this is taken to be a dead dispatcher's and queued again.
 const LEASE: Duration = Duration::from_secs(300);
 
+/// A running dispatcher.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    /// Counts the batches of outcomes recorded (sent, failed), for whoever waits on them.
+    pub recorded: watch::Receiver<u64>,
+}
+
 /// Starts a dispatcher for `channel`. It runs until the process ends.
 pub fn spawn<T: Transport>(
     runner: Arc<Runner>,
     transport: Arc<T>,
     channel: Channel,
     settings: Settings,
-) {
+) -> Handle {
     let (done_tx, done_rx) = mpsc::unbounded_channel();
-    tokio::spawn(recorder(runner.clone(), channel, done_rx));
+    let (recorded_tx, recorded) = watch::channel(0);
+    tokio::spawn(recorder(runner.clone(), channel, done_rx, recorded_tx));
     tokio::spawn(claimer(runner, transport, channel, settings, done_tx));
+    Handle { recorded }
 }
 
 type Done = (Outgoing, Result<Accepted, SendError>);
@@ -188,7 +197,12 @@ async fn send_with_retries<T: Transport>(
 
 /// Records outcomes in batches (one statement for many sent messages), then acts on the errors
 /// that mean something for the client's record.
-async fn recorder(runner: Arc<Runner>, channel: Channel, mut rx: mpsc::UnboundedReceiver<Done>) {
+async fn recorder(
+    runner: Arc<Runner>,
+    channel: Channel,
+    mut rx: mpsc::UnboundedReceiver<Done>,
+    recorded: watch::Sender<u64>,
+) {
     let ch = channel.as_str();
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -234,6 +248,7 @@ async fn recorder(runner: Arc<Runner>, channel: Channel, mut rx: mpsc::Unbounded
                 tracing::error!(channel = ch, error = %e, count = sent.len(), "could not record sent messages");
             }
         }
+        recorded.send_modify(|n| *n += 1);
     }
 }
 

@@ -239,8 +239,21 @@ pub struct Message {
     pub body: String,
     pub key: Option<String>,
     pub status: String,
+    /// The provider's own word for it (Twilio: queued, sent, delivered…).
+    pub provider_status: Option<String>,
+    /// Why it was not sent or not delivered, for a navigator.
+    pub error: Option<String>,
     pub encoding: Option<String>,
     pub segments: Option<i64>,
+    /// Status callbacks, in the order they came.
+    pub timeline: Vec<DeliveryEvent>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryEvent {
+    pub at: String,
+    pub status: String,
+    pub error_code: Option<String>,
 }
 
 fn t(ms: i64) -> String {
@@ -430,7 +443,7 @@ pub async fn read(
         .collect::<Result<_, StoreError>>()?;
     let messages = rows(
         db,
-        "SELECT id, created_at, direction, channel, body, message_key, status, encoding, segments FROM messages WHERE client_id = $1 ORDER BY id",
+        "SELECT id, created_at, direction, channel, body, message_key, status, provider_status, error, encoding, segments, provider_id FROM messages WHERE client_id = $1 ORDER BY id",
         client,
     )
     .await?
@@ -444,11 +457,33 @@ pub async fn read(
             body: st(r, "body")?,
             key: ost(r, "message_key")?,
             status: st(r, "status")?,
+            provider_status: ost(r, "provider_status")?,
+            error: ost(r, "error")?,
             encoding: ost(r, "encoding")?,
             segments: oint(r, "segments")?,
+            timeline: Vec::new(),
         })
     })
     .collect::<Result<_, StoreError>>()?;
+    let mut messages: Vec<Message> = messages;
+    let events = rows(
+        db,
+        "SELECT m.id AS message_id, e.at, e.status, e.error_code FROM delivery_events e \
+         JOIN messages m ON m.channel = e.channel AND m.provider_id = e.provider_id \
+         WHERE m.client_id = $1 AND m.direction = 'out' ORDER BY e.id",
+        client,
+    )
+    .await?;
+    for r in &events {
+        let id = int(r, "message_id")?;
+        if let Some(m) = messages.iter_mut().find(|m| m.id == id) {
+            m.timeline.push(DeliveryEvent {
+                at: t(int(r, "at")?),
+                status: st(r, "status")?,
+                error_code: ost(r, "error_code")?,
+            });
+        }
+    }
     let mut tx = db.begin().await?;
     audit(
         &mut tx,

@@ -1,0 +1,493 @@
+//! A local stand-in of Twilio's Messages API, speaking the real protocol: HTTP Basic auth with
+//! the account SID and auth token, a form-encoded Create Message request checked against
+//! Twilio's OpenAPI description (`tests/protocols/twilio/create_message.json`, taken from
+//! `twilio_api_v2010.json`), Twilio-shaped 201 JSON, Twilio error JSON for chosen numbers, and
+//! signed status callbacks posted back to the `StatusCallback` URL, latest status first.
+//!
+//! Shared by the tests and by `matters bench inbound --channel twilio`.
+
+#![allow(dead_code)] // each user takes what it needs
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// Twilio's test number that has opted out: sending answers 21610.
+pub const OPTED_OUT: &str = "+15005550004";
+/// Twilio's test number that is not a valid phone number: 21211.
+pub const INVALID: &str = "+15005550001";
+/// Always answers 429 with code 20429.
+pub const BUSY: &str = "+15005550429";
+
+/// A message the stand-in accepted.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub sid: String,
+    pub to: String,
+    pub from: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub body: String,
+    pub status_callback: Option<String>,
+    pub form: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Callback {
+    url: String,
+    params: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct Book {
+    sent: Vec<Sent>,
+    /// Every request, accepted or not: (To, HTTP status).
+    requests: Vec<(String, u16)>,
+    violations: Vec<String>,
+    pending: Vec<Callback>,
+    /// Numbers that answer 20429 this many more times before they work.
+    busy_for: HashMap<String, u32>,
+    /// The statuses each number's messages go through (default: sent, delivered).
+    outcomes: HashMap<String, Vec<(String, Option<String>)>>,
+}
+
+struct Inner {
+    account_sid: String,
+    token: String,
+    schema: Value,
+    book: Mutex<Book>,
+    changed: watch::Sender<usize>,
+    http: reqwest::Client,
+    /// Post status callbacks as soon as a message is accepted, instead of on `flush_callbacks`.
+    immediate: bool,
+    /// Do not record message bodies (benchmarks).
+    light: bool,
+}
+
+/// A running stand-in.
+#[derive(Clone)]
+pub struct StandIn {
+    /// The base URL to give as `TWILIO_API_BASE`.
+    pub base: String,
+    inner: Arc<Inner>,
+}
+
+const SCHEMA: &str = include_str!("../protocols/twilio/create_message.json");
+
+impl StandIn {
+    /// Starts on a free loopback port. `immediate`: post status callbacks right away.
+    pub async fn start(account_sid: &str, token: &str, immediate: bool) -> Self {
+        Self::start_with(account_sid, token, immediate, false).await
+    }
+
+    pub async fn start_with(account_sid: &str, token: &str, immediate: bool, light: bool) -> Self {
+        let inner = Arc::new(Inner {
+            account_sid: account_sid.to_owned(),
+            token: token.to_owned(),
+            schema: serde_json::from_str(SCHEMA).expect("the schema is JSON"),
+            book: Mutex::new(Book::default()),
+            changed: watch::channel(0).0,
+            http: reqwest::Client::new(),
+            immediate,
+            light,
+        });
+        let app = Router::new()
+            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(create))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let base = format!("http://{}", listener.local_addr().expect("an address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { base, inner }
+    }
+
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.inner
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn sent(&self) -> Vec<Sent> {
+        self.book().sent.clone()
+    }
+
+    pub fn sent_to(&self, to: &str) -> Vec<Sent> {
+        self.book()
+            .sent
+            .iter()
+            .filter(|s| s.to == to)
+            .cloned()
+            .collect()
+    }
+
+    /// Every request for `to`, with the HTTP status it got.
+    pub fn requests_to(&self, to: &str) -> Vec<u16> {
+        self.book()
+            .requests
+            .iter()
+            .filter(|(t, _)| t == to)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// Requests that broke Twilio's OpenAPI description or its rules.
+    pub fn violations(&self) -> Vec<String> {
+        self.book().violations.clone()
+    }
+
+    /// `to` answers 20429 the next `times` times.
+    pub fn busy_for(&self, to: &str, times: u32) {
+        self.book().busy_for.insert(to.to_owned(), times);
+    }
+
+    /// The statuses `to`'s messages go through, in the order Twilio would reach them.
+    pub fn outcome(&self, to: &str, statuses: &[(&str, Option<&str>)]) {
+        self.book().outcomes.insert(
+            to.to_owned(),
+            statuses
+                .iter()
+                .map(|(s, c)| ((*s).to_owned(), c.map(str::to_owned)))
+                .collect(),
+        );
+    }
+
+    /// Waits until at least `n` messages were accepted (or 30 s pass: then the caller's
+    /// assertion says what is missing).
+    pub async fn wait_for(&self, n: usize) {
+        let mut rx = self.inner.changed.subscribe();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while self.book().sent.len() < n {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Posts every pending status callback, latest status first (out of order), each signed;
+    /// returns the HTTP statuses they got.
+    pub async fn flush_callbacks(&self) -> Vec<u16> {
+        let pending = std::mem::take(&mut self.book().pending);
+        let mut got = Vec::new();
+        for cb in pending.into_iter().rev() {
+            got.push(post_signed(&self.inner, &cb).await);
+        }
+        got
+    }
+}
+
+/// Twilio's own signature of a request to `url` with `params`.
+pub fn sign(token: &str, url: &str, params: &[(String, String)]) -> String {
+    matters::channel::twilio::signature::compute(token, url, params)
+}
+
+async fn post_signed(inner: &Inner, cb: &Callback) -> u16 {
+    let sig = sign(&inner.token, &cb.url, &cb.params);
+    match inner
+        .http
+        .post(&cb.url)
+        .header("X-Twilio-Signature", sig)
+        .form(&cb.params)
+        .send()
+        .await
+    {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
+fn twilio_error(http: StatusCode, code: u32, message: &str) -> Response {
+    (
+        http,
+        axum::Json(json!({
+            "code": code,
+            "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+            "status": http.as_u16(),
+        })),
+    )
+        .into_response()
+}
+
+async fn create(
+    State(inner): State<Arc<Inner>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let authorized = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .is_some_and(|d| d == format!("{}:{}", inner.account_sid, inner.token).as_bytes());
+    if !authorized {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    if sid != inner.account_sid {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
+    }
+    let form_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) if form_type => f,
+        _ => {
+            inner
+                .book
+                .lock()
+                .unwrap()
+                .violations
+                .push("not a form-encoded body".into());
+            return twilio_error(StatusCode::BAD_REQUEST, 20001, "Invalid form body");
+        }
+    };
+    let problems = validate(&inner.schema, &sid, &form);
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let to = get("To").unwrap_or_default();
+    let mut book = inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !problems.is_empty() {
+        book.violations.extend(problems.iter().cloned());
+        book.requests.push((to, 400));
+        return twilio_error(StatusCode::BAD_REQUEST, 21000, &problems.join("; "));
+    }
+    let busy = match book.busy_for.get_mut(&to) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => to == BUSY,
+    };
+    let refusal = if busy {
+        Some((StatusCode::TOO_MANY_REQUESTS, 20429, "Too Many Requests"))
+    } else if to == OPTED_OUT {
+        Some((
+            StatusCode::BAD_REQUEST,
+            21610,
+            "Attempt to send to unsubscribed recipient",
+        ))
+    } else if to == INVALID {
+        Some((StatusCode::BAD_REQUEST, 21211, "Invalid 'To' Phone Number"))
+    } else {
+        None
+    };
+    if let Some((http, code, message)) = refusal {
+        book.requests.push((to, http.as_u16()));
+        return twilio_error(http, code, message);
+    }
+    book.requests.push((to.clone(), 201));
+    let n = book.sent.len() + 1;
+    let msid = format!("SM{n:032x}");
+    let body_text = get("Body").unwrap_or_default();
+    let service = get("MessagingServiceSid");
+    let from = get("From");
+    let status = if service.is_some() {
+        "accepted"
+    } else {
+        "queued"
+    };
+    let callback = get("StatusCallback");
+    if let Some(url) = &callback {
+        let steps = book
+            .outcomes
+            .get(&to)
+            .cloned()
+            .unwrap_or_else(|| vec![("sent".to_owned(), None), ("delivered".to_owned(), None)]);
+        let cbs: Vec<Callback> = steps
+            .into_iter()
+            .map(|(st, code)| {
+                let mut params = vec![
+                    ("AccountSid".to_owned(), inner.account_sid.clone()),
+                    ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+                    ("From".to_owned(), from.clone().unwrap_or_default()),
+                    ("To".to_owned(), to.clone()),
+                    ("MessageSid".to_owned(), msid.clone()),
+                    ("SmsSid".to_owned(), msid.clone()),
+                    ("MessageStatus".to_owned(), st.clone()),
+                    ("SmsStatus".to_owned(), st),
+                ];
+                if let Some(c) = code {
+                    params.push(("ErrorCode".to_owned(), c));
+                }
+                Callback {
+                    url: url.clone(),
+                    params,
+                }
+            })
+            .collect();
+        if inner.immediate {
+            let inner2 = inner.clone();
+            tokio::spawn(async move {
+                for cb in cbs.iter().rev() {
+                    post_signed(&inner2, cb).await;
+                }
+            });
+        } else {
+            book.pending.extend(cbs);
+        }
+    }
+    let segments = matters::sms::cost(&body_text).segments;
+    let answer = json!({
+        "account_sid": inner.account_sid,
+        "api_version": "2010-04-01",
+        "body": body_text,
+        "date_created": "Sat, 21 Nov 2026 12:00:00 +0000",
+        "date_sent": null,
+        "date_updated": "Sat, 21 Nov 2026 12:00:00 +0000",
+        "direction": "outbound-api",
+        "error_code": null,
+        "error_message": null,
+        "from": from,
+        "messaging_service_sid": service,
+        "num_media": "0",
+        "num_segments": if service.is_some() { "0".to_owned() } else { segments.to_string() },
+        "price": null,
+        "price_unit": "USD",
+        "sid": msid,
+        "status": status,
+        "subresource_uris": { "media": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media.json") },
+        "to": to,
+        "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}.json"),
+    });
+    book.sent.push(Sent {
+        sid: msid,
+        to,
+        from,
+        messaging_service_sid: service,
+        body: if inner.light {
+            String::new()
+        } else {
+            body_text
+        },
+        status_callback: callback,
+        form: if inner.light { Vec::new() } else { form },
+    });
+    let n = book.sent.len();
+    drop(book);
+    inner.changed.send_replace(n);
+    (StatusCode::CREATED, axum::Json(answer)).into_response()
+}
+
+/// Checks a Create Message request against the OpenAPI description and Twilio's documented
+/// rules; returns what is wrong.
+pub fn validate(schema: &Value, account_sid: &str, form: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for p in schema["parameters"].as_array().into_iter().flatten() {
+        if p["name"] == "AccountSid" {
+            check_value(
+                "AccountSid (path)",
+                &p["schema"],
+                account_sid,
+                &mut problems,
+            );
+        }
+    }
+    let body = &schema["requestBody"];
+    let props = body["properties"].as_object().cloned().unwrap_or_default();
+    for req in body["required"].as_array().into_iter().flatten() {
+        let name = req.as_str().unwrap_or_default();
+        if !form.iter().any(|(k, _)| k == name) {
+            problems.push(format!("{name} is required"));
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (k, v) in form {
+        *seen.entry(k).or_default() += 1;
+        let Some(prop) = props.get(k) else {
+            problems.push(format!("{k} is not a parameter of CreateMessage"));
+            continue;
+        };
+        if prop["type"] == "array" {
+            check_value(k, &prop["items"], v, &mut problems);
+        } else {
+            check_value(k, prop, v, &mut problems);
+        }
+    }
+    for (k, n) in seen {
+        if n > 1 && props.get(k).is_some_and(|p| p["type"] != "array") {
+            problems.push(format!("{k} is given {n} times"));
+        }
+    }
+    let has = |k: &str| form.iter().any(|(n, v)| n == k && !v.is_empty());
+    if !has("From") && !has("MessagingServiceSid") {
+        problems.push("one of From or MessagingServiceSid is required (21603)".into());
+    }
+    if !has("Body") && !has("MediaUrl") && !has("ContentSid") {
+        problems.push("one of Body, MediaUrl or ContentSid is required (21602)".into());
+    }
+    if let Some((_, b)) = form.iter().find(|(k, _)| k == "Body")
+        && b.chars().count() > 1600
+    {
+        problems.push("Body is over 1,600 characters (21617)".into());
+    }
+    problems
+}
+
+fn check_value(name: &str, s: &Value, v: &str, problems: &mut Vec<String>) {
+    let ok = match s["type"].as_str() {
+        Some("integer") => v.parse::<i64>().is_ok(),
+        Some("number") => v.parse::<f64>().is_ok(),
+        Some("boolean") => v == "true" || v == "false",
+        _ => true,
+    };
+    if !ok {
+        problems.push(format!("{name}={v:?} is not a {}", s["type"]));
+    }
+    let len = v.chars().count() as u64;
+    if let Some(min) = s["minLength"].as_u64()
+        && len < min
+    {
+        problems.push(format!("{name} is shorter than {min}"));
+    }
+    if let Some(max) = s["maxLength"].as_u64()
+        && len > max
+    {
+        problems.push(format!("{name} is longer than {max}"));
+    }
+    if let Some(p) = s["pattern"].as_str()
+        && !regex::Regex::new(p).is_ok_and(|r| r.is_match(v))
+    {
+        problems.push(format!("{name}={v:?} does not match {p}"));
+    }
+    if let Some(e) = s["enum"].as_array()
+        && !e.iter().any(|x| x == v)
+    {
+        problems.push(format!("{name}={v:?} is not one of {e:?}"));
+    }
+    match s["format"].as_str() {
+        Some("phone-number") => {
+            let e164 = regex::Regex::new(r"^\+[1-9][0-9]{6,14}$").is_ok_and(|r| r.is_match(v));
+            let other = regex::Regex::new(r"^([0-9]{5,6}|[A-Za-z0-9 ]{1,11}|[a-z]+:.+)$")
+                .is_ok_and(|r| r.is_match(v));
+            if !e164 && !other {
+                problems.push(format!("{name}={v:?} is not a phone number"));
+            }
+        }
+        Some("uri") => {
+            if !url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                problems.push(format!("{name}={v:?} is not an http(s) URI"));
+            }
+        }
+        _ => {}
+    }
+}
