@@ -117,15 +117,16 @@ async fn claimer<T: Transport>(
     let mut last_housekeeping: Option<Instant> = None;
     loop {
         let now_ms = to_ms(runner.clock.now());
-        if last_housekeeping.is_none_or(|t| t.elapsed() >= Duration::from_secs(30)) {
+        if last_housekeeping.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
             last_housekeeping = Some(Instant::now());
             let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
             if let Err(e) = delivery::release_stale(&runner.db, ch, now_ms - lease).await {
                 tracing::warn!(channel = ch, error = %e, "could not release stale claims");
             }
-        }
-        if let Err(e) = delivery::suppress_opted_out(&runner.db, ch, now_ms).await {
-            tracing::warn!(channel = ch, error = %e, "could not check opt-outs");
+            // The claim already skips them; this shows them as not sent in the record.
+            if let Err(e) = delivery::suppress_opted_out(&runner.db, ch, now_ms).await {
+                tracing::warn!(channel = ch, error = %e, "could not mark messages to opted-out clients");
+            }
         }
         // Wait for the sender to be nearly free, then for room in flight.
         let ahead = pacer.next_free(Instant::now());

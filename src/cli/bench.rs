@@ -29,6 +29,16 @@ pub struct Args {
     /// the bench works in a schema of its own and drops it.
     #[arg(long)]
     pub url: Option<String>,
+    /// simulator (the runner's inbox, in process) or twilio (signed webhooks over loopback HTTP,
+    /// replies sent to a local stand-in of Twilio's API).
+    #[arg(long, default_value = "simulator")]
+    pub channel: String,
+    /// twilio: the steady rate (replies/s) of the latency run.
+    #[arg(long, default_value_t = 500.0)]
+    pub rate: f64,
+    /// twilio: replies in the latency run.
+    #[arg(long, default_value_t = 2_000)]
+    pub paced: usize,
 }
 
 /// What a client mid-way through the loneliness survey sends: answers by number, word and
@@ -51,6 +61,11 @@ const REPLIES: &[&str] = &[
 const BASELINE_TASKS: usize = 16;
 
 pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
+    match args.channel.as_str() {
+        "simulator" => {}
+        "twilio" => return super::bench_twilio::run(cfg, &args).await,
+        other => anyhow::bail!("--channel must be simulator or twilio, not {other:?}"),
+    }
     anyhow::ensure!(
         args.n > 0 && args.clients > 0,
         "--n and --clients must be positive"
@@ -130,10 +145,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+pub(super) type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// A throwaway database for the run, and what removes it afterwards.
-async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
+pub(super) async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
     match args.db.as_str() {
         "sqlite" => {
             let path =

@@ -1,6 +1,7 @@
 //! The command line: serve, migrate, check and test flows, simulate a conversation, benchmark.
 
 mod bench;
+mod bench_twilio;
 mod flows;
 mod simulate;
 

@@ -119,11 +119,31 @@ pub async fn seen(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
+    let mut channels: Vec<&str> = inbound.iter().map(|m| m.channel.as_str()).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    // The channel first, so the (channel, provider_id) index is used.
+    let all = list(b, channels.len() + ids.len());
+    let (ch_params, id_params) = match b {
+        Backend::Sqlite => (
+            vec!["?"; channels.len()].join(", "),
+            vec!["?"; ids.len()].join(", "),
+        ),
+        Backend::Postgres => {
+            let params: Vec<&str> = all.split(", ").collect();
+            (
+                params[..channels.len()].join(", "),
+                params[channels.len()..].join(", "),
+            )
+        }
+    };
     let sql = format!(
-        "SELECT channel, provider_id FROM messages WHERE direction = 'in' AND provider_id IN ({})",
-        list(b, ids.len())
+        "SELECT channel, provider_id FROM messages WHERE channel IN ({ch_params}) AND provider_id IN ({id_params}) AND direction = 'in'"
     );
     let mut q = sqlx::query(&sql);
+    for c in channels {
+        q = q.bind(c);
+    }
     for id in ids {
         q = q.bind(id);
     }

@@ -244,18 +244,32 @@ impl Runner {
             return Ok(owners);
         }
         let b = self.db.backend();
-        let sql = format!(
-            "SELECT channel, address, client_id FROM channel_addresses WHERE (channel, address) IN (VALUES {})",
-            crate::store::sql::placeholders(b, msgs.len(), 2)
-        );
-        let mut q = sqlx::query(&sql);
-        for m in msgs {
-            q = q.bind(m.channel.as_str()).bind(m.address.as_str());
+        let mut channels: Vec<&str> = msgs.iter().map(|m| m.channel.as_str()).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        let mut rows = Vec::new();
+        // One query per channel (almost always one), on the (channel, address) key.
+        for ch in channels {
+            let addresses: Vec<&str> = msgs
+                .iter()
+                .filter(|m| m.channel.as_str() == ch)
+                .map(|m| m.address.as_str())
+                .collect();
+            let params = crate::store::sql::list(b, addresses.len() + 1);
+            let (first, rest) = params.split_once(", ").unwrap_or((params.as_str(), ""));
+            let sql = format!(
+                "SELECT channel, address, client_id FROM channel_addresses WHERE channel = {first} AND address IN ({rest})"
+            );
+            let mut q = sqlx::query(&sql).bind(ch);
+            for a in addresses {
+                q = q.bind(a);
+            }
+            rows.extend(
+                q.fetch_all(self.db.pool())
+                    .await
+                    .doing("matching senders to clients")?,
+            );
         }
-        let rows = q
-            .fetch_all(self.db.pool())
-            .await
-            .doing("matching senders to clients")?;
         for r in rows {
             use sqlx::Row;
             let (ch, addr, client): (String, String, String) = (

@@ -13,7 +13,8 @@ pub const SENDING_RANK: i64 = 1;
 pub const FINAL_RANK: i64 = 20;
 
 /// Claims up to `limit` queued messages of `channel`, replies (priority 0) before bulk, oldest
-/// first. On Postgres, concurrent dispatchers skip each other's rows.
+/// first, never one to a client who has opted out since it was queued (but the confirmation of
+/// the opt-out itself). On Postgres, concurrent dispatchers skip each other's rows.
 pub async fn claim(
     db: &Db,
     channel: &str,
@@ -27,7 +28,9 @@ pub async fn claim(
     let sql = format!(
         "UPDATE messages SET status = 'sending', status_rank = {SENDING_RANK}, claimed_at = $1, \
                 attempts = attempts + 1, updated_at = $1 \
-         WHERE id IN (SELECT id FROM messages WHERE status = 'queued' AND channel = $2 \
+         WHERE id IN (SELECT id FROM messages m WHERE status = 'queued' AND channel = $2 \
+                        AND (COALESCE(message_key, '') = 'stop-confirmation' OR NOT EXISTS \
+                             (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
          RETURNING id, client_id, address, body, segments, priority"
     );
@@ -69,7 +72,7 @@ pub async fn suppress_opted_out(db: &Db, channel: &str, now: i64) -> Result<u64,
                 error = 'not sent: the client opted out before it left', updated_at = $1 \
          WHERE status = 'queued' AND channel = $2 \
            AND COALESCE(message_key, '') <> 'stop-confirmation' \
-           AND client_id IN (SELECT id FROM clients WHERE consent = 'revoked')"
+           AND EXISTS (SELECT 1 FROM clients c WHERE c.id = messages.client_id AND c.consent = 'revoked')"
     ))
     .bind(now)
     .bind(channel)

@@ -56,6 +56,8 @@ struct Book {
     busy_for: HashMap<String, u32>,
     /// The statuses each number's messages go through (default: sent, delivered).
     outcomes: HashMap<String, Vec<(String, Option<String>)>>,
+    /// When each number's messages arrived, and who waits for the next.
+    arrivals: HashMap<String, (Vec<std::time::Instant>, Arc<tokio::sync::Notify>)>,
 }
 
 struct Inner {
@@ -174,6 +176,33 @@ impl StandIn {
             }
         })
         .await;
+    }
+
+    /// When the `n`-th message (counting from 1) to `to` arrived, waiting for it for up to 30 s.
+    pub async fn arrival(&self, to: &str, n: usize) -> Option<std::time::Instant> {
+        let notify = {
+            let mut book = self.book();
+            let entry = book.arrivals.entry(to.to_owned()).or_default();
+            entry.1.clone()
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                let notified = notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if let Some(t) = self
+                    .book()
+                    .arrivals
+                    .get(to)
+                    .and_then(|(times, _)| times.get(n.wrapping_sub(1)).copied())
+                {
+                    return t;
+                }
+                notified.await;
+            }
+        })
+        .await
+        .ok()
     }
 
     /// Posts every pending status callback, latest status first (out of order), each signed;
@@ -371,7 +400,7 @@ async fn create(
     });
     book.sent.push(Sent {
         sid: msid,
-        to,
+        to: to.clone(),
         from,
         messaging_service_sid: service,
         body: if inner.light {
@@ -382,6 +411,9 @@ async fn create(
         status_callback: callback,
         form: if inner.light { Vec::new() } else { form },
     });
+    let arrived = book.arrivals.entry(to.clone()).or_default();
+    arrived.0.push(std::time::Instant::now());
+    arrived.1.notify_waiters();
     let n = book.sent.len();
     drop(book);
     inner.changed.send_replace(n);
