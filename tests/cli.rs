@@ -7,7 +7,17 @@ fn matters() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_matters"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("MATTERS_DATABASE_URL")
-        .env_remove("MATTERS_LISTEN");
+        .env_remove("MATTERS_LISTEN")
+        .env_remove("MATTERS_PUBLIC_URL");
+    for v in [
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        "TWILIO_API_BASE",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 
@@ -248,4 +258,154 @@ fn the_inbound_benchmark_prints_its_figure_beside_its_baseline() {
         && last.contains(" replies/s, baseline ")
         && last.contains(" inserts/s, ratio ");
     assert!(re_ok, "{last}");
+}
+
+#[test]
+fn serve_refuses_a_partial_twilio_configuration_and_names_what_is_missing() {
+    let dir = temp("partial");
+    let out = matters()
+        .arg("serve")
+        .env("MATTERS_LISTEN", "127.0.0.1:0")
+        .env(
+            "MATTERS_DATABASE_URL",
+            format!("sqlite://{}/p.db?mode=rwc", dir.display()),
+        )
+        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
+        .env("TWILIO_FROM", "+15145559999")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("TWILIO_AUTH_TOKEN") && stderr.contains("MATTERS_PUBLIC_URL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_says_which_channels_are_on() {
+    let dir = temp("channels");
+    let mut child = matters()
+        .arg("serve")
+        .env("MATTERS_LISTEN", "127.0.0.1:0")
+        .env(
+            "MATTERS_DATABASE_URL",
+            format!("sqlite://{}/c.db?mode=rwc", dir.display()),
+        )
+        .env("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef")
+        .env("TWILIO_AUTH_TOKEN", "secret-token-never-printed")
+        .env("TWILIO_FROM", "+1 (514) 555-9999")
+        .env("TWILIO_API_BASE", "http://127.0.0.1:9")
+        .env("MATTERS_PUBLIC_URL", "https://matters.example.org")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said: Vec<String> = (0..3).map_while(|_| lines.next()?.ok()).collect();
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    let said = said.join("\n");
+    assert!(said.contains("channels: simulator"), "{said}");
+    assert!(
+        said.contains("channels: sms (Twilio, from +15145559999, 1 segment(s)/s")
+            && said.contains("https://matters.example.org/webhooks/twilio/sms"),
+        "{said}"
+    );
+    assert!(!said.contains("secret-token") && !stderr.contains("secret-token"));
+}
+
+#[test]
+fn the_twilio_benchmark_prints_its_figures_beside_its_baseline() {
+    let out = matters()
+        .args([
+            "bench",
+            "inbound",
+            "--channel",
+            "twilio",
+            "--n",
+            "200",
+            "--clients",
+            "50",
+            "--paced",
+            "100",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("  at 500/s: latency p50 "), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("inbound twilio sqlite: ")
+            && last.contains(" replies/s, baseline ")
+            && last.contains(" requests/s, ratio "),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_client_is_enrolled_by_phone_and_a_flow_started_from_the_command_line() {
+    let dir = temp("client");
+    let db = format!("sqlite://{}/c.db?mode=rwc", dir.display());
+    let run = |args: &[&str]| {
+        let out = matters()
+            .args(args)
+            .env("MATTERS_DATABASE_URL", &db)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, said) = run(&[
+        "client",
+        "add",
+        "amelie",
+        "--phone",
+        "(514) 555-0123",
+        "--language",
+        "fr-CA",
+        "--start",
+        "consent",
+    ]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("enrolled amelie (sms +15145550123)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("started consent for amelie: 4 message(s) queued"),
+        "{said}"
+    );
+    let (ok, said) = run(&["client", "add", "amelie", "--phone", "5145550123"]);
+    assert!(!ok && said.contains("already exists"), "{said}");
+    let (ok, said) = run(&["client", "add", "bob", "--phone", "not a phone"]);
+    assert!(!ok && said.contains("phone number"), "{said}");
+    let (ok, said) = run(&["client", "start", "amelie", "nope"]);
+    assert!(
+        !ok && said.contains("the flows are:") && said.contains("loneliness"),
+        "{said}"
+    );
+    let (ok, said) = run(&["client", "unmatched"]);
+    assert!(
+        ok && said.contains("no texts from unknown numbers"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -8,7 +8,7 @@ use chrono::DateTime;
 use matters::channel::dispatch::{self, Handle};
 use matters::channel::twilio::signature;
 use matters::channel::twilio::{Client, TwilioConfig};
-use matters::clock::{Clock as _, ManualClock, to_ms};
+use matters::clock::{ManualClock, to_ms};
 use matters::config::{Config, TwilioSettings};
 use matters::domain::{Channel, ClientId, FlowId, Locale};
 use matters::runner::{IfBusy, RunError, Runner};
@@ -214,7 +214,8 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[test]
 fn signatures_match_twilios_helper_library() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             "https://matters.example.org/webhooks/twilio/sms",
             &[

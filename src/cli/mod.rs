@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_twilio;
+mod client;
 mod flows;
 mod simulate;
 
@@ -35,6 +36,11 @@ pub enum Command {
     Flows {
         #[command(subcommand)]
         command: FlowsCommand,
+    },
+    /// Enrol clients, start flows, read texts from unknown numbers.
+    Client {
+        #[command(subcommand)]
+        command: client::ClientCommand,
     },
     /// Hold a conversation with the bot in the terminal.
     Simulate(simulate::Args),
@@ -81,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             command: FlowsCommand::Test,
         } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
+        Command::Client { command } => client::run(&cfg, clock, command).await,
         Command::Bench {
             command: BenchCommand::Inbound(args),
         } => bench::inbound(&cfg, args).await.map(|()| 0),

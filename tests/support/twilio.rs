@@ -89,7 +89,16 @@ impl StandIn {
         Self::start_with(account_sid, token, immediate, false).await
     }
 
+    /// Listens on a chosen loopback port, posting status callbacks right away (by hand).
+    pub async fn start_on(account_sid: &str, token: &str, port: u16) -> Self {
+        Self::bind(account_sid, token, true, false, port).await
+    }
+
     pub async fn start_with(account_sid: &str, token: &str, immediate: bool, light: bool) -> Self {
+        Self::bind(account_sid, token, immediate, light, 0).await
+    }
+
+    async fn bind(account_sid: &str, token: &str, immediate: bool, light: bool, port: u16) -> Self {
         let inner = Arc::new(Inner {
             account_sid: account_sid.to_owned(),
             token: token.to_owned(),
@@ -103,7 +112,7 @@ impl StandIn {
         let app = Router::new()
             .route("/2010-04-01/Accounts/{sid}/Messages.json", post(create))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("a loopback port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
@@ -515,10 +524,10 @@ fn check_value(name: &str, s: &Value, v: &str, problems: &mut Vec<String>) {
                 problems.push(format!("{name}={v:?} is not a phone number"));
             }
         }
-        Some("uri") => {
-            if !url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
-                problems.push(format!("{name}={v:?} is not an http(s) URI"));
-            }
+        Some("uri")
+            if !url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) =>
+        {
+            problems.push(format!("{name}={v:?} is not an http(s) URI"));
         }
         _ => {}
     }

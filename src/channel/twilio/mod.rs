@@ -111,7 +111,7 @@ impl TwilioConfig {
             Some(r) if r.is_nan() || r < 0.0 => {
                 return Err("twilio.segments_per_second must be 0 (unpaced) or more".into());
             }
-            Some(r) if r == 0.0 => None,
+            Some(r) if r <= 0.0 => None,
             Some(r) => Some(r),
             None => Some(t.sender_kind.segments_per_second()),
         };

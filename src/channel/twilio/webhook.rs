@@ -31,16 +31,25 @@ pub fn routes() -> Router<AppState> {
 
 type Params = Vec<(String, String)>;
 
+/// Not Twilio's request: 403, and nothing read into the record.
+struct Forbidden;
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, "signature required\n").into_response()
+    }
+}
+
 /// The form's parameters, if the request is Twilio's.
 fn verified(
     cfg: &TwilioConfig,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Params, Response> {
+) -> Result<Params, Forbidden> {
     let refuse = |why: &str| {
         tracing::warn!(path = uri.path(), why, "refused a Twilio webhook");
-        (StatusCode::FORBIDDEN, "signature required\n").into_response()
+        Forbidden
     };
     let Some(sig) = headers
         .get("x-twilio-signature")
@@ -103,7 +112,7 @@ async fn inbound(
     };
     let params = match verified(cfg, &uri, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (Some(sid), Some(from)) = (
         field(&params, &["MessageSid", "SmsMessageSid", "SmsSid"]),
@@ -152,7 +161,7 @@ async fn status(State(st): State<AppState>, uri: Uri, headers: HeaderMap, body: 
     };
     let params = match verified(cfg, &uri, &headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (Some(sid), Some(state)) = (
         field(&params, &["MessageSid", "SmsSid"]),
