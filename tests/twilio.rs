@@ -970,3 +970,19 @@ fn a_partial_twilio_configuration_names_what_is_missing() {
             .contains("TWILIO_ACCOUNT_SID")
     );
 }
+
+#[tokio::test]
+async fn with_the_database_down_webhooks_answer_5xx_so_twilio_retries() {
+    let h = harness("sqlite::memory:", false).await;
+    h.runner.db.close().await;
+    let (code, _) = h.texts("+15145550123", "Bonjour").await;
+    assert_eq!(code, 503, "Twilio retries a 5xx");
+    let (code, _) = h
+        .post(
+            "/webhooks/twilio/status",
+            &[("MessageSid", "SM1"), ("MessageStatus", "delivered")],
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(code, 503);
+}
