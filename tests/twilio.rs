@@ -418,7 +418,7 @@ async fn a_whole_french_survey_over_sms_on_postgres() {
     let Some((url, _schema, _admin)) = support::pg::postgres().await else {
         return;
     };
-    let h = harness(&url, true).await;
+    let h = harness(&url, false).await;
     whole_french_survey(&h).await;
 }
 
@@ -985,4 +985,69 @@ async fn with_the_database_down_webhooks_answer_5xx_so_twilio_retries() {
         )
         .await;
     assert_eq!(code, 503);
+}
+
+#[test]
+fn every_form_we_send_is_valid_against_twilios_openapi_description() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("protocols/twilio/create_message.json")).unwrap();
+    let mut cfg = Config {
+        public_url: Some("https://matters.example.org".into()),
+        ..Config::default()
+    };
+    cfg.twilio.account_sid = Some(SID.into());
+    cfg.twilio.auth_token = Some(TOKEN.into());
+    cfg.twilio.messaging_service_sid = Some("MG0123456789abcdef0123456789abcdef".into());
+    cfg.twilio.validity_period = Some(3600);
+    let service = Client::new(TwilioConfig::from_config(&cfg).unwrap().unwrap()).unwrap();
+    cfg.twilio.messaging_service_sid = None;
+    cfg.twilio.validity_period = None;
+    cfg.twilio.from = Some("514-555-9999".into());
+    let number = Client::new(TwilioConfig::from_config(&cfg).unwrap().unwrap()).unwrap();
+    for (client, body) in [
+        (
+            &service,
+            "À quelle fréquence vous sentez-vous seul(e)? 1 Souvent 2 Parfois",
+        ),
+        (&number, "How often do you feel left out? & < > \"quoted\""),
+        (&number, &"long ".repeat(300)),
+    ] {
+        let form: Vec<(String, String)> = client
+            .form("+15145550123", body)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let problems = support::twilio::validate(&schema, SID, &form);
+        assert!(problems.is_empty(), "{problems:?}\n{form:?}");
+    }
+    let with_service = service.form("+15145550123", "x");
+    assert!(
+        with_service
+            .iter()
+            .any(|(k, v)| *k == "MessagingServiceSid" && v.starts_with("MG"))
+    );
+    assert!(
+        with_service
+            .iter()
+            .any(|(k, v)| *k == "ValidityPeriod" && v == "3600")
+    );
+    let plain = number.form("+15145550123", "x");
+    assert!(
+        plain
+            .iter()
+            .any(|(k, v)| *k == "From" && v == "+15145559999")
+    );
+    assert!(plain.iter().any(|(k, v)| *k == "StatusCallback"
+        && v == "https://matters.example.org/webhooks/twilio/status"));
+    // And the checker is not a rubber stamp.
+    let bad = vec![
+        ("To".to_owned(), "+15145550123".to_owned()),
+        ("MessagingServiceSid".to_owned(), "MG123".to_owned()),
+        ("Body".to_owned(), "x".to_owned()),
+        ("ValidityPeriod".to_owned(), "soon".to_owned()),
+        ("Colour".to_owned(), "blue".to_owned()),
+    ];
+    let problems = support::twilio::validate(&schema, SID, &bad);
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    assert!(!support::twilio::validate(&schema, "AC123", &bad[..1]).is_empty());
 }

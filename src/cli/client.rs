@@ -4,7 +4,7 @@
 
 use crate::clock::{Clock, to_ms};
 use crate::config::Config;
-use crate::domain::{Channel, ClientId, FlowId, Locale, PhoneNumber};
+use crate::domain::{Channel, ClientId, Locale, PhoneNumber};
 use crate::runner::IfBusy;
 use crate::store::record::{self, NewClient, NewReferral};
 use std::sync::Arc;
@@ -118,11 +118,7 @@ async fn start_flow(
     flow: &str,
     time_point: Option<&str>,
 ) -> anyhow::Result<()> {
-    let flow = FlowId::parse(flow)?;
-    if runner.flows.get(&flow).is_none() {
-        let known: Vec<String> = runner.flows.current().map(|f| f.id.to_string()).collect();
-        anyhow::bail!("no flow {flow}; the flows are: {}", known.join(", "));
-    }
+    let flow = super::known_flow(runner, flow)?;
     let h = runner
         .start_flow(client, &flow, time_point, IfBusy::Refuse, ACTOR)
         .await?;

@@ -130,6 +130,16 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A flow the runner knows, or an error that lists the ones it does.
+fn known_flow(runner: &crate::runner::Runner, name: &str) -> anyhow::Result<crate::domain::FlowId> {
+    let flow = crate::domain::FlowId::parse(name)?;
+    if runner.flows.get(&flow).is_none() {
+        let known: Vec<String> = runner.flows.current().map(|f| f.id.to_string()).collect();
+        anyhow::bail!("no flow {flow}; the flows are: {}", known.join(", "));
+    }
+    Ok(flow)
+}
+
 async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");

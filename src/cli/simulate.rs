@@ -3,7 +3,7 @@
 
 use crate::clock::{SystemClock, to_ms};
 use crate::config::Config;
-use crate::domain::{Channel, ClientId, FlowId, Locale};
+use crate::domain::{Channel, ClientId, Locale};
 use crate::runner::{IfBusy, Inbound};
 use crate::store::record::{self, NewClient, NewReferral};
 use std::io::{BufRead, IsTerminal, Write};
@@ -39,11 +39,7 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
     cfg.database_url = args.db.clone().unwrap_or_else(|| "sqlite::memory:".into());
     let runner = crate::app::build(&cfg, Arc::new(SystemClock)).await?;
     let client = ClientId::parse(&args.client)?;
-    let flow = FlowId::parse(&args.flow)?;
-    if runner.flows.get(&flow).is_none() {
-        let known: Vec<String> = runner.flows.current().map(|f| f.id.to_string()).collect();
-        anyhow::bail!("no flow {flow}; the flows are: {}", known.join(", "));
-    }
+    let flow = super::known_flow(&runner, &args.flow)?;
     let lang = Locale::parse(&args.lang)?;
     let now = to_ms(runner.clock.now());
     let new = NewClient {
