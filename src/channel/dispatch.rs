@@ -259,13 +259,6 @@ pub async fn act_on(runner: &Runner, channel: Channel, f: &Followup) {
     if let Err(e) = runner.act_on_delivery(channel, f).await {
         tracing::error!(channel = channel.as_str(), message = f.message_id, error = %e, "could not act on a delivery error");
     }
-    // An opt-out at the carrier: what is still queued for the client will not be sent; say so.
-    if f.error_code.as_deref() == Some("21610") {
-        let now = to_ms(runner.clock.now());
-        if let Err(e) = delivery::suppress_opted_out(&runner.db, channel.as_str(), now).await {
-            tracing::warn!(channel = channel.as_str(), error = %e, "could not mark messages to opted-out clients");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -164,6 +164,7 @@ fn pct(v: &[Duration], p: f64) -> Duration {
         .unwrap_or_default()
 }
 
+#[derive(Clone)]
 struct Bench {
     runner: Arc<Runner>,
     stand_in: standin::StandIn,
@@ -249,14 +250,14 @@ impl Bench {
         let work: Vec<(String, usize)> = phones
             .iter()
             .enumerate()
-            .flat_map(|(c, p)| {
+            .map(|(c, p)| {
                 let quota =
                     (n / phones.len() + usize::from(c < n % phones.len())).min(ANSWERS.len());
-                std::iter::once((p.clone(), quota))
+                (p.clone(), quota)
             })
             .collect();
         let queue = Arc::new(std::sync::Mutex::new(work));
-        let this = Arc::new(self.clone_handles());
+        let this = Arc::new(self.clone());
         let mut tasks = Vec::new();
         for _ in 0..CONCURRENCY.min(phones.len()) {
             let queue = queue.clone();
@@ -290,7 +291,7 @@ impl Bench {
     ) -> anyhow::Result<Vec<Duration>> {
         anyhow::ensure!(rate > 0.0, "--rate must be positive");
         let start = Instant::now() + Duration::from_millis(50);
-        let this = Arc::new(self.clone_handles());
+        let this = Arc::new(self.clone());
         let clients = phones.len();
         let mut tasks = Vec::new();
         for (c, phone) in phones.iter().enumerate() {
@@ -343,15 +344,6 @@ impl Bench {
             t.await??;
         }
         Ok(n as f64 / started.elapsed().as_secs_f64())
-    }
-
-    fn clone_handles(&self) -> Bench {
-        Bench {
-            runner: self.runner.clone(),
-            stand_in: self.stand_in.clone(),
-            http: self.http.clone(),
-            base: self.base.clone(),
-        }
     }
 }
 

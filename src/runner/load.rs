@@ -4,7 +4,7 @@
 use super::Inbound;
 use crate::domain::{ClientId, Locale};
 use crate::flow::engine::Session;
-use crate::store::sql::list;
+use crate::store::sql::{list, list_from};
 use crate::store::{Backend, Doing, StoreError, Tx};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -123,20 +123,8 @@ pub async fn seen(
     channels.sort_unstable();
     channels.dedup();
     // The channel first, so the (channel, provider_id) index is used.
-    let all = list(b, channels.len() + ids.len());
-    let (ch_params, id_params) = match b {
-        Backend::Sqlite => (
-            vec!["?"; channels.len()].join(", "),
-            vec!["?"; ids.len()].join(", "),
-        ),
-        Backend::Postgres => {
-            let params: Vec<&str> = all.split(", ").collect();
-            (
-                params[..channels.len()].join(", "),
-                params[channels.len()..].join(", "),
-            )
-        }
-    };
+    let ch_params = list(b, channels.len());
+    let id_params = list_from(b, channels.len() + 1, ids.len());
     let sql = format!(
         "SELECT channel, provider_id FROM messages WHERE channel IN ({ch_params}) AND provider_id IN ({id_params}) AND direction = 'in'"
     );

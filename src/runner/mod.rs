@@ -255,10 +255,10 @@ impl Runner {
                 .filter(|m| m.channel.as_str() == ch)
                 .map(|m| m.address.as_str())
                 .collect();
-            let params = crate::store::sql::list(b, addresses.len() + 1);
-            let (first, rest) = params.split_once(", ").unwrap_or((params.as_str(), ""));
             let sql = format!(
-                "SELECT channel, address, client_id FROM channel_addresses WHERE channel = {first} AND address IN ({rest})"
+                "SELECT channel, address, client_id FROM channel_addresses WHERE channel = {} AND address IN ({})",
+                crate::store::sql::list(b, 1),
+                crate::store::sql::list_from(b, 2, addresses.len())
             );
             let mut q = sqlx::query(&sql).bind(ch);
             for a in addresses {

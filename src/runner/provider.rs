@@ -22,7 +22,13 @@ impl Runner {
             return Ok(());
         };
         match code {
-            "21610" => self.provider_opt_out(&client, channel, code).await,
+            "21610" => {
+                self.provider_opt_out(&client, channel, code).await?;
+                // What is still queued for them will not be sent (the claim skips it); say so.
+                let now = crate::clock::to_ms(self.clock.now());
+                delivery::suppress_opted_out(&self.db, channel.as_str(), now).await?;
+                Ok(())
+            }
             "21211" | "21614" => {
                 if delivery::failing_streak(
                     &self.db,

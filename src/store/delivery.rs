@@ -2,7 +2,7 @@
 //! said, status callbacks that never move a message backwards, and the inbox of messages from
 //! numbers that match no client.
 
-use super::sql::{bind_all, i, list, placeholders, s};
+use super::sql::{bind_all, i, list, list_from, placeholders, s};
 use super::{Backend, Db, Doing, StoreError};
 use crate::channel::{Accepted, Outgoing};
 use sqlx::Row;
@@ -131,14 +131,11 @@ pub async fn mark_sent(
         .await
         .doing("recording sent messages")?;
     let ids: Vec<&str> = sent.iter().map(|(_, a)| a.provider_id.as_str()).collect();
-    let channel_param = match b {
-        Backend::Sqlite => "?".to_owned(),
-        Backend::Postgres => format!("${}", ids.len() + 1),
-    };
     let sql = format!(
         "SELECT provider_id, status, error_code FROM delivery_events \
-         WHERE provider_id IN ({}) AND channel = {channel_param} ORDER BY id",
-        list(b, ids.len())
+         WHERE provider_id IN ({}) AND channel = {} ORDER BY id",
+        list(b, ids.len()),
+        list_from(b, ids.len() + 1, 1)
     );
     let mut q = sqlx::query(&sql);
     for id in &ids {

@@ -49,7 +49,15 @@ pub fn placeholders(b: Backend, rows: usize, cols: usize) -> String {
 
 /// `$1, $2, …` for a list.
 pub fn list(b: Backend, n: usize) -> String {
-    (1..=n).map(|k| param(b, k)).collect::<Vec<_>>().join(", ")
+    list_from(b, 1, n)
+}
+
+/// `$first, …` for a list of `n` parameters starting at number `first`.
+pub fn list_from(b: Backend, first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|k| param(b, k))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn bind_all<'q>(

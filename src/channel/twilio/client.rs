@@ -18,18 +18,10 @@ pub struct ApiError {
     pub status: u16,
 }
 
-/// Error codes with a meaning for the record.
+/// Error codes the client itself acts on (the record's are in `runner::provider`).
 pub mod codes {
-    /// The recipient replied STOP to this sender: they have opted out.
-    pub const OPTED_OUT: u32 = 21610;
-    /// The 'To' number is not a valid phone number.
-    pub const INVALID_NUMBER: u32 = 21211;
-    /// Too many requests.
+    /// Too many requests: retried.
     pub const TOO_MANY_REQUESTS: u32 = 20429;
-    /// Unreachable destination handset, unknown destination, landline or unreachable carrier.
-    pub const UNREACHABLE: [u32; 3] = [30003, 30005, 30006];
-    /// Message filtered (by the carrier).
-    pub const FILTERED: u32 = 30007;
 }
 
 /// The parts of Twilio's Message resource we use.

@@ -186,17 +186,18 @@ impl SenderKind {
 /// backwards: our status word and its rank. `None` for words that are not outbound statuses.
 #[must_use]
 pub fn status_rank(provider_status: &str) -> Option<(&'static str, i64)> {
+    use crate::store::delivery::FINAL_RANK;
     Some(match provider_status {
         "accepted" | "scheduled" => ("sent", 10),
         "queued" => ("sent", 11),
         "sending" => ("sent", 12),
         "sent" => ("sent", 13),
-        "delivered" => ("delivered", 20),
-        "partially_delivered" => ("partially_delivered", 20),
-        "undelivered" => ("undelivered", 20),
-        "failed" => ("failed", 20),
-        "canceled" => ("canceled", 20),
-        "read" => ("read", 30),
+        "delivered" => ("delivered", FINAL_RANK),
+        "partially_delivered" => ("partially_delivered", FINAL_RANK),
+        "undelivered" => ("undelivered", FINAL_RANK),
+        "failed" => ("failed", FINAL_RANK),
+        "canceled" => ("canceled", FINAL_RANK),
+        "read" => ("read", FINAL_RANK + 10),
         _ => return None,
     })
 }
