@@ -29,6 +29,61 @@ pub struct Config {
     pub public_url: Option<String>,
     /// SMS through Twilio: the `[twilio]` table, or the `TWILIO_*` environment variables.
     pub twilio: TwilioSettings,
+    /// Telegram: the `[telegram]` table, or the `TELEGRAM_*` environment variables.
+    pub telegram: TelegramSettings,
+}
+
+/// A Telegram bot.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TelegramSettings {
+    /// From @BotFather: `123456:ABC…`. Unset: no Telegram.
+    pub bot_token: Option<String>,
+    /// The Bot API (a local stand-in in tests).
+    pub api_url: String,
+    /// Set: updates come to this public HTTPS URL (`setWebhook` at start-up). Unset: long polling.
+    pub webhook_url: Option<String>,
+    /// Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; required with a webhook.
+    pub webhook_secret: Option<String>,
+    /// Hours an invite link stays valid.
+    pub invite_hours: u32,
+    /// Messages a second for the whole bot (Telegram allows about 30).
+    pub messages_per_second: f64,
+    /// Tries of one message when Telegram is busy (429), failing (5xx) or unreachable.
+    pub max_attempts: u32,
+    /// The first wait before a retry; it doubles each time, with jitter.
+    pub backoff_ms: u64,
+    /// Seconds a long poll waits for updates.
+    pub poll_timeout: u32,
+}
+
+impl Default for TelegramSettings {
+    fn default() -> Self {
+        Self {
+            bot_token: None,
+            api_url: "https://api.telegram.org".into(),
+            webhook_url: None,
+            webhook_secret: None,
+            invite_hours: 72,
+            messages_per_second: 30.0,
+            max_attempts: 5,
+            backoff_ms: 1000,
+            poll_timeout: 25,
+        }
+    }
+}
+
+impl std::fmt::Debug for TelegramSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramSettings")
+            .field("bot_token", &self.bot_token.as_ref().map(|_| "***"))
+            .field("api_url", &self.api_url)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "***"))
+            .field("invite_hours", &self.invite_hours)
+            .field("messages_per_second", &self.messages_per_second)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A secret (an auth token): never printed.
@@ -144,6 +199,7 @@ impl Default for Config {
             locales_dir: "locales".into(),
             public_url: None,
             twilio: TwilioSettings::default(),
+            telegram: TelegramSettings::default(),
         }
     }
 }
@@ -164,6 +220,7 @@ impl std::fmt::Debug for Config {
             .field("locales_dir", &self.locales_dir)
             .field("public_url", &self.public_url)
             .field("twilio", &self.twilio)
+            .field("telegram", &self.telegram)
             .finish()
     }
 }
@@ -221,6 +278,20 @@ impl Config {
                 }
             }
         }
+        for (name, slot) in [
+            ("TELEGRAM_BOT_TOKEN", &mut cfg.telegram.bot_token),
+            ("TELEGRAM_WEBHOOK_URL", &mut cfg.telegram.webhook_url),
+            ("TELEGRAM_WEBHOOK_SECRET", &mut cfg.telegram.webhook_secret),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *slot = (!v.trim().is_empty()).then(|| v.trim().to_owned());
+            }
+        }
+        if let Ok(v) = std::env::var("TELEGRAM_API_URL")
+            && !v.trim().is_empty()
+        {
+            cfg.telegram.api_url = v.trim().to_owned();
+        }
         Ok(cfg)
     }
 }
@@ -242,6 +313,16 @@ mod tests {
             twilio: TwilioSettings {
                 auth_token: Some("s3cret-token".into()),
                 ..TwilioSettings::default()
+            },
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        let c = Config {
+            telegram: TelegramSettings {
+                bot_token: Some("123456:bot-s3cret".into()),
+                webhook_secret: Some("hook-s3cret".into()),
+                ..TelegramSettings::default()
             },
             ..Config::default()
         };

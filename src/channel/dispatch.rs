@@ -24,6 +24,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// How often to look for rows queued by other processes.
     pub poll: Duration,
+    /// At most one message per this interval to one address (Telegram: a second per chat).
+    pub per_address: Option<Duration>,
 }
 
 /// Paces one sender: each message reserves its segments' share of the sender's throughput.
@@ -115,10 +117,17 @@ async fn claimer<T: Transport>(
         .segments_per_second
         .map_or(usize::MAX, |r| r.floor().max(1.0) as usize);
     let mut last_housekeeping: Option<Instant> = None;
+    // When each address may next get a message, where the channel paces per address.
+    let mut address_free: std::collections::HashMap<String, Instant> =
+        std::collections::HashMap::new();
+    // A provider's "retry after": every send of this sender waits until then.
+    let hold = Arc::new(std::sync::Mutex::new(None::<Instant>));
     loop {
         let now_ms = to_ms(runner.clock.now());
         if last_housekeeping.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
             last_housekeeping = Some(Instant::now());
+            let now = Instant::now();
+            address_free.retain(|_, t| *t > now);
             let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
             if let Err(e) = delivery::release_stale(&runner.db, ch, now_ms - lease).await {
                 tracing::warn!(channel = ch, error = %e, "could not release stale claims");
@@ -150,16 +159,22 @@ async fn claimer<T: Transport>(
             continue;
         }
         for m in claimed {
-            let start = pacer.reserve(Instant::now(), m.segments);
+            let mut start = pacer.reserve(Instant::now(), m.segments);
+            if let Some(gap) = settings.per_address {
+                let free = address_free.entry(m.address.clone()).or_insert(start);
+                start = start.max(*free);
+                *free = start + gap;
+            }
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
             let transport = transport.clone();
             let done = done.clone();
             let settings = settings.clone();
+            let hold = hold.clone();
             tokio::spawn(async move {
                 tokio::time::sleep_until(start).await;
-                let result = send_with_retries(&*transport, &m, &settings).await;
+                let result = send_with_retries(&*transport, &m, &settings, &hold).await;
                 drop(permit);
                 let _ = done.send((m, result));
             });
@@ -171,11 +186,25 @@ async fn send_with_retries<T: Transport>(
     transport: &T,
     m: &Outgoing,
     settings: &Settings,
+    hold: &std::sync::Mutex<Option<Instant>>,
 ) -> Result<Accepted, SendError> {
     let mut attempt = 1;
     loop {
+        let until = *hold.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
         match transport.send(m).await {
             Ok(a) => return Ok(a),
+            Err(SendError::RetryAfter(wait)) if attempt < settings.max_attempts => {
+                tracing::info!(message = m.id, attempt, ?wait, "the provider asked us to wait");
+                let until = Instant::now() + wait;
+                {
+                    let mut h = hold.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    *h = Some(h.map_or(until, |t| t.max(until)));
+                }
+                attempt += 1;
+            }
             Err(e) if e.retryable() && attempt < settings.max_attempts => {
                 tracing::info!(message = m.id, attempt, error = %e, "send failed; will retry");
                 tokio::time::sleep(backoff(settings.backoff, attempt)).await;
@@ -219,9 +248,9 @@ async fn recorder(
             match result {
                 Ok(a) => sent.push((m.id, a)),
                 Err(e) => {
-                    let reason = match e.code() {
-                        Some(c) => format!("{e} ({})", super::twilio::explain(c)),
-                        None => e.to_string(),
+                    let reason = match (channel, e.code()) {
+                        (Channel::Sms, Some(c)) => format!("{e} ({})", super::twilio::explain(c)),
+                        _ => e.to_string(),
                     };
                     tracing::warn!(channel = ch, message = m.id, error = %e, "message not sent");
                     if let Err(err) =

@@ -3,9 +3,45 @@
 //! succeed later, and records what the provider said.
 
 pub mod dispatch;
+pub mod telegram;
 pub mod twilio;
 
 use std::future::Future;
+use std::time::Duration;
+
+/// The answers of a question, for channels that show them as buttons: the step asked and the
+/// labels in the client's language, in order (a tap on the n-th answers with option n).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Buttons {
+    pub step: String,
+    pub labels: Vec<String>,
+}
+
+impl Buttons {
+    /// The buttons of the question `state` waits on, if it has a short list of answers.
+    #[must_use]
+    pub fn of(
+        runner: &crate::runner::Runner,
+        loaded: &crate::runner::Loaded,
+        state: &crate::flow::engine::Session,
+    ) -> Option<Self> {
+        let step = state.awaiting.as_ref()?;
+        let flow = runner.flows.revision(&state.flow, &state.revision)?;
+        let crate::flow::def::StepKind::Ask(ask) = &flow.step(step)?.kind else {
+            return None;
+        };
+        let vars = runner.vars(loaded);
+        let labels: Vec<String> =
+            crate::flow::matching::choices(ask, &runner.catalog, &state.locale, &vars)
+                .into_iter()
+                .map(|m| m.label)
+                .collect();
+        (!labels.is_empty()).then(|| Self {
+            step: step.to_string(),
+            labels,
+        })
+    }
+}
 
 /// A queued message, claimed for sending.
 #[derive(Debug, Clone)]
@@ -17,6 +53,8 @@ pub struct Outgoing {
     pub body: String,
     pub segments: u32,
     pub priority: i64,
+    /// A question's answers, where the channel shows buttons.
+    pub buttons: Option<Buttons>,
 }
 
 /// The provider took the message.
@@ -41,6 +79,9 @@ pub enum SendError {
         code: Option<u32>,
         message: String,
     },
+    /// The provider asked us to wait this long before trying again (Telegram's `retry_after`).
+    #[error("too many requests: retry after {:?}", .0)]
+    RetryAfter(Duration),
 }
 
 fn describe(http: u16, code: Option<u32>, message: &str) -> String {
@@ -56,7 +97,7 @@ impl SendError {
     #[must_use]
     pub fn retryable(&self) -> bool {
         match self {
-            Self::Transport(_) => true,
+            Self::Transport(_) | Self::RetryAfter(_) => true,
             Self::Provider { http, code, .. } => {
                 *http == 429 || *http >= 500 || *code == Some(twilio::codes::TOO_MANY_REQUESTS)
             }
@@ -67,6 +108,7 @@ impl SendError {
     pub fn code(&self) -> Option<u32> {
         match self {
             Self::Transport(_) => None,
+            Self::RetryAfter(_) => Some(429),
             Self::Provider { code, .. } => *code,
         }
     }

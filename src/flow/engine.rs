@@ -3,7 +3,7 @@
 //! events in one transaction, and transcript tests replay conversations exactly.
 
 use super::def::{AnswerKind, Ask, Flow, ScoreKind, StepKind, Urgency};
-use super::matching::{match_answer, option_labels};
+use super::matching::{Matched, choices, match_answer, option_labels};
 use crate::domain::{FlowId, Locale, StepId};
 use crate::i18n::{Catalog, Missing, Vars};
 use chrono::{DateTime, Utc};
@@ -82,6 +82,10 @@ pub enum Input<'a> {
     Timeout(&'a StepId),
     /// Send the current question again (after HELP or a language switch).
     Repeat,
+    /// The client tapped the answer at this position (from 0) of the question's buttons
+    /// ([`crate::flow::matching::choices`]): nothing to match. The runner checks that the
+    /// button belongs to the question now waiting.
+    Pick(usize),
 }
 
 /// Effects of one input, applied by the runner in one transaction.
@@ -206,7 +210,18 @@ pub fn handle(ctx: &Ctx<'_>, session: &Session, input: Input<'_>) -> Result<Outc
             events.push(Event::CancelTimeout);
             advance(ctx, &mut s, next, &mut events)?;
         }
-        Input::Reply(text) => reply(ctx, &mut s, pos, ask, text, &mut events)?,
+        Input::Reply(text) => {
+            let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+            let m = match_answer(ask, text, ctx.catalog, &s.locale, ctx.vars, today);
+            reply(ctx, &mut s, pos, ask, text, m, &mut events)?;
+        }
+        Input::Pick(n) => {
+            let m = choices(ask, ctx.catalog, &s.locale, ctx.vars)
+                .into_iter()
+                .nth(n);
+            let raw = m.as_ref().map(|m| m.label.clone()).unwrap_or_default();
+            reply(ctx, &mut s, pos, ask, &raw, m, &mut events)?;
+        }
     }
     Ok((s, events))
 }
@@ -243,17 +258,19 @@ fn follow(ctx: &Ctx<'_>, pos: usize, target: Option<&StepId>) -> usize {
         .unwrap_or(pos + 1)
 }
 
+/// An answer to `ask`: `matched` when it was understood, else a re-prompt (or, past the attempt
+/// limit, the `on_invalid` fallback).
 fn reply(
     ctx: &Ctx<'_>,
     s: &mut Session,
     pos: usize,
     ask: &Ask,
     text: &str,
+    matched: Option<Matched>,
     events: &mut Vec<Event>,
 ) -> Result<(), EngineError> {
     let step_id = ctx.flow.steps[pos].id.clone();
-    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
-    let Some(m) = match_answer(ask, text, ctx.catalog, &s.locale, ctx.vars, today) else {
+    let Some(m) = matched else {
         s.attempts = s.attempts.saturating_add(1);
         if s.attempts < ask.max_attempts {
             events.push(reprompt(ctx, s, ask)?);

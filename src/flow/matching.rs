@@ -76,6 +76,29 @@ pub fn option_labels(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars)
         .collect()
 }
 
+/// The answers a client can pick from as buttons, in order: the options of a choice, yes/no or
+/// language question, or every number of a short scale (up to eleven, as 0 to 10). Empty for
+/// free text and dates.
+#[must_use]
+pub fn choices(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec<Matched> {
+    match &ask.answer {
+        AnswerKind::Scale { min, max } if max - min <= 10 => (*min..=*max)
+            .map(|n| Matched {
+                value: n.to_string(),
+                label: n.to_string(),
+            })
+            .collect(),
+        AnswerKind::Scale { .. } | AnswerKind::Text | AnswerKind::Date => Vec::new(),
+        _ => options_in(ask, catalog, locale, vars)
+            .into_iter()
+            .map(|o| Matched {
+                value: o.value,
+                label: o.label,
+            })
+            .collect(),
+    }
+}
+
 /// Matches `text` to an answer of `ask`, or `None` when it is not one.
 #[must_use]
 pub fn match_answer(

@@ -235,9 +235,30 @@ pub async fn write(
                 })
         })
         .collect();
-    let rows = sends
+    // Channels with buttons (Telegram) get a question's answers as buttons too.
+    let buttons: Vec<Option<String>> = sends
         .iter()
         .map(|m| {
+            let it = &items[m.item];
+            if !m.prompt || it.effects.channel != "telegram" {
+                return None;
+            }
+            let state = match m.scope {
+                Scope::New => it.effects.new_session.as_ref().map(|(st, _)| st),
+                _ => it
+                    .effects
+                    .session_update
+                    .as_ref()
+                    .or(it.loaded.session.as_ref().map(|a| &a.state)),
+            }?;
+            let b = crate::channel::Buttons::of(runner, it.loaded, state)?;
+            serde_json::to_string(&b).ok()
+        })
+        .collect();
+    let rows = sends
+        .iter()
+        .zip(&buttons)
+        .map(|(m, buttons)| {
             let cost = sms::cost(m.text);
             vec![
                 s(items[m.item].loaded.client.as_str()),
@@ -260,6 +281,7 @@ pub async fn write(
                 }),
                 s(cost.encoding.to_string()),
                 i(i64::try_from(cost.segments).unwrap_or(i64::MAX)),
+                os(buttons.clone()),
                 i(now),
                 i(now),
             ]
@@ -277,6 +299,7 @@ pub async fn write(
         "status",
         "encoding",
         "segments",
+        "buttons",
         "created_at",
         "updated_at",
     ];

@@ -12,6 +12,7 @@ mod provider;
 mod record_rows;
 
 pub use inbox::{Inbox, MAX_BATCH};
+pub use load::Loaded;
 pub use provider::UNREACHABLE_AFTER;
 
 use crate::clock::Clock;
@@ -24,7 +25,6 @@ use crate::store::{Db, Doing, StoreError};
 use apply::Written;
 use chrono_tz::Tz;
 use effects::{Effects, Item};
-use load::Loaded;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -48,6 +48,18 @@ pub struct Inbound {
     /// What the provider made of it (Twilio's `OptOutType`): STOP, START or HELP. Our own
     /// keyword handling applies anyway.
     pub keyword: Option<Intent>,
+    /// A tapped answer button (Telegram): `text` is its label.
+    pub pick: Option<Pick>,
+}
+
+/// An answer button the client tapped: option `option` (from 0) of the question sent as message
+/// `prompt`. It answers that question only while it is the one waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pick {
+    pub prompt: i64,
+    pub option: usize,
+    /// The step the button was made for, as named in the button (possibly cut short).
+    pub step: String,
 }
 
 impl Inbound {
@@ -66,6 +78,7 @@ impl Inbound {
             provider_id,
             text: text.into(),
             keyword: None,
+            pick: None,
         }
     }
 }
@@ -78,6 +91,7 @@ pub struct Incoming {
     pub provider_id: Option<String>,
     pub text: String,
     pub keyword: Option<Intent>,
+    pub pick: Option<Pick>,
 }
 
 /// A message the runner queued for a client.
@@ -205,6 +219,7 @@ impl Runner {
                         provider_id: m.provider_id.clone(),
                         text: m.text.clone(),
                         keyword: m.keyword.clone(),
+                        pick: m.pick.clone(),
                     });
                 }
                 None => {
@@ -506,4 +521,6 @@ pub const SYSTEM_MESSAGES: &[&str] = &[
     "reprompt-date",
     "reprompt-text",
     "language-name",
+    "stale-button",
+    "language-choice",
 ];

@@ -41,6 +41,9 @@ impl Runner {
             ),
             _ => false,
         };
+        if let Some(pick) = &inbound.pick {
+            return self.pick(loaded, flow, &locale, &vars, pick, fx);
+        }
         let mut intent = self.safety.classify(&inbound.text);
         if awaiting_language && matches!(intent, Intent::Language(_)) {
             intent = Intent::Other;
@@ -50,6 +53,8 @@ impl Runner {
         match (&inbound.keyword, &intent) {
             (Some(k @ (Intent::Stop | Intent::Start)), _) => intent = k.clone(),
             (Some(Intent::Help), Intent::Other) => intent = Intent::Help,
+            // A command (Telegram's /language) is never crisis language or an answer.
+            (Some(k @ (Intent::Language(_) | Intent::Languages)), _) => intent = k.clone(),
             _ => {}
         }
         let provider_confirmed_stop = inbound.keyword == Some(Intent::Stop);
@@ -123,6 +128,7 @@ impl Runner {
         let (Some(flow), Some(s)) = (flow, session) else {
             match intent {
                 Intent::Help => fx.system(self.system(&locale, "help", &vars)?),
+                Intent::Languages => fx.system(self.language_choice(&locale, &vars)?),
                 Intent::Language(l) => {
                     fx.language = Some(l.clone());
                     fx.system(self.system(&l, "language-switched", &vars)?);
@@ -144,6 +150,10 @@ impl Runner {
                 fx.system(self.system(&s.locale, "help", &vars)?);
                 engine::handle(&ctx, s, Input::Repeat)?
             }
+            Intent::Languages => {
+                fx.system(self.language_choice(&s.locale, &vars)?);
+                engine::handle(&ctx, s, Input::Repeat)?
+            }
             Intent::Language(l) => {
                 let mut switched = s.clone();
                 switched.locale = l.clone();
@@ -157,6 +167,59 @@ impl Runner {
         fx.session_update = Some(state);
         fx.current(events);
         Ok(fx)
+    }
+
+    /// A tapped answer button: the answer to the question waiting, if the button is that
+    /// question's; else a gentle note (the client tapped an older question's button).
+    fn pick(
+        &self,
+        loaded: &Loaded,
+        flow: Option<Arc<Flow>>,
+        locale: &Locale,
+        vars: &Vars,
+        pick: &super::Pick,
+        mut fx: Effects,
+    ) -> Result<Effects, RunError> {
+        if loaded.consent == "revoked" {
+            return Ok(fx);
+        }
+        let waiting = loaded
+            .session
+            .as_ref()
+            .filter(|a| {
+                a.prompt_message_id == Some(pick.prompt)
+                    && !pick.step.is_empty()
+                    && a.state
+                        .awaiting
+                        .as_ref()
+                        .is_some_and(|s| s.as_str().starts_with(&pick.step))
+            });
+        let (Some(flow), Some(active)) = (flow, waiting) else {
+            fx.system(self.system(locale, "stale-button", vars)?);
+            return Ok(fx);
+        };
+        let ctx = self.ctx(&flow, vars, loaded);
+        let (state, events) = engine::handle(&ctx, &active.state, Input::Pick(pick.option))?;
+        fx.session_update = Some(state);
+        fx.current(events);
+        Ok(fx)
+    }
+
+    /// "To change language, reply with its name: English, Français."
+    fn language_choice(&self, locale: &Locale, vars: &Vars) -> Result<Event, RunError> {
+        let names: Vec<String> = self
+            .catalog
+            .locales()
+            .iter()
+            .map(|l| {
+                self.catalog
+                    .format(l, "language-name", vars)
+                    .unwrap_or_else(|_| l.to_string())
+            })
+            .collect();
+        let mut vars = vars.clone();
+        vars.insert("languages".into(), names.join(", "));
+        self.system(locale, "language-choice", &vars)
     }
 
     /// The flow revision a session is pinned to, read back from the database if needed.
@@ -193,7 +256,9 @@ impl Runner {
         }
     }
 
-    pub(super) fn vars(&self, loaded: &Loaded) -> Vars {
+    /// What messages may refer to: the centre and the client's program.
+    #[must_use]
+    pub fn vars(&self, loaded: &Loaded) -> Vars {
         let mut v = Vars::new();
         v.insert("centre".into(), self.centre.name.clone());
         let program = loaded.program.clone().unwrap_or_else(|| {

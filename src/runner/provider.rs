@@ -22,8 +22,13 @@ impl Runner {
             return Ok(());
         };
         match code {
-            "21610" => {
-                self.provider_opt_out(&client, channel, code).await?;
+            c if (c == "21610" && channel == Channel::Sms)
+                || (c == "403" && channel == Channel::Telegram) =>
+            {
+                // Twilio: the recipient opted out at the carrier. Telegram: the client blocked
+                // the bot (or deleted their account).
+                self.provider_opt_out(&client, channel, &format!("error {code}: the recipient has opted out"))
+                    .await?;
                 // What is still queued for them will not be sent (the claim skips it); say so.
                 let now = crate::clock::to_ms(self.clock.now());
                 delivery::suppress_opted_out(&self.db, channel.as_str(), now).await?;
@@ -82,7 +87,7 @@ impl Runner {
         &self,
         client: &ClientId,
         channel: Channel,
-        code: &str,
+        why: &str,
     ) -> Result<(), RunError> {
         self.one(client, |_, loaded| {
             let mut fx = Effects::new(loaded);
@@ -97,10 +102,7 @@ impl Runner {
                 fx.consent(
                     false,
                     "provider",
-                    &format!(
-                        "{} error {code}: the recipient has opted out",
-                        provider(channel)
-                    ),
+                    &format!("{}: {why}", provider(channel)),
                     provider(channel),
                 );
             }

@@ -18,6 +18,8 @@ pub enum Intent {
     Start,
     Help,
     Language(Locale),
+    /// Which languages can I have? (Telegram's `/language` with no name.)
+    Languages,
     Crisis,
     Skip,
     /// Anything else: for the flow.

@@ -32,7 +32,7 @@ pub async fn claim(
                         AND (COALESCE(message_key, '') = 'stop-confirmation' OR NOT EXISTS \
                              (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
-         RETURNING id, client_id, address, body, segments, priority"
+         RETURNING id, client_id, address, body, segments, priority, buttons"
     );
     let rows = sqlx::query(&sql)
         .bind(now)
@@ -56,6 +56,10 @@ pub async fn claim(
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(1),
                 priority: r.try_get("priority")?,
+                // Buttons that do not parse are dropped: the text still lists the answers.
+                buttons: r
+                    .try_get::<Option<String>, _>("buttons")?
+                    .and_then(|b| serde_json::from_str(&b).ok()),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()

@@ -139,6 +139,7 @@ impl TwilioConfig {
             backoff: std::time::Duration::from_millis(self.backoff_ms),
             concurrency: self.concurrency,
             poll: std::time::Duration::from_secs(1),
+            per_address: None,
         }
     }
 

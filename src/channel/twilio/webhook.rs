@@ -135,6 +135,7 @@ async fn inbound(
         provider_id: Some(sid.to_owned()),
         text: field(&params, &["Body"]).unwrap_or_default().to_owned(),
         keyword,
+        pick: None,
     };
     match st.inbox.submit_from(incoming).await {
         Ok(h) => {

@@ -1,0 +1,425 @@
+//! Updates from Telegram, by long polling or webhook, handled one at a time and in order. The
+//! id of the last update handled is kept in the database: an update at or below it is a repeat
+//! and does nothing, so a restart neither loses an update (Telegram keeps what was not
+//! confirmed) nor handles one twice.
+
+use super::invite::{self, Redeemed};
+use super::{TelegramConfig, parse_callback};
+use crate::clock::to_ms;
+use crate::domain::{Channel, ClientId, Locale};
+use crate::i18n::Vars;
+use crate::runner::{Handled, Inbound, Pick, RunError, Runner};
+use crate::safety::Intent;
+use crate::store::{Doing, StoreError};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::prelude::*;
+use teloxide::types::{
+    CallbackQuery, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup,
+    MaybeInaccessibleMessage, Message, Update, UpdateKind,
+};
+use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
+
+/// Telegram numbers updates afresh after a week without any: past this, any id is new.
+const IDS_RESTART_AFTER_MS: i64 = 6 * 24 * 3_600_000;
+
+/// Handles a bot's updates.
+pub struct Updates {
+    runner: Arc<Runner>,
+    bot: Bot,
+    bot_id: i64,
+    /// The last update handled and when; the lock also keeps updates in order.
+    last: tokio::sync::Mutex<(i64, i64)>,
+}
+
+impl std::fmt::Debug for Updates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Updates").field("bot_id", &self.bot_id).finish_non_exhaustive()
+    }
+}
+
+/// What became of one update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled before: nothing done.
+    Repeat,
+    Handled,
+}
+
+impl Updates {
+    /// Reads where this bot left off.
+    pub async fn new(runner: Arc<Runner>, bot: Bot, bot_id: i64) -> Result<Self, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT last_update_id, updated_at FROM telegram_updates WHERE bot_id = $1",
+        )
+        .bind(bot_id)
+        .fetch_optional(runner.db.pool())
+        .await
+        .doing("reading the last Telegram update")?;
+        Ok(Self {
+            runner,
+            bot,
+            bot_id,
+            last: tokio::sync::Mutex::new(row.unwrap_or((0, 0))),
+        })
+    }
+
+    /// Handles one update unless it was handled before, then records it as the last one.
+    ///
+    /// # Errors
+    /// The database failed: the update was not handled and must come again.
+    pub async fn handle(&self, u: &Update) -> Result<Outcome, RunError> {
+        let mut last = self.last.lock().await;
+        let id = i64::from(u.id.0);
+        let now = to_ms(self.runner.clock.now());
+        let (last_id, last_at) = *last;
+        if id <= last_id && now - last_at < IDS_RESTART_AFTER_MS {
+            tracing::debug!(update = id, "telegram update seen before");
+            return Ok(Outcome::Repeat);
+        }
+        self.process(u).await?;
+        sqlx::query(
+            "INSERT INTO telegram_updates (bot_id, last_update_id, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (bot_id) DO UPDATE SET last_update_id = excluded.last_update_id, updated_at = excluded.updated_at",
+        )
+        .bind(self.bot_id)
+        .bind(id)
+        .bind(now)
+        .execute(self.runner.db.pool())
+        .await
+        .doing("recording the last Telegram update")?;
+        *last = (id, now);
+        Ok(Outcome::Handled)
+    }
+
+    /// Handles an update, trying again (with a growing pause) while the database fails: an
+    /// update is never skipped, because Telegram would not send it again.
+    pub async fn handle_surely(&self, u: &Update) {
+        let mut wait = Duration::from_millis(250);
+        loop {
+            match self.handle(u).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(update = u.id.0, error = %e, "could not handle a Telegram update; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// Long polling with teloxide's listener until `stop` resolves. The listener confirms a
+    /// batch of updates to Telegram (the next `getUpdates` offset) only after every update of it
+    /// was handled here.
+    pub async fn poll(self: Arc<Self>, timeout: u32, stop: impl Future<Output = ()> + Send) {
+        let mut listener = teloxide::update_listeners::Polling::builder(self.bot.clone())
+            .timeout(Duration::from_secs(u64::from(timeout)))
+            .delete_webhook()
+            .await
+            .build();
+        let token = listener.stop_token();
+        let stream = listener.as_stream();
+        tokio::pin!(stream);
+        tokio::pin!(stop);
+        let mut stopping = false;
+        loop {
+            let next = tokio::select! {
+                () = &mut stop, if !stopping => {
+                    stopping = true;
+                    token.stop();
+                    continue;
+                }
+                n = stream.next() => n,
+            };
+            match next {
+                Some(Ok(u)) => self.handle_surely(&u).await,
+                Some(Err(e)) => {
+                    tracing::warn!(error = %super::transport::send_error(&e), "getting Telegram updates failed");
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// The webhook: teloxide's axum router (it calls `setWebhook`, and refuses an update
+    /// without the secret with 401), to merge into our server. Updates it takes are handled in
+    /// order by a task of their own.
+    ///
+    /// # Errors
+    /// `setWebhook` failed.
+    pub async fn webhook(
+        self: Arc<Self>,
+        cfg: &TelegramConfig,
+    ) -> Result<axum::Router, teloxide::RequestError> {
+        let Some((url, secret)) = &cfg.webhook else {
+            return Ok(axum::Router::new());
+        };
+        let options = teloxide::update_listeners::webhooks::Options::new(
+            ([127, 0, 0, 1], 0).into(),
+            url.clone(),
+        )
+        .secret_token(secret.expose().to_owned());
+        let (mut listener, _stopped, router) =
+            teloxide::update_listeners::webhooks::axum_to_router(self.bot.clone(), options)
+                .await?;
+        tokio::spawn(async move {
+            let stream = listener.as_stream();
+            tokio::pin!(stream);
+            while let Some(next) = stream.next().await {
+                match next {
+                    Ok(u) => self.handle_surely(&u).await,
+                    Err(e) => match e {},
+                }
+            }
+        });
+        Ok(router)
+    }
+
+    async fn process(&self, u: &Update) -> Result<(), RunError> {
+        let id = format!("u{}", u.id.0);
+        match &u.kind {
+            UpdateKind::Message(m) => self.message(&id, m).await,
+            UpdateKind::CallbackQuery(q) => self.callback(&id, q).await,
+            UpdateKind::MyChatMember(c) => self.member(c).await,
+            // Edits, reactions, group updates and the rest: nothing for us.
+            _ => Ok(()),
+        }
+    }
+
+    async fn client_of(&self, chat: &str) -> Result<Option<ClientId>, RunError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT client_id FROM channel_addresses WHERE channel = 'telegram' AND address = $1",
+        )
+        .bind(chat)
+        .fetch_optional(self.runner.db.pool())
+        .await
+        .doing("matching a chat to a client")?;
+        Ok(id.and_then(|c| ClientId::parse(&c).ok()))
+    }
+
+    async fn message(&self, update: &str, m: &Message) -> Result<(), RunError> {
+        if !m.chat.is_private() {
+            return Ok(());
+        }
+        let chat = m.chat.id.0.to_string();
+        let text = m
+            .text()
+            .or_else(|| m.caption())
+            .unwrap_or("[not text]")
+            .trim();
+        let client = self.client_of(&chat).await?;
+        let command = command(text);
+        if let Some(("start", code)) = command
+            && !code.is_empty()
+        {
+            let now = to_ms(self.runner.clock.now());
+            match invite::redeem(&self.runner.db, code, &chat, now).await? {
+                Redeemed::Linked(c) => return self.linked(update, &chat, &c).await,
+                Redeemed::Again(c) => return self.receive(update, &chat, &c, "/start", Some(Intent::Start)).await,
+                Redeemed::Invalid => {}
+            }
+        }
+        let Some(client) = client else {
+            self.stranger(&chat).await;
+            return Ok(());
+        };
+        let keyword = match command {
+            Some(("start", _)) => Some(Intent::Start),
+            Some(("stop", _)) => Some(Intent::Stop),
+            Some(("help", _)) => Some(Intent::Help),
+            Some(("language" | "langue", name)) => Some(self.language(name)),
+            _ => None,
+        };
+        self.receive(update, &chat, &client, text, keyword).await
+    }
+
+    /// `/language fr`, `/language Français`: that language if enabled; else the list.
+    fn language(&self, name: &str) -> Intent {
+        match self.runner.safety.classify(name) {
+            Intent::Language(l) => Intent::Language(l),
+            _ => Locale::parse(name)
+                .ok()
+                .filter(|l| self.runner.catalog.locales().contains(l))
+                .map_or(Intent::Languages, Intent::Language),
+        }
+    }
+
+    async fn receive(
+        &self,
+        update: &str,
+        chat: &str,
+        client: &ClientId,
+        text: &str,
+        keyword: Option<Intent>,
+    ) -> Result<(), RunError> {
+        let mut inbound = Inbound::new(Channel::Telegram, client.clone(), Some(update.into()), text);
+        inbound.address = Some(chat.to_owned());
+        inbound.keyword = keyword;
+        self.runner.receive(&inbound).await.map(|_| ())
+    }
+
+    /// A chat just linked by an invite: a client who had opted out opts back in (they asked to
+    /// start), then the consent flow begins.
+    async fn linked(&self, update: &str, chat: &str, client: &ClientId) -> Result<(), RunError> {
+        tracing::info!(client = %client, "telegram chat linked");
+        let consent: Option<String> =
+            sqlx::query_scalar("SELECT consent FROM clients WHERE id = $1")
+                .bind(client.as_str())
+                .fetch_optional(self.runner.db.pool())
+                .await
+                .doing("reading a client's consent")?;
+        if consent.as_deref() == Some("revoked") {
+            self.receive(update, chat, client, "/start", Some(Intent::Start)).await?;
+        }
+        let Ok(consent_flow) = crate::domain::FlowId::parse("consent") else {
+            return Ok(());
+        };
+        match self
+            .runner
+            .start_flow(client, &consent_flow, None, crate::runner::IfBusy::Replace, "telegram-invite")
+            .await
+        {
+            Ok(_) | Err(RunError::UnknownFlow(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Someone the centre did not invite (or whose invite expired): who we are, in both
+    /// official languages, and nothing about anyone. Nothing about them is stored.
+    async fn stranger(&self, chat: &str) {
+        let mut vars = Vars::new();
+        vars.insert("centre".into(), self.runner.centre.name.clone());
+        let text: Vec<String> = ["en", "fr"]
+            .iter()
+            .filter_map(|l| Locale::parse(l).ok())
+            .filter_map(|l| self.runner.catalog.format(&l, "telegram-stranger", &vars).ok())
+            .collect();
+        let Ok(chat) = chat.parse::<i64>() else {
+            return;
+        };
+        if let Err(e) = self.bot.send_message(ChatId(chat), text.join("\n\n")).await {
+            tracing::warn!(error = %super::transport::send_error(&e), "could not answer a chat that is not linked");
+        }
+    }
+
+    async fn callback(&self, update: &str, q: &CallbackQuery) -> Result<(), RunError> {
+        let data = q.data.as_deref().unwrap_or("");
+        let chat = q
+            .message
+            .as_ref()
+            .filter(|m| m.chat().is_private())
+            .map(|m| m.chat().id);
+        let client = match chat {
+            Some(c) => self.client_of(&c.0.to_string()).await?,
+            None => None,
+        };
+        let handled = match (parse_callback(data), client, chat) {
+            (Some((prompt, option, step)), Some(client), Some(chat)) => {
+                let label = button_label(q.message.as_ref(), data);
+                let mut inbound = Inbound::new(
+                    Channel::Telegram,
+                    client,
+                    Some(update.into()),
+                    label.clone().unwrap_or_else(|| format!("[button {}]", option + 1)),
+                );
+                inbound.address = Some(chat.0.to_string());
+                inbound.pick = Some(Pick {
+                    prompt,
+                    option,
+                    step: step.to_owned(),
+                });
+                let h = self.runner.receive(&inbound).await?;
+                Some((h, label))
+            }
+            _ => None,
+        };
+        // Always: the client's app shows a spinner until it is answered.
+        if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
+            tracing::debug!(error = %super::transport::send_error(&e), "answerCallbackQuery failed");
+        }
+        if let (Some((h, label)), Some(MaybeInaccessibleMessage::Regular(m))) = (handled, &q.message)
+            && !h.duplicate
+        {
+            mark_answered(&self.bot, m, &h, label.as_deref()).await;
+        }
+        Ok(())
+    }
+
+    /// The client blocked the bot (or left the chat): opted out, as they asked. Unblocking does
+    /// not opt them back in; `/start` does.
+    async fn member(&self, c: &ChatMemberUpdated) -> Result<(), RunError> {
+        if !c.chat.is_private() || !c.new_chat_member.is_banned() {
+            return Ok(());
+        }
+        let Some(client) = self.client_of(&c.chat.id.0.to_string()).await? else {
+            return Ok(());
+        };
+        tracing::info!(client = %client, "telegram: the client blocked the bot");
+        self.runner
+            .provider_opt_out(&client, Channel::Telegram, "the client blocked the bot")
+            .await
+    }
+}
+
+/// The command of a message (`/start@centre_bot code` → `("start", "code")`), lower-cased.
+fn command(text: &str) -> Option<(&'static str, &str)> {
+    let rest = text.strip_prefix('/')?;
+    let (word, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let word = word.split_once('@').map_or(word, |(w, _)| w);
+    let known = ["start", "stop", "help", "language", "langue"];
+    known
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(word))
+        .map(|k| (*k, arg.trim()))
+}
+
+/// The label of the button with this `callback_data`, from the message it is on.
+fn button_label(m: Option<&MaybeInaccessibleMessage>, data: &str) -> Option<String> {
+    let Some(MaybeInaccessibleMessage::Regular(m)) = m else {
+        return None;
+    };
+    m.reply_markup()?
+        .inline_keyboard
+        .iter()
+        .flatten()
+        .find(|b| {
+            matches!(&b.kind, teloxide::types::InlineKeyboardButtonKind::CallbackData(d) if d == data)
+        })
+        .map(|b| b.text.clone())
+}
+
+/// Once a button answered its question, the keyboard becomes one mark of what was chosen; a
+/// button of an older question loses its keyboard (the note says why).
+async fn mark_answered(bot: &Bot, m: &Message, h: &Handled, label: Option<&str>) {
+    let stale = h.replies.iter().any(|r| r.key == "stale-button");
+    let markup = match label {
+        Some(l) if !stale => InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+            format!("✓ {l}"),
+            "answered",
+        )]]),
+        _ => InlineKeyboardMarkup::default(),
+    };
+    if let Err(e) = bot
+        .edit_message_reply_markup(m.chat.id, m.id)
+        .reply_markup(markup)
+        .await
+    {
+        tracing::debug!(error = %super::transport::send_error(&e), "could not mark an answered question");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_read_with_or_without_the_bot_name() {
+        assert_eq!(command("/start abc"), Some(("start", "abc")));
+        assert_eq!(command("/START@centre_bot  abc "), Some(("start", "abc")));
+        assert_eq!(command("/stop"), Some(("stop", "")));
+        assert_eq!(command("/language fr"), Some(("language", "fr")));
+        assert_eq!(command("/unknown"), None);
+        assert_eq!(command("start"), None);
+    }
+}
