@@ -36,6 +36,14 @@ pub enum ClientCommand {
     },
     /// Texts from numbers that match no client, newest first (the view is audited).
     Unmatched,
+    /// A one-time Telegram link for a client: when they open it and press Start, their chat is
+    /// linked and the consent flow begins. Earlier unused links of the client stop working.
+    Invite {
+        id: String,
+        /// Hours the link stays valid (default: telegram.invite_hours, 72).
+        #[arg(long)]
+        hours: Option<u32>,
+    },
 }
 
 const ACTOR: &str = "cli";
@@ -91,6 +99,33 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
                 time_point.as_deref(),
             )
             .await?;
+        }
+        ClientCommand::Invite { id, hours } => {
+            let Some(t) = crate::channel::telegram::TelegramConfig::from_config(cfg)
+                .map_err(anyhow::Error::msg)?
+            else {
+                anyhow::bail!("Telegram is off: set TELEGRAM_BOT_TOKEN first");
+            };
+            let me = teloxide::prelude::Requester::get_me(&t.bot())
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "Telegram: getMe failed ({})",
+                        crate::channel::telegram::describe_error(&e)
+                    )
+                })?;
+            let username = me.username.clone().unwrap_or_default();
+            let client = ClientId::parse(&id)?;
+            let hours = hours.unwrap_or(t.invite_hours).max(1);
+            let invite =
+                crate::channel::telegram::invite::create(&runner.db, &client, hours, now, ACTOR)
+                    .await?;
+            println!("{}", invite.link(&username));
+            println!(
+                "valid until {} for {client}, once",
+                crate::clock::from_ms(invite.expires_at)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
         }
         ClientCommand::Unmatched => {
             let list = crate::store::delivery::unmatched(&runner.db, 100, now, ACTOR).await?;

@@ -98,6 +98,8 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     // A half-configured channel is an error before anything else happens.
     let twilio =
         crate::channel::twilio::TwilioConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    let telegram =
+        crate::channel::telegram::TelegramConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
     let runner = Arc::new(crate::app::build(cfg, clock).await?);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
@@ -123,11 +125,68 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             "channels: sms is off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM and MATTERS_PUBLIC_URL to turn it on)"
         ),
     }
-    let app = crate::web::app(state);
+    let mut app = crate::web::app(state);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut poller = None;
+    match telegram {
+        Some(t) => {
+            let (router, task) = start_telegram(runner.clone(), &t, stop_rx).await?;
+            app = app.merge(router);
+            poller = task;
+        }
+        None => println!(
+            "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
+        ),
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
+    // Let the poller confirm what it handled, so the next start does not get it again.
+    let _ = stop_tx.send(true);
+    if let Some(p) = poller {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), p).await;
+    }
     Ok(())
+}
+
+/// Telegram: checks the token (`getMe`), starts the dispatcher, then long polling or the
+/// webhook (whose router joins ours).
+pub async fn start_telegram(
+    runner: Arc<crate::runner::Runner>,
+    t: &crate::channel::telegram::TelegramConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(axum::Router, Option<tokio::task::JoinHandle<()>>)> {
+    use crate::channel::telegram::{Sender, Updates, bot_id};
+    use teloxide::prelude::Requester;
+    let bot = t.bot();
+    let me = bot.get_me().await.map_err(|e| {
+        anyhow::anyhow!(
+            "Telegram: getMe failed ({}); check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL",
+            crate::channel::telegram::describe_error(&e)
+        )
+    })?;
+    let username = me.username.clone().unwrap_or_default();
+    let id = bot_id(t.token.expose());
+    crate::channel::dispatch::spawn(
+        runner.clone(),
+        Arc::new(Sender::new(bot.clone(), id)),
+        crate::domain::Channel::Telegram,
+        t.dispatch_settings(),
+    );
+    let updates = Arc::new(Updates::new(runner, bot, id).await?);
+    println!("{}", t.describe(&username));
+    if t.webhook.is_some() {
+        let router = updates
+            .webhook(t)
+            .await
+            .map_err(|e| anyhow::anyhow!("Telegram: setWebhook failed ({})", crate::channel::telegram::describe_error(&e)))?;
+        return Ok((router, None));
+    }
+    let timeout = t.poll_timeout;
+    let task = tokio::spawn(updates.poll(timeout, async move {
+        let _ = stop.wait_for(|s| *s).await;
+    }));
+    Ok((axum::Router::new(), Some(task)))
 }
 
 /// A flow the runner knows, or an error that lists the ones it does.

@@ -141,6 +141,12 @@ fn secret_like(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// A Bot API error in words, never with the request's URL (it holds the token).
+#[must_use]
+pub fn describe_error(e: &teloxide::RequestError) -> String {
+    transport::send_error(e).to_string()
+}
+
 /// The bot's numeric id: the part of the token before the colon.
 #[must_use]
 pub fn bot_id(token: &str) -> i64 {
