@@ -49,6 +49,8 @@ pub struct TelegramSettings {
     pub invite_hours: u32,
     /// Messages a second for the whole bot (Telegram allows about 30).
     pub messages_per_second: f64,
+    /// Milliseconds between two messages to one chat (Telegram allows about one a second).
+    pub chat_interval_ms: u64,
     /// Tries of one message when Telegram is busy (429), failing (5xx) or unreachable.
     pub max_attempts: u32,
     /// The first wait before a retry; it doubles each time, with jitter.
@@ -66,6 +68,7 @@ impl Default for TelegramSettings {
             webhook_secret: None,
             invite_hours: 72,
             messages_per_second: 30.0,
+            chat_interval_ms: 1000,
             max_attempts: 5,
             backoff_ms: 1000,
             poll_timeout: 25,

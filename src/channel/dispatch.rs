@@ -11,7 +11,7 @@ use crate::store::delivery::{self, Followup};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 /// How a dispatcher paces and retries.
@@ -24,7 +24,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// How often to look for rows queued by other processes.
     pub poll: Duration,
-    /// At most one message per this interval to one address (Telegram: a second per chat).
+    /// Messages to one address leave one after the other, in order, at most one per this
+    /// interval (Telegram: a second per chat). `None`: no order kept between them.
     pub per_address: Option<Duration>,
 }
 
@@ -120,6 +121,9 @@ async fn claimer<T: Transport>(
     // When each address may next get a message, where the channel paces per address.
     let mut address_free: std::collections::HashMap<String, Instant> =
         std::collections::HashMap::new();
+    // The send before each one to the same address, which it waits for (keeps them in order).
+    let mut chains: std::collections::HashMap<String, oneshot::Receiver<bool>> =
+        std::collections::HashMap::new();
     // A provider's "retry after": every send of this sender waits until then.
     let hold = Arc::new(std::sync::Mutex::new(None::<Instant>));
     loop {
@@ -128,6 +132,7 @@ async fn claimer<T: Transport>(
             last_housekeeping = Some(Instant::now());
             let now = Instant::now();
             address_free.retain(|_, t| *t > now);
+            chains.retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
             let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
             if let Err(e) = delivery::release_stale(&runner.db, ch, now_ms - lease).await {
                 tracing::warn!(channel = ch, error = %e, "could not release stale claims");
@@ -160,10 +165,15 @@ async fn claimer<T: Transport>(
         }
         for m in claimed {
             let mut start = pacer.reserve(Instant::now(), m.segments);
+            let mut before = None;
+            let mut finished = None;
             if let Some(gap) = settings.per_address {
                 let free = address_free.entry(m.address.clone()).or_insert(start);
                 start = start.max(*free);
                 *free = start + gap;
+                let (tx, rx) = oneshot::channel();
+                before = chains.insert(m.address.clone(), rx);
+                finished = Some(tx);
             }
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
@@ -173,8 +183,26 @@ async fn claimer<T: Transport>(
             let settings = settings.clone();
             let hold = hold.clone();
             tokio::spawn(async move {
-                tokio::time::sleep_until(start).await;
-                let result = send_with_retries(&*transport, &m, &settings, &hold).await;
+                // The message before it to the same address: if the provider said the client is
+                // gone (blocked the bot), this one is not even tried.
+                let gone = match before {
+                    Some(before) => before.await.unwrap_or(false),
+                    None => false,
+                };
+                let result = if gone {
+                    Err(SendError::Provider {
+                        http: 403,
+                        code: Some(403),
+                        message: "not sent: the message before it was refused (blocked)".into(),
+                    })
+                } else {
+                    tokio::time::sleep_until(start).await;
+                    send_with_retries(&*transport, &m, &settings, &hold).await
+                };
+                if let Some(f) = finished {
+                    let refused = matches!(&result, Err(SendError::Provider { http: 403, .. }));
+                    let _ = f.send(refused);
+                }
                 drop(permit);
                 let _ = done.send((m, result));
             });

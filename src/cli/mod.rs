@@ -130,9 +130,15 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let mut poller = None;
     match telegram {
         Some(t) => {
-            let (router, task) = start_telegram(runner.clone(), &t, stop_rx).await?;
-            app = app.merge(router);
-            poller = task;
+            let started = crate::channel::telegram::start(runner.clone(), &t, async move {
+                let mut stop = stop_rx;
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+            .map_err(anyhow::Error::msg)?;
+            println!("{}", t.describe(&started.username));
+            app = app.merge(started.router);
+            poller = started.poller;
         }
         None => println!(
             "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
@@ -147,46 +153,6 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), p).await;
     }
     Ok(())
-}
-
-/// Telegram: checks the token (`getMe`), starts the dispatcher, then long polling or the
-/// webhook (whose router joins ours).
-pub async fn start_telegram(
-    runner: Arc<crate::runner::Runner>,
-    t: &crate::channel::telegram::TelegramConfig,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<(axum::Router, Option<tokio::task::JoinHandle<()>>)> {
-    use crate::channel::telegram::{Sender, Updates, bot_id};
-    use teloxide::prelude::Requester;
-    let bot = t.bot();
-    let me = bot.get_me().await.map_err(|e| {
-        anyhow::anyhow!(
-            "Telegram: getMe failed ({}); check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL",
-            crate::channel::telegram::describe_error(&e)
-        )
-    })?;
-    let username = me.username.clone().unwrap_or_default();
-    let id = bot_id(t.token.expose());
-    crate::channel::dispatch::spawn(
-        runner.clone(),
-        Arc::new(Sender::new(bot.clone(), id)),
-        crate::domain::Channel::Telegram,
-        t.dispatch_settings(),
-    );
-    let updates = Arc::new(Updates::new(runner, bot, id).await?);
-    println!("{}", t.describe(&username));
-    if t.webhook.is_some() {
-        let router = updates
-            .webhook(t)
-            .await
-            .map_err(|e| anyhow::anyhow!("Telegram: setWebhook failed ({})", crate::channel::telegram::describe_error(&e)))?;
-        return Ok((router, None));
-    }
-    let timeout = t.poll_timeout;
-    let task = tokio::spawn(updates.poll(timeout, async move {
-        let _ = stop.wait_for(|s| *s).await;
-    }));
-    Ok((axum::Router::new(), Some(task)))
 }
 
 /// A flow the runner knows, or an error that lists the ones it does.

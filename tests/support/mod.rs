@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod telegram;
 pub mod twilio;

@@ -28,6 +28,7 @@ pub struct TelegramConfig {
     pub webhook: Option<(Url, Secret)>,
     pub invite_hours: u32,
     pub messages_per_second: f64,
+    pub chat_interval: Duration,
     pub max_attempts: u32,
     pub backoff: Duration,
     pub poll_timeout: u32,
@@ -84,6 +85,7 @@ impl TelegramConfig {
             webhook,
             invite_hours: t.invite_hours.max(1),
             messages_per_second: t.messages_per_second,
+            chat_interval: Duration::from_millis(t.chat_interval_ms),
             max_attempts: t.max_attempts.max(1),
             backoff: Duration::from_millis(t.backoff_ms),
             poll_timeout: t.poll_timeout,
@@ -96,8 +98,8 @@ impl TelegramConfig {
         Bot::new(self.token.expose()).set_api_url(self.api_url.clone())
     }
 
-    /// At most `messages_per_second` for the bot and one a second per chat; replies first (the
-    /// claim's order).
+    /// At most `messages_per_second` for the bot and one per `chat_interval` (a second) per
+    /// chat, in order; replies first (the claim's order).
     #[must_use]
     pub fn dispatch_settings(&self) -> dispatch::Settings {
         dispatch::Settings {
@@ -106,7 +108,7 @@ impl TelegramConfig {
             backoff: self.backoff,
             concurrency: 16,
             poll: Duration::from_secs(1),
-            per_address: Some(Duration::from_secs(1)),
+            per_address: Some(self.chat_interval),
         }
     }
 
@@ -139,6 +141,69 @@ fn secret_like(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A running Telegram channel.
+#[derive(Debug)]
+pub struct Started {
+    pub username: String,
+    /// The webhook's route, to merge into the server (empty when polling).
+    pub router: axum::Router,
+    /// The long-polling task; it ends once `stop` resolved and the last batch is confirmed.
+    pub poller: Option<tokio::task::JoinHandle<()>>,
+    pub dispatch: dispatch::Handle,
+}
+
+/// Starts Telegram: checks the token (`getMe`), starts the dispatcher, then long polling (until
+/// `stop`) or the webhook (`setWebhook`; its router joins the server).
+///
+/// # Errors
+/// `getMe` or `setWebhook` failed, or the database could not be read.
+pub async fn start(
+    runner: std::sync::Arc<crate::runner::Runner>,
+    t: &TelegramConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<Started, String> {
+    use teloxide::prelude::Requester;
+    let bot = t.bot();
+    let me = bot.get_me().await.map_err(|e| {
+        format!(
+            "Telegram: getMe failed ({}); check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL",
+            describe_error(&e)
+        )
+    })?;
+    let id = bot_id(t.token.expose());
+    let dispatch = dispatch::spawn(
+        runner.clone(),
+        std::sync::Arc::new(Sender::new(bot.clone(), id)),
+        crate::domain::Channel::Telegram,
+        t.dispatch_settings(),
+    );
+    let updates = std::sync::Arc::new(
+        Updates::new(runner, bot, id)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let username = me.username.clone().unwrap_or_default();
+    if t.webhook.is_some() {
+        let router = updates
+            .webhook(t)
+            .await
+            .map_err(|e| format!("Telegram: setWebhook failed ({})", describe_error(&e)))?;
+        return Ok(Started {
+            username,
+            router,
+            poller: None,
+            dispatch,
+        });
+    }
+    let poller = tokio::spawn(updates.poll(t.poll_timeout, stop));
+    Ok(Started {
+        username,
+        router: axum::Router::new(),
+        poller: Some(poller),
+        dispatch,
+    })
 }
 
 /// A Bot API error in words, never with the request's URL (it holds the token).
