@@ -172,7 +172,11 @@ async fn claimer<T: Transport>(
                 start = start.max(*free);
                 *free = start + gap;
                 let (tx, rx) = oneshot::channel();
-                before = chains.insert(m.address.clone(), rx);
+                // Only a send still in flight holds this one back (a refusal long past says
+                // nothing about a message queued since, after a /start say).
+                before = chains
+                    .insert(m.address.clone(), rx)
+                    .filter(|b| b.is_empty() && !b.is_terminated());
                 finished = Some(tx);
             }
             let Ok(permit) = permits.clone().acquire_owned().await else {

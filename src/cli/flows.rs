@@ -14,6 +14,7 @@ fn sample_vars(cfg: &Config) -> Vars {
         ("count".to_owned(), "5".to_owned()),
         ("min".to_owned(), "0".to_owned()),
         ("max".to_owned(), "10".to_owned()),
+        ("languages".to_owned(), "English, Français".to_owned()),
     ])
 }
 
