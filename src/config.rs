@@ -55,7 +55,7 @@ pub struct TelegramSettings {
     pub max_attempts: u32,
     /// The first wait before a retry; it doubles each time, with jitter.
     pub backoff_ms: u64,
-    /// Seconds a long poll waits for updates.
+    /// Seconds a long poll waits for updates (at most 15: the HTTP client gives up at 17).
     pub poll_timeout: u32,
 }
 
@@ -71,7 +71,7 @@ impl Default for TelegramSettings {
             chat_interval_ms: 1000,
             max_attempts: 5,
             backoff_ms: 1000,
-            poll_timeout: 25,
+            poll_timeout: 10,
         }
     }
 }
@@ -82,7 +82,10 @@ impl std::fmt::Debug for TelegramSettings {
             .field("bot_token", &self.bot_token.as_ref().map(|_| "***"))
             .field("api_url", &self.api_url)
             .field("webhook_url", &self.webhook_url)
-            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "***"))
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "***"),
+            )
             .field("invite_hours", &self.invite_hours)
             .field("messages_per_second", &self.messages_per_second)
             .finish_non_exhaustive()

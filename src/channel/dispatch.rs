@@ -132,7 +132,8 @@ async fn claimer<T: Transport>(
             last_housekeeping = Some(Instant::now());
             let now = Instant::now();
             address_free.retain(|_, t| *t > now);
-            chains.retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
+            chains
+                .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
             let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
             if let Err(e) = delivery::release_stale(&runner.db, ch, now_ms - lease).await {
                 tracing::warn!(channel = ch, error = %e, "could not release stale claims");
@@ -222,17 +223,26 @@ async fn send_with_retries<T: Transport>(
 ) -> Result<Accepted, SendError> {
     let mut attempt = 1;
     loop {
-        let until = *hold.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let until = *hold
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(until) = until {
             tokio::time::sleep_until(until).await;
         }
         match transport.send(m).await {
             Ok(a) => return Ok(a),
             Err(SendError::RetryAfter(wait)) if attempt < settings.max_attempts => {
-                tracing::info!(message = m.id, attempt, ?wait, "the provider asked us to wait");
+                tracing::info!(
+                    message = m.id,
+                    attempt,
+                    ?wait,
+                    "the provider asked us to wait"
+                );
                 let until = Instant::now() + wait;
                 {
-                    let mut h = hold.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut h = hold
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     *h = Some(h.map_or(until, |t| t.max(until)));
                 }
                 attempt += 1;

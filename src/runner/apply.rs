@@ -245,11 +245,11 @@ pub async fn write(
             }
             let state = match m.scope {
                 Scope::New => it.effects.new_session.as_ref().map(|(st, _)| st),
-                _ => it
-                    .effects
-                    .session_update
+                _ => it.effects.session_update.as_ref().or(it
+                    .loaded
+                    .session
                     .as_ref()
-                    .or(it.loaded.session.as_ref().map(|a| &a.state)),
+                    .map(|a| &a.state)),
             }?;
             let b = crate::channel::Buttons::of(runner, it.loaded, state)?;
             serde_json::to_string(&b).ok()

@@ -183,17 +183,14 @@ impl Runner {
         if loaded.consent == "revoked" {
             return Ok(fx);
         }
-        let waiting = loaded
-            .session
-            .as_ref()
-            .filter(|a| {
-                a.prompt_message_id == Some(pick.prompt)
-                    && !pick.step.is_empty()
-                    && a.state
-                        .awaiting
-                        .as_ref()
-                        .is_some_and(|s| s.as_str().starts_with(&pick.step))
-            });
+        let waiting = loaded.session.as_ref().filter(|a| {
+            a.prompt_message_id == Some(pick.prompt)
+                && !pick.step.is_empty()
+                && a.state
+                    .awaiting
+                    .as_ref()
+                    .is_some_and(|s| s.as_str().starts_with(&pick.step))
+        });
         let (Some(flow), Some(active)) = (flow, waiting) else {
             fx.system(self.system(locale, "stale-button", vars)?);
             return Ok(fx);

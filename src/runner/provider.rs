@@ -27,8 +27,12 @@ impl Runner {
             {
                 // Twilio: the recipient opted out at the carrier. Telegram: the client blocked
                 // the bot (or deleted their account).
-                self.provider_opt_out(&client, channel, &format!("error {code}: the recipient has opted out"))
-                    .await?;
+                self.provider_opt_out(
+                    &client,
+                    channel,
+                    &format!("error {code}: the recipient has opted out"),
+                )
+                .await?;
                 // What is still queued for them will not be sent (the claim skips it); say so.
                 let now = crate::clock::to_ms(self.clock.now());
                 delivery::suppress_opted_out(&self.db, channel.as_str(), now).await?;

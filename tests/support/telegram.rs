@@ -93,6 +93,10 @@ pub struct StandIn {
 
 impl StandIn {
     pub async fn start() -> Self {
+        Self::start_on(0).await
+    }
+
+    pub async fn start_on(port: u16) -> Self {
         let inner = Arc::new(Inner {
             book: Mutex::new(Book {
                 next_update: 900_000_001,
@@ -109,7 +113,9 @@ impl StandIn {
         let app = axum::Router::new()
             .route("/{bot}/{method}", post(method))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -194,7 +200,12 @@ impl StandIn {
             "text": text,
         });
         if text.starts_with('/') {
-            let len = text.split_whitespace().next().unwrap_or(text).encode_utf16().count();
+            let len = text
+                .split_whitespace()
+                .next()
+                .unwrap_or(text)
+                .encode_utf16()
+                .count();
             m["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
         }
         self.push("message", m)
@@ -282,7 +293,10 @@ impl StandIn {
 }
 
 fn lock(inner: &Inner) -> MutexGuard<'_, Book> {
-    inner.book.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn bot_user() -> Value {
@@ -325,8 +339,10 @@ const METHODS: &[&str] = &[
 type Reply = (axum::http::StatusCode, Json<Value>);
 
 fn ok(b: &mut Book, types: &[&str], result: Value) -> Reply {
-    b.objects
-        .push((types.iter().map(|t| (*t).to_owned()).collect(), result.clone()));
+    b.objects.push((
+        types.iter().map(|t| (*t).to_owned()).collect(),
+        result.clone(),
+    ));
     (
         axum::http::StatusCode::OK,
         Json(json!({ "ok": true, "result": result })),
@@ -338,10 +354,7 @@ fn error(code: u16, description: &str, parameters: Option<Value>) -> Reply {
     if let Some(p) = parameters {
         body["parameters"] = p;
     }
-    (
-        axum::http::StatusCode::from_u16(code).unwrap(),
-        Json(body),
-    )
+    (axum::http::StatusCode::from_u16(code).unwrap(), Json(body))
 }
 
 async fn method(
@@ -470,9 +483,16 @@ fn answer(b: &mut Book, name: &str, p: &Value) -> Reply {
         }
         "editMessageReplyMarkup" => {
             let (Some(chat), Some(id)) = (p["chat_id"].as_i64(), p["message_id"].as_i64()) else {
-                return error(400, "Bad Request: message identifier is not specified", None);
+                return error(
+                    400,
+                    "Bad Request: message identifier is not specified",
+                    None,
+                );
             };
-            let markup = p.get("reply_markup").cloned().unwrap_or(json!({"inline_keyboard": []}));
+            let markup = p
+                .get("reply_markup")
+                .cloned()
+                .unwrap_or(json!({"inline_keyboard": []}));
             if let Some(bad) = bad_keyboard(&markup) {
                 return error(400, &format!("Bad Request: {bad}"), None);
             }
@@ -504,7 +524,11 @@ fn answer(b: &mut Book, name: &str, p: &Value) -> Reply {
             ok(b, &["Boolean"], json!(true))
         }
         "getWebhookInfo" => {
-            let url = b.webhook.as_ref().map(|(u, _)| u.clone()).unwrap_or_default();
+            let url = b
+                .webhook
+                .as_ref()
+                .map(|(u, _)| u.clone())
+                .unwrap_or_default();
             let pending = b.queue.len();
             ok(
                 b,
@@ -558,7 +582,8 @@ async fn get_updates(inner: &Arc<Inner>, p: &Value) -> Reply {
         {
             let mut b = lock(inner);
             if offset > 0 {
-                b.queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                b.queue
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
             } else if offset < 0 {
                 let keep = usize::try_from(-offset).unwrap_or(usize::MAX);
                 let drop = b.queue.len().saturating_sub(keep);
@@ -587,7 +612,8 @@ async fn deliver(inner: Arc<Inner>) {
                 .and_then(|(url, secret)| b.queue.first().map(|u| (url, secret, u.clone())))
         };
         let Some((url, secret, update)) = next else {
-            let _ = tokio::time::timeout(Duration::from_millis(50), inner.new_update.notified()).await;
+            let _ =
+                tokio::time::timeout(Duration::from_millis(50), inner.new_update.notified()).await;
             continue;
         };
         let mut req = inner.http.post(&url).json(&update);
@@ -602,7 +628,8 @@ async fn deliver(inner: Arc<Inner>) {
         {
             let mut b = lock(&inner);
             b.deliveries.push((id, status));
-            if (200..300).contains(&status) && b.queue.first().is_some_and(|u| u["update_id"] == id) {
+            if (200..300).contains(&status) && b.queue.first().is_some_and(|u| u["update_id"] == id)
+            {
                 b.queue.remove(0);
             }
         }

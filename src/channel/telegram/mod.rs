@@ -41,7 +41,12 @@ impl TelegramConfig {
     /// A malformed token, URL or secret, or a webhook without its secret.
     pub fn from_config(cfg: &Config) -> Result<Option<Self>, String> {
         let t = &cfg.telegram;
-        let Some(token) = t.bot_token.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some(token) = t
+            .bot_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
             if t.webhook_url.is_some() {
                 return Err("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not".into());
             }
@@ -57,7 +62,12 @@ impl TelegramConfig {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
             .ok_or_else(|| format!("TELEGRAM_API_URL {:?} is not an http(s) URL", t.api_url))?;
-        let webhook = match t.webhook_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let webhook = match t
+            .webhook_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(u) => {
                 let url = Url::parse(u)
@@ -88,12 +98,11 @@ impl TelegramConfig {
             chat_interval: Duration::from_millis(t.chat_interval_ms),
             max_attempts: t.max_attempts.max(1),
             backoff: Duration::from_millis(t.backoff_ms),
-            poll_timeout: t.poll_timeout,
+            poll_timeout: t.poll_timeout.min(15),
         }))
     }
 
     /// A Bot API client for this bot.
-    #[must_use]
     pub fn bot(&self) -> Bot {
         Bot::new(self.token.expose()).set_api_url(self.api_url.clone())
     }
@@ -235,7 +244,11 @@ mod tests {
 
     #[test]
     fn no_token_is_no_telegram_and_a_bad_one_is_an_error() {
-        assert!(TelegramConfig::from_config(&Config::default()).unwrap().is_none());
+        assert!(
+            TelegramConfig::from_config(&Config::default())
+                .unwrap()
+                .is_none()
+        );
         for bad in ["nonsense", "123:", ":abc", "12a:abc", "123:ab c"] {
             let c = cfg(TelegramSettings {
                 bot_token: Some(bad.into()),
@@ -272,7 +285,10 @@ mod tests {
             ..base
         };
         let t = TelegramConfig::from_config(&cfg(good)).unwrap().unwrap();
-        assert!(t.describe("centre_bot").contains("webhook https://matters.example.org"));
+        assert!(
+            t.describe("centre_bot")
+                .contains("webhook https://matters.example.org")
+        );
         assert!(!format!("{t:?}").contains("s3cret"));
     }
 }

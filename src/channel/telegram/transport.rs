@@ -191,7 +191,15 @@ mod tests {
         let (m, o, step) = parse_callback(&d).unwrap();
         assert_eq!((m, o), (i64::MAX, 10));
         assert!(long.starts_with(step) && !step.is_empty());
-        for bad in ["", "x:1:s", "1:x:s", "-1:0:s", "1:0", "1:1000:s", &"9".repeat(70)] {
+        for bad in [
+            "",
+            "x:1:s",
+            "1:x:s",
+            "-1:0:s",
+            "1:0",
+            "1:1000:s",
+            &"9".repeat(70),
+        ] {
             assert_eq!(parse_callback(bad), None, "{bad}");
         }
     }
@@ -213,7 +221,10 @@ mod tests {
             labels: (0..=10).map(|n| n.to_string()).collect(),
         };
         let k = keyboard(7, &scale);
-        assert_eq!(k.inline_keyboard.iter().map(Vec::len).collect::<Vec<_>>(), [6, 5]);
+        assert_eq!(
+            k.inline_keyboard.iter().map(Vec::len).collect::<Vec<_>>(),
+            [6, 5]
+        );
         let long = Buttons {
             step: "ons-lonely".into(),
             labels: vec!["Often/always".into(), "Some of the time".into()],

@@ -35,7 +35,9 @@ pub struct Updates {
 
 impl std::fmt::Debug for Updates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Updates").field("bot_id", &self.bot_id).finish_non_exhaustive()
+        f.debug_struct("Updates")
+            .field("bot_id", &self.bot_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -161,8 +163,7 @@ impl Updates {
         )
         .secret_token(secret.expose().to_owned());
         let (mut listener, _stopped, router) =
-            teloxide::update_listeners::webhooks::axum_to_router(self.bot.clone(), options)
-                .await?;
+            teloxide::update_listeners::webhooks::axum_to_router(self.bot.clone(), options).await?;
         tokio::spawn(async move {
             let stream = listener.as_stream();
             tokio::pin!(stream);
@@ -216,7 +217,11 @@ impl Updates {
             let now = to_ms(self.runner.clock.now());
             match invite::redeem(&self.runner.db, code, &chat, now).await? {
                 Redeemed::Linked(c) => return self.linked(update, &chat, &c).await,
-                Redeemed::Again(c) => return self.receive(update, &chat, &c, "/start", Some(Intent::Start)).await,
+                Redeemed::Again(c) => {
+                    return self
+                        .receive(update, &chat, &c, "/start", Some(Intent::Start))
+                        .await;
+                }
                 Redeemed::Invalid => {}
             }
         }
@@ -253,7 +258,8 @@ impl Updates {
         text: &str,
         keyword: Option<Intent>,
     ) -> Result<(), RunError> {
-        let mut inbound = Inbound::new(Channel::Telegram, client.clone(), Some(update.into()), text);
+        let mut inbound =
+            Inbound::new(Channel::Telegram, client.clone(), Some(update.into()), text);
         inbound.address = Some(chat.to_owned());
         inbound.keyword = keyword;
         self.runner.receive(&inbound).await.map(|_| ())
@@ -270,14 +276,21 @@ impl Updates {
                 .await
                 .doing("reading a client's consent")?;
         if consent.as_deref() == Some("revoked") {
-            self.receive(update, chat, client, "/start", Some(Intent::Start)).await?;
+            self.receive(update, chat, client, "/start", Some(Intent::Start))
+                .await?;
         }
         let Ok(consent_flow) = crate::domain::FlowId::parse("consent") else {
             return Ok(());
         };
         match self
             .runner
-            .start_flow(client, &consent_flow, None, crate::runner::IfBusy::Replace, "telegram-invite")
+            .start_flow(
+                client,
+                &consent_flow,
+                None,
+                crate::runner::IfBusy::Replace,
+                "telegram-invite",
+            )
             .await
         {
             Ok(_) | Err(RunError::UnknownFlow(_)) => Ok(()),
@@ -293,7 +306,12 @@ impl Updates {
         let text: Vec<String> = ["en", "fr"]
             .iter()
             .filter_map(|l| Locale::parse(l).ok())
-            .filter_map(|l| self.runner.catalog.format(&l, "telegram-stranger", &vars).ok())
+            .filter_map(|l| {
+                self.runner
+                    .catalog
+                    .format(&l, "telegram-stranger", &vars)
+                    .ok()
+            })
             .collect();
         let Ok(chat) = chat.parse::<i64>() else {
             return;
@@ -321,7 +339,9 @@ impl Updates {
                     Channel::Telegram,
                     client,
                     Some(update.into()),
-                    label.clone().unwrap_or_else(|| format!("[button {}]", option + 1)),
+                    label
+                        .clone()
+                        .unwrap_or_else(|| format!("[button {}]", option + 1)),
                 );
                 inbound.address = Some(chat.0.to_string());
                 inbound.pick = Some(Pick {
@@ -338,7 +358,8 @@ impl Updates {
         if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
             tracing::debug!(error = %super::transport::send_error(&e), "answerCallbackQuery failed");
         }
-        if let (Some((h, label)), Some(MaybeInaccessibleMessage::Regular(m))) = (handled, &q.message)
+        if let (Some((h, label)), Some(MaybeInaccessibleMessage::Regular(m))) =
+            (handled, &q.message)
             && !h.duplicate
         {
             mark_answered(&self.bot, m, &h, label.as_deref()).await;
