@@ -16,8 +16,8 @@ use std::time::Duration;
 use teloxide::Bot;
 use url::Url;
 
-/// The header Telegram sends the webhook secret in.
-pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+/// Where Telegram's webhook posts go (a path under it will do too).
+pub const WEBHOOK_PATH: &str = "/webhooks/telegram";
 
 /// A checked Telegram configuration.
 #[derive(Debug, Clone)]
@@ -74,6 +74,12 @@ impl TelegramConfig {
                     .ok()
                     .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
                     .ok_or_else(|| format!("TELEGRAM_WEBHOOK_URL {u:?} is not an http(s) URL"))?;
+                // The route is served beside ours: keep it under its own prefix.
+                if !url.path().starts_with(WEBHOOK_PATH) {
+                    return Err(format!(
+                        "TELEGRAM_WEBHOOK_URL must end in {WEBHOOK_PATH} (or a path under it), as in https://matters.example.org{WEBHOOK_PATH}"
+                    ));
+                }
                 let secret = t
                     .webhook_secret
                     .as_deref()
@@ -280,6 +286,13 @@ mod tests {
             ..base.clone()
         };
         assert!(TelegramConfig::from_config(&cfg(bad)).is_err());
+        let clash = TelegramSettings {
+            webhook_url: Some("https://matters.example.org/healthz".into()),
+            webhook_secret: Some("ok".into()),
+            ..base.clone()
+        };
+        let err = TelegramConfig::from_config(&cfg(clash)).unwrap_err();
+        assert!(err.contains("/webhooks/telegram"), "{err}");
         let good = TelegramSettings {
             webhook_secret: Some("s3cret_-X".into()),
             ..base
