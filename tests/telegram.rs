@@ -120,6 +120,20 @@ async fn harness(
 }
 
 impl Harness {
+    /// A navigator starts `flow` for the client.
+    async fn start(&self, client: &ClientId, flow: &str, time_point: Option<&str>) {
+        self.runner
+            .start_flow(
+                client,
+                &FlowId::parse(flow).unwrap(),
+                time_point,
+                IfBusy::Refuse,
+                "navigator:test",
+            )
+            .await
+            .unwrap();
+    }
+
     async fn enrol(&self, id: &str, language: &str) -> ClientId {
         let client = ClientId::parse(id).unwrap();
         let new = NewClient {
@@ -197,8 +211,10 @@ impl Harness {
             .unwrap()
     }
 
-    /// Invite → /start <code> → consent by button, language typed, best time by button.
-    async fn link_and_consent(&self, client: &ClientId, chat: i64) {
+    /// Invite → /start <code> → consent by button, language typed, best time by button, in the
+    /// client's language (`en` or `fr`).
+    async fn link_and_consent(&self, client: &ClientId, chat: i64, lang: &str) {
+        let fr = lang == "fr";
         let code = self.invite(client).await;
         self.standin.says(chat, &format!("/start {code}"));
         let agree = self.question(chat, "agree").await;
@@ -208,17 +224,18 @@ impl Harness {
                 .iter()
                 .map(|(l, _)| l.as_str())
                 .collect::<Vec<_>>(),
-            ["Oui", "Non"]
+            if fr { ["Oui", "Non"] } else { ["Yes", "No"] }
         );
         // The numbered list SMS needs is not repeated above buttons.
         assert!(!agree.text.contains("\n1 "), "{}", agree.text);
-        self.tap(chat, &agree, "Oui");
+        self.tap(chat, &agree, if fr { "Oui" } else { "Yes" });
         let language = self.question(chat, "language").await;
-        self.standin.says(chat, "français");
+        self.standin
+            .says(chat, if fr { "français" } else { "English" });
         let best = self.question(chat, "best-time").await;
         assert!(best.message_id > language.message_id);
         let before = self.standin.all_sent_to(chat).len();
-        self.tap(chat, &best, "Le soir");
+        self.tap(chat, &best, if fr { "Le soir" } else { "Morning" });
         self.standin.sent_to(chat, before + 1).await;
         assert_eq!(self.consent(client).await, "granted");
     }
@@ -226,16 +243,7 @@ impl Harness {
 
 /// The French loneliness survey, half by buttons and half typed; returns the UCLA-3 total.
 async fn french_survey(h: &Harness, client: &ClientId, chat: i64) -> i64 {
-    h.runner
-        .start_flow(
-            client,
-            &FlowId::parse("loneliness").unwrap(),
-            Some("baseline"),
-            IfBusy::Refuse,
-            "navigator:test",
-        )
-        .await
-        .unwrap();
+    h.start(client, "loneliness", Some("baseline")).await;
     let q1 = h.question(chat, "companionship").await;
     assert_eq!(
         q1.buttons()
@@ -309,7 +317,7 @@ async fn whole_conversation(db: &str, mode: Mode) {
     let h = harness(db, &standin, mode, 0, 0).await;
     let chat = 5_550_001;
     let client = h.enrol("camille", "fr").await;
-    h.link_and_consent(&client, chat).await;
+    h.link_and_consent(&client, chat, "fr").await;
     assert_eq!(french_survey(&h, &client, chat).await, 3 + 2 + 1);
     // The record shows the Telegram conversation with the SMS-style provenance.
     let channels: Vec<String> =
@@ -572,7 +580,7 @@ async fn a_client_who_blocks_the_bot_is_opted_out_and_gets_nothing_more() {
     // Blocked, and Telegram says so with a my_chat_member update.
     let chat = 5_550_030;
     let client = h.enrol("gabriel", "en").await;
-    h.link_and_consent_en(&client, chat).await;
+    h.link_and_consent(&client, chat, "en").await;
     standin.blocks(chat);
     // Updates are handled in order: once a later one is answered, the block was handled.
     standin.says(5_550_039, "hello?");
@@ -596,19 +604,10 @@ async fn a_client_who_blocks_the_bot_is_opted_out_and_gets_nothing_more() {
     // Blocked with no update: the first send gets 403, and that opts them out.
     let chat2 = 5_550_031;
     let client2 = h.enrol("hana", "en").await;
-    h.link_and_consent_en(&client2, chat2).await;
+    h.link_and_consent(&client2, chat2, "en").await;
     standin.blocked_silently(chat2);
     let sends_before_block = sends_to(&standin, chat2);
-    h.runner
-        .start_flow(
-            &client2,
-            &loneliness,
-            None,
-            IfBusy::Refuse,
-            "navigator:test",
-        )
-        .await
-        .unwrap();
+    h.start(&client2, "loneliness", None).await;
     wait_consent(&h, &client2, "revoked").await;
     let failed: String = sqlx::query_scalar("SELECT COALESCE(error, '') FROM messages WHERE client_id = $1 AND status = 'failed' ORDER BY id LIMIT 1")
         .bind(client2.as_str())
@@ -687,40 +686,16 @@ async fn wait_consent(h: &Harness, client: &ClientId, want: &str) {
     panic!("consent of {client} never became {want}");
 }
 
-impl Harness {
-    async fn link_and_consent_en(&self, client: &ClientId, chat: i64) {
-        let code = self.invite(client).await;
-        self.standin.says(chat, &format!("/start {code}"));
-        let agree = self.question(chat, "agree").await;
-        self.tap(chat, &agree, "Yes");
-        self.question(chat, "language").await;
-        self.standin.says(chat, "English");
-        let best = self.question(chat, "best-time").await;
-        let before = self.standin.all_sent_to(chat).len();
-        self.tap(chat, &best, "Morning");
-        self.standin.sent_to(chat, before + 1).await;
-    }
-}
-
 #[tokio::test]
 async fn flood_control_and_server_errors_are_waited_out() {
     let standin = StandIn::start().await;
     let h = harness("sqlite::memory:", &standin, Mode::Polling, 0, 0).await;
     let chat = 5_550_040;
     let client = h.enrol("ines", "en").await;
-    h.link_and_consent_en(&client, chat).await;
+    h.link_and_consent(&client, chat, "en").await;
     let before = standin.all_sent_to(chat).len();
     standin.flood(1, 1);
-    h.runner
-        .start_flow(
-            &client,
-            &FlowId::parse("loneliness").unwrap(),
-            None,
-            IfBusy::Refuse,
-            "navigator:test",
-        )
-        .await
-        .unwrap();
+    h.start(&client, "loneliness", None).await;
     h.question(chat, "companionship").await;
     let sent = standin.all_sent_to(chat);
     assert!(sent.len() >= before + 2);
@@ -791,17 +766,8 @@ async fn a_button_of_an_earlier_question_gets_a_gentle_note() {
     let h = harness("sqlite::memory:", &standin, Mode::Polling, 0, 0).await;
     let chat = 5_550_060;
     let client = h.enrol("kim", "en").await;
-    h.link_and_consent_en(&client, chat).await;
-    h.runner
-        .start_flow(
-            &client,
-            &FlowId::parse("loneliness").unwrap(),
-            None,
-            IfBusy::Refuse,
-            "navigator:test",
-        )
-        .await
-        .unwrap();
+    h.link_and_consent(&client, chat, "en").await;
+    h.start(&client, "loneliness", None).await;
     let q1 = h.question(chat, "companionship").await;
     // Answered by typing: the buttons of q1 are now an earlier question's.
     standin.says(chat, "hardly ever");
