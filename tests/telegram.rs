@@ -30,7 +30,6 @@ struct Harness {
     runner: Arc<Runner>,
     clock: Arc<ManualClock>,
     standin: StandIn,
-    cfg: Config,
     /// Our server's address (webhook mode).
     base: String,
     dispatch: Handle,
@@ -112,7 +111,6 @@ async fn harness(
         runner,
         clock,
         standin: standin.clone(),
-        cfg,
         base,
         dispatch: started.dispatch,
         tasks,
@@ -824,5 +822,4 @@ async fn one_chat_gets_at_most_one_message_a_second() {
         !sent[3].buttons().is_empty(),
         "the question comes last, in order"
     );
-    let _ = h.cfg.telegram.chat_interval_ms;
 }
