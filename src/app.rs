@@ -9,6 +9,7 @@ use crate::i18n::Catalog;
 use crate::problem::{Problem, Problems};
 use crate::runner::{Centre, Runner};
 use crate::safety::Safety;
+use crate::schedule::sequence::SequenceSet;
 use crate::store::Db;
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ pub struct Content {
     pub catalog: Arc<Catalog>,
     pub safety: Arc<Safety>,
     pub flows: Arc<FlowSet>,
+    pub sequences: Arc<SequenceSet>,
 }
 
 /// Loads and validates all content; problems are returned beside whatever did load.
@@ -44,6 +46,8 @@ pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
     problems.append(&mut p);
     let (flows, mut p) = FlowSet::load(&cfg.flows_dir, &catalog);
     problems.append(&mut p);
+    let (sequences, mut p) = SequenceSet::load(&cfg.flows_dir.join("sequences"), &flows);
+    problems.append(&mut p);
     for required in crate::runner::SYSTEM_MESSAGES {
         for l in catalog.locales() {
             if !catalog.defines(&l, required) {
@@ -60,6 +64,7 @@ pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
             catalog: Arc::new(catalog),
             safety: Arc::new(safety),
             flows: Arc::new(flows),
+            sequences: Arc::new(sequences),
         },
         problems,
     )
@@ -71,6 +76,8 @@ pub enum BuildError {
     Content(Problems),
     #[error("time_zone {0:?} is not an IANA time zone like America/Toronto")]
     TimeZone(String),
+    #[error("{0}")]
+    Schedule(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -85,6 +92,8 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         .time_zone
         .parse()
         .map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
+    let schedule =
+        crate::schedule::Settings::from_config(&cfg.schedule).map_err(BuildError::Schedule)?;
     let db = Db::connect(&cfg.database_url).await?;
     db.migrate().await?;
     let runner = Runner {
@@ -97,6 +106,8 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
             name: cfg.centre_name.clone(),
             time_zone,
         },
+        sequences: content.sequences,
+        schedule: Arc::new(schedule),
         queued: crate::runner::queued_signal(),
     };
     runner.register_flows().await?;

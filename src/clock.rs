@@ -29,6 +29,14 @@ impl ManualClock {
         Self(Arc::new(Mutex::new(start)))
     }
 
+    /// Moves to `t` (never backwards).
+    pub fn set(&self, t: DateTime<Utc>) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if t > *now {
+            *now = t;
+        }
+    }
+
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *t += by;

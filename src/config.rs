@@ -31,6 +31,42 @@ pub struct Config {
     pub twilio: TwilioSettings,
     /// Telegram: the `[telegram]` table, or the `TELEGRAM_*` environment variables.
     pub telegram: TelegramSettings,
+    /// Follow-up sequences and the scheduler: the `[schedule]` table.
+    pub schedule: ScheduleSettings,
+}
+
+/// When scheduled messages may go out, and how the scheduler works through due jobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduleSettings {
+    /// Scheduled messages (sequence steps, nudges) go out only between these local times of
+    /// each client; the rest of the day is quiet. `always` turns quiet hours off. A client's own
+    /// window, when set, wins.
+    pub send_between: String,
+    /// Statutory holidays (`YYYY-MM-DD`): nothing scheduled goes out on them.
+    pub holidays: Vec<String>,
+    /// A step found due more than this many minutes late (the service was down, or the
+    /// enrolment paused) follows its catch-up policy: the next open window, or skip.
+    pub late_after_minutes: u32,
+    /// A claimed job not finished within this many seconds is claimed again (a crashed worker).
+    pub lease_seconds: u32,
+    /// Jobs claimed at a time.
+    pub batch: usize,
+    /// Milliseconds between two looks for due jobs when none are due.
+    pub tick_ms: u64,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        Self {
+            send_between: "09:00-20:00".into(),
+            holidays: Vec::new(),
+            late_after_minutes: 60,
+            lease_seconds: 300,
+            batch: 500,
+            tick_ms: 1000,
+        }
+    }
 }
 
 /// A Telegram bot.
@@ -206,6 +242,7 @@ impl Default for Config {
             public_url: None,
             twilio: TwilioSettings::default(),
             telegram: TelegramSettings::default(),
+            schedule: ScheduleSettings::default(),
         }
     }
 }
@@ -227,6 +264,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("twilio", &self.twilio)
             .field("telegram", &self.telegram)
+            .field("schedule", &self.schedule)
             .finish()
     }
 }

@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod problem;
 pub mod runner;
 pub mod safety;
+pub mod schedule;
 pub mod sms;
 pub mod store;
 pub mod transcript;

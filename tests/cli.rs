@@ -38,7 +38,7 @@ fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("6 flows and 2 locales are valid; 0 warnings"),
+        stdout.contains("6 flows, 2 sequences and 2 locales are valid; 0 warnings"),
         "{stdout}"
     );
     assert!(

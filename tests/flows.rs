@@ -124,7 +124,11 @@ say = "survey-thanks"
 "#;
     let problems = load_one("bad", src);
     let has = |s: &str| problems.iter().any(|p| p == s);
-    assert!(has("bad.toml:5: ask q has no timeout"), "{problems:#?}");
+    // An ask without a timeout waits the default 48 hours: not a problem.
+    assert!(
+        !problems.iter().any(|p| p.contains("timeout")),
+        "{problems:#?}"
+    );
     assert!(
         has("bad.toml:5: step q goes to nowhere, which does not exist"),
         "{problems:#?}"

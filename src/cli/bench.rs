@@ -149,7 +149,12 @@ pub(super) type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()>
 
 /// A throwaway database for the run, and what removes it afterwards.
 pub(super) async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
-    match args.db.as_str() {
+    database_for(&args.db, args.url.as_deref()).await
+}
+
+/// A throwaway `db` (sqlite or postgres, at `url` or the default) database.
+pub(super) async fn database_for(db: &str, url: Option<&str>) -> anyhow::Result<(String, Cleanup)> {
+    match db {
         "sqlite" => {
             let path =
                 std::env::temp_dir().join(format!("matters-bench-{}.db", std::process::id()));
@@ -162,9 +167,8 @@ pub(super) async fn database(args: &Args) -> anyhow::Result<(String, Cleanup)> {
             Ok((url, cleanup))
         }
         "postgres" => {
-            let base = args
-                .url
-                .clone()
+            let base = url
+                .map(str::to_owned)
                 .or_else(|| std::env::var("MATTERS_BENCH_POSTGRES_URL").ok())
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
             let admin = crate::store::Db::connect(&base).await?;

@@ -5,7 +5,7 @@
 //! same run: a bare axum handler that only inserts one row per request, on the same pool.
 
 #[path = "../../tests/support/twilio.rs"]
-mod standin;
+pub(super) mod standin;
 
 use super::bench::{Args, Cleanup, database};
 use crate::channel::dispatch;

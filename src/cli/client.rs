@@ -1,17 +1,18 @@
-//! `matters client …`: enrol a client, start a flow for them, read the inbox of texts from
-//! unknown numbers. Until the navigators' web exists, this is how a centre does it by hand.
-//! Queued messages leave through the running `matters serve`.
+//! `matters clients …`: add and import clients, enrol them in follow-up sequences, pause, resume,
+//! cancel or reschedule their steps, start a flow, read the inbox of texts from unknown numbers.
+//! Each is a library function (`schedule::actions`) that the web uses too. Queued messages and
+//! due steps go out through the running `matters serve`.
 
 use crate::clock::{Clock, to_ms};
 use crate::config::Config;
-use crate::domain::{Channel, ClientId, Locale, PhoneNumber};
+use crate::domain::ClientId;
 use crate::runner::IfBusy;
-use crate::store::record::{self, NewClient, NewReferral};
+use crate::schedule::actions;
 use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCommand {
-    /// Enrol a client: with --phone they are texted by SMS, otherwise they use the simulator.
+    /// Add a client: with --phone they are texted by SMS, otherwise they use the simulator.
     Add {
         id: String,
         /// Their mobile number (E.164, or a North American number as written).
@@ -19,18 +20,55 @@ pub enum ClientCommand {
         phone: Option<String>,
         #[arg(long, default_value = "en")]
         language: String,
+        /// Their time zone (default: the centre's), e.g. America/Winnipeg.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Their own window for scheduled messages, e.g. 10:00-18:00 (default: the centre's).
+        #[arg(long)]
+        send_between: Option<String>,
         /// The program they were referred to, as they know it.
         #[arg(long)]
         program: Option<String>,
+        /// The referral date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        referred_on: Option<String>,
+        /// Enrol them in this follow-up sequence (standard, light).
+        #[arg(long)]
+        sequence: Option<String>,
         /// Start this flow right away (usually consent).
         #[arg(long)]
         start: Option<String>,
     },
-    /// Start a flow for a client.
-    Start {
+    /// Add clients from a CSV file with a header row (id, phone, language, time_zone,
+    /// send_between, chart_number, program, referred_on, reasons, sequence). Bad rows are
+    /// reported and skipped; clients already there are left alone, so it is safe to run again.
+    Import { file: std::path::PathBuf },
+    /// Enrol a client in a follow-up sequence.
+    Enrol { id: String, sequence: String },
+    /// Hold a client's scheduled steps until resumed.
+    Pause { id: String },
+    /// Let a paused client's steps go again.
+    Resume { id: String },
+    /// End a client's follow-up: every step still to come is cancelled.
+    Cancel {
+        id: String,
+        #[arg(long, default_value = "navigator's decision")]
+        reason: String,
+    },
+    /// Move the next occurrence of a step to a local time, e.g. "2026-12-01 10:00".
+    Reschedule {
+        id: String,
+        step: String,
+        at: String,
+    },
+    /// The client's scheduled steps, past and to come (the view is audited).
+    Timeline { id: String },
+    /// Start a flow for a client now.
+    #[command(name = "start-flow", visible_alias = "start")]
+    StartFlow {
         id: String,
         flow: String,
-        /// baseline, 6-week, 3-month…
+        /// baseline, weekly, 3-month…
         #[arg(long)]
         time_point: Option<String>,
     },
@@ -56,38 +94,113 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             id,
             phone,
             language,
+            time_zone,
+            send_between,
             program,
+            referred_on,
+            sequence,
             start,
         } => {
-            let client = ClientId::parse(&id)?;
-            let (channel, address) = match phone {
-                Some(p) => (Channel::Sms, PhoneNumber::parse(&p)?.to_string()),
-                None => (Channel::Simulator, client.to_string()),
+            let spec = actions::ClientSpec {
+                id,
+                phone,
+                language,
+                time_zone,
+                send_between,
+                program,
+                referred_on,
+                sequence: sequence.clone(),
+                ..actions::ClientSpec::default()
             };
-            let new = NewClient {
-                id: client.clone(),
-                language: runner.catalog.negotiate(&Locale::parse(&language)?),
-                time_zone: runner.centre.time_zone,
-                chart_number: None,
-                channel,
-                address: address.clone(),
+            let checked = actions::check(&runner, &spec).map_err(anyhow::Error::msg)?;
+            let client = checked.client.id.clone();
+            let checked = actions::Checked {
+                sequence: None,
+                ..checked
             };
-            if !record::add_client(&runner.db, &new, now, ACTOR).await? {
+            if actions::add(&runner, &checked, ACTOR).await? == actions::Added::Existing {
                 anyhow::bail!("client {client} already exists");
             }
-            if program.is_some() {
-                let r = NewReferral {
-                    program,
-                    ..NewReferral::default()
-                };
-                record::add_referral(&runner.db, &client, &r, now, ACTOR).await?;
+            println!(
+                "added {client} ({} {}, {})",
+                checked.client.channel, checked.client.address, checked.client.time_zone
+            );
+            if let Some(seq) = sequence {
+                print_enrolled(&actions::enrol(&runner, &client, &seq, ACTOR).await?);
             }
-            println!("enrolled {client} ({channel} {address})");
             if let Some(flow) = start {
                 start_flow(&runner, &client, &flow, None).await?;
             }
         }
-        ClientCommand::Start {
+        ClientCommand::Import { file } => {
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let rows = std::fs::read_to_string(&file)
+                .map(|t| t.lines().count().saturating_sub(1))
+                .unwrap_or(0);
+            let bar = indicatif::ProgressBar::new(rows as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = actions::import(&runner, f, ACTOR, |n| bar.set_position(n)).await;
+            bar.finish_and_clear();
+            let report = report?;
+            println!(
+                "{} added, {} already there, {} rejected",
+                report.added,
+                report.already,
+                report.rejected.len()
+            );
+            for (line, why) in &report.rejected {
+                println!("  line {line}: {why}");
+            }
+        }
+        ClientCommand::Enrol { id, sequence } => {
+            let client = ClientId::parse(&id)?;
+            print_enrolled(&actions::enrol(&runner, &client, &sequence, ACTOR).await?);
+        }
+        ClientCommand::Pause { id } => {
+            let n = actions::pause(&runner, &ClientId::parse(&id)?, ACTOR).await?;
+            println!("paused {id}: {n} step(s) on hold");
+        }
+        ClientCommand::Resume { id } => {
+            let n = actions::resume(&runner, &ClientId::parse(&id)?, ACTOR).await?;
+            println!("resumed {id}: {n} step(s) back on schedule");
+        }
+        ClientCommand::Cancel { id, reason } => {
+            let n = actions::cancel(&runner, &ClientId::parse(&id)?, &reason, ACTOR).await?;
+            println!("cancelled the follow-up of {id}: {n} step(s) will not go out");
+        }
+        ClientCommand::Reschedule { id, step, at } => {
+            let local = crate::schedule::time::parse_local(&at).map_err(anyhow::Error::msg)?;
+            let client = ClientId::parse(&id)?;
+            let due = actions::reschedule(&runner, &client, &step, local, ACTOR).await?;
+            println!("{step} of {id} is now due {due}");
+        }
+        ClientCommand::Timeline { id } => {
+            let client = ClientId::parse(&id)?;
+            let entries = actions::timeline(&runner, &client, ACTOR).await?;
+            if entries.is_empty() {
+                println!("{id} has no scheduled steps");
+            }
+            for e in entries {
+                println!(
+                    "{:<28} {:<10} {:<20} {:<18} {:<9} {}",
+                    e.when,
+                    e.status,
+                    if e.occurrence > 0 {
+                        format!("{} #{}", e.step, e.occurrence + 1)
+                    } else {
+                        e.step.clone()
+                    },
+                    e.flow.unwrap_or_default(),
+                    e.time_point.unwrap_or_default(),
+                    e.note.unwrap_or_default()
+                );
+            }
+        }
+        ClientCommand::StartFlow {
             id,
             flow,
             time_point,
@@ -145,6 +258,19 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
     }
     runner.db.close().await;
     Ok(0)
+}
+
+fn print_enrolled(e: &actions::Enrolled) {
+    println!("enrolled in {} (enrolment {}):", e.sequence, e.enrolment);
+    for p in &e.steps {
+        println!(
+            "  {:<20} {:<18} {:<9} {}",
+            p.step,
+            p.flow,
+            p.time_point.as_deref().unwrap_or(""),
+            p.when
+        );
+    }
 }
 
 async fn start_flow(

@@ -81,9 +81,28 @@ pub fn check(cfg: &Config) -> i32 {
     }
     let warnings = warnings + fluent_warnings.len();
     let flows = content.flows.current().count();
+    let sequences = content.sequences.all().count();
+    if sequences > 0 {
+        println!(
+            "\n{:<10} {:<20} {:<18} {:<10} when",
+            "sequence", "step", "flow", "time point"
+        );
+    }
+    for seq in content.sequences.all() {
+        for st in &seq.steps {
+            println!(
+                "{:<10} {:<20} {:<18} {:<10} {}",
+                seq.id,
+                st.id,
+                st.flow,
+                st.time_point.as_deref().unwrap_or("-"),
+                describe_step(st)
+            );
+        }
+    }
     if problems.is_empty() {
         println!(
-            "\n{flows} flows and {} locales are valid; {warnings} warnings",
+            "\n{flows} flows, {sequences} sequences and {} locales are valid; {warnings} warnings",
             catalog.locales().len()
         );
         0
@@ -105,4 +124,35 @@ pub async fn test(cfg: &Config) -> anyhow::Result<i32> {
     }
     println!("{} passed, {} failed", report.passed, report.failures.len());
     Ok(i32::from(!report.failures.is_empty()))
+}
+
+/// When a sequence step happens, in words.
+fn describe_step(st: &crate::schedule::sequence::SeqStep) -> String {
+    use crate::schedule::sequence::{Anchor, Until};
+    let anchor = match st.anchor {
+        Anchor::Enrolment => "enrolment",
+        Anchor::Referral => "referral",
+        Anchor::Previous => "the step before ends",
+    };
+    let at = st
+        .at
+        .map(|m| format!(" at {:02}:{:02}", m / 60, m % 60))
+        .unwrap_or_default();
+    let mut s = if st.offset.is_zero() {
+        format!("at {anchor}{at}")
+    } else {
+        format!("{} after {anchor}{at}", st.offset)
+    };
+    if let Some(r) = &st.recurring {
+        s = format!("cron \"{}\" from {anchor}", r.every.expr);
+        if let Some(n) = r.count {
+            s.push_str(&format!(", {n} times"));
+        }
+        match &r.until {
+            Some(Until::Date(d)) => s.push_str(&format!(", until {d}")),
+            Some(Until::ReferralClosed) => s.push_str(", until the referral closes"),
+            None => {}
+        }
+    }
+    format!("{s}; if busy: {}", st.if_busy.as_str())
 }

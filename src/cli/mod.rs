@@ -1,6 +1,7 @@
 //! The command line: serve, migrate, check and test flows, simulate a conversation, benchmark.
 
 mod bench;
+mod bench_scheduler;
 mod bench_twilio;
 mod client;
 mod flows;
@@ -37,8 +38,10 @@ pub enum Command {
         #[command(subcommand)]
         command: FlowsCommand,
     },
-    /// Enrol clients, start flows, read texts from unknown numbers.
-    Client {
+    /// Add and import clients, enrol them in sequences, pause, resume, cancel, reschedule,
+    /// start a flow, read texts from unknown numbers.
+    #[command(visible_alias = "client")]
+    Clients {
         #[command(subcommand)]
         command: client::ClientCommand,
     },
@@ -63,6 +66,8 @@ pub enum FlowsCommand {
 pub enum BenchCommand {
     /// Push simulated replies through the whole inbound pipeline.
     Inbound(bench::Args),
+    /// Drain due nudges from a table of scheduled jobs.
+    Scheduler(bench_scheduler::Args),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -87,10 +92,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             command: FlowsCommand::Test,
         } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
-        Command::Client { command } => client::run(&cfg, clock, command).await,
+        Command::Clients { command } => client::run(&cfg, clock, command).await,
         Command::Bench {
             command: BenchCommand::Inbound(args),
         } => bench::inbound(&cfg, args).await.map(|()| 0),
+        Command::Bench {
+            command: BenchCommand::Scheduler(args),
+        } => bench_scheduler::run(&cfg, args).await.map(|()| 0),
     }
 }
 
@@ -125,6 +133,15 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             "channels: sms is off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM and MATTERS_PUBLIC_URL to turn it on)"
         ),
     }
+    crate::schedule::spawn(runner.clone());
+    println!(
+        "scheduler: {} sequences; scheduled messages go out {} in each client's time zone",
+        runner.sequences.all().count(),
+        match runner.schedule.window(None).to_string().as_str() {
+            "always" => "at any hour".to_owned(),
+            w => format!("between {}", w.replace('-', " and ")),
+        }
+    );
     let mut app = crate::web::app(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut poller = None;

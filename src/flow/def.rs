@@ -14,6 +14,8 @@ use toml::Spanned;
 pub const SPEC_VERSION: u32 = 1;
 /// How many times an invalid answer is re-prompted before the fallback, unless a step says.
 pub const DEFAULT_MAX_ATTEMPTS: u8 = 3;
+/// How long an ask waits for an answer before its nudge (then the navigator), unless it says.
+pub const DEFAULT_TIMEOUT_HOURS: i64 = 48;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -450,7 +452,12 @@ fn step_kind(rs: &RawStep) -> Result<StepKind, String> {
     };
     let raw = rs.answer.as_ref().ok_or("an ask needs an answer type")?;
     let answer = answer_kind(raw)?;
-    let timeout = rs.timeout.as_deref().map(parse_duration).transpose()?;
+    let timeout = rs
+        .timeout
+        .as_deref()
+        .map(parse_duration)
+        .transpose()?
+        .or(Some(Duration::hours(DEFAULT_TIMEOUT_HOURS)));
     Ok(StepKind::Ask(Box::new(Ask {
         message: message.clone(),
         answer,

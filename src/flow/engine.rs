@@ -42,6 +42,11 @@ pub struct Session {
     /// Set when the session is over: `completed`, `declined`, `stopped`, `interrupted`…
     #[serde(default)]
     pub ended: Option<String>,
+    /// Every nudge of the waiting question went unanswered and the navigator was told. The
+    /// question stays open (a late reply resumes the flow), but a scheduled step due now no
+    /// longer waits for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +63,8 @@ pub enum AnswerStatus {
     Skipped,
     /// Still not understood after the last attempt.
     Invalid,
+    /// No reply after every nudge (a late reply is recorded again, as answered).
+    NoResponse,
 }
 
 impl AnswerStatus {
@@ -67,6 +74,7 @@ impl AnswerStatus {
             AnswerStatus::Answered => "answered",
             AnswerStatus::Skipped => "skipped",
             AnswerStatus::Invalid => "invalid",
+            AnswerStatus::NoResponse => "no-response",
         }
     }
 }
@@ -167,6 +175,7 @@ pub fn start(ctx: &Ctx<'_>, locale: Locale) -> Result<Outcome, EngineError> {
         nudges_sent: 0,
         given: BTreeMap::new(),
         ended: None,
+        unanswered: false,
     };
     let mut events = Vec::new();
     advance(ctx, &mut s, 0, &mut events)?;
@@ -183,6 +192,9 @@ pub fn handle(ctx: &Ctx<'_>, session: &Session, input: Input<'_>) -> Result<Outc
     }
     let mut s = session.clone();
     let mut events = Vec::new();
+    if matches!(input, Input::Reply(_) | Input::Skip | Input::Pick(_)) {
+        s.unanswered = false;
+    }
     let Some(step_id) = s.awaiting.clone() else {
         return Ok((s, events));
     };
@@ -368,8 +380,19 @@ fn timeout(
         }
         return Ok(());
     }
-    // Nudges are spent: the navigator takes over. The question stays open, so a late reply
-    // still resumes the flow.
+    // Nudges are spent: the record says so and the navigator takes over. The question stays
+    // open, so a late reply still resumes the flow.
+    if s.unanswered {
+        return Ok(());
+    }
+    s.unanswered = true;
+    events.push(answer_event(
+        step_id,
+        ask,
+        "",
+        None,
+        AnswerStatus::NoResponse,
+    ));
     events.push(Event::Flag {
         kind: "no-response".into(),
         urgency: Urgency::Normal,

@@ -1,5 +1,5 @@
 //! Checks a parsed flow against itself and the catalog: step references resolve, every message
-//! exists in every enabled locale, every ask has a timeout, scores name scored asks, and no step
+//! exists in every enabled locale, every ask has a timeout (48 h unless it says), scores name scored asks, and no step
 //! is unreachable.
 
 use super::def::{AnswerKind, Flow, ScoreKind, StepKind};
@@ -21,9 +21,6 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
             StepKind::Ask(a) => {
                 targets.extend(a.branch.values());
                 targets.extend(a.on_invalid.iter());
-                if a.timeout.is_none() {
-                    problems.push(p(step.line, format!("ask {} has no timeout", step.id)));
-                }
                 let options = a.answer.options();
                 for key in a.branch.keys().filter(|k| *k != "_") {
                     if !options.is_empty() && !options.contains(key) {

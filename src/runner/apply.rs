@@ -335,6 +335,11 @@ pub async fn write(
             .doing("pointing sessions at their questions")?;
     }
 
+    // Scheduled jobs: before the record, whose timeouts may put a finished job back.
+    if !super::job_rows::write(tx, b, now, &sessions).await? {
+        return Ok(Written::Conflict);
+    }
+
     // The record.
     super::record_rows::write(
         tx,

@@ -32,6 +32,48 @@ pub struct Effects {
     pub cancel_all_jobs: bool,
     /// Action, detail (never a message body), actor.
     pub audit: Vec<(String, String, String)>,
+    /// What becomes of the scheduled jobs this input is about.
+    pub jobs: Vec<JobOp>,
+}
+
+/// A change to the job rows, written in the input's transaction.
+#[derive(Debug, Clone)]
+pub enum JobOp {
+    /// The claimed job is over: done, skipped or cancelled, and why. `started`: it started the
+    /// session this input starts.
+    Finish {
+        id: i64,
+        token: String,
+        status: &'static str,
+        note: Option<String>,
+        started: bool,
+        enrolment: Option<i64>,
+    },
+    /// The claimed job goes back to pending, due later (quiet hours, waiting on a flow).
+    Defer {
+        id: i64,
+        token: String,
+        due: i64,
+        waits_for: Option<i64>,
+        note: Option<String>,
+    },
+    /// The next occurrence of a recurring step.
+    Insert(crate::schedule::NewJob),
+    /// Steps that follow job `after` are due now (plus their delay): it was skipped or cancelled.
+    Release { after: i64 },
+}
+
+impl JobOp {
+    pub fn finish(j: &crate::schedule::DueJob, status: &'static str, note: Option<String>) -> Self {
+        JobOp::Finish {
+            id: j.id,
+            token: j.token.clone(),
+            status,
+            note,
+            started: false,
+            enrolment: j.enrolment,
+        }
+    }
 }
 
 impl Effects {
@@ -46,6 +88,7 @@ impl Effects {
             language: None,
             cancel_all_jobs: false,
             audit: Vec::new(),
+            jobs: Vec::new(),
         }
     }
 

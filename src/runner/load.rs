@@ -22,6 +22,10 @@ pub struct Loaded {
     /// The client's address on that channel.
     pub address: Option<String>,
     pub session: Option<Active>,
+    /// The client's own window for scheduled messages (minutes after local midnight).
+    pub send_window: Option<(u32, u32)>,
+    /// Their latest referral is closed.
+    pub referral_closed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ pub async fn load(
                 (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
+                c.send_start, c.send_end, \
+                (SELECT r.closed_at FROM referrals r WHERE r.client_id = c.id ORDER BY r.id DESC LIMIT 1) AS referral_closed, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
@@ -94,7 +100,17 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         }
         None => None,
     };
+    let get_i = |col: &str| row.try_get::<Option<i64>, _>(col).doing("reading a client");
+    let send_window = match (get_i("send_start")?, get_i("send_end")?) {
+        (Some(a), Some(b)) => Some((
+            u32::try_from(a).unwrap_or(0),
+            u32::try_from(b).unwrap_or(24 * 60),
+        )),
+        _ => None,
+    };
     Ok(Loaded {
+        send_window,
+        referral_closed: get_i("referral_closed")?.is_some(),
         client,
         language,
         time_zone: get_s("time_zone")?.unwrap_or_default(),

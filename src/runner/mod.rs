@@ -6,6 +6,8 @@
 mod apply;
 mod effects;
 mod inbox;
+mod job_rows;
+mod jobs;
 mod load;
 mod plan;
 mod provider;
@@ -157,6 +159,10 @@ pub struct Runner {
     pub safety: Arc<Safety>,
     pub clock: Arc<dyn Clock>,
     pub centre: Centre,
+    /// Follow-up sequences, by id.
+    pub sequences: Arc<crate::schedule::sequence::SequenceSet>,
+    /// Quiet hours, holidays and how due jobs are claimed.
+    pub schedule: Arc<crate::schedule::Settings>,
     /// Bumped whenever messages are queued, so dispatchers wake at once.
     pub queued: Arc<tokio::sync::watch::Sender<u64>>,
 }

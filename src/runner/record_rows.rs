@@ -187,8 +187,17 @@ pub async fn write(
                 os(language.map(String::from)),
             ]);
         }
-        if it.effects.cancel_all_jobs {
+        // An opt-out, by keyword, by the provider or by a "no" to the consent question, cancels
+        // everything scheduled for the client.
+        if it.effects.cancel_all_jobs || (consent_now[k] == "revoked" && l.consent != "revoked") {
             cancel_all.push(client);
+            audit.push(vec![
+                i(now),
+                s("system"),
+                s("jobs-cancelled"),
+                s(client),
+                s("opted out: every scheduled step and nudge cancelled"),
+            ]);
         } else if let Some((scope, op)) = timeout {
             match (session_of(k, scope), op) {
                 (Some(sid), Some((step, due))) => timeouts.push(vec![
@@ -370,7 +379,19 @@ pub async fn write(
             .await
             .doing("recording a referral's uptake")?;
     }
-    // STOP cancels every pending job of the client; an answer, the timeout of its question.
+    // STOP cancels every job of the client not yet run; an answer, the timeout of its question.
+    if !cancel_all.is_empty() {
+        let ids: Vec<V> = cancel_all.iter().map(|c| s(*c)).collect();
+        let sql = format!(
+            "UPDATE enrolments SET status = 'cancelled', ended_at = {now}, end_reason = 'opted out', updated_at = {now} \
+             WHERE status IN ('active', 'paused') AND client_id IN ({})",
+            list(b, ids.len())
+        );
+        bind_all(sqlx::query(&sql), ids)
+            .execute(&mut **tx)
+            .await
+            .doing("ending enrolments")?;
+    }
     let cancel_sets = [
         (
             "client_id",
@@ -387,8 +408,14 @@ pub async fn write(
         if ids.is_empty() {
             continue;
         }
+        let why = if column == "client_id" {
+            "opted out"
+        } else {
+            "answered"
+        };
         let sql = format!(
-            "UPDATE jobs SET status = 'cancelled', updated_at = {now} WHERE status = 'pending' {and} AND {column} IN ({})",
+            "UPDATE jobs SET status = 'cancelled', note = '{why}', updated_at = {now} \
+             WHERE status IN ('pending', 'blocked', 'paused') {and} AND {column} IN ({})",
             list(b, ids.len())
         );
         bind_all(sqlx::query(&sql), ids)

@@ -28,6 +28,8 @@ pub struct NewReferral {
     pub rx_type: Option<String>,
     pub program: Option<String>,
     pub support_level: Option<String>,
+    /// When the client was referred (ms); unset: now.
+    pub referred_at: Option<i64>,
 }
 
 /// Adds a client with one channel address. Returns false if the client already existed (then
@@ -81,15 +83,16 @@ pub async fn add_referral(
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, rx_type, program, support_level, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $2) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(client.as_str())
-    .bind(now)
+    .bind(r.referred_at.unwrap_or(now))
     .bind(r.referred_by.as_deref())
     .bind(r.reasons.join(","))
     .bind(r.rx_type.as_deref())
     .bind(r.program.as_deref())
     .bind(r.support_level.as_deref())
+    .bind(now)
     .fetch_one(&mut *tx)
     .await
     .doing("adding a referral")?;

@@ -1,0 +1,46 @@
+-- Follow-up sequences and the scheduler (DESIGN §3): enrolments, and every scheduled step as a
+-- durable job row. A job row is also the step's history: when it was planned, when it went out,
+-- or why it was moved, skipped or cancelled.
+
+CREATE TABLE enrolments (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id   TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    sequence_id TEXT NOT NULL,
+    revision    TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'active',   -- active | paused | cancelled | completed
+    enrolled_at INTEGER NOT NULL,
+    referral_id INTEGER,
+    referred_at INTEGER,                          -- the referral date the steps are anchored to
+    actor       TEXT NOT NULL,
+    ended_at    INTEGER,
+    end_reason  TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX enrolments_one_running ON enrolments(client_id, sequence_id) WHERE status IN ('active', 'paused');
+CREATE INDEX enrolments_client ON enrolments(client_id, id);
+
+-- Jobs were the timeout of a question (kind 'timeout'); now also a sequence's steps (kind 'step').
+-- status: pending | running (claimed, until lease_until) | blocked (until job after_job's flow
+-- ends) | paused | done | skipped | cancelled.
+ALTER TABLE jobs ADD COLUMN enrolment_id INTEGER;
+ALTER TABLE jobs ADD COLUMN occurrence INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN flow_id TEXT;
+ALTER TABLE jobs ADD COLUMN time_point TEXT;
+ALTER TABLE jobs ADD COLUMN planned_at INTEGER;       -- when the sequence put it, before quiet hours
+ALTER TABLE jobs ADD COLUMN after_job INTEGER;        -- blocked until that step's flow ends
+ALTER TABLE jobs ADD COLUMN delay_ms INTEGER;         -- then due this long after
+ALTER TABLE jobs ADD COLUMN waits_for INTEGER;        -- a session it waits on (collision: wait)
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+ALTER TABLE jobs ADD COLUMN claim_token TEXT;
+ALTER TABLE jobs ADD COLUMN fired_at INTEGER;
+ALTER TABLE jobs ADD COLUMN note TEXT;                -- why it moved, was skipped or cancelled
+CREATE UNIQUE INDEX jobs_step ON jobs(enrolment_id, step_id, occurrence) WHERE enrolment_id IS NOT NULL;
+CREATE INDEX jobs_lease ON jobs(lease_until) WHERE status = 'running';
+CREATE INDEX jobs_after ON jobs(after_job) WHERE status = 'blocked';
+CREATE INDEX jobs_waiting ON jobs(waits_for) WHERE waits_for IS NOT NULL;
+CREATE INDEX jobs_client ON jobs(client_id, status);
+
+-- When messages may go out to one client (minutes after local midnight); NULL: the centre's window.
+ALTER TABLE clients ADD COLUMN send_start INTEGER;
+ALTER TABLE clients ADD COLUMN send_end INTEGER;

@@ -1,0 +1,384 @@
+//! `matters bench scheduler`: a table of scheduled jobs (by default 1,000,000), of which some are
+//! due nudges (by default 100,000: clients who left a survey question unanswered). It times
+//! draining the due ones — each claimed under a lease, its client's quiet hours checked, the
+//! nudge rendered in the client's language and queued for SMS — beside a bare claim query on the
+//! same table in the same run; then the dispatcher sends them to a local, unpaced stand-in of
+//! Twilio. It also reports resident memory, and the time `matters serve` takes to answer
+//! `/healthz` on that database.
+
+use super::bench::{Cleanup, database_for};
+use super::bench_twilio::standin;
+use crate::channel::dispatch;
+use crate::channel::twilio::{Client, TwilioConfig};
+use crate::clock::{ManualClock, to_ms};
+use crate::config::{Config, TwilioSettings};
+use crate::domain::{Channel, ClientId, FlowId, Locale};
+use crate::runner::{IfBusy, Runner};
+use crate::store::Backend;
+use crate::store::record::{self, NewClient};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// sqlite (a throwaway file in WAL mode) or postgres.
+    #[arg(long, default_value = "sqlite")]
+    pub db: String,
+    /// Jobs in the table, due or not.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub scheduled: usize,
+    /// Of those, nudges due now (one per client).
+    #[arg(long, default_value_t = 100_000)]
+    pub due: usize,
+    /// Postgres URL (default: MATTERS_BENCH_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/test).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Skip starting `matters serve` for the time to healthy.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+const SID: &str = "AC00000000000000000000000000000000";
+const TOKEN: &str = "bench-token";
+const OURS: &str = "+16135550100";
+/// The time zones the clients are spread over.
+const ZONES: [&str; 3] = ["America/Toronto", "America/Winnipeg", "America/Vancouver"];
+
+pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.due > 0 && args.scheduled >= args.due,
+        "--due must be positive and at most --scheduled"
+    );
+    let (url, cleanup): (String, Cleanup) = database_for(&args.db, args.url.as_deref()).await?;
+    let result = bench(cfg, &args, &url).await;
+    cleanup.await;
+    result
+}
+
+/// A weekday afternoon: open hours in every zone, so every due nudge goes out.
+fn afternoon() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-24T20:00:00Z")
+        .map(|t| t.to_utc())
+        .unwrap_or_default()
+}
+
+#[allow(clippy::too_many_lines)] // set-up, three measures, a report
+async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
+    let stand_in = standin::StandIn::start_with(SID, TOKEN, false, true).await;
+    let mut cfg = cfg.clone();
+    cfg.database_url = url.to_owned();
+    cfg.public_url = Some("http://127.0.0.1:9".into());
+    cfg.twilio = TwilioSettings {
+        account_sid: Some(SID.into()),
+        auth_token: Some(TOKEN.into()),
+        from: Some(OURS.into()),
+        api_base: stand_in.base.clone(),
+        segments_per_second: Some(0.0),
+        concurrency: 32,
+        ..TwilioSettings::default()
+    };
+    let twilio = TwilioConfig::from_config(&cfg)
+        .map_err(anyhow::Error::msg)?
+        .context("the bench's Twilio configuration")?;
+    let clock = ManualClock::new(afternoon());
+    let runner = Arc::new(crate::app::build(&cfg, Arc::new(clock.clone())).await?);
+    let backend = runner.db.backend();
+    eprintln!(
+        "loading {} scheduled jobs ({} due nudges for as many clients) into {}…",
+        args.scheduled,
+        args.due,
+        backend.as_str()
+    );
+    let loading = Instant::now();
+    load(&runner, args.due, args.scheduled - args.due).await?;
+    eprintln!("loaded in {:.1} s", loading.elapsed().as_secs_f64());
+    let rss_loaded = rss_kib("self");
+
+    // The baseline: the same claim statement, alone, over the same due rows; then put back.
+    let started = Instant::now();
+    let mut claimed = 0;
+    loop {
+        let got = crate::schedule::claim(
+            &runner.db,
+            runner.clock.now(),
+            runner.schedule.lease,
+            runner.schedule.batch,
+        )
+        .await?;
+        if got.is_empty() {
+            break;
+        }
+        claimed += got.len();
+    }
+    let baseline = claimed as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        claimed == args.due,
+        "the baseline claimed {claimed} jobs, not {}",
+        args.due
+    );
+    sqlx::query("UPDATE jobs SET status = 'pending', lease_until = NULL, claim_token = NULL WHERE status = 'running'")
+        .execute(runner.db.pool())
+        .await?;
+
+    // The drain: claim, check quiet hours, render, queue, in the scheduler's own batches.
+    let started = Instant::now();
+    let mut ticks = 0;
+    loop {
+        let t = crate::schedule::tick(&runner, usize::MAX).await?;
+        ticks += 1;
+        anyhow::ensure!(t.failed == 0, "{} jobs failed", t.failed);
+        if t.claimed == 0 {
+            break;
+        }
+    }
+    let drain = started.elapsed();
+    let rate = args.due as f64 / drain.as_secs_f64();
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE status = 'queued' AND message_key = 'nudge-gentle'",
+    )
+    .fetch_one(runner.db.pool())
+    .await?;
+    let french: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE status = 'queued' AND body LIKE 'Petit rappel%'",
+    )
+    .fetch_one(runner.db.pool())
+    .await?;
+    anyhow::ensure!(
+        queued == i64::try_from(args.due)?,
+        "{queued} nudges queued, not {}",
+        args.due
+    );
+    let rss_drained = rss_kib("self");
+
+    // Then out through the dispatcher to the stand-in.
+    let started = Instant::now();
+    dispatch::spawn(
+        runner.clone(),
+        Arc::new(Client::new(twilio.clone())?),
+        Channel::Sms,
+        twilio.dispatch_settings(),
+    );
+    runner.queued.send_modify(|n| *n = n.wrapping_add(1));
+    tokio::time::timeout(Duration::from_secs(600), stand_in.wait_for(args.due))
+        .await
+        .context("the stand-in did not get every nudge within 10 minutes")?;
+    let sent = args.due as f64 / started.elapsed().as_secs_f64();
+    let violations = stand_in.violations();
+    anyhow::ensure!(
+        violations.is_empty(),
+        "requests not valid against Twilio's OpenAPI: {violations:?}"
+    );
+
+    let serve = if args.no_serve {
+        None
+    } else {
+        Some(time_to_healthy(url).await?)
+    };
+
+    println!(
+        "scheduler {}: {} scheduled jobs, {} due nudges ({} in French), batches of {}, {} ticks",
+        backend.as_str(),
+        args.scheduled,
+        args.due,
+        french,
+        runner.schedule.batch,
+        ticks
+    );
+    println!(
+        "  load:      {:.1} s (bulk insert, not timed below)",
+        loading.elapsed().as_secs_f64() - drain.as_secs_f64()
+    );
+    println!("  baseline:  {baseline:.0} jobs/s (the bare claim statement over the same due rows)");
+    println!(
+        "  drain:     {rate:.0} nudges/s ({:.2} s: claimed, quiet hours checked, rendered, queued)",
+        drain.as_secs_f64()
+    );
+    println!(
+        "  sent:      {sent:.0} nudges/s to the unpaced Twilio stand-in over loopback HTTP (after the drain)"
+    );
+    println!(
+        "  memory:    bench process {} MiB resident after loading, {} MiB after the drain; peak {} MiB",
+        rss_loaded / 1024,
+        rss_drained / 1024,
+        peak_kib("self") / 1024
+    );
+    if let Some((healthy, rss)) = serve {
+        println!(
+            "  serve:     healthy {:.0} ms after start with {} scheduled jobs; {} MiB resident",
+            healthy.as_secs_f64() * 1000.0,
+            args.scheduled,
+            rss / 1024
+        );
+    }
+    println!(
+        "scheduler {}: {rate:.0} nudges/s, baseline {baseline:.0}/s, ratio {:.2}",
+        backend.as_str(),
+        rate / baseline
+    );
+    Ok(())
+}
+
+/// Clients mid-survey (half in French) with a due nudge each, and `later` jobs not yet due.
+async fn load(runner: &Arc<Runner>, due: usize, later: usize) -> anyhow::Result<()> {
+    let now = to_ms(runner.clock.now());
+    // Two real sessions, one per language, whose state the others copy.
+    let mut templates = Vec::new();
+    for lang in ["en", "fr"] {
+        let id = ClientId::parse(&format!("template-{lang}"))?;
+        let new = NewClient {
+            id: id.clone(),
+            language: Locale::parse(lang)?,
+            time_zone: runner.centre.time_zone,
+            chart_number: None,
+            channel: Channel::Simulator,
+            address: id.to_string(),
+        };
+        record::add_client(&runner.db, &new, now, "bench").await?;
+        runner
+            .start_flow(
+                &id,
+                &FlowId::parse("loneliness")?,
+                Some("baseline"),
+                IfBusy::Refuse,
+                "bench",
+            )
+            .await?;
+        let (state, revision): (String, String) =
+            sqlx::query_as("SELECT state, revision FROM sessions WHERE client_id = $1")
+                .bind(id.as_str())
+                .fetch_one(runner.db.pool())
+                .await?;
+        templates.push((state, revision));
+        sqlx::query("DELETE FROM jobs WHERE client_id = $1")
+            .bind(id.as_str())
+            .execute(runner.db.pool())
+            .await?;
+    }
+    let b = runner.db.backend();
+    let (series, pad) = match b {
+        Backend::Sqlite => (
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1)",
+            "printf('+1613%07d', n.i)",
+        ),
+        Backend::Postgres => (
+            "WITH n(i) AS (SELECT generate_series(0, $1 - 1))",
+            "'+1613' || lpad(n.i::text, 7, '0')",
+        ),
+    };
+    let cast = match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => "::text",
+    };
+    let zone = format!(
+        "CASE n.i % 3 WHEN 0 THEN '{}' WHEN 1 THEN '{}' ELSE '{}' END",
+        ZONES[0], ZONES[1], ZONES[2]
+    );
+    let count = i64::try_from(due)?;
+    let mut tx = runner.db.begin().await?;
+    sqlx::query(&format!(
+        "{series} INSERT INTO clients (id, language, time_zone, consent, created_at, updated_at) \
+         SELECT 'b' || n.i{cast}, CASE n.i % 2 WHEN 0 THEN 'en' ELSE 'fr' END, {zone}, 'granted', {now}, {now} FROM n"
+    ))
+    .bind(count)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "{series} INSERT INTO channel_addresses (channel, address, client_id, created_at) SELECT 'sms', {pad}, 'b' || n.i{cast}, {now} FROM n"
+    ))
+    .bind(count)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!(
+        "{series} INSERT INTO sessions (client_id, flow_id, revision, state, status, time_point, started_at, updated_at) \
+         SELECT 'b' || n.i{cast}, 'loneliness', $2, CASE n.i % 2 WHEN 0 THEN $3 ELSE $4 END, 'active', 'baseline', {now}, {now} FROM n"
+    ))
+    .bind(count)
+    .bind(&templates[0].1)
+    .bind(&templates[0].0)
+    .bind(&templates[1].0)
+    .execute(&mut *tx)
+    .await?;
+    // Due: each client's question timed out a minute ago.
+    sqlx::query(&format!(
+        "INSERT INTO jobs (client_id, session_id, kind, step_id, due_at, status, created_at, updated_at) \
+         SELECT client_id, id, 'timeout', 'companionship', {due_at}, 'pending', {now}, {now} FROM sessions WHERE client_id LIKE 'b%'",
+        due_at = now - 60_000
+    ))
+    .execute(&mut *tx)
+    .await?;
+    // Not yet due: sequence steps over the coming year, spread over the same clients.
+    if later > 0 {
+        sqlx::query(&format!(
+            "{series} INSERT INTO jobs (client_id, kind, step_id, flow_id, occurrence, due_at, planned_at, status, created_at, updated_at) \
+             SELECT 'b' || (n.i % {due}){cast}, 'step', 'weekly', 'referral-followup', n.i, {now} + 3600000 + (n.i % 8760) * 3600000, \
+                    {now} + 3600000 + (n.i % 8760) * 3600000, 'pending', {now}, {now} FROM n"
+        ))
+        .bind(i64::try_from(later)?)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if b == Backend::Postgres {
+        sqlx::query("ANALYZE").execute(runner.db.pool()).await?;
+    }
+    Ok(())
+}
+
+/// Starts `matters serve` on the database and times it to a healthy `/healthz`; also its
+/// resident memory then.
+async fn time_to_healthy(url: &str) -> anyhow::Result<(Duration, u64)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let exe = std::env::current_exe()?;
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(exe)
+        .arg("serve")
+        .env("MATTERS_DATABASE_URL", url)
+        .env("MATTERS_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("TWILIO_ACCOUNT_SID")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let http = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let healthy = loop {
+        if let Ok(r) = http.get(&health).send().await
+            && r.status().is_success()
+        {
+            break started.elapsed();
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve was not healthy within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let rss = child.id().map_or(0, |pid| rss_kib(&pid.to_string()));
+    let _ = child.kill().await;
+    Ok((healthy, rss))
+}
+
+/// Resident memory of a process (`self` or a pid), KiB; 0 where /proc is not there.
+fn rss_kib(pid: &str) -> u64 {
+    proc_status(pid, "VmRSS:")
+}
+
+fn peak_kib(pid: &str) -> u64 {
+    proc_status(pid, "VmHWM:")
+}
+
+fn proc_status(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,424 @@
+//! Running due jobs: a question's timeout (a nudge, then the navigator) and a sequence's steps.
+//! A batch of claimed jobs is planned and written like a batch of inbound messages: at most one
+//! job per client per transaction, every effect (the flow's messages, the step's fate, its next
+//! occurrence) in that one transaction.
+
+use super::effects::{Effects, Item, JobOp};
+use super::load::{self, Loaded};
+use super::{RunError, Runner};
+use crate::clock::{from_ms, to_ms};
+use crate::flow::Flow;
+use crate::flow::def::StepKind;
+use crate::flow::engine::{self, Input};
+use crate::schedule::sequence::{CatchUp, IfBusy, Until};
+use crate::schedule::{DueJob, NewJob, local_label, next_occurrence};
+use crate::store::{Doing, StoreError};
+use apply::Written;
+use chrono_tz::Tz;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::apply;
+
+/// An enrolment as a step job needs it.
+#[derive(Debug, Clone)]
+struct Enrolment {
+    sequence: String,
+    status: String,
+}
+
+/// Whether a flow may go to a client who has not (yet) agreed to messages: only one that asks.
+fn asks_consent(flow: &Flow) -> bool {
+    flow.steps
+        .iter()
+        .any(|s| matches!(&s.kind, StepKind::Ask(a) if a.consent))
+}
+
+impl Runner {
+    /// Runs claimed jobs. Results come back in the order of `jobs`; a job whose result is an
+    /// error stays claimed and is taken up again when its lease ends.
+    pub async fn run_jobs(&self, jobs: &[DueJob]) -> Vec<Result<(), RunError>> {
+        let mut results: Vec<Option<Result<(), RunError>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        let mut todo: Vec<usize> = (0..jobs.len()).collect();
+        while !todo.is_empty() {
+            let mut seen = HashSet::new();
+            let (round, later): (Vec<usize>, Vec<usize>) =
+                todo.iter().partition(|&&k| seen.insert(&jobs[k].client));
+            let batch: Vec<&DueJob> = round.iter().map(|&k| &jobs[k]).collect();
+            match self.job_round(&batch).await {
+                Ok(()) => round.iter().for_each(|&k| results[k] = Some(Ok(()))),
+                Err(e) if round.len() == 1 => results[round[0]] = Some(Err(e)),
+                // One job must not hold up the others: on a failed round, take them one by one.
+                Err(_) => {
+                    for &k in &round {
+                        results[k] = Some(self.job_round(&[&jobs[k]]).await);
+                    }
+                }
+            }
+            todo = later;
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(RunError::Contention(0))))
+            .collect()
+    }
+
+    async fn enrolments(
+        &self,
+        tx: &mut crate::store::Tx,
+        jobs: &[&DueJob],
+    ) -> Result<HashMap<i64, Enrolment>, StoreError> {
+        let ids: Vec<i64> = jobs.iter().filter_map(|j| j.enrolment).collect();
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT id, sequence_id, status FROM enrolments WHERE id IN ({})",
+            crate::store::sql::list(self.db.backend(), ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(&mut **tx).await.doing("reading enrolments")? {
+            let id: i64 = r.try_get(0).doing("reading enrolments")?;
+            out.insert(
+                id,
+                Enrolment {
+                    sequence: r.try_get(1).doing("reading enrolments")?,
+                    status: r.try_get(2).doing("reading enrolments")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// One transaction for jobs of distinct clients, retried when a session changed under us.
+    async fn job_round(&self, jobs: &[&DueJob]) -> Result<(), RunError> {
+        for _ in 0..super::MAX_ATTEMPTS {
+            let mut tx = self.db.begin().await?;
+            let clients: Vec<&crate::domain::ClientId> = jobs.iter().map(|j| &j.client).collect();
+            let loaded = load::load(&mut tx, self.db.backend(), &clients).await?;
+            let enrolments = self.enrolments(&mut tx, jobs).await?;
+            let mut items = Vec::with_capacity(jobs.len());
+            for j in jobs {
+                let Some(l) = loaded.get(&j.client) else {
+                    // The client was erased: nothing to do, and nothing to keep.
+                    continue;
+                };
+                let flow = match &l.session {
+                    Some(a) => Some(self.pinned(&mut tx, &a.state).await?),
+                    None => None,
+                };
+                let effects = match j.kind.as_str() {
+                    "timeout" => self.plan_timeout(j, l, flow)?,
+                    "step" => {
+                        self.plan_step(j, l, flow, j.enrolment.and_then(|e| enrolments.get(&e)))?
+                    }
+                    other => {
+                        let mut fx = Effects::new(l);
+                        fx.jobs.push(JobOp::finish(
+                            j,
+                            "cancelled",
+                            Some(format!("unknown kind of job {other:?}")),
+                        ));
+                        fx
+                    }
+                };
+                items.push(Item {
+                    loaded: l,
+                    inbound: None,
+                    effects,
+                });
+            }
+            match apply::write(&mut tx, self, &items).await? {
+                Written::Done(replies) => {
+                    tx.commit().await.doing("committing due jobs")?;
+                    self.wake_dispatchers(&replies);
+                    return Ok(());
+                }
+                Written::Conflict => tx.rollback().await.doing("rolling back after a conflict")?,
+            }
+        }
+        Err(RunError::Contention(super::MAX_ATTEMPTS))
+    }
+
+    fn tz_of(&self, l: &Loaded) -> Tz {
+        l.time_zone.parse().unwrap_or(self.centre.time_zone)
+    }
+
+    /// A question's timeout: a nudge (or the navigator's task), at a decent hour.
+    fn plan_timeout(
+        &self,
+        j: &DueJob,
+        l: &Loaded,
+        flow: Option<Arc<Flow>>,
+    ) -> Result<Effects, RunError> {
+        let mut fx = Effects::new(l);
+        let now = self.clock.now();
+        if l.consent == "revoked" {
+            fx.jobs
+                .push(JobOp::finish(j, "cancelled", Some("opted out".into())));
+            return Ok(fx);
+        }
+        let waiting = l.session.as_ref().filter(|a| {
+            Some(a.id) == j.session
+                && a.state.awaiting.as_ref().map(|s| s.as_str()) == j.step.as_deref()
+        });
+        let (Some(flow), Some(active)) = (flow, waiting) else {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "cancelled",
+                Some("the question is no longer waiting".into()),
+            ));
+            return Ok(fx);
+        };
+        let tz = self.tz_of(l);
+        let open = self.schedule.next_open(now, tz, l.send_window);
+        if open > now {
+            fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(open),
+                waits_for: None,
+                note: Some("moved out of quiet hours".into()),
+            });
+            return Ok(fx);
+        }
+        let Some(step) = active.state.awaiting.clone() else {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "cancelled",
+                Some("the question is no longer waiting".into()),
+            ));
+            return Ok(fx);
+        };
+        let vars = self.vars(l);
+        let ctx = self.ctx(&flow, &vars, l);
+        let (state, events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
+        // Finished first: the nudge's own timeout (if any) puts the same row back to pending.
+        fx.jobs.push(JobOp::finish(j, "done", None));
+        fx.session_update = Some(state);
+        fx.current(events);
+        Ok(fx)
+    }
+
+    /// A sequence's step: start its flow now, move it out of quiet hours, wait, skip or cancel it.
+    #[allow(clippy::too_many_lines)] // one decision after another, in the order they apply
+    fn plan_step(
+        &self,
+        j: &DueJob,
+        l: &Loaded,
+        flow: Option<Arc<Flow>>,
+        enrolment: Option<&Enrolment>,
+    ) -> Result<Effects, RunError> {
+        let mut fx = Effects::new(l);
+        let now = self.clock.now();
+        let tz = self.tz_of(l);
+        if let Some(e) = enrolment.filter(|e| e.status == "paused") {
+            // Released while paused (the step before it ended): it waits for the resume.
+            let _ = e;
+            fx.jobs.push(JobOp::finish(
+                j,
+                "paused",
+                Some("the enrolment is paused".into()),
+            ));
+            return Ok(fx);
+        }
+        let Some(e) = enrolment.filter(|e| e.status == "active") else {
+            let why = enrolment.map_or("the enrolment is gone".to_owned(), |e| {
+                format!("the enrolment is {}", e.status)
+            });
+            fx.jobs.push(JobOp::finish(j, "cancelled", Some(why)));
+            return Ok(fx);
+        };
+        if l.consent == "revoked" {
+            fx.jobs
+                .push(JobOp::finish(j, "cancelled", Some("opted out".into())));
+            return Ok(fx);
+        }
+        let seq_step = crate::domain::FlowId::parse(&e.sequence)
+            .ok()
+            .and_then(|id| self.sequences.get(&id))
+            .and_then(|s| {
+                j.step
+                    .as_deref()
+                    .and_then(|st| crate::domain::StepId::parse(st).ok())
+                    .and_then(|st| s.step(&st))
+            });
+        let Some(step) = seq_step else {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "skipped",
+                Some(format!("the step is no longer in sequence {}", e.sequence)),
+            ));
+            fx.jobs.push(JobOp::Release { after: j.id });
+            return Ok(fx);
+        };
+        let planned = from_ms(j.planned_at.unwrap_or(j.due_at));
+        let next = next_occurrence(step, tz, planned, j.occurrence).map(|p| {
+            let due = self.schedule.next_open(p, tz, l.send_window);
+            NewJob {
+                client: l.client.to_string(),
+                enrolment: j.enrolment.unwrap_or_default(),
+                step: step.id.to_string(),
+                occurrence: j.occurrence + 1,
+                flow: step.flow.to_string(),
+                time_point: step.time_point.clone(),
+                status: "pending",
+                planned_at: Some(to_ms(p)),
+                due_at: to_ms(due),
+                after_job: None,
+                delay_ms: None,
+                note: (due != p).then(|| "moved out of quiet hours".to_owned()),
+            }
+        });
+        // Done with this occurrence: the next one, and whatever follows this step.
+        let moving_on = |fx: &mut Effects| {
+            if let Some(n) = &next {
+                fx.jobs.push(JobOp::Insert(n.clone()));
+            }
+            fx.jobs.push(JobOp::Release { after: j.id });
+        };
+        if let Some(r) = &step.recurring
+            && r.until == Some(Until::ReferralClosed)
+            && l.referral_closed
+        {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "cancelled",
+                Some("the referral is closed".into()),
+            ));
+            fx.jobs.push(JobOp::Release { after: j.id });
+            return Ok(fx);
+        }
+        let late = now - from_ms(j.due_at);
+        let is_late = late > self.schedule.late_after;
+        if is_late && step.catch_up == CatchUp::Skip {
+            let why = format!(
+                "missed: due {}, found {} late (catch-up: skip)",
+                local_label(j.due_at, tz),
+                hours(late)
+            );
+            fx.jobs.push(JobOp::finish(j, "skipped", Some(why)));
+            moving_on(&mut fx);
+            return Ok(fx);
+        }
+        let open = self.schedule.next_open(now, tz, l.send_window);
+        if open > now {
+            let why = if is_late {
+                format!("found {} late; moved to the next open window", hours(late))
+            } else {
+                "moved out of quiet hours".to_owned()
+            };
+            fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(open),
+                waits_for: None,
+                note: Some(why),
+            });
+            return Ok(fx);
+        }
+        let Some(f) = self.flows.get(&step.flow) else {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "skipped",
+                Some(format!("no flow {}", step.flow)),
+            ));
+            moving_on(&mut fx);
+            return Ok(fx);
+        };
+        if l.consent != "granted" && !asks_consent(&f) {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "skipped",
+                Some("the client has not agreed to messages yet".into()),
+            ));
+            moving_on(&mut fx);
+            return Ok(fx);
+        }
+        let mut note = is_late.then(|| format!("caught up {} late", hours(late)));
+        if let (Some(active), Some(running)) = (&l.session, &flow) {
+            if active.state.unanswered {
+                note = Some(format!("ended the unanswered {}", running.id));
+            } else {
+                match step.if_busy {
+                    IfBusy::Wait => {
+                        fx.jobs.push(JobOp::Defer {
+                            id: j.id,
+                            token: j.token.clone(),
+                            due: to_ms(now + self.schedule.recheck),
+                            waits_for: Some(active.id),
+                            note: Some(format!("waiting for {} to end", running.id)),
+                        });
+                        return Ok(fx);
+                    }
+                    IfBusy::Skip => {
+                        fx.jobs.push(JobOp::finish(
+                            j,
+                            "skipped",
+                            Some(format!("the client was in {}", running.id)),
+                        ));
+                        moving_on(&mut fx);
+                        return Ok(fx);
+                    }
+                    IfBusy::Interrupt => note = Some(format!("interrupted {}", running.id)),
+                }
+            }
+            let (s, ev) = engine::interrupt(
+                &active.state,
+                if active.state.unanswered {
+                    "no-response"
+                } else {
+                    "replaced"
+                },
+            );
+            fx.session_update = Some(s);
+            fx.current(ev);
+        }
+        let vars = self.vars(l);
+        let ctx = self.ctx(&f, &vars, l);
+        let (state, events) = engine::start(&ctx, self.catalog.negotiate(&l.language))?;
+        fx.new_session = Some((state, step.time_point.clone()));
+        fx.new_session_events(events);
+        fx.jobs.push(JobOp::Finish {
+            id: j.id,
+            token: j.token.clone(),
+            status: "done",
+            note,
+            started: true,
+            enrolment: j.enrolment,
+        });
+        if let Some(n) = &next {
+            fx.jobs.push(JobOp::Insert(n.clone()));
+        }
+        fx.audit.push((
+            "flow-start".into(),
+            format!(
+                "{} ({}; sequence {} step {})",
+                step.flow,
+                step.time_point.as_deref().unwrap_or("ad hoc"),
+                e.sequence,
+                step.id
+            ),
+            "scheduler".into(),
+        ));
+        Ok(fx)
+    }
+}
+
+/// `3 h`, `2 d 4 h`.
+fn hours(d: chrono::Duration) -> String {
+    let h = d.num_hours();
+    if h >= 48 {
+        format!("{} d {} h", h / 24, h % 24)
+    } else if h >= 1 {
+        format!("{h} h")
+    } else {
+        format!("{} min", d.num_minutes().max(0))
+    }
+}

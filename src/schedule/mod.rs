@@ -1,0 +1,358 @@
+//! Follow-up sequences and the scheduler. A navigator enrols a client in a sequence; each step
+//! becomes a durable job row, due at a decent hour in the client's own time zone. The scheduler
+//! claims due jobs in batches under a lease and feeds them to the runner, which starts the flow,
+//! moves the step out of quiet hours, waits, skips or cancels it — and records which, and why.
+
+pub mod actions;
+pub mod sequence;
+pub mod simulate;
+pub mod time;
+
+use crate::clock::{from_ms, to_ms};
+use crate::config::ScheduleSettings;
+use crate::domain::ClientId;
+use crate::runner::Runner;
+use crate::store::sql::{V, bind_all, i, insert_sql, os, s};
+use crate::store::{Backend, Db, Doing, StoreError, Tx};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sequence::{Anchor, SeqStep, Until};
+use sqlx::Row;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use time::{OpenHours, next_open, resolve};
+
+/// The scheduler's settings, checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub open: OpenHours,
+    pub holidays: BTreeSet<NaiveDate>,
+    pub late_after: Duration,
+    pub lease: Duration,
+    pub batch: usize,
+    pub tick: std::time::Duration,
+    /// How long a step that waits for another flow to end waits before it looks again.
+    pub recheck: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_config(&ScheduleSettings::default())
+            .unwrap_or_else(|_| unreachable!("the default schedule settings are valid"))
+    }
+}
+
+impl Settings {
+    pub fn from_config(c: &ScheduleSettings) -> Result<Self, String> {
+        let open =
+            OpenHours::parse(&c.send_between).map_err(|e| format!("schedule.send_between: {e}"))?;
+        let holidays = c
+            .holidays
+            .iter()
+            .map(|d| time::parse_date(d).map_err(|e| format!("schedule.holidays: {e}")))
+            .collect::<Result<_, _>>()?;
+        if c.batch == 0 {
+            return Err("schedule.batch must be at least 1".into());
+        }
+        Ok(Self {
+            open,
+            holidays,
+            late_after: Duration::minutes(i64::from(c.late_after_minutes)),
+            lease: Duration::seconds(i64::from(c.lease_seconds.max(1))),
+            batch: c.batch,
+            tick: std::time::Duration::from_millis(c.tick_ms.max(10)),
+            recheck: Duration::hours(6),
+        })
+    }
+
+    /// The window that applies to a client: their own, or the centre's.
+    #[must_use]
+    pub fn window(&self, own: Option<(u32, u32)>) -> OpenHours {
+        match own {
+            Some((start, end)) if end > start && end <= 24 * 60 => OpenHours { start, end },
+            _ => self.open.clone(),
+        }
+    }
+
+    /// The first instant at or after `t` when a client may get a scheduled message.
+    #[must_use]
+    pub fn next_open(&self, t: DateTime<Utc>, tz: Tz, own: Option<(u32, u32)>) -> DateTime<Utc> {
+        next_open(t, tz, &self.window(own), &self.holidays)
+    }
+}
+
+/// A job row to insert.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub client: String,
+    pub enrolment: i64,
+    pub step: String,
+    pub occurrence: i64,
+    pub flow: String,
+    pub time_point: Option<String>,
+    pub status: &'static str,
+    pub planned_at: Option<i64>,
+    pub due_at: i64,
+    pub after_job: Option<i64>,
+    pub delay_ms: Option<i64>,
+    pub note: Option<String>,
+}
+
+const NEW_JOB_COLS: [&str; 14] = [
+    "client_id",
+    "kind",
+    "enrolment_id",
+    "step_id",
+    "occurrence",
+    "flow_id",
+    "time_point",
+    "status",
+    "planned_at",
+    "due_at",
+    "after_job",
+    "delay_ms",
+    "note",
+    "created_at",
+];
+
+fn job_values(j: &NewJob, now: i64) -> Vec<V> {
+    vec![
+        s(j.client.as_str()),
+        s("step"),
+        i(j.enrolment),
+        s(j.step.as_str()),
+        i(j.occurrence),
+        s(j.flow.as_str()),
+        os(j.time_point.clone()),
+        s(j.status),
+        V::I(j.planned_at),
+        i(j.due_at),
+        V::I(j.after_job),
+        V::I(j.delay_ms),
+        os(j.note.clone()),
+        i(now),
+    ]
+}
+
+/// Inserts step jobs; one already there (the same enrolment, step and occurrence) is left as it
+/// is, so a retried write schedules nothing twice. Returns the new ids, in order.
+pub async fn insert_jobs(
+    tx: &mut Tx,
+    b: Backend,
+    jobs: &[NewJob],
+    now: i64,
+) -> Result<Vec<Option<i64>>, StoreError> {
+    let mut ids = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let mut cols = NEW_JOB_COLS.to_vec();
+        cols.push("updated_at");
+        let mut vals = job_values(j, now);
+        vals.push(i(now));
+        let sql = insert_sql(b, "jobs", &cols, 1, "ON CONFLICT DO NOTHING RETURNING id");
+        let row = bind_all(sqlx::query(&sql), vals)
+            .fetch_optional(&mut **tx)
+            .await
+            .doing("scheduling a step")?;
+        ids.push(
+            row.map(|r| r.try_get::<i64, _>(0))
+                .transpose()
+                .doing("scheduling a step")?,
+        );
+    }
+    Ok(ids)
+}
+
+/// When a step's first occurrence is planned, as an instant (before quiet hours), or `None` for
+/// a step that follows the one before it, or a recurring step that has already ended.
+#[must_use]
+pub fn first_planned(
+    step: &SeqStep,
+    tz: Tz,
+    enrolled: DateTime<Utc>,
+    referred: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let anchor = match step.anchor {
+        Anchor::Previous => return None,
+        Anchor::Enrolment => enrolled,
+        Anchor::Referral => referred.unwrap_or(enrolled),
+    };
+    let base = step.offset.after(time::local(tz, anchor));
+    match &step.recurring {
+        None => {
+            let local = match step.at {
+                Some(m) => base.date().and_hms_opt(m / 60, m % 60, 0).unwrap_or(base),
+                None => base,
+            };
+            Some(resolve(tz, local))
+        }
+        Some(r) => {
+            // Occurrences start from the anchor or the enrolment, whichever is later: the count
+            // is of check-ins the client gets.
+            let from = base.max(time::local(tz, enrolled)) - Duration::seconds(1);
+            let next = r.every.next_local(from)?;
+            if let Some(Until::Date(d)) = r.until
+                && next.date() > d
+            {
+                return None;
+            }
+            Some(resolve(tz, next))
+        }
+    }
+}
+
+/// The occurrence of a recurring step after the one planned at `planned`, if it has not ended.
+#[must_use]
+pub fn next_occurrence(
+    step: &SeqStep,
+    tz: Tz,
+    planned: DateTime<Utc>,
+    occurrence: i64,
+) -> Option<DateTime<Utc>> {
+    let r = step.recurring.as_ref()?;
+    if let Some(count) = r.count
+        && occurrence + 1 >= i64::from(count)
+    {
+        return None;
+    }
+    let next = r.every.next_local(time::local(tz, planned))?;
+    if let Some(Until::Date(d)) = r.until
+        && next.date() > d
+    {
+        return None;
+    }
+    Some(resolve(tz, next))
+}
+
+/// A job claimed for running.
+#[derive(Debug, Clone)]
+pub struct DueJob {
+    pub id: i64,
+    pub client: ClientId,
+    pub kind: String,
+    pub step: Option<String>,
+    pub due_at: i64,
+    pub planned_at: Option<i64>,
+    pub occurrence: i64,
+    pub enrolment: Option<i64>,
+    pub flow: Option<String>,
+    pub time_point: Option<String>,
+    pub session: Option<i64>,
+    pub token: String,
+}
+
+/// Claims up to `limit` due jobs (and jobs whose claim has lapsed: a crashed worker's) for
+/// `lease`. The cost grows with the jobs claimed, not with the jobs scheduled: both lookups
+/// run on partial indexes of due and running jobs.
+pub async fn claim(
+    db: &Db,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: usize,
+) -> Result<Vec<DueJob>, StoreError> {
+    let now_ms = to_ms(now);
+    let token = format!("{:016x}", rand::random::<u64>());
+    let lock = match db.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}) \
+            OR id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
+         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(to_ms(now + lease))
+        .bind(&token)
+        .bind(now_ms)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await
+        .doing("claiming due jobs")?;
+    let mut jobs = Vec::with_capacity(rows.len());
+    for r in rows {
+        let get = |e: sqlx::Error| StoreError::Query {
+            doing: "reading a claimed job",
+            source: e,
+        };
+        let client: String = r.try_get(1).map_err(get)?;
+        let Ok(client) = ClientId::parse(&client) else {
+            continue;
+        };
+        jobs.push(DueJob {
+            id: r.try_get(0).map_err(get)?,
+            client,
+            kind: r.try_get(2).map_err(get)?,
+            step: r.try_get(3).map_err(get)?,
+            due_at: r.try_get(4).map_err(get)?,
+            planned_at: r.try_get(5).map_err(get)?,
+            occurrence: r.try_get(6).map_err(get)?,
+            enrolment: r.try_get(7).map_err(get)?,
+            flow: r.try_get(8).map_err(get)?,
+            time_point: r.try_get(9).map_err(get)?,
+            session: r.try_get(10).map_err(get)?,
+            token: token.clone(),
+        });
+    }
+    jobs.sort_by_key(|j| (j.due_at, j.id));
+    Ok(jobs)
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Ticked {
+    pub claimed: usize,
+    pub failed: usize,
+}
+
+/// Claims and runs due jobs until none is due (or `max_batches` batches ran).
+pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
+    let mut t = Ticked::default();
+    for _ in 0..max_batches {
+        let now = runner.clock.now();
+        let jobs = claim(
+            &runner.db,
+            now,
+            runner.schedule.lease,
+            runner.schedule.batch,
+        )
+        .await?;
+        if jobs.is_empty() {
+            break;
+        }
+        t.claimed += jobs.len();
+        for r in runner.run_jobs(&jobs).await {
+            if let Err(e) = r {
+                t.failed += 1;
+                tracing::warn!(error = %e, "a scheduled job failed; it is claimed again when its lease ends");
+            }
+        }
+        if jobs.len() < runner.schedule.batch {
+            break;
+        }
+    }
+    Ok(t)
+}
+
+/// Runs the scheduler until the process ends: a tick, then a pause while nothing is due.
+pub fn spawn(runner: Arc<Runner>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match tick(&runner, 64).await {
+                Ok(t) if t.claimed > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the scheduler could not claim jobs"),
+            }
+            tokio::time::sleep(runner.schedule.tick).await;
+        }
+    })
+}
+
+/// The instant `ms` as the client reads it, for notes and timelines.
+#[must_use]
+pub fn local_label(ms: i64, tz: Tz) -> String {
+    from_ms(ms)
+        .with_timezone(&tz)
+        .format("%a %Y-%m-%d %H:%M %Z")
+        .to_string()
+}
