@@ -386,7 +386,7 @@ fn a_client_is_enrolled_by_phone_and_a_flow_started_from_the_command_line() {
     ]);
     assert!(ok, "{said}");
     assert!(
-        said.contains("enrolled amelie (sms +15145550123)"),
+        said.contains("added amelie (sms +15145550123, America/Toronto)"),
         "{said}"
     );
     assert!(

@@ -402,7 +402,7 @@ catch_up = "skip"
         assert_eq!(s.steps[0].catch_up, CatchUp::NextWindow);
         assert_eq!(s.steps[1].anchor, Anchor::Previous);
         assert_eq!(s.steps[2].recurring.as_ref().unwrap().count, Some(8));
-        assert_eq!(s.steps[2].line, 16);
+        assert_eq!(s.steps[2].line, 13, "the line of the step's id");
     }
 
     #[test]
