@@ -77,7 +77,7 @@ pub async fn write(
     }
     if count > 0 {
         let sql = format!(
-            "UPDATE jobs SET status = v.column3, note = v.column4, due_at = COALESCE(v.column5, jobs.due_at), \
+            "UPDATE jobs SET status = v.column3, note = COALESCE(v.column4, jobs.note), due_at = COALESCE(v.column5, jobs.due_at), \
              waits_for = v.column6, session_id = COALESCE(v.column7, jobs.session_id), fired_at = COALESCE(v.column8, jobs.fired_at), \
              lease_until = NULL, claim_token = NULL, updated_at = {now} \
              FROM (VALUES {}) AS v WHERE jobs.id = v.column1 AND jobs.claim_token = v.column2",

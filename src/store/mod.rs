@@ -148,8 +148,15 @@ impl Db {
         self.backend
     }
 
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// second process on the same file (a `matters clients` command beside `matters serve`)
+    /// waits its turn instead of failing when a read turns into a write.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.pool.begin().await.doing("starting a transaction")
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .doing("starting a transaction")
     }
 
     /// Whether the database answers.

@@ -1,0 +1,947 @@
+//! Follow-up sequences on the virtual clock: the whole `standard` sequence in English and French
+//! for clients in Toronto and Winnipeg across both daylight-saving changes, quiet hours and
+//! holidays, silence → nudges → a task, STOP in week 3, crisis words in week 5, a crash and a
+//! restart with downtime, cron across the gap and the repeated hour, navigator actions, and two
+//! schedulers on one database (SQLite and a real Postgres) claiming each due job exactly once.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+use matters::clock::{Clock, ManualClock, from_ms, to_ms};
+use matters::config::Config;
+use matters::domain::{Channel, ClientId, FlowId, Locale};
+use matters::runner::{IfBusy, Inbound, Runner};
+use matters::schedule::simulate::{Line, Options, Script, render, run};
+use matters::schedule::time::{OpenHours, local, parse_local, resolve};
+use matters::schedule::{self, actions, sequence};
+use matters::store::record::{self, NewClient, NewReferral};
+use sqlx::Row;
+use std::path::Path;
+use std::sync::Arc;
+
+mod support;
+use support::pg::postgres;
+
+const TORONTO: Tz = chrono_tz::America::Toronto;
+const WINNIPEG: Tz = chrono_tz::America::Winnipeg;
+
+async fn build(url: &str) -> (Runner, ManualClock) {
+    let clock = ManualClock::new(at(TORONTO, "2026-01-01 00:00"));
+    let cfg = Config {
+        database_url: url.to_owned(),
+        ..Config::default()
+    };
+    let runner = matters::app::build(&cfg, Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    (runner, clock)
+}
+
+fn at(tz: Tz, s: &str) -> DateTime<Utc> {
+    resolve(tz, parse_local(s).unwrap())
+}
+
+fn naive(s: &str) -> NaiveDateTime {
+    parse_local(s).unwrap()
+}
+
+/// A sequence made for a test, beside the shipped ones.
+fn with_sequence(runner: Runner, source: &str) -> Runner {
+    let id = source
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap()
+        .to_owned();
+    let s = sequence::parse(Path::new(&format!("{id}.toml")), source, &runner.flows).unwrap();
+    let mut set = sequence::SequenceSet::default();
+    for seq in runner.sequences.all() {
+        set.insert(seq.clone());
+    }
+    set.insert(s);
+    Runner {
+        sequences: Arc::new(set),
+        ..runner
+    }
+}
+
+fn options(lang: &str, tz: Tz, start: &str, days: i64, script: &str) -> Options {
+    Options {
+        sequence: "standard".into(),
+        days,
+        language: Locale::parse(lang).unwrap(),
+        time_zone: tz,
+        start: at(tz, start),
+        client: ClientId::parse("sim-client").unwrap(),
+        reply_after: Duration::minutes(7),
+        script: Script::parse(script).unwrap(),
+    }
+}
+
+/// (step, occurrence, status, fired_at, note) of every step job of the client, in order.
+async fn steps(runner: &Runner) -> Vec<(String, i64, String, Option<i64>, Option<String>)> {
+    sqlx::query(
+        "SELECT step_id, occurrence, status, fired_at, note FROM jobs WHERE kind = 'step' ORDER BY due_at, id",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r.get::<String, _>(0),
+            r.get::<i64, _>(1),
+            r.get::<String, _>(2),
+            r.get::<Option<i64>, _>(3),
+            r.get::<Option<String>, _>(4),
+        )
+    })
+    .collect()
+}
+
+fn lines_of<'a>(lines: &'a [Line], kind: &str, what: &str) -> Vec<&'a Line> {
+    lines
+        .iter()
+        .filter(|l| l.kind == kind && l.what.contains(what))
+        .collect()
+}
+
+/// A scheduled message (a step's first message, a nudge) goes out between 09:00 and 20:00.
+fn in_window(tz: Tz, t: DateTime<Utc>) -> bool {
+    let l = local(tz, t);
+    (9..20).contains(&l.hour())
+}
+
+#[tokio::test]
+async fn the_standard_sequence_runs_six_months_in_each_language_and_zone_across_both_clock_changes()
+{
+    for (lang, tz, went) in [
+        ("en", TORONTO, "Did you go to"),
+        ("fr", WINNIPEG, "Avez-vous pu aller"),
+        ("fr", TORONTO, "Avez-vous pu aller"),
+        ("en", WINNIPEG, "Did you go to"),
+    ] {
+        let (runner, clock) = build("sqlite::memory:").await;
+        // Enrolled on a Monday afternoon in October: fall-back on 1 November, spring-forward
+        // on 14 March, the six-month survey in April.
+        let lines = run(
+            &runner,
+            &clock,
+            options(lang, tz, "2026-10-19 14:00", 200, ""),
+        )
+        .await
+        .unwrap();
+        let shown = render(&lines, tz);
+        let jobs = steps(&runner).await;
+        // Every step went out once; none was skipped, lost or left waiting.
+        assert!(
+            jobs.iter().all(|j| j.2 == "done"),
+            "{lang} {tz}: {jobs:#?}\n{shown}"
+        );
+        let count = |step: &str| jobs.iter().filter(|j| j.0 == step).count();
+        assert_eq!(count("weekly"), 8, "{shown}");
+        for s in [
+            "consent",
+            "baseline-loneliness",
+            "baseline-wellbeing",
+            "baseline-belonging",
+            "what-matters",
+            "loneliness-3m",
+            "wellbeing-3m",
+            "belonging-3m",
+            "loneliness-6m",
+            "wellbeing-6m",
+            "belonging-6m",
+        ] {
+            assert_eq!(count(s), 1, "{s}: {jobs:#?}");
+        }
+        // Each step started in the client's open hours.
+        for j in &jobs {
+            let t = from_ms(j.3.unwrap());
+            assert!(in_window(tz, t), "{} at {}", j.0, local(tz, t));
+        }
+        // Weekly: every Monday at 10:00 local, before and after clocks fall back.
+        let weekly: Vec<NaiveDateTime> = jobs
+            .iter()
+            .filter(|j| j.0 == "weekly")
+            .map(|j| local(tz, from_ms(j.3.unwrap())))
+            .collect();
+        assert_eq!(weekly[0], naive("2026-10-26 10:00"), "{shown}");
+        assert_eq!(weekly[7], naive("2026-12-14 10:00"), "{shown}");
+        for w in &weekly {
+            assert_eq!((w.weekday(), w.hour(), w.minute()), (Weekday::Mon, 10, 0));
+        }
+        let utc_hours: Vec<u32> = jobs
+            .iter()
+            .filter(|j| j.0 == "weekly")
+            .map(|j| from_ms(j.3.unwrap()).hour())
+            .collect();
+        assert_ne!(
+            utc_hours[0], utc_hours[1],
+            "the same local hour is another UTC hour once clocks fall back"
+        );
+        // Outcomes: three and six months after the referral, at 10:00 local (after spring-forward).
+        let fired = |s: &str| {
+            local(
+                tz,
+                from_ms(jobs.iter().find(|j| j.0 == s).unwrap().3.unwrap()),
+            )
+        };
+        assert_eq!(fired("loneliness-3m"), naive("2027-01-19 10:00"));
+        assert_eq!(fired("loneliness-6m"), naive("2027-04-19 10:00"));
+        assert_eq!(fired("what-matters"), naive("2026-10-21 10:00"));
+        // The record: UCLA-3 at each time point, once.
+        let scores: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT instrument, time_point FROM scores WHERE instrument = 'ucla3' ORDER BY id",
+        )
+        .fetch_all(runner.db.pool())
+        .await
+        .unwrap();
+        let points: Vec<&str> = scores.iter().map(|s| s.1.as_deref().unwrap()).collect();
+        assert_eq!(points, ["baseline", "3-month", "6-month"]);
+        // No message twice: every question went out once per session.
+        let dupes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT session_id, message_key FROM messages WHERE direction = 'out' \
+             GROUP BY session_id, message_key HAVING COUNT(*) > 1) AS d",
+        )
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(dupes, 0, "{shown}");
+        assert_eq!(lines_of(&lines, "out", "rf-went").len(), 8);
+        assert!(
+            lines_of(&lines, "out", "rf-went")
+                .iter()
+                .all(|l| l.detail.starts_with(went)),
+            "{shown}"
+        );
+        let status: String = sqlx::query_scalar("SELECT status FROM enrolments")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(status, "completed");
+    }
+}
+
+#[tokio::test]
+async fn a_step_due_in_quiet_hours_or_on_a_holiday_waits_for_the_next_open_window() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let lines = run(
+        &runner,
+        &clock,
+        options("en", WINNIPEG, "2026-11-03 22:30", 1, ""),
+    )
+    .await
+    .unwrap();
+    let first = lines.iter().find(|l| l.kind == "out").unwrap();
+    assert_eq!(
+        local(WINNIPEG, first.at),
+        naive("2026-11-04 09:00"),
+        "{}",
+        render(&lines, WINNIPEG)
+    );
+
+    // Christmas Eve at 21:00 with the 25th and 26th as holidays: the 27th at 09:00.
+    let (runner, clock) = build("sqlite::memory:").await;
+    let mut settings = (*runner.schedule).clone();
+    settings.holidays = ["2026-12-25", "2026-12-26"]
+        .iter()
+        .map(|d| schedule::time::parse_date(d).unwrap())
+        .collect();
+    let runner = Runner {
+        schedule: Arc::new(settings),
+        ..runner
+    };
+    let lines = run(
+        &runner,
+        &clock,
+        options("fr", TORONTO, "2026-12-24 21:00", 4, ""),
+    )
+    .await
+    .unwrap();
+    let first = lines.iter().find(|l| l.kind == "out").unwrap();
+    assert_eq!(local(TORONTO, first.at), naive("2026-12-27 09:00"));
+    let note: Option<String> =
+        sqlx::query_scalar("SELECT note FROM jobs WHERE step_id = 'consent'")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(note.as_deref(), Some("moved out of quiet hours"));
+}
+
+#[tokio::test]
+async fn silence_gets_a_nudge_at_a_decent_hour_then_a_task_and_the_next_step_goes_on() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    // Consent given, then nothing more.
+    let lines = run(
+        &runner,
+        &clock,
+        options(
+            "en",
+            TORONTO,
+            "2026-10-19 18:30",
+            12,
+            "yes\nEnglish\n1\n(silent from here)\n",
+        ),
+    )
+    .await
+    .unwrap();
+    let shown = render(&lines, TORONTO);
+    let nudges = lines_of(&lines, "nudge", "nudge-gentle");
+    assert!(!nudges.is_empty(), "{shown}");
+    for n in &nudges {
+        assert!(in_window(TORONTO, n.at), "{shown}");
+    }
+    // The loneliness question, asked at 18:5x, is nudged 48 hours later, at a decent hour.
+    let asked = lines_of(&lines, "out", "ucla3-companionship")[0].at;
+    assert!(nudges[0].at >= asked + Duration::hours(48), "{shown}");
+    let flags = lines_of(&lines, "flag", "no-response");
+    assert!(!flags.is_empty(), "{shown}");
+    assert!(flags[0].at > nudges[0].at);
+    // "No response" is on the record, and the navigator has an open task.
+    let no_response: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE status = 'no-response'")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert!(no_response >= 1);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE kind = 'no-response' AND status = 'open'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert!(open >= 1);
+    // What-matters fell due while the survey waited: it waited, then replaced the unanswered
+    // survey once the navigator had been told; nothing was dropped.
+    let wm = lines_of(&lines, "out", "wm-intro");
+    assert_eq!(wm.len(), 1, "{shown}");
+    assert!(wm[0].at > flags[0].at, "{shown}");
+    let ended: String = sqlx::query_scalar(
+        "SELECT status FROM sessions WHERE flow_id = 'loneliness' AND time_point = 'baseline'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(ended, "no-response");
+    let jobs = steps(&runner).await;
+    assert!(
+        jobs.iter().all(|j| j.2 != "skipped" && j.2 != "cancelled"),
+        "{jobs:#?}"
+    );
+}
+
+#[tokio::test]
+async fn stop_in_week_three_cancels_everything_after_it() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let lines = run(
+        &runner,
+        &clock,
+        options("fr", WINNIPEG, "2026-10-19 14:00", 200, "@16 ARRÊT\n"),
+    )
+    .await
+    .unwrap();
+    let shown = render(&lines, WINNIPEG);
+    let stop = lines
+        .iter()
+        .position(|l| l.kind == "in" && l.detail == "ARRÊT")
+        .unwrap();
+    let after: Vec<&Line> = lines[stop + 1..]
+        .iter()
+        .filter(|l| l.kind == "out" || l.kind == "nudge")
+        .collect();
+    assert_eq!(after.len(), 1, "only the confirmation: {shown}");
+    assert!(after[0].what.contains("stop-confirmation"), "{shown}");
+    let jobs = steps(&runner).await;
+    let stopped_at = to_ms(lines[stop].at);
+    for j in &jobs {
+        if j.2 == "done" {
+            assert!(j.3.unwrap() < stopped_at, "{j:?}");
+        } else {
+            assert_eq!(
+                (j.2.as_str(), j.4.as_deref()),
+                ("cancelled", Some("opted out")),
+                "{j:?}"
+            );
+        }
+    }
+    assert!(
+        jobs.iter()
+            .any(|j| j.0 == "loneliness-6m" && j.2 == "cancelled")
+    );
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'blocked')")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(pending, 0);
+    let (status, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT status, end_reason FROM enrolments")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), reason.as_deref()),
+        ("cancelled", Some("opted out"))
+    );
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'jobs-cancelled'")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn crisis_words_in_week_five_get_the_fixed_reply_and_the_sequence_goes_on() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let lines = run(
+        &runner,
+        &clock,
+        options(
+            "en",
+            TORONTO,
+            "2026-10-19 14:00",
+            70,
+            "@30 i just want to end my life\n",
+        ),
+    )
+    .await
+    .unwrap();
+    let shown = render(&lines, TORONTO);
+    let k = lines
+        .iter()
+        .position(|l| l.kind == "in" && l.detail.contains("end my life"))
+        .unwrap();
+    let reply = lines[k + 1..].iter().find(|l| l.kind == "out").unwrap();
+    assert!(reply.what.contains("crisis-reply"), "{shown}");
+    assert!(
+        reply.detail.contains("988") || reply.detail.contains("9-8-8"),
+        "{shown}"
+    );
+    let crisis = lines_of(&lines, "flag", "crisis");
+    assert_eq!(crisis.len(), 1, "{shown}");
+    assert!(crisis[0].detail.starts_with("urgent"), "{shown}");
+    // The weekly check-ins after it still go out.
+    let later: Vec<&Line> = lines_of(&lines, "out", "rf-went")
+        .into_iter()
+        .filter(|l| l.at > lines[k].at)
+        .collect();
+    assert!(later.len() >= 2, "{shown}");
+    let jobs = steps(&runner).await;
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.0 == "weekly" && j.2 == "done")
+            .count(),
+        8,
+        "{jobs:#?}"
+    );
+}
+
+const RESTART: &str = r#"
+id = "restart"
+spec_version = 1
+
+[[step]]
+id = "weekly"
+flow = "referral-followup"
+anchor = "enrolment"
+every = "0 10 * * Mon"
+count = 4
+if_busy = "interrupt"
+catch_up = "skip"
+time_point = "weekly"
+
+[[step]]
+id = "outcome"
+flow = "loneliness"
+anchor = "enrolment"
+offset = "10d"
+at = "10:00"
+if_busy = "interrupt"
+time_point = "3-month"
+"#;
+
+async fn consenting_client(runner: &Runner, id: &str, tz: Tz, lang: &str) -> ClientId {
+    let client = ClientId::parse(id).unwrap();
+    let now = to_ms(runner.clock.now());
+    let new = NewClient {
+        id: client.clone(),
+        language: Locale::parse(lang).unwrap(),
+        time_zone: tz,
+        chart_number: None,
+        channel: Channel::Simulator,
+        address: id.to_owned(),
+    };
+    record::add_client(&runner.db, &new, now, "test")
+        .await
+        .unwrap();
+    record::add_referral(&runner.db, &client, &NewReferral::default(), now, "test")
+        .await
+        .unwrap();
+    // Consent was recorded by the navigator at intake.
+    sqlx::query("UPDATE clients SET consent = 'granted' WHERE id = $1")
+        .bind(id)
+        .execute(runner.db.pool())
+        .await
+        .unwrap();
+    client
+}
+
+async fn sent(runner: &Runner, key: &str) -> Vec<DateTime<Utc>> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM messages WHERE direction = 'out' AND message_key = $1 ORDER BY id",
+    )
+    .bind(key)
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    rows.into_iter().map(from_ms).collect()
+}
+
+#[tokio::test]
+async fn a_crashed_worker_and_downtime_lose_nothing_and_send_nothing_twice() {
+    let dir = std::env::temp_dir().join(format!("matters-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}/r.db?mode=rwc", dir.display());
+    let (first, clock) = build(&url).await;
+    let first = with_sequence(first, RESTART);
+    clock.set(at(TORONTO, "2026-11-02 09:30"));
+    let client = consenting_client(&first, "rosa", TORONTO, "en").await;
+    actions::enrol(&first, &client, "restart", "test")
+        .await
+        .unwrap();
+
+    // 10:00: a worker claims the first check-in and dies before running it.
+    clock.set(at(TORONTO, "2026-11-02 10:00"));
+    let lease = first.schedule.lease;
+    let claimed = schedule::claim(&first.db, clock.now(), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    first.db.close().await;
+
+    // The service restarts at once: the job is still leased, so nobody sends it yet…
+    let (second, clock2) = build(&url).await;
+    let second = with_sequence(second, RESTART);
+    clock2.set(at(TORONTO, "2026-11-02 10:01"));
+    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 0);
+    // …and once the lease lapses it is claimed again and sent, once.
+    clock2.set(at(TORONTO, "2026-11-02 10:00") + lease + Duration::seconds(1));
+    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 1);
+    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 0);
+    assert_eq!(sent(&second, "rf-went").await.len(), 1);
+    second.db.close().await;
+
+    // Down from then until 23:00 on Friday the 13th: the Monday check-in of the 9th and the
+    // outcome survey of the 12th fell due meanwhile, and so did the question's nudge.
+    let (third, clock3) = build(&url).await;
+    let third = with_sequence(third, RESTART);
+    clock3.set(at(TORONTO, "2026-11-13 23:00"));
+    schedule::tick(&third, 10).await.unwrap();
+    let jobs = steps(&third).await;
+    let weekly2 = jobs.iter().find(|j| j.0 == "weekly" && j.1 == 1).unwrap();
+    assert_eq!(weekly2.2, "skipped", "catch-up: skip: {jobs:#?}");
+    assert!(
+        weekly2
+            .4
+            .as_deref()
+            .unwrap()
+            .starts_with("missed: due Mon 2026-11-09 10:00 EST"),
+        "{weekly2:?}"
+    );
+    let weekly3 = jobs.iter().find(|j| j.0 == "weekly" && j.1 == 2).unwrap();
+    assert_eq!(
+        weekly3.2, "pending",
+        "the next occurrence is planned: {jobs:#?}"
+    );
+    let outcome = jobs.iter().find(|j| j.0 == "outcome").unwrap();
+    assert_eq!(outcome.2, "pending", "catch-up: next window: {jobs:#?}");
+    assert!(
+        outcome.4.as_deref().unwrap().contains("late"),
+        "{outcome:?}"
+    );
+    // Nothing goes out at 23:00.
+    assert_eq!(sent(&third, "loneliness-intro").await.len(), 0);
+    assert_eq!(sent(&third, "nudge-gentle").await.len(), 0);
+    // 09:00 on Saturday: the outcome survey replaces the check-in still waiting for its answer
+    // (if_busy: interrupt), so that question's overdue nudge is not sent at all.
+    clock3.set(at(TORONTO, "2026-11-14 09:00"));
+    schedule::tick(&third, 10).await.unwrap();
+    schedule::tick(&third, 10).await.unwrap();
+    let nudges = sent(&third, "nudge-gentle").await;
+    let intro = sent(&third, "loneliness-intro").await;
+    assert_eq!((nudges.len(), intro.len()), (0, 1));
+    let timeout: (String, Option<String>) =
+        sqlx::query_as("SELECT status, note FROM jobs WHERE kind = 'timeout' AND step_id = 'went'")
+            .fetch_one(third.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(timeout.0, "cancelled");
+    assert_eq!(local(TORONTO, intro[0]), naive("2026-11-14 09:00"));
+    // Monday the 16th and the 23rd: the last two check-ins, then nothing.
+    for day in ["2026-11-16 10:00", "2026-11-23 10:00", "2026-11-30 10:00"] {
+        clock3.set(at(TORONTO, day));
+        schedule::tick(&third, 10).await.unwrap();
+    }
+    assert_eq!(sent(&third, "rf-went").await.len(), 3);
+    let jobs = steps(&third).await;
+    assert_eq!(
+        jobs.iter()
+            .filter(|j| j.0 == "weekly")
+            .map(|j| j.2.as_str())
+            .collect::<Vec<_>>(),
+        ["done", "skipped", "done", "done"]
+    );
+    third.db.close().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Runs every due job in order until none is left before `until`; returns the fire times.
+async fn run_until(runner: &Runner, clock: &ManualClock, until: DateTime<Utc>) {
+    loop {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE status = 'pending'")
+                .fetch_one(runner.db.pool())
+                .await
+                .unwrap();
+        let Some(next) = next.map(from_ms).filter(|t| *t <= until) else {
+            break;
+        };
+        clock.set(next);
+        schedule::tick(runner, 10).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn cron_in_local_time_neither_repeats_the_fall_back_hour_nor_fires_in_the_spring_gap() {
+    for (tz, expr, start, want) in [
+        (
+            TORONTO,
+            "30 2 * * *",
+            "2027-03-12 12:00",
+            [
+                "2027-03-13 02:30",
+                "2027-03-14 03:30",
+                "2027-03-15 02:30",
+                "2027-03-16 02:30",
+            ],
+        ),
+        (
+            WINNIPEG,
+            "30 1 * * *",
+            "2026-10-30 12:00",
+            [
+                "2026-10-31 01:30",
+                "2026-11-01 01:30",
+                "2026-11-02 01:30",
+                "2026-11-03 01:30",
+            ],
+        ),
+    ] {
+        let source = format!(
+            "id = \"nightly\"\nspec_version = 1\n[[step]]\nid = \"n\"\nflow = \"referral-followup\"\nevery = \"{expr}\"\ncount = 4\nif_busy = \"interrupt\"\n"
+        );
+        let (runner, clock) = build("sqlite::memory:").await;
+        let mut settings = (*runner.schedule).clone();
+        settings.open = OpenHours::ALWAYS;
+        let runner = with_sequence(
+            Runner {
+                schedule: Arc::new(settings),
+                ..runner
+            },
+            &source,
+        );
+        clock.set(at(tz, start));
+        let client = consenting_client(&runner, "night-owl", tz, "en").await;
+        actions::enrol(&runner, &client, "nightly", "test")
+            .await
+            .unwrap();
+        run_until(&runner, &clock, at(tz, start) + Duration::days(10)).await;
+        let went = sent(&runner, "rf-went").await;
+        let local_times: Vec<NaiveDateTime> = went.iter().map(|t| local(tz, *t)).collect();
+        assert_eq!(
+            local_times,
+            want.iter().map(|w| naive(w)).collect::<Vec<_>>(),
+            "{tz}"
+        );
+        // Four instants, each a day (23, 24 or 25 hours) after the one before.
+        for w in went.windows(2) {
+            let gap = (w[1] - w[0]).num_hours();
+            assert!((23..=25).contains(&gap), "{tz}: {gap} h");
+        }
+    }
+}
+
+#[tokio::test]
+async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-11-02 11:00"));
+    let client = consenting_client(&runner, "lee", TORONTO, "en").await;
+    let e = actions::enrol(&runner, &client, "light", "navigator-1")
+        .await
+        .unwrap();
+    assert_eq!(e.steps.len(), 5);
+    assert_eq!(e.steps[1].when, "Mon 2026-11-16 10:00 EST");
+    assert_eq!(e.steps[3].when, "when loneliness-6m ends");
+    assert!(matches!(
+        actions::enrol(&runner, &client, "light", "navigator-1").await,
+        Err(actions::ActionError::AlreadyEnrolled(..))
+    ));
+    assert!(matches!(
+        actions::enrol(&runner, &client, "nope", "navigator-1").await,
+        Err(actions::ActionError::UnknownSequence(..))
+    ));
+    // The consent flow goes now; then pause: the check-in does not go out on the 16th.
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "consent-welcome").await.len(), 1);
+    let paused = actions::pause(&runner, &client, "navigator-1")
+        .await
+        .unwrap();
+    assert!(paused >= 2, "{paused}");
+    clock.set(at(TORONTO, "2026-11-16 10:00"));
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "rf-went").await.len(), 0, "paused");
+    // The flow under way is not the follow-up: its nudge still goes.
+    assert_eq!(sent(&runner, "nudge-gentle").await.len(), 1);
+    // Resumed on the 17th at 15:00: the check-in is late and goes out in the open window now.
+    clock.set(at(TORONTO, "2026-11-17 15:00"));
+    actions::resume(&runner, &client, "navigator-1")
+        .await
+        .unwrap();
+    // The consent flow is unanswered and not stale yet: the check-in waits for it…
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "rf-went").await.len(), 0);
+    // …until the navigator moves it; then it goes at the new time.
+    let due = actions::reschedule(
+        &runner,
+        &client,
+        "check-in",
+        naive("2026-11-18 07:00"),
+        "navigator-1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        local(TORONTO, due),
+        naive("2026-11-18 09:00"),
+        "kept out of quiet hours"
+    );
+    assert!(matches!(
+        actions::reschedule(&runner, &client, "nope", naive("2026-11-19 10:00"), "n").await,
+        Err(actions::ActionError::NoSuchStep(..))
+    ));
+    let timeline = actions::timeline(&runner, &client, "navigator-1")
+        .await
+        .unwrap();
+    let check_in = timeline.iter().find(|t| t.step == "check-in").unwrap();
+    assert_eq!(check_in.when, "Wed 2026-11-18 09:00 EST");
+    assert_eq!(check_in.note.as_deref(), Some("rescheduled by navigator-1"));
+    let cancelled = actions::cancel(&runner, &client, "moved away", "navigator-1")
+        .await
+        .unwrap();
+    assert_eq!(cancelled, 4);
+    clock.set(at(TORONTO, "2027-06-01 10:00"));
+    schedule::tick(&runner, 10).await.unwrap();
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "rf-went").await.len(), 0);
+    assert_eq!(sent(&runner, "loneliness-intro").await.len(), 0);
+    let timeline = actions::timeline(&runner, &client, "navigator-1")
+        .await
+        .unwrap();
+    assert!(
+        timeline
+            .iter()
+            .filter(|t| t.step != "consent")
+            .all(|t| t.status == "cancelled"
+                && t.note.as_deref() == Some("cancelled by navigator-1: moved away")),
+        "{timeline:#?}"
+    );
+    let actions_audited: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = 'navigator-1' ORDER BY id")
+            .fetch_all(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        actions_audited,
+        [
+            "enrol",
+            "enrolment-pause",
+            "enrolment-resume",
+            "step-reschedule",
+            "timeline-view",
+            "enrolment-cancel",
+            "timeline-view"
+        ]
+    );
+}
+
+/// Clients mid-survey whose question timed out a minute ago.
+async fn due_nudges(runner: &Runner, n: usize) {
+    let loneliness = FlowId::parse("loneliness").unwrap();
+    for k in 0..n {
+        let c = consenting_client(
+            runner,
+            &format!("c{k:04}"),
+            TORONTO,
+            if k % 2 == 0 { "en" } else { "fr" },
+        )
+        .await;
+        runner
+            .start_flow(&c, &loneliness, Some("baseline"), IfBusy::Refuse, "test")
+            .await
+            .unwrap();
+    }
+}
+
+async fn two_schedulers_claim_each_job_once(url: &str) {
+    let (a, clock) = build(url).await;
+    let mut small = (*a.schedule).clone();
+    small.batch = 7;
+    let a = Runner {
+        schedule: Arc::new(small.clone()),
+        ..a
+    };
+    clock.set(at(TORONTO, "2026-11-24 13:00"));
+    due_nudges(&a, 120).await;
+    clock.set(at(TORONTO, "2026-11-26 13:01"));
+    // A second process on the same database, with its own pool.
+    let (b, clock_b) = build(url).await;
+    let b = Runner {
+        schedule: Arc::new(small),
+        ..b
+    };
+    clock_b.set(clock.now());
+    let (ta, tb) = tokio::join!(
+        async {
+            let mut n = 0;
+            loop {
+                let t = schedule::tick(&a, 1).await.unwrap();
+                assert_eq!(t.failed, 0);
+                if t.claimed == 0 {
+                    break n;
+                }
+                n += t.claimed;
+            }
+        },
+        async {
+            let mut n = 0;
+            loop {
+                let t = schedule::tick(&b, 1).await.unwrap();
+                assert_eq!(t.failed, 0);
+                if t.claimed == 0 {
+                    break n;
+                }
+                n += t.claimed;
+            }
+        }
+    );
+    assert_eq!(ta + tb, 120, "{ta} + {tb}");
+    let per_client: Vec<i64> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE message_key = 'nudge-gentle' GROUP BY client_id",
+    )
+    .fetch_all(a.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(per_client.len(), 120);
+    assert!(per_client.iter().all(|n| *n == 1), "{per_client:?}");
+    let french: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE message_key = 'nudge-gentle' AND body LIKE 'Petit rappel%'",
+    )
+    .fetch_one(a.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(french, 60, "each nudge in its client's language");
+    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'running'")
+        .fetch_one(a.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(running, 0);
+    a.db.close().await;
+    b.db.close().await;
+}
+
+#[tokio::test]
+async fn two_schedulers_on_one_sqlite_file_claim_each_due_job_once() {
+    let dir = std::env::temp_dir().join(format!("matters-two-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    two_schedulers_claim_each_job_once(&format!("sqlite://{}/two.db?mode=rwc", dir.display()))
+        .await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn two_schedulers_on_one_postgres_claim_each_due_job_once() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    two_schedulers_claim_each_job_once(&url).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_standard_sequence_and_stop_on_postgres() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    let (runner, clock) = build(&url).await;
+    let lines = run(
+        &runner,
+        &clock,
+        options("fr", WINNIPEG, "2026-10-19 14:00", 200, "@16 ARRÊT\n"),
+    )
+    .await
+    .unwrap();
+    let shown = render(&lines, WINNIPEG);
+    assert_eq!(lines_of(&lines, "out", "rf-went").len(), 2, "{shown}");
+    let jobs = steps(&runner).await;
+    assert!(
+        jobs.iter().all(|j| j.2 == "done" || j.2 == "cancelled"),
+        "{jobs:#?}"
+    );
+    assert!(
+        jobs.iter().filter(|j| j.2 == "done").count() >= 7,
+        "{jobs:#?}"
+    );
+    runner.db.close().await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reply_after_the_task_still_resumes_the_survey() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-11-02 11:00"));
+    let client = consenting_client(&runner, "kai", TORONTO, "en").await;
+    runner
+        .start_flow(
+            &client,
+            &FlowId::parse("loneliness").unwrap(),
+            Some("baseline"),
+            IfBusy::Refuse,
+            "test",
+        )
+        .await
+        .unwrap();
+    run_until(&runner, &clock, at(TORONTO, "2026-11-09 11:00")).await;
+    assert_eq!(sent(&runner, "nudge-gentle").await.len(), 1);
+    let flags: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM flags WHERE kind = 'no-response'")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(flags, 1, "one task, not one per tick");
+    let h = runner
+        .receive(&Inbound::new(Channel::Simulator, client, None, "often"))
+        .await
+        .unwrap();
+    assert_eq!(
+        h.replies.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["ucla3-left-out"]
+    );
+}
