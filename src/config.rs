@@ -52,6 +52,8 @@ pub struct ScheduleSettings {
     pub lease_seconds: u32,
     /// Jobs claimed at a time.
     pub batch: usize,
+    /// Batches worked side by side on Postgres (SQLite has one writer: always one).
+    pub workers: usize,
     /// Milliseconds between two looks for due jobs when none are due.
     pub tick_ms: u64,
 }
@@ -64,6 +66,7 @@ impl Default for ScheduleSettings {
             late_after_minutes: 60,
             lease_seconds: 300,
             batch: 500,
+            workers: 4,
             tick_ms: 1000,
         }
     }

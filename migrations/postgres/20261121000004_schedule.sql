@@ -39,7 +39,7 @@ CREATE UNIQUE INDEX jobs_step ON jobs(enrolment_id, step_id, occurrence) WHERE e
 CREATE INDEX jobs_lease ON jobs(lease_until) WHERE status = 'running';
 CREATE INDEX jobs_after ON jobs(after_job) WHERE status = 'blocked';
 CREATE INDEX jobs_waiting ON jobs(waits_for) WHERE waits_for IS NOT NULL;
-CREATE INDEX jobs_client ON jobs(client_id, status);
+CREATE INDEX jobs_client ON jobs(client_id);
 
 -- When messages may go out to one client (minutes after local midnight); NULL: the centre's window.
 ALTER TABLE clients ADD COLUMN send_start BIGINT;

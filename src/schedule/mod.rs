@@ -30,6 +30,8 @@ pub struct Settings {
     pub late_after: Duration,
     pub lease: Duration,
     pub batch: usize,
+    /// Batches worked side by side on Postgres.
+    pub workers: usize,
     pub tick: std::time::Duration,
     /// How long a step that waits for another flow to end waits before it looks again.
     pub recheck: Duration,
@@ -60,6 +62,7 @@ impl Settings {
             late_after: Duration::minutes(i64::from(c.late_after_minutes)),
             lease: Duration::seconds(i64::from(c.lease_seconds.max(1))),
             batch: c.batch,
+            workers: c.workers,
             tick: std::time::Duration::from_millis(c.tick_ms.max(10)),
             recheck: Duration::hours(6),
         })
@@ -255,10 +258,13 @@ pub async fn claim(
         Backend::Sqlite => "",
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
     };
+    // Two index lookups, each bounded by the batch: an `OR` of the two would make Postgres scan
+    // the whole table.
     let sql = format!(
-        "UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}) \
-            OR id IN (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
+        "WITH due AS (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}), \
+              lapsed AS (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
+         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM lapsed) \
          RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id"
     );
     let rows = sqlx::query(&sql)
@@ -305,8 +311,26 @@ pub struct Ticked {
     pub failed: usize,
 }
 
-/// Claims and runs due jobs until none is due (or `max_batches` batches ran).
+/// Claims and runs due jobs until none is due (or `max_batches` batches ran). On Postgres
+/// several workers claim batches side by side (`SKIP LOCKED` keeps them apart); SQLite has one
+/// writer, so one.
 pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
+    let workers = match runner.db.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => runner.schedule.workers.max(1),
+    };
+    let results =
+        futures_util::future::join_all((0..workers).map(|_| work(runner, max_batches))).await;
+    let mut t = Ticked::default();
+    for r in results {
+        let r = r?;
+        t.claimed += r.claimed;
+        t.failed += r.failed;
+    }
+    Ok(t)
+}
+
+async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
     let mut t = Ticked::default();
     for _ in 0..max_batches {
         let now = runner.clock.now();
