@@ -409,3 +409,194 @@ fn a_client_is_enrolled_by_phone_and_a_flow_started_from_the_command_line() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_scheduler_prints_its_rate_beside_the_bare_claim() {
+    let out = matters()
+        .args(["bench", "scheduler", "--scheduled", "3000", "--due", "300"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("300 due nudges (150 in French)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  serve:     healthy "), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    let number = |s: &str| s.trim().parse::<f64>().is_ok();
+    let parts: Option<(&str, &str)> = last
+        .strip_prefix("scheduler sqlite: ")
+        .and_then(|r| r.split_once(" nudges/s, baseline "));
+    let (rate, rest) = parts.unwrap_or_else(|| panic!("{last}"));
+    let (baseline, ratio) = rest.split_once("/s, ratio ").unwrap();
+    assert!(number(rate) && number(baseline) && number(ratio), "{last}");
+}
+
+#[test]
+fn clients_are_imported_enrolled_and_followed_up_from_the_command_line() {
+    let dir = temp("import");
+    let db = format!("sqlite://{}/i.db?mode=rwc", dir.display());
+    let run = |args: &[&str]| {
+        let out = matters()
+            .args(args)
+            .env("MATTERS_DATABASE_URL", &db)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let csv = dir.join("clients.csv");
+    std::fs::write(
+        &csv,
+        "id,phone,language,time_zone,program,referred_on,sequence\n\
+         ana,(613) 555-0101,fr,America/Toronto,the walking group,2026-11-02,standard\n\
+         ben,613-555-0102,en,America/Winnipeg,coffee and colouring,,light\n\
+         cal,555,en,,,,\n\
+         dee,613 555 0104,klingon,,,,\n\
+         eve,613 555 0105,en,Mars/Olympus,,,\n\
+         ana,613 555 0199,en,,,,\n\
+         fay,613 555 0106,en,,,,nope\n\
+         gus,6135550101,en,,,,\n",
+    )
+    .unwrap();
+    let path = csv.display().to_string();
+    let (ok, said) = run(&["clients", "import", &path]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("2 added, 0 already there, 6 rejected"),
+        "{said}"
+    );
+    for (line, why) in [
+        (4, "phone number"),
+        (5, "language klingon is not enabled"),
+        (6, "time zone \"Mars/Olympus\""),
+        (7, "ana appears twice"),
+        (8, "no sequence nope"),
+        (9, "already the number of another client"),
+    ] {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with(&format!("  line {line}: ")) && l.contains(why)),
+            "line {line}: {why}\n{said}"
+        );
+    }
+    // Run again: nothing is added or enrolled twice.
+    let (ok, said) = run(&["clients", "import", &path]);
+    assert!(
+        ok && said.contains("0 added, 2 already there, 6 rejected"),
+        "{said}"
+    );
+    let (ok, said) = run(&["clients", "timeline", "ana"]);
+    assert!(ok, "{said}");
+    assert_eq!(
+        said.lines().filter(|l| l.contains("weekly")).count(),
+        1,
+        "one weekly step planned at a time: {said}"
+    );
+    assert!(said.contains("loneliness-6m"), "{said}");
+    assert!(said.contains("after the step before it"), "{said}");
+    let (ok, said) = run(&["clients", "enrol", "ana", "standard"]);
+    assert!(
+        !ok && said.contains("already enrolled in standard"),
+        "{said}"
+    );
+    let (ok, said) = run(&["clients", "pause", "ben"]);
+    assert!(ok && said.contains("paused ben: "), "{said}");
+    let (ok, said) = run(&["clients", "resume", "ben"]);
+    assert!(ok && said.contains("resumed ben: "), "{said}");
+    let (ok, said) = run(&[
+        "clients",
+        "reschedule",
+        "ben",
+        "check-in",
+        "2099-01-04 07:30",
+    ]);
+    assert!(
+        ok && said.contains("check-in of ben is now due Sun 2099-01-04 09:00 CST"),
+        "{said}"
+    );
+    let (ok, said) = run(&["clients", "cancel", "ben", "--reason", "moved away"]);
+    assert!(
+        ok && said.contains("cancelled the follow-up of ben"),
+        "{said}"
+    );
+    let (ok, said) = run(&["clients", "pause", "ben"]);
+    assert!(
+        !ok && said.contains("not enrolled in any running sequence"),
+        "{said}"
+    );
+    let (ok, said) = run(&[
+        "clients",
+        "add",
+        "hal",
+        "--language",
+        "fr",
+        "--sequence",
+        "light",
+    ]);
+    assert!(ok && said.contains("enrolled in light"), "{said}");
+    let (ok, said) = run(&["clients", "start-flow", "hal", "loneliness"]);
+    assert!(
+        !ok && said.contains("in the middle of flow") || ok,
+        "{said}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn simulate_a_sequence_prints_a_timeline_in_local_time() {
+    let dir = temp("simseq");
+    let replies = dir.join("replies.txt");
+    std::fs::write(&replies, "oui\nFrançais\n1\n(silence)\n@16 ARRÊT\n").unwrap();
+    let out = matters()
+        .args([
+            "simulate",
+            "--sequence",
+            "standard",
+            "--days",
+            "30",
+            "--lang",
+            "fr",
+            "--tz",
+            "America/Winnipeg",
+            "--start",
+            "2026-10-19 14:00",
+            "--replies",
+        ])
+        .arg(&replies)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("Mon 2026-10-19 14:00 CDT  out    consent/consent-welcome"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("nudge  loneliness[baseline]/nudge-gentle Petit rappel"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("in     ARRÊT"), "{stdout}");
+    assert!(
+        stdout.contains("cancel loneliness-6m opted out"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("30 days of standard for a client in America/Winnipeg (fr)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -713,7 +713,7 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
     schedule::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "rf-went").await.len(), 0);
     // …until the navigator moves it; then it goes at the new time.
-    let due = actions::reschedule(
+    let (due, _) = actions::reschedule(
         &runner,
         &client,
         "check-in",

@@ -175,8 +175,8 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
         ClientCommand::Reschedule { id, step, at } => {
             let local = crate::schedule::time::parse_local(&at).map_err(anyhow::Error::msg)?;
             let client = ClientId::parse(&id)?;
-            let due = actions::reschedule(&runner, &client, &step, local, ACTOR).await?;
-            println!("{step} of {id} is now due {due}");
+            let (_, when) = actions::reschedule(&runner, &client, &step, local, ACTOR).await?;
+            println!("{step} of {id} is now due {when}");
         }
         ClientCommand::Timeline { id } => {
             let client = ClientId::parse(&id)?;

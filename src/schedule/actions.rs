@@ -332,14 +332,14 @@ pub async fn cancel(
 }
 
 /// Moves the next occurrence of a step to a local time (kept out of quiet hours). Returns when it
-/// is now due.
+/// is now due, and that time as the client reads it.
 pub async fn reschedule(
     runner: &Runner,
     client: &ClientId,
     step: &str,
     at: NaiveDateTime,
     actor: &str,
-) -> Result<DateTime<Utc>, ActionError> {
+) -> Result<(DateTime<Utc>, String), ActionError> {
     let now = to_ms(runner.clock.now());
     let mut tx = runner.db.begin().await?;
     let c = client_row(runner, &mut tx, client).await?;
@@ -381,7 +381,7 @@ pub async fn reschedule(
     )
     .await?;
     tx.commit().await.doing("committing")?;
-    Ok(due)
+    Ok((due, local_label(to_ms(due), c.tz)))
 }
 
 /// One step of a client's follow-up, past or to come.
