@@ -198,10 +198,10 @@ pub async fn run(
             if let Some((_, text)) = timed.pop_front() {
                 say(runner, &o.client, &text, &mut lines).await?;
             }
-        } else if next_reply == Some(t) {
-            if let Some((_, Some(text))) = pending_reply.take() {
-                say(runner, &o.client, &text, &mut lines).await?;
-            }
+        } else if next_reply == Some(t)
+            && let Some((_, Some(text))) = pending_reply.take()
+        {
+            say(runner, &o.client, &text, &mut lines).await?;
         }
     }
     Ok(lines)
