@@ -945,3 +945,173 @@ async fn a_reply_after_the_task_still_resumes_the_survey() {
         ["ucla3-left-out"]
     );
 }
+
+const BUSY: &str = r#"
+id = "busy"
+spec_version = 1
+
+[[step]]
+id = "survey"
+flow = "loneliness"
+anchor = "enrolment"
+
+[[step]]
+id = "check"
+flow = "referral-followup"
+anchor = "enrolment"
+offset = "1h"
+if_busy = "skip"
+
+[[step]]
+id = "daily"
+flow = "referral-followup"
+anchor = "enrolment"
+every = "0 10 * * *"
+until = "referral-closed"
+if_busy = "interrupt"
+"#;
+
+#[tokio::test]
+async fn a_step_that_skips_when_busy_is_recorded_and_a_closed_referral_ends_a_recurrence() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let runner = with_sequence(runner, BUSY);
+    clock.set(at(TORONTO, "2026-11-02 10:30"));
+    let client = consenting_client(&runner, "mo", TORONTO, "en").await;
+    actions::enrol(&runner, &client, "busy", "test")
+        .await
+        .unwrap();
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "loneliness-intro").await.len(), 1);
+    // 11:30: the client is still in the survey; this step skips rather than wait.
+    clock.set(at(TORONTO, "2026-11-02 11:30"));
+    schedule::tick(&runner, 10).await.unwrap();
+    let jobs = steps(&runner).await;
+    let check = jobs.iter().find(|j| j.0 == "check").unwrap();
+    assert_eq!(
+        (check.2.as_str(), check.4.as_deref()),
+        ("skipped", Some("the client was in loneliness"))
+    );
+    assert_eq!(sent(&runner, "rf-went").await.len(), 0);
+    // Daily at 10:00 from the next day, interrupting whatever runs, until the referral closes.
+    for day in ["2026-11-03 10:00", "2026-11-04 10:00"] {
+        clock.set(at(TORONTO, day));
+        schedule::tick(&runner, 10).await.unwrap();
+    }
+    assert_eq!(sent(&runner, "rf-went").await.len(), 2);
+    actions::close_referral(&runner, &client, "goal met", "navigator-1")
+        .await
+        .unwrap();
+    assert!(matches!(
+        actions::close_referral(&runner, &client, "again", "navigator-1").await,
+        Err(actions::ActionError::Invalid(_))
+    ));
+    for day in ["2026-11-05 10:00", "2026-11-06 10:00", "2026-11-07 10:00"] {
+        clock.set(at(TORONTO, day));
+        schedule::tick(&runner, 10).await.unwrap();
+    }
+    assert_eq!(sent(&runner, "rf-went").await.len(), 2);
+    let jobs = steps(&runner).await;
+    let daily: Vec<(&str, Option<&str>)> = jobs
+        .iter()
+        .filter(|j| j.0 == "daily")
+        .map(|j| (j.2.as_str(), j.4.as_deref()))
+        .collect();
+    assert_eq!(
+        daily,
+        [
+            ("done", Some("interrupted loneliness")),
+            ("done", Some("interrupted referral-followup")),
+            ("cancelled", Some("the referral is closed"))
+        ]
+    );
+    let pending: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'step' AND status = 'pending'")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(pending, 0);
+}
+
+/// The claim reads the due jobs through the partial index, never the whole table: the cost of a
+/// tick grows with what is due, not with what is scheduled.
+async fn claim_uses_the_index(url: &str) {
+    let (runner, _clock) = build(url).await;
+    let client = consenting_client(&runner, "many", TORONTO, "en").await;
+    let series = match runner.db.backend() {
+        matters::store::Backend::Sqlite => {
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 50000)"
+        }
+        matters::store::Backend::Postgres => "WITH n(i) AS (SELECT generate_series(0, 49999))",
+    };
+    sqlx::query(&format!(
+        "{series} INSERT INTO jobs (client_id, kind, step_id, occurrence, due_at, status, created_at, updated_at) \
+         SELECT $1, 'step', 'later', n.i, 1900000000000 + n.i, 'pending', 0, 0 FROM n"
+    ))
+    .bind(client.as_str())
+    .execute(runner.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE")
+        .execute(runner.db.pool())
+        .await
+        .unwrap();
+    let sql = schedule::claim_sql(runner.db.backend());
+    let explain = match runner.db.backend() {
+        matters::store::Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+        matters::store::Backend::Postgres => format!("EXPLAIN {sql}"),
+    };
+    let rows = sqlx::query(&explain)
+        .bind(1_i64)
+        .bind("token")
+        .bind(1_800_000_000_000_i64)
+        .bind(500_i64)
+        .fetch_all(runner.db.pool())
+        .await
+        .unwrap();
+    let plan: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let k = r.len() - 1;
+            r.try_get::<String, _>(k).unwrap_or_default()
+        })
+        .collect();
+    let text = plan.join("\n");
+    assert!(
+        text.contains("jobs_due"),
+        "the due jobs come from their index:\n{text}"
+    );
+    assert!(
+        !plan
+            .iter()
+            .any(|l| l.trim() == "SCAN jobs" || l.contains("Seq Scan on jobs")),
+        "no scan of every job:\n{text}"
+    );
+    // And it claims nothing that is not due.
+    let got = schedule::claim(
+        &runner.db,
+        from_ms(1_800_000_000_000),
+        Duration::minutes(5),
+        500,
+    )
+    .await
+    .unwrap();
+    assert!(got.is_empty());
+    runner.db.close().await;
+}
+
+#[tokio::test]
+async fn the_claim_reads_due_jobs_by_index_on_sqlite() {
+    claim_uses_the_index("sqlite::memory:").await;
+}
+
+#[tokio::test]
+async fn the_claim_reads_due_jobs_by_index_on_postgres() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    claim_uses_the_index(&url).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+}

@@ -55,6 +55,12 @@ pub enum ClientCommand {
         #[arg(long, default_value = "navigator's decision")]
         reason: String,
     },
+    /// Close the client's referral with a reason; check-ins that run until then stop.
+    CloseReferral {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Move the next occurrence of a step to a local time, e.g. "2026-12-01 10:00".
     Reschedule {
         id: String,
@@ -177,6 +183,11 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             let client = ClientId::parse(&id)?;
             let (_, when) = actions::reschedule(&runner, &client, &step, local, ACTOR).await?;
             println!("{step} of {id} is now due {when}");
+        }
+        ClientCommand::CloseReferral { id, reason } => {
+            let r =
+                actions::close_referral(&runner, &ClientId::parse(&id)?, &reason, ACTOR).await?;
+            println!("closed referral {r} of {id}: {reason}");
         }
         ClientCommand::Timeline { id } => {
             let client = ClientId::parse(&id)?;

@@ -384,6 +384,45 @@ pub async fn reschedule(
     Ok((due, local_label(to_ms(due), c.tz)))
 }
 
+/// Closes the client's open referral with a reason (goal met, declined, moved…). Recurring steps
+/// that run until the referral closes stop at their next occurrence, recorded as cancelled.
+pub async fn close_referral(
+    runner: &Runner,
+    client: &ClientId,
+    reason: &str,
+    actor: &str,
+) -> Result<i64, ActionError> {
+    let now = to_ms(runner.clock.now());
+    let mut tx = runner.db.begin().await?;
+    client_row(runner, &mut tx, client).await?;
+    let closed: Option<i64> = sqlx::query_scalar(
+        "UPDATE referrals SET closed_at = $1, closing_reason = $2 WHERE id = \
+         (SELECT id FROM referrals WHERE client_id = $3 AND closed_at IS NULL ORDER BY id DESC LIMIT 1) RETURNING id",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(client.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .doing("closing a referral")?;
+    let Some(id) = closed else {
+        return Err(ActionError::Invalid(format!(
+            "client {client} has no open referral"
+        )));
+    };
+    record::audit(
+        &mut tx,
+        now,
+        actor,
+        "referral-close",
+        Some(client),
+        &format!("referral {id}: {reason}"),
+    )
+    .await?;
+    tx.commit().await.doing("committing")?;
+    Ok(id)
+}
+
 /// One step of a client's follow-up, past or to come.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEntry {

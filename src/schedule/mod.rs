@@ -243,6 +243,23 @@ pub struct DueJob {
     pub token: String,
 }
 
+/// The claim statement: `$1` lease end, `$2` claim token, `$3` now, `$4` batch size. Two index
+/// lookups, each bounded by the batch (an `OR` of the two would make Postgres scan the table).
+#[must_use]
+pub fn claim_sql(b: Backend) -> String {
+    let lock = match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    format!(
+        "WITH due AS (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}), \
+              lapsed AS (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
+         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM lapsed) \
+         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id"
+    )
+}
+
 /// Claims up to `limit` due jobs (and jobs whose claim has lapsed: a crashed worker's) for
 /// `lease`. The cost grows with the jobs claimed, not with the jobs scheduled: both lookups
 /// run on partial indexes of due and running jobs.
@@ -254,19 +271,7 @@ pub async fn claim(
 ) -> Result<Vec<DueJob>, StoreError> {
     let now_ms = to_ms(now);
     let token = format!("{:016x}", rand::random::<u64>());
-    let lock = match db.backend() {
-        Backend::Sqlite => "",
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-    };
-    // Two index lookups, each bounded by the batch: an `OR` of the two would make Postgres scan
-    // the whole table.
-    let sql = format!(
-        "WITH due AS (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}), \
-              lapsed AS (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
-         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM lapsed) \
-         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id"
-    );
+    let sql = claim_sql(db.backend());
     let rows = sqlx::query(&sql)
         .bind(to_ms(now + lease))
         .bind(&token)
