@@ -9,7 +9,7 @@ use super::{RunError, Runner};
 use crate::clock::{from_ms, to_ms};
 use crate::flow::Flow;
 use crate::flow::def::StepKind;
-use crate::flow::engine::{self, Input};
+use crate::flow::engine::{self, Event, Input};
 use crate::schedule::sequence::{CatchUp, IfBusy, Until};
 use crate::schedule::{DueJob, NewJob, local_label, next_occurrence};
 use crate::store::{Doing, StoreError};
@@ -198,9 +198,19 @@ impl Runner {
         };
         let vars = self.vars(l);
         let ctx = self.ctx(&flow, &vars, l);
-        let (state, events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
-        // Finished first: the nudge's own timeout (if any) puts the same row back to pending.
-        fx.jobs.push(JobOp::finish(j, "done", None));
+        let (state, mut events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
+        // The next nudge's timeout is this same row, due again: one write instead of two.
+        let again = events.iter().position(|e| matches!(e, Event::ScheduleTimeout { .. }));
+        match again.map(|k| events.remove(k)) {
+            Some(Event::ScheduleTimeout { at, .. }) => fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(at),
+                waits_for: None,
+                note: None,
+            }),
+            _ => fx.jobs.push(JobOp::finish(j, "done", None)),
+        }
         fx.session_update = Some(state);
         fx.current(events);
         Ok(fx)

@@ -133,6 +133,11 @@ impl StandIn {
         self.book().sent.clone()
     }
 
+    /// How many messages were accepted.
+    pub fn sent_count(&self) -> usize {
+        self.book().sent.len()
+    }
+
     pub fn sent_to(&self, to: &str) -> Vec<Sent> {
         self.book()
             .sent
