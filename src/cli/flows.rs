@@ -92,9 +92,9 @@ pub fn check(cfg: &Config) -> i32 {
         for st in &seq.steps {
             println!(
                 "{:<10} {:<20} {:<18} {:<10} {}",
-                seq.id,
-                st.id,
-                st.flow,
+                seq.id.as_str(),
+                st.id.as_str(),
+                st.flow.as_str(),
                 st.time_point.as_deref().unwrap_or("-"),
                 describe_step(st)
             );
@@ -132,7 +132,7 @@ fn describe_step(st: &crate::schedule::sequence::SeqStep) -> String {
     let anchor = match st.anchor {
         Anchor::Enrolment => "enrolment",
         Anchor::Referral => "referral",
-        Anchor::Previous => "the step before ends",
+        Anchor::Previous => "the end of the step before",
     };
     let at = st
         .at

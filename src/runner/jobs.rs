@@ -200,7 +200,9 @@ impl Runner {
         let ctx = self.ctx(&flow, &vars, l);
         let (state, mut events) = engine::handle(&ctx, &active.state, Input::Timeout(&step))?;
         // The next nudge's timeout is this same row, due again: one write instead of two.
-        let again = events.iter().position(|e| matches!(e, Event::ScheduleTimeout { .. }));
+        let again = events
+            .iter()
+            .position(|e| matches!(e, Event::ScheduleTimeout { .. }));
         match again.map(|k| events.remove(k)) {
             Some(Event::ScheduleTimeout { at, .. }) => fx.jobs.push(JobOp::Defer {
                 id: j.id,
