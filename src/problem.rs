@@ -60,6 +60,43 @@ pub fn line_of(source: &str, offset: usize) -> usize {
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct Problems(pub Vec<Problem>);
 
+/// Every `*.toml` directly under `dir`, read, in name order; a file or directory that cannot be
+/// read is a problem. A missing directory holds nothing when `missing_ok`.
+pub fn toml_sources(
+    dir: &Path,
+    what: &str,
+    missing_ok: bool,
+) -> (Vec<(PathBuf, String)>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(e) if missing_ok && e.kind() == std::io::ErrorKind::NotFound => {
+            return (Vec::new(), problems);
+        }
+        Err(e) => {
+            problems.push(Problem::new(
+                dir,
+                0,
+                format!("cannot read the {what} directory: {e}"),
+            ));
+            return (Vec::new(), problems);
+        }
+    };
+    files.sort();
+    let mut sources = Vec::with_capacity(files.len());
+    for file in files {
+        match std::fs::read_to_string(&file) {
+            Ok(s) => sources.push((file, s)),
+            Err(e) => problems.push(Problem::new(&file, 0, format!("cannot read: {e}"))),
+        }
+    }
+    (sources, problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,22 @@ fn matters() -> Command {
     c
 }
 
+/// Runs the binary on database `db`: did it succeed, and what it said (stdout then stderr).
+fn on_db(db: &str) -> impl Fn(&[&str]) -> (bool, String) + '_ {
+    move |args: &[&str]| {
+        let out = matters()
+            .args(args)
+            .env("MATTERS_DATABASE_URL", db)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    }
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("matters-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
@@ -361,18 +377,7 @@ fn the_twilio_benchmark_prints_its_figures_beside_its_baseline() {
 fn a_client_is_enrolled_by_phone_and_a_flow_started_from_the_command_line() {
     let dir = temp("client");
     let db = format!("sqlite://{}/c.db?mode=rwc", dir.display());
-    let run = |args: &[&str]| {
-        let out = matters()
-            .args(args)
-            .env("MATTERS_DATABASE_URL", &db)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
+    let run = on_db(&db);
     let (ok, said) = run(&[
         "client",
         "add",
@@ -441,18 +446,7 @@ fn bench_scheduler_prints_its_rate_beside_the_bare_claim() {
 fn clients_are_imported_enrolled_and_followed_up_from_the_command_line() {
     let dir = temp("import");
     let db = format!("sqlite://{}/i.db?mode=rwc", dir.display());
-    let run = |args: &[&str]| {
-        let out = matters()
-            .args(args)
-            .env("MATTERS_DATABASE_URL", &db)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
+    let run = on_db(&db);
     let csv = dir.join("clients.csv");
     std::fs::write(
         &csv,

@@ -98,6 +98,23 @@ async fn steps(runner: &Runner) -> Vec<(String, i64, String, Option<i64>, Option
     .collect()
 }
 
+/// A client's days in the standard sequence on a fresh database: the runner, the timeline, and
+/// the timeline as text for assertion messages.
+async fn simulated(
+    lang: &str,
+    tz: Tz,
+    start: &str,
+    days: i64,
+    script: &str,
+) -> (Runner, Vec<Line>, String) {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let lines = run(&runner, &clock, options(lang, tz, start, days, script))
+        .await
+        .unwrap();
+    let shown = render(&lines, tz);
+    (runner, lines, shown)
+}
+
 fn lines_of<'a>(lines: &'a [Line], kind: &str, what: &str) -> Vec<&'a Line> {
     lines
         .iter()
@@ -120,17 +137,9 @@ async fn the_standard_sequence_runs_six_months_in_each_language_and_zone_across_
         ("fr", TORONTO, "Avez-vous pu aller"),
         ("en", WINNIPEG, "Did you go to"),
     ] {
-        let (runner, clock) = build("sqlite::memory:").await;
         // Enrolled on a Monday afternoon in October: fall-back on 1 November, spring-forward
         // on 14 March, the six-month survey in April.
-        let lines = run(
-            &runner,
-            &clock,
-            options(lang, tz, "2026-10-19 14:00", 200, ""),
-        )
-        .await
-        .unwrap();
-        let shown = render(&lines, tz);
+        let (runner, lines, shown) = simulated(lang, tz, "2026-10-19 14:00", 200, "").await;
         let jobs = steps(&runner).await;
         // Every step went out once; none was skipped, lost or left waiting.
         assert!(
@@ -224,20 +233,12 @@ async fn the_standard_sequence_runs_six_months_in_each_language_and_zone_across_
 
 #[tokio::test]
 async fn a_step_due_in_quiet_hours_or_on_a_holiday_waits_for_the_next_open_window() {
-    let (runner, clock) = build("sqlite::memory:").await;
-    let lines = run(
-        &runner,
-        &clock,
-        options("en", WINNIPEG, "2026-11-03 22:30", 1, ""),
-    )
-    .await
-    .unwrap();
+    let (_, lines, shown) = simulated("en", WINNIPEG, "2026-11-03 22:30", 1, "").await;
     let first = lines.iter().find(|l| l.kind == "out").unwrap();
     assert_eq!(
         local(WINNIPEG, first.at),
         naive("2026-11-04 09:00"),
-        "{}",
-        render(&lines, WINNIPEG)
+        "{shown}"
     );
 
     // Christmas Eve at 21:00 with the 25th and 26th as holidays: the 27th at 09:00.
@@ -270,22 +271,15 @@ async fn a_step_due_in_quiet_hours_or_on_a_holiday_waits_for_the_next_open_windo
 
 #[tokio::test]
 async fn silence_gets_a_nudge_at_a_decent_hour_then_a_task_and_the_next_step_goes_on() {
-    let (runner, clock) = build("sqlite::memory:").await;
     // Consent given, then nothing more.
-    let lines = run(
-        &runner,
-        &clock,
-        options(
-            "en",
-            TORONTO,
-            "2026-10-19 18:30",
-            12,
-            "yes\nEnglish\n1\n(silent from here)\n",
-        ),
+    let (runner, lines, shown) = simulated(
+        "en",
+        TORONTO,
+        "2026-10-19 18:30",
+        12,
+        "yes\nEnglish\n1\n(silent from here)\n",
     )
-    .await
-    .unwrap();
-    let shown = render(&lines, TORONTO);
+    .await;
     let nudges = lines_of(&lines, "nudge", "nudge-gentle");
     assert!(!nudges.is_empty(), "{shown}");
     for n in &nudges {
@@ -332,15 +326,8 @@ async fn silence_gets_a_nudge_at_a_decent_hour_then_a_task_and_the_next_step_goe
 
 #[tokio::test]
 async fn stop_in_week_three_cancels_everything_after_it() {
-    let (runner, clock) = build("sqlite::memory:").await;
-    let lines = run(
-        &runner,
-        &clock,
-        options("fr", WINNIPEG, "2026-10-19 14:00", 200, "@16 ARRÊT\n"),
-    )
-    .await
-    .unwrap();
-    let shown = render(&lines, WINNIPEG);
+    let (runner, lines, shown) =
+        simulated("fr", WINNIPEG, "2026-10-19 14:00", 200, "@16 ARRÊT\n").await;
     let stop = lines
         .iter()
         .position(|l| l.kind == "in" && l.detail == "ARRÊT")
@@ -393,21 +380,14 @@ async fn stop_in_week_three_cancels_everything_after_it() {
 
 #[tokio::test]
 async fn crisis_words_in_week_five_get_the_fixed_reply_and_the_sequence_goes_on() {
-    let (runner, clock) = build("sqlite::memory:").await;
-    let lines = run(
-        &runner,
-        &clock,
-        options(
-            "en",
-            TORONTO,
-            "2026-10-19 14:00",
-            70,
-            "@30 i just want to end my life\n",
-        ),
+    let (runner, lines, shown) = simulated(
+        "en",
+        TORONTO,
+        "2026-10-19 14:00",
+        70,
+        "@30 i just want to end my life\n",
     )
-    .await
-    .unwrap();
-    let shown = render(&lines, TORONTO);
+    .await;
     let k = lines
         .iter()
         .position(|l| l.kind == "in" && l.detail.contains("end my life"))

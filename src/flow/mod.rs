@@ -26,32 +26,9 @@ pub struct FlowSet {
 impl FlowSet {
     /// Loads and validates every `*.toml` directly under `dir`. Returns every problem found.
     pub fn load(dir: &Path, catalog: &Catalog) -> (Self, Vec<Problem>) {
-        let mut problems = Vec::new();
         let mut set = Self::default();
-        let mut files: Vec<_> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect(),
-            Err(e) => {
-                problems.push(Problem::new(
-                    dir,
-                    0,
-                    format!("cannot read the flows directory: {e}"),
-                ));
-                return (set, problems);
-            }
-        };
-        files.sort();
-        for file in files {
-            let source = match std::fs::read_to_string(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    problems.push(Problem::new(&file, 0, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
+        let (sources, mut problems) = crate::problem::toml_sources(dir, "flows", false);
+        for (file, source) in sources {
             match parse(&file, &source) {
                 Ok(flow) => {
                     let mut p = validate::validate(&flow, catalog);

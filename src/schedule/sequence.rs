@@ -143,32 +143,8 @@ impl SequenceSet {
     /// checks it against the flows.
     pub fn load(dir: &Path, flows: &FlowSet) -> (Self, Vec<Problem>) {
         let mut set = Self::default();
-        let mut problems = Vec::new();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (set, problems),
-            Err(e) => {
-                problems.push(Problem::new(
-                    dir,
-                    0,
-                    format!("cannot read the sequences directory: {e}"),
-                ));
-                return (set, problems);
-            }
-        };
-        files.sort();
-        for file in files {
-            let source = match std::fs::read_to_string(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    problems.push(Problem::new(&file, 0, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
+        let (sources, mut problems) = crate::problem::toml_sources(dir, "sequences", true);
+        for (file, source) in sources {
             match parse(&file, &source, flows) {
                 Ok(s) => {
                     set.by_id.insert(s.id.clone(), s);
