@@ -7,16 +7,15 @@
 //! `/healthz` on that database.
 
 use super::bench::{Cleanup, database_for};
-use super::bench_twilio::standin;
+use super::bench_twilio::{SID, TOKEN, standin, unpaced_twilio};
 use crate::channel::dispatch;
-use crate::channel::twilio::{Client, TwilioConfig};
+use crate::channel::twilio::Client;
 use crate::clock::{ManualClock, to_ms};
-use crate::config::{Config, TwilioSettings};
+use crate::config::Config;
 use crate::domain::{Channel, ClientId, FlowId, Locale};
 use crate::runner::{IfBusy, Runner};
 use crate::store::Backend;
 use crate::store::record::{self, NewClient};
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,9 +42,6 @@ pub struct Args {
     pub no_send: bool,
 }
 
-const SID: &str = "AC00000000000000000000000000000000";
-const TOKEN: &str = "bench-token";
-const OURS: &str = "+16135550100";
 /// The time zones the clients are spread over.
 const ZONES: [&str; 3] = ["America/Toronto", "America/Winnipeg", "America/Vancouver"];
 
@@ -73,18 +69,7 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
     let mut cfg = cfg.clone();
     cfg.database_url = url.to_owned();
     cfg.public_url = Some("http://127.0.0.1:9".into());
-    cfg.twilio = TwilioSettings {
-        account_sid: Some(SID.into()),
-        auth_token: Some(TOKEN.into()),
-        from: Some(OURS.into()),
-        api_base: stand_in.base.clone(),
-        segments_per_second: Some(0.0),
-        concurrency: 32,
-        ..TwilioSettings::default()
-    };
-    let twilio = TwilioConfig::from_config(&cfg)
-        .map_err(anyhow::Error::msg)?
-        .context("the bench's Twilio configuration")?;
+    let twilio = unpaced_twilio(&mut cfg, &stand_in.base)?;
     let clock = ManualClock::new(afternoon());
     let runner = Arc::new(crate::app::build(&cfg, Arc::new(clock.clone())).await?);
     let backend = runner.db.backend();

@@ -19,13 +19,29 @@ use anyhow::Context;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SID: &str = "ACbe4c4be4c4be4c4be4c4be4c4be4c4be";
-const TOKEN: &str = "bench-token-bench-token-bench-tok";
+pub(super) const SID: &str = "ACbe4c4be4c4be4c4be4c4be4c4be4c4be";
+pub(super) const TOKEN: &str = "bench-token-bench-token-bench-tok";
 const OURS: &str = "+15145550000";
 
 /// Each answer moves the loneliness survey one step and gets exactly one message back: the next
 /// question, then the thanks.
 const ANSWERS: &[&str] = &["2", "often", "3", "never"];
+
+/// Points `cfg` at the Twilio stand-in at `base`, unpaced, and returns the checked configuration.
+pub(super) fn unpaced_twilio(cfg: &mut Config, base: &str) -> anyhow::Result<TwilioConfig> {
+    cfg.twilio = TwilioSettings {
+        account_sid: Some(SID.into()),
+        auth_token: Some(TOKEN.into()),
+        from: Some(OURS.into()),
+        api_base: base.to_owned(),
+        segments_per_second: Some(0.0),
+        concurrency: 32,
+        ..TwilioSettings::default()
+    };
+    TwilioConfig::from_config(cfg)
+        .map_err(anyhow::Error::msg)?
+        .context("the bench's Twilio configuration")
+}
 
 /// Webhooks in flight at once (closed loop), like a busy Twilio account's.
 const CONCURRENCY: usize = 64;
@@ -42,18 +58,7 @@ pub async fn run(cfg: &Config, args: &Args) -> anyhow::Result<()> {
     let mut cfg = cfg.clone();
     cfg.database_url = url;
     cfg.public_url = Some(base.clone());
-    cfg.twilio = TwilioSettings {
-        account_sid: Some(SID.into()),
-        auth_token: Some(TOKEN.into()),
-        from: Some(OURS.into()),
-        api_base: stand_in.base.clone(),
-        segments_per_second: Some(0.0),
-        concurrency: 32,
-        ..TwilioSettings::default()
-    };
-    let twilio = TwilioConfig::from_config(&cfg)
-        .map_err(anyhow::Error::msg)?
-        .context("the bench's Twilio configuration")?;
+    let twilio = unpaced_twilio(&mut cfg, &stand_in.base)?;
     let runner = Arc::new(crate::app::build(&cfg, Arc::new(SystemClock)).await?);
     let backend = runner.db.backend().as_str();
     dispatch::spawn(
