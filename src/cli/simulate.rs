@@ -181,7 +181,7 @@ async fn sequence(cfg: &Config, args: &Args, seq: &str) -> anyhow::Result<i32> {
     let runner = crate::app::build(&cfg, Arc::new(clock.clone())).await?;
     let o = Options {
         sequence: seq.to_owned(),
-        days: args.days,
+        days: args.days.clamp(0, 3660),
         language: Locale::parse(&args.lang)?,
         time_zone: tz,
         start,
@@ -195,7 +195,7 @@ async fn sequence(cfg: &Config, args: &Args, seq: &str) -> anyhow::Result<i32> {
     let count = |k: &str| lines.iter().filter(|l| l.kind == k).count();
     println!(
         "\n{} days of {seq} for a client in {tz} ({}): {} messages out, {} nudges, {} replies, {} skips, {} flags, {} scores; {:.1} s of real time",
-        args.days,
+        args.days.clamp(0, 3660),
         args.lang,
         count("out"),
         count("nudge"),

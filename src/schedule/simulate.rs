@@ -48,7 +48,11 @@ impl Script {
                     .ok_or_else(|| format!("line {}: @DAY needs a message", k + 1))?;
                 let day: i64 = day
                     .parse()
-                    .map_err(|_| format!("line {}: {day:?} is not a day number", k + 1))?;
+                    .ok()
+                    .filter(|d| (0..=3660).contains(d))
+                    .ok_or_else(|| {
+                        format!("line {}: {day:?} is not a day from 0 to 3660", k + 1)
+                    })?;
                 let (at, text) = match rest.trim().split_once(' ') {
                     Some((hm, t)) if super::time::minutes(hm).is_some() => {
                         (super::time::minutes(hm).map(i64::from), t)
@@ -119,6 +123,8 @@ pub async fn run(
     clock: &ManualClock,
     mut o: Options,
 ) -> Result<Vec<Line>, SimError> {
+    // Ten years at most: a virtual clock still has to stop somewhere.
+    o.days = o.days.clamp(0, 3660);
     clock.set(o.start);
     let now = to_ms(o.start);
     let new = NewClient {

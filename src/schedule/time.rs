@@ -155,6 +155,8 @@ impl Offset {
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (n, unit) = s.split_at(split);
         let n: u32 = n.parse().map_err(|_| bad())?;
+        // A follow-up is months long; anything past ten years is a typo, not a plan.
+        let too_far = || format!("{s:?} is more than ten years");
         let mut o = Self::default();
         match unit.trim() {
             "mo" | "month" | "months" => o.months = n,
@@ -163,6 +165,9 @@ impl Offset {
             "h" | "hour" | "hours" => o.minutes = i64::from(n) * 60,
             "m" | "min" | "minutes" => o.minutes = i64::from(n),
             _ => return Err(bad()),
+        }
+        if o.months > 120 || o.days > 3660 || o.minutes > 3660 * 24 * 60 {
+            return Err(too_far());
         }
         Ok(o)
     }
@@ -364,6 +369,8 @@ mod tests {
         );
         assert_eq!(Offset::parse("8w").unwrap().days, 56);
         assert!(Offset::parse("3x").is_err());
+        assert!(Offset::parse("4000000000d").is_err());
+        assert!(Offset::parse("121mo").is_err());
         assert!(Offset::parse("").is_err());
         assert!(Offset::parse("0").unwrap().is_zero());
     }
