@@ -230,9 +230,8 @@ impl Runner {
         let mut fx = Effects::new(l);
         let now = self.clock.now();
         let tz = self.tz_of(l);
-        if let Some(e) = enrolment.filter(|e| e.status == "paused") {
+        if enrolment.is_some_and(|e| e.status == "paused") {
             // Released while paused (the step before it ended): it waits for the resume.
-            let _ = e;
             fx.jobs.push(JobOp::finish(
                 j,
                 "paused",
