@@ -103,14 +103,22 @@ pub async fn write(
             .await
             .doing("releasing the steps after a skipped one")?;
     }
-    // Flows that ended: the steps that follow them, and the steps waiting for them, are due.
+    // Flows that ended: the steps that follow them, and the steps waiting for them, are due. A
+    // flow whose nudges all went unanswered holds up no waiting step either.
     let mut ended = Vec::new();
+    let mut waited_on = Vec::new();
     for (k, it) in items.iter().enumerate() {
         for (scope, e) in &it.effects.events {
-            if matches!(e, Event::End { .. })
-                && let Some(sid) = sessions.of(k, *scope)
-            {
-                ended.push(sid);
+            let Some(sid) = sessions.of(k, *scope) else {
+                continue;
+            };
+            match e {
+                Event::End { .. } => {
+                    ended.push(sid);
+                    waited_on.push(sid);
+                }
+                Event::Flag { kind, .. } if kind == "no-response" => waited_on.push(sid),
+                _ => {}
             }
         }
     }
@@ -124,11 +132,13 @@ pub async fn write(
             .execute(&mut **tx)
             .await
             .doing("releasing the steps after a flow")?;
+    }
+    if !waited_on.is_empty() {
         let sql = format!(
             "UPDATE jobs SET due_at = {now}, waits_for = NULL, updated_at = {now} WHERE waits_for IN ({}) AND status = 'pending'",
-            list(b, ended.len())
+            list(b, waited_on.len())
         );
-        bind_all(sqlx::query(&sql), ended.into_iter().map(i).collect())
+        bind_all(sqlx::query(&sql), waited_on.into_iter().map(i).collect())
             .execute(&mut **tx)
             .await
             .doing("waking the steps that waited for a flow")?;
