@@ -151,6 +151,8 @@ async fn claimer<T: Transport>(
         let room = permits.available_permits().max(1).min(per_second).min(64);
         let claimed = match delivery::claim(&runner.db, ch, room, now_ms).await {
             Ok(c) => c,
+            // The service is shutting down.
+            Err(_) if runner.db.pool().is_closed() => return,
             Err(e) => {
                 tracing::warn!(channel = ch, error = %e, "could not claim queued messages");
                 tokio::time::sleep(settings.poll).await;
@@ -316,6 +318,7 @@ async fn recorder(
                     act_on(&runner, channel, &f).await;
                 }
             }
+            Err(_) if runner.db.pool().is_closed() => return,
             Err(e) => {
                 tracing::error!(channel = ch, error = %e, count = sent.len(), "could not record sent messages");
             }

@@ -221,6 +221,8 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
         backend.as_str(),
         rate / baseline
     );
+    // The dispatcher stops once its pool is closed, before the bench's database goes.
+    runner.db.close().await;
     Ok(())
 }
 
