@@ -497,6 +497,18 @@ fn clients_are_imported_enrolled_and_followed_up_from_the_command_line() {
     );
     assert!(said.contains("loneliness-6m"), "{said}");
     assert!(said.contains("after the step before it"), "{said}");
+    // A step waiting on another is listed right after it.
+    let row = |step: &str| {
+        said.lines()
+            .position(|l| l.split_whitespace().any(|w| w == step))
+            .unwrap_or_else(|| panic!("{step}: {said}"))
+    };
+    assert_eq!(row("baseline-loneliness"), row("consent") + 1, "{said}");
+    assert_eq!(
+        row("baseline-wellbeing"),
+        row("baseline-loneliness") + 1,
+        "{said}"
+    );
     let (ok, said) = run(&["clients", "enrol", "ana", "standard"]);
     assert!(
         !ok && said.contains("already enrolled in standard"),

@@ -449,7 +449,7 @@ pub async fn timeline(
     let mut tx = runner.db.begin().await?;
     let c = client_row(runner, &mut tx, client).await?;
     let rows = sqlx::query(
-        "SELECT j.id, e.sequence_id, j.step_id, j.occurrence, j.flow_id, j.time_point, j.status, j.fired_at, j.due_at, j.note \
+        "SELECT j.id, e.sequence_id, j.step_id, j.occurrence, j.flow_id, j.time_point, j.status, j.fired_at, j.due_at, j.note, j.after_job \
          FROM jobs j LEFT JOIN enrolments e ON e.id = j.enrolment_id \
          WHERE j.client_id = $1 AND j.kind = 'step' ORDER BY COALESCE(j.fired_at, j.due_at), j.id",
     )
@@ -457,14 +457,17 @@ pub async fn timeline(
     .fetch_all(&mut *tx)
     .await
     .doing("reading a client's timeline")?;
-    let mut out = Vec::with_capacity(rows.len());
+    let mut out: Vec<TimelineEntry> = Vec::with_capacity(rows.len());
+    // Steps still waiting for the one before them go right after it, in the order they follow.
+    let mut waiting = Vec::new();
     for r in rows {
         let g = "reading a client's timeline";
         let status: String = r.try_get(6).doing(g)?;
+        let after: Option<i64> = r.try_get(10).doing(g)?;
         let fired: Option<i64> = r.try_get(7).doing(g)?;
         let due: i64 = r.try_get(8).doing(g)?;
         let at = fired.unwrap_or(due);
-        out.push(TimelineEntry {
+        let entry = TimelineEntry {
             job: r.try_get(0).doing(g)?,
             sequence: r.try_get(1).doing(g)?,
             step: r
@@ -482,7 +485,19 @@ pub async fn timeline(
             status,
             at,
             note: r.try_get(9).doing(g)?,
-        });
+        };
+        match after {
+            Some(a) if entry.status == "blocked" => waiting.push((a, entry)),
+            _ => out.push(entry),
+        }
+    }
+    waiting.sort_by_key(|(_, e)| e.job);
+    for (after, entry) in waiting {
+        let at = out
+            .iter()
+            .position(|e| e.job == after)
+            .map_or(out.len(), |k| k + 1);
+        out.insert(at, entry);
     }
     record::audit(
         &mut tx,
