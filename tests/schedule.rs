@@ -1095,3 +1095,60 @@ async fn the_claim_reads_due_jobs_by_index_on_postgres() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_marked_failed_and_the_navigator_told() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-11-02 11:00"));
+    let client = consenting_client(&runner, "nia", TORONTO, "en").await;
+    // A session pinned to a flow revision nobody has any more: its timeout cannot run.
+    let now = to_ms(clock.now());
+    let sid: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (client_id, flow_id, revision, state, status, started_at, updated_at) \
+         VALUES ($1, 'loneliness', 'gone', '{\"flow\":\"loneliness\",\"revision\":\"gone\",\"locale\":\"en\",\"awaiting\":\"companionship\"}', 'active', $2, $2) RETURNING id",
+    )
+    .bind(client.as_str())
+    .bind(now)
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (client_id, session_id, kind, step_id, due_at, status, created_at, updated_at) \
+         VALUES ($1, $2, 'timeout', 'companionship', $3, 'pending', $3, $3)",
+    )
+    .bind(client.as_str())
+    .bind(sid)
+    .bind(now)
+    .execute(runner.db.pool())
+    .await
+    .unwrap();
+    let lease = runner.schedule.lease;
+    for attempt in 1..=matters::runner::GIVE_UP_AFTER {
+        let t = schedule::tick(&runner, 10).await.unwrap();
+        assert_eq!((t.claimed, t.failed), (1, 1), "attempt {attempt}");
+        let status: String = sqlx::query_scalar("SELECT status FROM jobs")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+        let want = if attempt < matters::runner::GIVE_UP_AFTER {
+            "running"
+        } else {
+            "failed"
+        };
+        assert_eq!(status, want, "attempt {attempt}");
+        clock.advance(lease + Duration::seconds(1));
+    }
+    assert_eq!(schedule::tick(&runner, 10).await.unwrap().claimed, 0);
+    let note: String = sqlx::query_scalar("SELECT note FROM jobs")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert!(note.contains("revision gone"), "{note}");
+    let task: String = sqlx::query_scalar(
+        "SELECT note FROM flags WHERE kind = 'scheduling-failed' AND status = 'open'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert!(task.starts_with("companionship could not run: "), "{task}");
+}

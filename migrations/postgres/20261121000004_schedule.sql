@@ -22,7 +22,7 @@ CREATE INDEX enrolments_client ON enrolments(client_id, id);
 
 -- Jobs were the timeout of a question (kind 'timeout'); now also a sequence's steps (kind 'step').
 -- status: pending | running (claimed, until lease_until) | blocked (until job after_job's flow
--- ends) | paused | done | skipped | cancelled.
+-- ends) | paused | done | skipped | cancelled | failed (gave up after repeated errors).
 ALTER TABLE jobs ADD COLUMN enrolment_id BIGINT;
 ALTER TABLE jobs ADD COLUMN occurrence BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN flow_id TEXT;
@@ -33,6 +33,7 @@ ALTER TABLE jobs ADD COLUMN delay_ms BIGINT;         -- then due this long after
 ALTER TABLE jobs ADD COLUMN waits_for BIGINT;        -- a session it waits on (collision: wait)
 ALTER TABLE jobs ADD COLUMN lease_until BIGINT;
 ALTER TABLE jobs ADD COLUMN claim_token TEXT;
+ALTER TABLE jobs ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0;   -- claims so far
 ALTER TABLE jobs ADD COLUMN fired_at BIGINT;
 ALTER TABLE jobs ADD COLUMN note TEXT;                -- why it moved, was skipped or cancelled
 CREATE UNIQUE INDEX jobs_step ON jobs(enrolment_id, step_id, occurrence) WHERE enrolment_id IS NOT NULL;

@@ -79,7 +79,7 @@ pub async fn write(
         let sql = format!(
             "UPDATE jobs SET status = v.column3, note = COALESCE(v.column4, jobs.note), due_at = COALESCE(v.column5, jobs.due_at), \
              waits_for = v.column6, session_id = COALESCE(v.column7, jobs.session_id), fired_at = COALESCE(v.column8, jobs.fired_at), \
-             lease_until = NULL, claim_token = NULL, updated_at = {now} \
+             lease_until = NULL, claim_token = NULL, attempts = 0, updated_at = {now} \
              FROM (VALUES {}) AS v WHERE jobs.id = v.column1 AND jobs.claim_token = v.column2",
             placeholders(b, count, 8)
         );

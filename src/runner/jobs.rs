@@ -21,6 +21,9 @@ use std::sync::Arc;
 
 use super::apply;
 
+/// A job that failed this many times in a row is marked failed and the navigator told.
+pub const GIVE_UP_AFTER: i64 = 5;
+
 /// An enrolment as a step job needs it.
 #[derive(Debug, Clone)]
 struct Enrolment {
@@ -37,8 +40,61 @@ fn asks_consent(flow: &Flow) -> bool {
 
 impl Runner {
     /// Runs claimed jobs. Results come back in the order of `jobs`; a job whose result is an
-    /// error stays claimed and is taken up again when its lease ends.
+    /// error stays claimed and is taken up again when its lease ends — until it has failed
+    /// [`GIVE_UP_AFTER`] times: then it is marked failed, with the error, and the navigator gets a
+    /// task, so that a step that cannot run is never silently retried forever.
     pub async fn run_jobs(&self, jobs: &[DueJob]) -> Vec<Result<(), RunError>> {
+        let mut results = self.run_jobs_once(jobs).await;
+        for (j, r) in jobs.iter().zip(&mut results) {
+            if let Err(e) = r
+                && j.attempts >= GIVE_UP_AFTER
+            {
+                let why = e.to_string();
+                match self.give_up(j, &why).await {
+                    Ok(()) => {
+                        tracing::error!(job = j.id, client = %j.client, error = %why, "a scheduled job failed {GIVE_UP_AFTER} times: marked failed, navigator told")
+                    }
+                    Err(e2) => {
+                        tracing::warn!(job = j.id, error = %e2, "could not mark a failing job")
+                    }
+                }
+            }
+        }
+        results
+    }
+
+    /// Marks a job that keeps failing as failed, with a task for the navigator.
+    async fn give_up(&self, j: &DueJob, why: &str) -> Result<(), StoreError> {
+        let now = crate::clock::to_ms(self.clock.now());
+        let mut tx = self.db.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE jobs SET status = 'failed', note = $1, fired_at = $2, lease_until = NULL, claim_token = NULL, updated_at = $2 \
+             WHERE id = $3 AND claim_token = $4",
+        )
+        .bind(why)
+        .bind(now)
+        .bind(j.id)
+        .bind(&j.token)
+        .execute(&mut *tx)
+        .await
+        .doing("marking a job failed")?
+        .rows_affected();
+        if changed == 1 {
+            let what = j.step.as_deref().unwrap_or(j.kind.as_str());
+            sqlx::query(
+                "INSERT INTO flags (client_id, kind, urgency, note, due_at, created_at) VALUES ($1, 'scheduling-failed', 'normal', $2, $3, $3)",
+            )
+            .bind(j.client.as_str())
+            .bind(format!("{what} could not run: {why}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .doing("telling the navigator")?;
+        }
+        tx.commit().await.doing("committing a failed job")
+    }
+
+    async fn run_jobs_once(&self, jobs: &[DueJob]) -> Vec<Result<(), RunError>> {
         let mut results: Vec<Option<Result<(), RunError>>> =
             (0..jobs.len()).map(|_| None).collect();
         let mut todo: Vec<usize> = (0..jobs.len()).collect();
@@ -104,9 +160,11 @@ impl Runner {
             let loaded = load::load(&mut tx, self.db.backend(), &clients).await?;
             let enrolments = self.enrolments(&mut tx, jobs).await?;
             let mut items = Vec::with_capacity(jobs.len());
+            let mut orphans = Vec::new();
             for j in jobs {
                 let Some(l) = loaded.get(&j.client) else {
-                    // The client was erased: nothing to do, and nothing to keep.
+                    // The client's row is gone (erasure removes their jobs with it).
+                    orphans.push(j.id);
                     continue;
                 };
                 let flow = match &l.session {
@@ -136,6 +194,19 @@ impl Runner {
             }
             match apply::write(&mut tx, self, &items).await? {
                 Written::Done(replies) => {
+                    if !orphans.is_empty() {
+                        let sql = format!(
+                            "UPDATE jobs SET status = 'cancelled', note = 'the client is gone', lease_until = NULL, claim_token = NULL WHERE id IN ({})",
+                            crate::store::sql::list(self.db.backend(), orphans.len())
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for id in &orphans {
+                            q = q.bind(*id);
+                        }
+                        q.execute(&mut *tx)
+                            .await
+                            .doing("closing jobs of a client who is gone")?;
+                    }
                     tx.commit().await.doing("committing due jobs")?;
                     self.wake_dispatchers(&replies);
                     return Ok(());

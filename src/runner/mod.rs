@@ -14,6 +14,7 @@ mod provider;
 mod record_rows;
 
 pub use inbox::{Inbox, MAX_BATCH};
+pub use jobs::GIVE_UP_AFTER;
 pub use load::Loaded;
 pub use provider::UNREACHABLE_AFTER;
 

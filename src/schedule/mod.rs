@@ -240,6 +240,8 @@ pub struct DueJob {
     pub flow: Option<String>,
     pub time_point: Option<String>,
     pub session: Option<i64>,
+    /// How many times it has been claimed without being finished (this claim included).
+    pub attempts: i64,
     pub token: String,
 }
 
@@ -254,9 +256,9 @@ pub fn claim_sql(b: Backend) -> String {
     format!(
         "WITH due AS (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}), \
               lapsed AS (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
-         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3 \
+         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3, attempts = attempts + 1 \
          WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM lapsed) \
-         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id"
+         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id, attempts"
     )
 }
 
@@ -302,6 +304,7 @@ pub async fn claim(
             flow: r.try_get(8).map_err(get)?,
             time_point: r.try_get(9).map_err(get)?,
             session: r.try_get(10).map_err(get)?,
+            attempts: r.try_get(11).map_err(get)?,
             token: token.clone(),
         });
     }
