@@ -326,9 +326,16 @@ async fn load(runner: &Arc<Runner>, due: usize, later: usize) -> anyhow::Result<
         .await?;
     }
     tx.commit().await?;
-    if b == Backend::Postgres {
-        sqlx::query("ANALYZE").execute(runner.db.pool()).await?;
-    }
+    // Both measures start from a settled database: statistics (Postgres), the load's WAL folded
+    // into the file (SQLite).
+    match b {
+        Backend::Postgres => sqlx::query("ANALYZE").execute(runner.db.pool()).await?,
+        Backend::Sqlite => {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(runner.db.pool())
+                .await?
+        }
+    };
     Ok(())
 }
 
