@@ -279,10 +279,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Parses a flow file. Structural problems are returned with their lines; cross-references to
-/// other steps and to messages are checked by [`super::validate`].
-pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
-    let raw: RawFlow = toml::from_str(source).map_err(|e| {
+/// A TOML file read into `T`, or its syntax problem with its line.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    source: &str,
+) -> Result<T, Vec<Problem>> {
+    toml::from_str(source).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         vec![Problem::at(
             file,
@@ -290,29 +292,56 @@ pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
             offset,
             e.message().trim().to_owned(),
         )]
-    })?;
-    let mut problems = Vec::new();
-    let at = |offset: usize, reason: String| Problem::at(file, source, offset, reason);
+    })
+}
 
-    let id = FlowId::parse(raw.id.get_ref())
-        .map_err(|e| vec![at(raw.id.span().start, e.to_string())])?;
-    if *raw.spec_version.get_ref() != SPEC_VERSION {
+/// The `id` and `spec_version` a flow or sequence file starts with: the id, and the problems of a
+/// spec_version this build does not read or an id that is not the file's name.
+pub(crate) fn header(
+    file: &Path,
+    source: &str,
+    id: &Spanned<String>,
+    spec_version: &Spanned<u32>,
+    supported: u32,
+    what: &str,
+) -> Result<(FlowId, Vec<Problem>), Vec<Problem>> {
+    let at = |offset: usize, reason: String| Problem::at(file, source, offset, reason);
+    let parsed =
+        FlowId::parse(id.get_ref()).map_err(|e| vec![at(id.span().start, e.to_string())])?;
+    let mut problems = Vec::new();
+    if *spec_version.get_ref() != supported {
         problems.push(at(
-            raw.spec_version.span().start,
+            spec_version.span().start,
             format!(
-                "spec_version {} is not supported (this build reads {SPEC_VERSION})",
-                raw.spec_version.get_ref()
+                "spec_version {} is not supported (this build reads {supported})",
+                spec_version.get_ref()
             ),
         ));
     }
     if let Some(stem) = file.file_stem().and_then(|s| s.to_str())
-        && stem != id.as_str()
+        && stem != parsed.as_str()
     {
         problems.push(at(
-            raw.id.span().start,
-            format!("flow id {id} differs from its file name {stem}.toml"),
+            id.span().start,
+            format!("{what} id {parsed} differs from its file name {stem}.toml"),
         ));
     }
+    Ok((parsed, problems))
+}
+
+/// Parses a flow file. Structural problems are returned with their lines; cross-references to
+/// other steps and to messages are checked by [`super::validate`].
+pub fn parse(file: &Path, source: &str) -> Result<Flow, Vec<Problem>> {
+    let raw: RawFlow = read_toml(file, source)?;
+    let at = |offset: usize, reason: String| Problem::at(file, source, offset, reason);
+    let (id, mut problems) = header(
+        file,
+        source,
+        &raw.id,
+        &raw.spec_version,
+        SPEC_VERSION,
+        "flow",
+    )?;
 
     let mut steps = Vec::new();
     let mut index = HashMap::new();

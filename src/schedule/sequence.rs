@@ -171,36 +171,16 @@ impl SequenceSet {
 
 /// Parses and checks a sequence file: every problem with its line.
 pub fn parse(file: &Path, source: &str, flows: &FlowSet) -> Result<Sequence, Vec<Problem>> {
-    let raw: RawSequence = toml::from_str(source).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        vec![Problem::at(
-            file,
-            source,
-            offset,
-            e.message().trim().to_owned(),
-        )]
-    })?;
+    let raw: RawSequence = crate::flow::def::read_toml(file, source)?;
     let at = |offset: usize, reason: String| Problem::at(file, source, offset, reason);
-    let mut problems = Vec::new();
-    let id = FlowId::parse(raw.id.get_ref())
-        .map_err(|e| vec![at(raw.id.span().start, e.to_string())])?;
-    if *raw.spec_version.get_ref() != SPEC_VERSION {
-        problems.push(at(
-            raw.spec_version.span().start,
-            format!(
-                "spec_version {} is not supported (this build reads {SPEC_VERSION})",
-                raw.spec_version.get_ref()
-            ),
-        ));
-    }
-    if let Some(stem) = file.file_stem().and_then(|s| s.to_str())
-        && stem != id.as_str()
-    {
-        problems.push(at(
-            raw.id.span().start,
-            format!("sequence id {id} differs from its file name {stem}.toml"),
-        ));
-    }
+    let (id, mut problems) = crate::flow::def::header(
+        file,
+        source,
+        &raw.id,
+        &raw.spec_version,
+        SPEC_VERSION,
+        "sequence",
+    )?;
     if raw.steps.is_empty() {
         problems.push(at(0, "a sequence needs at least one [[step]]".into()));
     }
