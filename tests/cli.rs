@@ -37,6 +37,18 @@ fn on_db(db: &str) -> impl Fn(&[&str]) -> (bool, String) + '_ {
     }
 }
 
+/// Runs the binary, which must succeed; returns its standard output.
+fn succeeds(args: &[&str]) -> String {
+    let out = matters().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 fn temp(name: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("matters-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
@@ -259,16 +271,7 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
 #[test]
 fn the_inbound_benchmark_prints_its_figure_beside_its_baseline() {
     // Not a speed test: it only checks that the benchmark runs and reports in its documented form.
-    let out = matters()
-        .args(["bench", "inbound", "--n", "200", "--clients", "20"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeds(&["bench", "inbound", "--n", "200", "--clients", "20"]);
     let last = stdout.lines().last().unwrap();
     let re_ok = last.starts_with("inbound sqlite: ")
         && last.contains(" replies/s, baseline ")
@@ -342,27 +345,18 @@ fn serve_says_which_channels_are_on() {
 
 #[test]
 fn the_twilio_benchmark_prints_its_figures_beside_its_baseline() {
-    let out = matters()
-        .args([
-            "bench",
-            "inbound",
-            "--channel",
-            "twilio",
-            "--n",
-            "200",
-            "--clients",
-            "50",
-            "--paced",
-            "100",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeds(&[
+        "bench",
+        "inbound",
+        "--channel",
+        "twilio",
+        "--n",
+        "200",
+        "--clients",
+        "50",
+        "--paced",
+        "100",
+    ]);
     assert!(stdout.contains("  at 500/s: latency p50 "), "{stdout}");
     let last = stdout.lines().last().unwrap();
     assert!(
@@ -417,16 +411,7 @@ fn a_client_is_enrolled_by_phone_and_a_flow_started_from_the_command_line() {
 
 #[test]
 fn bench_scheduler_prints_its_rate_beside_the_bare_claim() {
-    let out = matters()
-        .args(["bench", "scheduler", "--scheduled", "3000", "--due", "300"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeds(&["bench", "scheduler", "--scheduled", "3000", "--due", "300"]);
     assert!(
         stdout.contains("300 due nudges (150 in French)"),
         "{stdout}"

@@ -193,17 +193,17 @@ pub(super) async fn database_for(db: &str, url: Option<&str>) -> anyhow::Result<
 async fn setup(runner: &Runner, n: usize) -> anyhow::Result<Vec<ClientId>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        out.push(setup_one(runner, &format!("bench-{i:05}")).await?);
+        out.push(setup_one(runner, &format!("bench-{i:05}"), "en").await?);
     }
     Ok(out)
 }
 
-/// A client mid-way into the loneliness survey (its first question sent).
-async fn setup_one(runner: &Runner, id: &str) -> anyhow::Result<ClientId> {
+/// A client speaking `lang` mid-way into the loneliness survey (its first question sent).
+pub(super) async fn setup_one(runner: &Runner, id: &str, lang: &str) -> anyhow::Result<ClientId> {
     let id = ClientId::parse(id)?;
     let new = NewClient {
         id: id.clone(),
-        language: Locale::parse("en")?,
+        language: Locale::parse(lang)?,
         time_zone: runner.centre.time_zone,
         chart_number: None,
         channel: Channel::Simulator,
@@ -248,7 +248,7 @@ async fn replies(inbox: &Inbox, client: ClientId, quota: usize) -> anyhow::Resul
 async fn light_load(runner: &Runner, inbox: &Inbox) -> anyhow::Result<(Duration, Duration)> {
     let mut all = Vec::new();
     for round in 0..20 {
-        let id = setup_one(runner, &format!("alone-{round:02}")).await?;
+        let id = setup_one(runner, &format!("alone-{round:02}"), "en").await?;
         all.extend(replies(inbox, id, REPLIES.len()).await?);
     }
     all.sort_unstable();

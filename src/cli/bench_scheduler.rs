@@ -12,10 +12,9 @@ use crate::channel::dispatch;
 use crate::channel::twilio::Client;
 use crate::clock::{ManualClock, to_ms};
 use crate::config::Config;
-use crate::domain::{Channel, ClientId, FlowId, Locale};
-use crate::runner::{IfBusy, Runner};
+use crate::domain::Channel;
+use crate::runner::Runner;
 use crate::store::Backend;
-use crate::store::record::{self, NewClient};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -232,25 +231,7 @@ async fn load(runner: &Arc<Runner>, due: usize, later: usize) -> anyhow::Result<
     // Two real sessions, one per language, whose state the others copy.
     let mut templates = Vec::new();
     for lang in ["en", "fr"] {
-        let id = ClientId::parse(&format!("template-{lang}"))?;
-        let new = NewClient {
-            id: id.clone(),
-            language: Locale::parse(lang)?,
-            time_zone: runner.centre.time_zone,
-            chart_number: None,
-            channel: Channel::Simulator,
-            address: id.to_string(),
-        };
-        record::add_client(&runner.db, &new, now, "bench").await?;
-        runner
-            .start_flow(
-                &id,
-                &FlowId::parse("loneliness")?,
-                Some("baseline"),
-                IfBusy::Refuse,
-                "bench",
-            )
-            .await?;
+        let id = super::bench::setup_one(runner, &format!("template-{lang}"), lang).await?;
         let (state, revision): (String, String) =
             sqlx::query_as("SELECT state, revision FROM sessions WHERE client_id = $1")
                 .bind(id.as_str())

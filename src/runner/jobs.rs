@@ -29,6 +29,8 @@ pub const GIVE_UP_AFTER: i64 = 5;
 struct Enrolment {
     sequence: String,
     status: String,
+    /// The client's latest referral is closed (steps may run until it closes).
+    referral_closed: bool,
 }
 
 /// Whether a flow may go to a client who has not (yet) agreed to messages: only one that asks.
@@ -132,7 +134,9 @@ impl Runner {
             return Ok(out);
         }
         let sql = format!(
-            "SELECT id, sequence_id, status FROM enrolments WHERE id IN ({})",
+            "SELECT e.id, e.sequence_id, e.status, \
+                    (SELECT r.closed_at FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1) \
+             FROM enrolments e WHERE e.id IN ({})",
             crate::store::sql::list(self.db.backend(), ids.len())
         );
         let mut q = sqlx::query(&sql);
@@ -146,6 +150,10 @@ impl Runner {
                 Enrolment {
                     sequence: r.try_get(1).doing("reading enrolments")?,
                     status: r.try_get(2).doing("reading enrolments")?,
+                    referral_closed: r
+                        .try_get::<Option<i64>, _>(3)
+                        .doing("reading enrolments")?
+                        .is_some(),
                 },
             );
         }
@@ -367,7 +375,7 @@ impl Runner {
         };
         if let Some(r) = &step.recurring
             && r.until == Some(Until::ReferralClosed)
-            && l.referral_closed
+            && e.referral_closed
         {
             fx.jobs.push(JobOp::finish(
                 j,

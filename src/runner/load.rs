@@ -24,8 +24,6 @@ pub struct Loaded {
     pub session: Option<Active>,
     /// The client's own window for scheduled messages (minutes after local midnight).
     pub send_window: Option<(u32, u32)>,
-    /// Their latest referral is closed.
-    pub referral_closed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +50,6 @@ pub async fn load(
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 c.send_start, c.send_end, \
-                (SELECT r.closed_at FROM referrals r WHERE r.client_id = c.id ORDER BY r.id DESC LIMIT 1) AS referral_closed, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
@@ -110,7 +107,6 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
     };
     Ok(Loaded {
         send_window,
-        referral_closed: get_i("referral_closed")?.is_some(),
         client,
         language,
         time_zone: get_s("time_zone")?.unwrap_or_default(),

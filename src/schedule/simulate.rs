@@ -179,7 +179,7 @@ pub async fn run(
                 None => Some(generated(runner, &w, &o.language)),
             };
             pending_reply = Some((
-                from_ms(w.asked_at).max(clock_now(runner)) + o.reply_after,
+                from_ms(w.asked_at).max(runner.clock.now()) + o.reply_after,
                 reply,
             ));
         }
@@ -211,10 +211,6 @@ pub async fn run(
         }
     }
     Ok(lines)
-}
-
-fn clock_now(runner: &Runner) -> DateTime<Utc> {
-    runner.clock.now()
 }
 
 async fn say(
