@@ -33,6 +33,29 @@ pub struct Config {
     pub telegram: TelegramSettings,
     /// Follow-up sequences and the scheduler: the `[schedule]` table.
     pub schedule: ScheduleSettings,
+    /// The navigator's web interface: the `[web]` table.
+    pub web: WebSettings,
+}
+
+/// Sign-in sessions and their limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSettings {
+    /// A session unused this long ends; the navigator signs in again.
+    pub idle_minutes: u32,
+    /// Failed sign-ins allowed per user name within `login_window_minutes`.
+    pub login_attempts: usize,
+    pub login_window_minutes: u32,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            idle_minutes: 30,
+            login_attempts: 5,
+            login_window_minutes: 15,
+        }
+    }
 }
 
 /// When scheduled messages may go out, and how the scheduler works through due jobs.
@@ -246,6 +269,7 @@ impl Default for Config {
             twilio: TwilioSettings::default(),
             telegram: TelegramSettings::default(),
             schedule: ScheduleSettings::default(),
+            web: WebSettings::default(),
         }
     }
 }
@@ -268,6 +292,7 @@ impl std::fmt::Debug for Config {
             .field("twilio", &self.twilio)
             .field("telegram", &self.telegram)
             .field("schedule", &self.schedule)
+            .field("web", &self.web)
             .finish()
     }
 }

@@ -322,7 +322,7 @@ fn serve_says_which_channels_are_on() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let said: Vec<String> = (0..3).map_while(|_| lines.next()?.ok()).collect();
+    let said: Vec<String> = (0..6).map_while(|_| lines.next()?.ok()).collect();
     child.kill().unwrap();
     let mut stderr = String::new();
     child
@@ -341,6 +341,11 @@ fn serve_says_which_channels_are_on() {
         "{said}"
     );
     assert!(!said.contains("secret-token") && !stderr.contains("secret-token"));
+    // No staff yet: a one-time link for the first admin, on the public URL.
+    assert!(
+        said.contains("no staff accounts yet: open https://matters.example.org/setup/"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -586,5 +591,105 @@ fn simulate_a_sequence_prints_a_timeline_in_local_time() {
         stdout.contains("30 days of standard for a client in America/Winnipeg (fr)"),
         "{stdout}"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn staff_tokens_and_exports_from_the_command_line() {
+    let dir = temp("staff");
+    let db = format!("sqlite://{}/c.db?mode=rwc", dir.display());
+    let run = on_db(&db);
+    let (ok, said) = run(&[
+        "staff",
+        "add",
+        "nora",
+        "--name",
+        "Nora B.",
+        "--role",
+        "navigator",
+    ]);
+    assert!(ok, "{said}");
+    assert!(said.contains("added Nora B. (nora) as navigator"), "{said}");
+    assert!(
+        said.contains(
+            "one-time link to choose a password (valid 72 hours): http://127.0.0.1:8080/setup/"
+        ),
+        "{said}"
+    );
+    let (ok, said) = run(&["staff", "add", "nora"]);
+    assert!(
+        !ok && said.contains("already a staff member called nora"),
+        "{said}"
+    );
+    let (ok, said) = run(&["staff", "add", "x", "--role", "boss"]);
+    assert!(!ok && said.contains("not admin or navigator"), "{said}");
+    let mut child = matters()
+        .args(["staff", "add", "ada", "--role", "admin", "--password-stdin"])
+        .env("MATTERS_DATABASE_URL", &db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !said.contains("/setup/"), "{said}");
+    let (ok, said) = run(&["staff", "list"]);
+    assert!(
+        ok && said.contains("ada") && said.contains("admin") && said.contains("Nora B."),
+        "{said}"
+    );
+    let (ok, said) = run(&["staff", "token", "dashboard", "--scope", "read"]);
+    assert!(ok, "{said}");
+    let secret = said.lines().nth(1).unwrap().trim().to_owned();
+    assert!(secret.starts_with("mt_") && secret.len() > 40, "{said}");
+    let (ok, said) = run(&["staff", "revoke", "1"]);
+    assert!(ok && said.contains("token 1 revoked"), "{said}");
+    let (ok, _) = run(&["staff", "revoke", "1"]);
+    assert!(!ok);
+
+    let (ok, said) = run(&[
+        "clients",
+        "add",
+        "amelie",
+        "--phone",
+        "+15145550123",
+        "--language",
+        "fr",
+        "--program",
+        "Café",
+    ]);
+    assert!(ok, "{said}");
+    let csv = dir.join("eval.csv");
+    let (ok, said) = run(&[
+        "export",
+        "csv",
+        "--deidentified",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        ok && said.contains("1 clients exported, de-identified"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("pseudonym,language,"), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("P-")
+            && !text.contains("amelie")
+            && !text.contains("5550123")
+    );
+    let fhir = dir.join("fhir.json");
+    let (ok, said) = run(&["export", "fhir", "--out", fhir.to_str().unwrap()]);
+    assert!(ok && said.contains("3 resources exported"), "{said}");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fhir).unwrap()).unwrap();
+    assert_eq!(b["resourceType"], "Bundle");
+    assert_eq!(b["entry"][0]["resource"]["resourceType"], "Questionnaire");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,8 +4,10 @@ mod bench;
 mod bench_scheduler;
 mod bench_twilio;
 mod client;
+mod export;
 mod flows;
 mod simulate;
+mod staff;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -47,6 +49,16 @@ pub enum Command {
     },
     /// Hold a conversation with the bot in the terminal.
     Simulate(simulate::Args),
+    /// Staff accounts and API tokens.
+    Staff {
+        #[command(subcommand)]
+        command: staff::StaffCommand,
+    },
+    /// Export the evaluation dataset (CSV) or FHIR R4 resources.
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -93,6 +105,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
         Command::Clients { command } => client::run(&cfg, clock, command).await,
+        Command::Staff { command } => staff::run(&cfg, clock, command).await,
+        Command::Export { command } => export::run(&cfg, clock, command).await,
         Command::Bench {
             command: BenchCommand::Inbound(args),
         } => bench::inbound(&cfg, args).await.map(|()| 0),
@@ -116,7 +130,8 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
     println!("matters is listening on http://{addr}");
     println!("channels: simulator (POST /simulator/messages, or open http://{addr}/simulator)");
-    let mut state = crate::web::AppState::new(runner.clone());
+    let mut state = crate::web::AppState::new(runner.clone()).with_web(cfg);
+
     match twilio {
         Some(t) => {
             let client = crate::channel::twilio::Client::new(t.clone())?;
@@ -142,9 +157,10 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             w => format!("between {}", w.replace('-', " and ")),
         }
     );
-    let mut app = crate::web::app(state);
+    let mut bot_username: Option<String> = None;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut poller = None;
+    let mut telegram_router = axum::Router::new();
     match telegram {
         Some(t) => {
             let started = crate::channel::telegram::start(runner.clone(), &t, async move {
@@ -154,13 +170,31 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             .await
             .map_err(anyhow::Error::msg)?;
             println!("{}", t.describe(&started.username));
-            app = app.merge(started.router);
+            bot_username = Some(started.username.clone());
+            telegram_router = started.router;
             poller = started.poller;
         }
         None => println!(
             "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
         ),
     }
+    // No staff yet: a one-time link for the first administrator.
+    if crate::staff::count(&runner.db).await? == 0 {
+        let now = crate::clock::to_ms(runner.clock.now());
+        let token = crate::staff::setup_link(&runner.db, None, now, 24).await?;
+        let base = cfg
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        println!(
+            "no staff accounts yet: open {}/setup/{token} to create the first administrator (valid 24 hours, once)",
+            base.trim_end_matches('/')
+        );
+    } else {
+        println!("navigators sign in at http://{addr}/login");
+    }
+    state.telegram_bot = bot_username;
+    let app = crate::web::app(state).merge(telegram_router);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

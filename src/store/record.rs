@@ -145,7 +145,7 @@ pub struct Record {
     pub messages: Vec<Message>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClientInfo {
     pub id: String,
     pub chart_number: Option<String>,
@@ -156,7 +156,7 @@ pub struct ClientInfo {
     pub channels: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsentEntry {
     pub at: String,
     pub channel: String,
@@ -166,7 +166,7 @@ pub struct ConsentEntry {
     pub actor: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Referral {
     pub id: i64,
     pub referred_at: String,
@@ -180,7 +180,7 @@ pub struct Referral {
     pub closing_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     pub at: String,
     pub flow: String,
@@ -198,7 +198,7 @@ pub struct Answer {
     pub inbound_message_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Score {
     pub at: String,
     pub instrument: String,
@@ -208,10 +208,12 @@ pub struct Score {
     pub total: Option<i64>,
     pub category: Option<String>,
     pub complete: bool,
+    /// Each item's score, by step.
+    #[schema(value_type = Object)]
     pub items: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Flag {
     pub id: i64,
     pub kind: String,

@@ -1,7 +1,10 @@
 //! The HTTP surface: health, and the simulator channel. One error type maps to a status code and
 //! never shows internals to the caller.
 
-mod simulator;
+pub mod api;
+pub mod queries;
+pub(crate) mod simulator;
+pub mod ui;
 
 use crate::runner::{Inbox, RunError, Runner};
 use axum::Json;
@@ -20,6 +23,13 @@ pub struct AppState {
     pub inbox: Inbox,
     /// SMS through Twilio, when configured: its webhooks check signatures with it.
     pub twilio: Option<Arc<crate::channel::twilio::TwilioConfig>>,
+    /// The navigator's web interface.
+    pub ui: Arc<ui::Ui>,
+    /// The Telegram bot's user name, when Telegram is on (for invite links).
+    pub telegram_bot: Option<String>,
+    pub telegram_invite_hours: u32,
+    /// The site's public base URL, for links given to people.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -35,7 +45,35 @@ impl AppState {
             runner,
             inbox,
             twilio: None,
+            ui: Arc::new(ui::Ui::new(ui::WebSettings {
+                idle_ms: 30 * 60_000,
+                secure_cookies: false,
+                login_attempts: 5,
+                login_window_ms: 15 * 60_000,
+            })),
+            telegram_bot: None,
+            telegram_invite_hours: 72,
+            public_url: None,
         }
+    }
+
+    /// Web settings from the configuration: idle timeout, sign-in limit, and Secure cookies
+    /// when the public URL is HTTPS.
+    #[must_use]
+    pub fn with_web(mut self, cfg: &crate::config::Config) -> Self {
+        let secure = cfg
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"));
+        self.ui = Arc::new(ui::Ui::new(ui::WebSettings {
+            idle_ms: i64::from(cfg.web.idle_minutes.max(1)) * 60_000,
+            secure_cookies: secure,
+            login_attempts: cfg.web.login_attempts.max(1),
+            login_window_ms: i64::from(cfg.web.login_window_minutes.max(1)) * 60_000,
+        }));
+        self.public_url = cfg.public_url.clone();
+        self.telegram_invite_hours = cfg.telegram.invite_hours;
+        self
     }
 
     /// Takes Twilio's webhooks.
@@ -51,6 +89,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(simulator::routes())
+        .merge(ui::routes())
+        .merge(api::routes())
         .merge(crate::channel::twilio::webhook::routes())
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
@@ -127,11 +167,36 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// What the caller is told.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+/// The one error shape of every JSON endpoint.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// The HTTP status code, repeated.
+    pub status: u16,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            Json(ErrorBody {
+                error: self.message,
+                status: self.status.as_u16(),
+            }),
         )
             .into_response()
     }

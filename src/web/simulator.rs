@@ -22,28 +22,28 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SimRequest {
-    client: String,
+pub(crate) struct SimRequest {
+    pub client: String,
     #[serde(default)]
-    text: Option<String>,
+    pub text: Option<String>,
     /// Start this flow first (ending any running one).
     #[serde(default)]
-    start: Option<String>,
+    pub start: Option<String>,
     /// For a new client: their language (default: the centre's).
     #[serde(default)]
-    language: Option<String>,
+    pub language: Option<String>,
     /// For a new client: the program they were referred to.
     #[serde(default)]
-    program: Option<String>,
+    pub program: Option<String>,
     /// For dedupe, like a provider's message id.
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct SimResponse {
+pub(crate) struct SimResponse {
     client: String,
-    created: bool,
+    pub created: bool,
     duplicate: bool,
     replies: Vec<SimReply>,
 }
@@ -59,6 +59,16 @@ async fn message(
     body: Result<Json<SimRequest>, JsonRejection>,
 ) -> Result<Json<SimResponse>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    converse(&st, req, "simulator").await.map(Json)
+}
+
+/// One turn of a simulated conversation: the JSON endpoint's and the navigator's simulator
+/// page's. A new test client is added on the simulator channel, in the language asked.
+pub(crate) async fn converse(
+    st: &AppState,
+    req: SimRequest,
+    actor: &str,
+) -> Result<SimResponse, ApiError> {
     let runner = &st.runner;
     let client = ClientId::parse(&req.client).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let start = req
@@ -88,19 +98,19 @@ async fn message(
         channel: Channel::Simulator,
         address: client.to_string(),
     };
-    let created = record::add_client(&runner.db, &new, now, "simulator").await?;
+    let created = record::add_client(&runner.db, &new, now, actor).await?;
     if created && let Some(program) = &req.program {
         let r = NewReferral {
             program: Some(program.clone()),
             ..NewReferral::default()
         };
-        record::add_referral(&runner.db, &client, &r, now, "simulator").await?;
+        record::add_referral(&runner.db, &client, &r, now, actor).await?;
     }
     let mut handled = Handled::default();
     let start = start.or_else(|| created.then(|| FlowId::parse("consent").ok()).flatten());
     if let Some(flow) = &start {
         let h = runner
-            .start_flow(&client, flow, None, IfBusy::Replace, "simulator")
+            .start_flow(&client, flow, None, IfBusy::Replace, actor)
             .await?;
         handled.replies.extend(h.replies);
     }
@@ -121,7 +131,7 @@ async fn message(
     }
     let ids: Vec<i64> = handled.replies.iter().map(|r| r.id).collect();
     record::mark_delivered(&runner.db, &ids, to_ms(runner.clock.now())).await?;
-    Ok(Json(SimResponse {
+    Ok(SimResponse {
         client: client.to_string(),
         created,
         duplicate: handled.duplicate,
@@ -133,7 +143,7 @@ async fn message(
                 text: r.text,
             })
             .collect(),
-    }))
+    })
 }
 
 async fn client_record(

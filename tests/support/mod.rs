@@ -5,3 +5,4 @@
 pub mod pg;
 pub mod telegram;
 pub mod twilio;
+pub mod web;

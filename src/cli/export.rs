@@ -1,0 +1,101 @@
+//! `matters export …`: the evaluation dataset as CSV, and FHIR R4 resources, with a progress bar.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const ACTOR: &str = "cli";
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The evaluation dataset (the guidebook's Step 6 fields), one row per client.
+    Csv {
+        /// No names, numbers or chart numbers; a stable pseudonymous id; dates as months.
+        #[arg(long)]
+        deidentified: bool,
+        /// Write here (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// A FHIR R4 Bundle: a Questionnaire per instrument and a QuestionnaireResponse per
+    /// completed survey.
+    Fhir {
+        #[arg(long)]
+        deidentified: bool,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn bar(to_file: bool) -> ProgressBar {
+    if !to_file {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(0);
+    b.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
+pub async fn run(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    command: ExportCommand,
+) -> anyhow::Result<i32> {
+    let runner = crate::app::build(cfg, clock).await?;
+    match command {
+        ExportCommand::Csv { deidentified, out } => {
+            let pb = bar(out.is_some());
+            pb.set_message("clients");
+            let mut buf = Vec::new();
+            let n = crate::export::evaluation_csv(
+                &runner,
+                deidentified,
+                ACTOR,
+                &mut buf,
+                &mut |d, t| {
+                    pb.set_length(t);
+                    pb.set_position(d);
+                },
+            )
+            .await?;
+            pb.finish_and_clear();
+            write_out(out.as_ref(), &buf)?;
+            eprintln!(
+                "{n} clients exported{}",
+                if deidentified { ", de-identified" } else { "" }
+            );
+        }
+        ExportCommand::Fhir { deidentified, out } => {
+            let pb = bar(out.is_some());
+            pb.set_message("surveys");
+            let b = crate::export::fhir_bundle(&runner, deidentified, ACTOR, &mut |d, t| {
+                pb.set_length(t);
+                pb.set_position(d);
+            })
+            .await?;
+            pb.finish_and_clear();
+            let n = b["entry"].as_array().map_or(0, Vec::len);
+            write_out(out.as_ref(), serde_json::to_string_pretty(&b)?.as_bytes())?;
+            eprintln!("{n} resources exported");
+        }
+    }
+    Ok(0)
+}
+
+fn write_out(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        None => {
+            std::io::stdout().write_all(bytes)?;
+            Ok(())
+        }
+    }
+}

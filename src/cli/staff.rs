@@ -1,0 +1,106 @@
+//! `matters staff …`: add navigators and administrators, issue and revoke API tokens.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::staff::{self, Role, Scope};
+use clap::Subcommand;
+use std::io::BufRead;
+use std::sync::Arc;
+
+const ACTOR: &str = "cli";
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff member. They choose their password through the one-time link printed, or
+    /// give it now with --password-stdin.
+    Add {
+        username: String,
+        /// admin or navigator.
+        #[arg(long, default_value = "navigator")]
+        role: String,
+        /// Their name as navigators see it.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List staff accounts.
+    List,
+    /// Issue an API bearer token (printed once; only its hash is kept).
+    Token {
+        /// Who or what uses it.
+        name: String,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    /// Revoke an API token by its number.
+    Revoke { id: i64 },
+}
+
+pub async fn run(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    command: StaffCommand,
+) -> anyhow::Result<i32> {
+    let db = crate::store::Db::connect(&cfg.database_url).await?;
+    db.migrate().await?;
+    let now = crate::clock::to_ms(clock.now());
+    match command {
+        StaffCommand::Add {
+            username,
+            role,
+            name,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let s =
+                staff::add(&db, &username, &name, role, password.as_deref(), now, ACTOR).await?;
+            println!("added {} ({}) as {}", s.name, s.username, role.as_str());
+            if password.is_none() {
+                let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
+                let base = cfg
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", cfg.listen));
+                println!(
+                    "give them this one-time link to choose a password (valid 72 hours): {}/setup/{token}",
+                    base.trim_end_matches('/')
+                );
+            }
+        }
+        StaffCommand::List => {
+            for s in staff::list(&db).await? {
+                println!("{:<20} {:<10} {}", s.username, s.role.as_str(), s.name);
+            }
+        }
+        StaffCommand::Token { name, scope } => {
+            let scope = Scope::parse(&scope)?;
+            let (t, secret) = staff::issue_token(&db, &name, scope, ACTOR, now).await?;
+            println!(
+                "token {} for {} ({}); copy it now, it is not shown again:",
+                t.id,
+                t.name,
+                scope.as_str()
+            );
+            println!("{secret}");
+        }
+        StaffCommand::Revoke { id } => {
+            if staff::revoke_token(&db, id, ACTOR, now).await? {
+                println!("token {id} revoked");
+            } else {
+                eprintln!("no live token {id}");
+                return Ok(1);
+            }
+        }
+    }
+    Ok(0)
+}

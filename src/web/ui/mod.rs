@@ -1,0 +1,465 @@
+//! The navigator's web interface: server-rendered pages (minijinja, every value HTML-escaped),
+//! English and French (Fluent), working without JavaScript. Sign-in sessions live in HttpOnly,
+//! SameSite=Strict cookies (Secure behind HTTPS); every form carries a CSRF token; sign-in is
+//! rate limited; idle sessions end.
+
+mod charts;
+mod pages;
+
+use super::AppState;
+use crate::staff::{Session, Staff};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+use minijinja::value::Kwargs;
+use minijinja::{AutoEscape, Environment, State, Value};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use pages::routes;
+
+pub const SESSION_COOKIE: &str = "matters_session";
+const LANG_COOKIE: &str = "matters_lang";
+const PRE_COOKIE: &str = "matters_pre";
+/// The interface languages.
+pub const UI_LANGS: [&str; 2] = ["en", "fr"];
+
+/// The interface's wording, per language.
+pub struct UiText {
+    bundles: HashMap<&'static str, FluentBundle<FluentResource>>,
+}
+
+impl std::fmt::Debug for UiText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UiText").finish_non_exhaustive()
+    }
+}
+
+const EN: &str = include_str!("../../../locales/ui/en.ftl");
+const FR: &str = include_str!("../../../locales/ui/fr.ftl");
+
+impl UiText {
+    #[must_use]
+    pub fn load() -> Self {
+        let mut bundles = HashMap::new();
+        for (lang, src) in [("en", EN), ("fr", FR)] {
+            let res = FluentResource::try_new(src.to_owned()).unwrap_or_else(|(r, _)| r);
+            let id: unic_langid::LanguageIdentifier = lang.parse().unwrap_or_default();
+            let mut b = FluentBundle::new_concurrent(vec![id]);
+            // Bidi isolation marks would show up inside HTML attributes and tests.
+            b.set_use_isolating(false);
+            let _ = b.add_resource(res);
+            bundles.insert(lang, b);
+        }
+        Self { bundles }
+    }
+
+    /// The text of `key` in `lang` (English where missing; the key itself as a last resort).
+    #[must_use]
+    pub fn get(&self, lang: &str, key: &str, args: Option<&FluentArgs>) -> String {
+        for l in [lang, "en"] {
+            if let Some(b) = self.bundles.get(l)
+                && let Some(m) = b.get_message(key)
+                && let Some(p) = m.value()
+            {
+                let mut errors = Vec::new();
+                return b.format_pattern(p, args, &mut errors).into_owned();
+            }
+        }
+        key.to_owned()
+    }
+
+    /// Message ids of one language.
+    #[must_use]
+    pub fn keys(lang: &str) -> Vec<String> {
+        let src = if lang == "fr" { FR } else { EN };
+        src.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with(' '))
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned()))
+            .collect()
+    }
+}
+
+/// Web settings resolved from the configuration.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    pub idle_ms: i64,
+    pub secure_cookies: bool,
+    pub login_attempts: usize,
+    pub login_window_ms: i64,
+}
+
+/// The interface: templates, wording, and the sign-in limiter.
+pub struct Ui {
+    env: Environment<'static>,
+    pub text: Arc<UiText>,
+    pub settings: WebSettings,
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl std::fmt::Debug for Ui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ui")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! templates {
+    ($env:ident, $($name:literal),*) => {
+        $( $env.add_template($name, include_str!(concat!("../templates/", $name)))
+            .unwrap_or_else(|e| panic!("template {} does not parse: {e}", $name)); )*
+    };
+}
+
+impl Ui {
+    #[must_use]
+    pub fn new(settings: WebSettings) -> Self {
+        let text = Arc::new(UiText::load());
+        let mut env = Environment::new();
+        // Every template is HTML (the SVG chart is included into pages): escape everything.
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        templates!(
+            env,
+            "base.html",
+            "message.html",
+            "login.html",
+            "setup.html",
+            "today.html",
+            "clients.html",
+            "client_new.html",
+            "client.html",
+            "chart.html",
+            "flows.html",
+            "simulator.html",
+            "cohort.html",
+            "audit.html",
+            "staff.html",
+            "export.html"
+        );
+        let t = text.clone();
+        env.add_function(
+            "t",
+            move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                let lang = state
+                    .lookup("lang")
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "en".into());
+                let mut args = FluentArgs::new();
+                for k in kwargs.args() {
+                    let v: Value = kwargs.get(k)?;
+                    args.set(k.to_owned(), v.to_string());
+                }
+                Ok(t.get(&lang, key, Some(&args)))
+            },
+        );
+        Self {
+            env,
+            text,
+            settings,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Renders a template; a failure is logged and shown as a plain error page.
+    pub fn render(&self, name: &str, ctx: Value) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => with_security_headers(Html(html).into_response()),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "a page failed to render");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page failed to render",
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// Whether a user name may try to sign in now; records nothing.
+    pub fn login_allowed(&self, username: &str, now: i64) -> bool {
+        let mut f = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = f.entry(username.to_lowercase()).or_default();
+        list.retain(|t| now - *t < self.settings.login_window_ms);
+        list.len() < self.settings.login_attempts
+    }
+
+    pub fn login_failed(&self, username: &str, now: i64) {
+        let mut f = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f.entry(username.to_lowercase()).or_default().push(now);
+    }
+
+    pub fn login_succeeded(&self, username: &str) {
+        let mut f = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f.remove(&username.to_lowercase());
+    }
+
+    /// A cookie with this deployment's flags.
+    #[must_use]
+    pub fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.settings.secure_cookies)
+            .build()
+    }
+}
+
+/// Headers every page carries: no framing, no sniffing, scripts only from this server.
+fn with_security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    r
+}
+
+/// The interface language of a request: the switch's cookie, else the browser's preference.
+fn request_lang(headers: &HeaderMap, staff: Option<&Staff>) -> &'static str {
+    let jar = CookieJar::from_headers(headers);
+    if let Some(c) = jar.get(LANG_COOKIE) {
+        return if c.value() == "fr" { "fr" } else { "en" };
+    }
+    if let Some(s) = staff {
+        return if s.language == "fr" { "fr" } else { "en" };
+    }
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.trim_start().starts_with("fr") {
+        "fr"
+    } else {
+        "en"
+    }
+}
+
+/// A signed-in staff member, their session's CSRF token, and the interface language.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub staff: Staff,
+    pub csrf: String,
+    pub token: String,
+    pub lang: &'static str,
+}
+
+impl Auth {
+    #[must_use]
+    pub fn viewer(&self) -> Option<i64> {
+        (!self.staff.is_admin()).then_some(self.staff.id)
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map_or("/today", |p| p.as_str())
+                .to_owned();
+            Redirect::to(&format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .into_response()
+        };
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+            return Err(to_login());
+        };
+        let now = crate::clock::to_ms(st.runner.clock.now());
+        match crate::staff::session(&st.runner.db, &token, now, st.ui.settings.idle_ms).await {
+            Ok(Some(Session { staff, csrf })) => {
+                let lang = request_lang(&parts.headers, Some(&staff));
+                Ok(Auth {
+                    staff,
+                    csrf,
+                    token,
+                    lang,
+                })
+            }
+            Ok(None) => Err(to_login()),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a session failed");
+                Err((StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response())
+            }
+        }
+    }
+}
+
+/// The language of a page seen before signing in.
+pub struct Lang(pub &'static str);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang(request_lang(&parts.headers, None)))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+#[must_use]
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A form posted by a signed-in staff member, its CSRF token checked against their session's.
+pub struct Form<T>(pub Auth, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Form<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let auth = Auth::from_request_parts(&mut parts, st).await?;
+        let bytes = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+            (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
+        })?;
+        let c: CsrfField = serde_html_form::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
+        if !same_secret(&c.csrf, &auth.csrf) {
+            let now = crate::clock::to_ms(st.runner.clock.now());
+            let _ = super::queries::audit_one(
+                &st.runner.db,
+                now,
+                &auth.staff.actor(),
+                "csrf-refused",
+                None,
+                parts.uri.path(),
+            )
+            .await;
+            return Err(message_page(
+                st,
+                auth.lang,
+                Some(&auth),
+                StatusCode::FORBIDDEN,
+                "form-expired",
+            ));
+        }
+        let form: T = serde_html_form::from_bytes(&bytes).map_err(|e| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the form is incomplete: {e}"),
+            )
+                .into_response()
+        })?;
+        Ok(Form(auth, form))
+    }
+}
+
+/// A page with one heading: an error or a notice.
+pub fn message_page(
+    st: &AppState,
+    lang: &str,
+    auth: Option<&Auth>,
+    status: StatusCode,
+    key: &str,
+) -> Response {
+    let heading = st.ui.text.get(lang, key, None);
+    let mut r = st.ui.render(
+        "message.html",
+        minijinja::context! {
+            lang => lang,
+            other_lang => other(lang),
+            me => auth.map(|a| Value::from_serialize(&a.staff)),
+            csrf => auth.map(|a| a.csrf.clone()),
+            heading => heading,
+        },
+    );
+    *r.status_mut() = status;
+    r
+}
+
+#[must_use]
+pub fn other(lang: &str) -> &'static str {
+    if lang == "fr" { "en" } else { "fr" }
+}
+
+/// A pre-session token for the sign-in and set-up forms (double-submit: the cookie and the
+/// form must carry the same value).
+fn pre_token(jar: &CookieJar) -> String {
+    jar.get(PRE_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32)
+        .unwrap_or_else(crate::staff::new_token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_interface_message_is_in_both_languages() {
+        let en = UiText::keys("en");
+        let fr = UiText::keys("fr");
+        assert!(en.len() > 100, "{}", en.len());
+        let missing_fr: Vec<_> = en.iter().filter(|k| !fr.contains(k)).collect();
+        let missing_en: Vec<_> = fr.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_fr.is_empty(), "missing in French: {missing_fr:?}");
+        assert!(missing_en.is_empty(), "missing in English: {missing_en:?}");
+        let t = UiText::load();
+        assert_eq!(t.get("fr", "sign-in", None), "Se connecter");
+        assert_eq!(t.get("fr", "no-such-key", None), "no-such-key");
+    }
+
+    #[test]
+    fn templates_parse_and_escape() {
+        let ui = Ui::new(WebSettings {
+            idle_ms: 1,
+            secure_cookies: false,
+            login_attempts: 5,
+            login_window_ms: 1,
+        });
+        let r = ui.render(
+            "message.html",
+            minijinja::context! { lang => "en", other_lang => "fr", heading => "<script>x</script>" },
+        );
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

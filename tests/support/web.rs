@@ -1,0 +1,222 @@
+//! A navigator's browser, in-process: the router called with a cookie jar, forms posted with the
+//! CSRF token of the page they came from.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::DateTime;
+use http_body_util::BodyExt;
+use matters::clock::ManualClock;
+use matters::config::Config;
+use matters::staff::{self, Role};
+use matters::web::{AppState, app};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+pub struct Web {
+    pub state: AppState,
+    pub clock: ManualClock,
+    jar: Mutex<BTreeMap<String, String>>,
+    /// The CSRF token on the last page fetched.
+    csrf: Mutex<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// 2026-06-01 10:00 in Toronto.
+pub const START: &str = "2026-06-01T14:00:00Z";
+
+impl Web {
+    pub async fn new() -> Self {
+        Self::with_db("sqlite::memory:").await
+    }
+
+    pub async fn with_db(url: &str) -> Self {
+        let clock = ManualClock::new(DateTime::parse_from_rfc3339(START).unwrap().to_utc());
+        let cfg = Config {
+            database_url: url.into(),
+            centre_name: "CSC Centre-Ville".into(),
+            ..Config::default()
+        };
+        let runner = matters::app::build(&cfg, Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        Self {
+            state: AppState::new(Arc::new(runner)).with_web(&cfg),
+            clock,
+            jar: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(String::new()),
+        }
+    }
+
+    /// Another browser on the same server: no cookies.
+    pub fn other_browser(&self) -> Self {
+        Self {
+            state: self.state.clone(),
+            clock: self.clock.clone(),
+            jar: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(String::new()),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        matters::clock::to_ms(self.state.runner.clock.now())
+    }
+
+    pub fn csrf(&self) -> String {
+        self.csrf.lock().unwrap().clone()
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Page {
+        let resp = app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for c in headers.get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            let mut jar = self.jar.lock().unwrap();
+            if v.is_empty() || attrs.contains("Max-Age=0") {
+                jar.remove(k);
+            } else {
+                jar.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes())
+            .into_owned();
+        if let Some(i) = body.find("name=\"csrf\" value=\"") {
+            let rest = &body[i + 19..];
+            *self.csrf.lock().unwrap() = rest[..rest.find('"').unwrap()].to_owned();
+        }
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    fn cookies(&self) -> String {
+        self.jar
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.jar.lock().unwrap().contains_key(name)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let req = Request::get(path)
+            .header(header::COOKIE, self.cookies())
+            .body(Body::empty())
+            .unwrap();
+        self.request(req).await
+    }
+
+    /// Posts a form as a browser would: with the CSRF token of the last page.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookies())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.request(req).await
+    }
+
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Page {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.request(req).await
+    }
+
+    /// Adds a staff member with a password.
+    pub async fn staff(&self, user: &str, role: Role) -> staff::Staff {
+        staff::add(
+            &self.state.runner.db,
+            user,
+            &format!("{user} name"),
+            role,
+            Some("a long enough password"),
+            self.now(),
+            "test",
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn sign_in(&self, user: &str) -> Page {
+        self.get("/login").await;
+        let p = self
+            .post(
+                "/login",
+                &[
+                    ("username", user),
+                    ("password", "a long enough password"),
+                    ("next", "/today"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        p
+    }
+
+    pub async fn audit_actions(&self, client: &str) -> Vec<(String, String)> {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT actor, action FROM audit_log WHERE client_id = $1 ORDER BY id",
+        )
+        .bind(client)
+        .fetch_all(self.state.runner.db.pool())
+        .await
+        .unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.state.runner.db.pool())
+            .await
+            .unwrap()
+    }
+}

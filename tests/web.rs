@@ -1,0 +1,1202 @@
+//! The navigator's web interface, the JSON API and the exports, called in-process: accounts and
+//! sessions, CSRF, roles and the audit, escaping, the record and its actions, the cohort, the
+//! OpenAPI document against the routes, and the FHIR output against a FHIR R4 model library.
+
+mod support;
+
+use axum::http::StatusCode;
+use matters::domain::{ClientId, FlowId};
+use matters::runner::IfBusy;
+use matters::staff::{self, Role, Scope};
+use serde_json::{Value, json};
+use support::web::Web;
+
+const XSS: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+
+async fn add_client(w: &Web, id: &str, extra: &[(&str, &str)]) -> support::web::Page {
+    w.get("/clients/new").await;
+    let base = [
+        ("id", id),
+        ("language", "en"),
+        ("time_zone", "America/Toronto"),
+        ("program", "Walking group"),
+        ("reason", "loneliness"),
+        ("reason", "social-isolation"),
+    ];
+    // A field given in `extra` replaces the default.
+    let mut f: Vec<(&str, &str)> = base
+        .into_iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .collect();
+    f.extend_from_slice(extra);
+    w.post("/clients", &f).await
+}
+
+/// The simulator channel: a client's text, as if typed on a phone.
+async fn says(w: &Web, client: &str, text: &str) -> Value {
+    let p = w
+        .api(
+            "POST",
+            "/simulator/messages",
+            None,
+            Some(json!({ "client": client, "text": text })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    p.json()
+}
+
+#[tokio::test]
+async fn the_first_admin_uses_the_one_time_link_then_signs_in_with_safe_cookies() {
+    let w = Web::new().await;
+    let db = &w.state.runner.db;
+    let token = staff::setup_link(db, None, w.now(), 24).await.unwrap();
+    let p = w.get(&format!("/setup/{token}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("Create the first administrator"),
+        "{}",
+        p.body
+    );
+    // A short password is refused with the reason; the link still works.
+    let p = w
+        .post(
+            &format!("/setup/{token}"),
+            &[
+                ("username", "ada"),
+                ("name", "Ada L."),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    assert!(p.body.contains("at least 10 characters"));
+    let p = w
+        .post(
+            &format!("/setup/{token}"),
+            &[
+                ("username", "ada"),
+                ("name", "Ada L."),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/login?done=setup-done"));
+    // Used once: gone.
+    assert_eq!(
+        w.get(&format!("/setup/{token}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM staff WHERE username = 'ada'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM staff WHERE role = 'admin'")
+            .await,
+        1
+    );
+
+    // Signed out, a page sends you to sign in and back.
+    let p = w.get("/clients?q=x").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/login?next=%2Fclients%3Fq%3Dx")
+    );
+    let p = w.sign_in("ada").await;
+    let cookie = p
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("matters_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain HTTP here: {cookie}");
+    let today = w.get("/today").await;
+    assert_eq!(today.status, StatusCode::OK);
+    assert!(today.body.contains("<h1>Today</h1>"));
+    assert!(
+        today.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    // The session token is not stored as given.
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM staff_sessions")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(!cookie.contains(&stored));
+    // Signing out ends the session for good.
+    let p = w.post("/logout", &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(w.count("SELECT COUNT(*) FROM staff_sessions").await, 0);
+    assert_eq!(w.get("/today").await.status, StatusCode::SEE_OTHER);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE actor = 'staff:ada' ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    // Today shows the shared inbox of texts from unknown numbers: that view is audited too.
+    assert_eq!(actions, ["sign-in", "unmatched-view", "sign-out"]);
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_and_idle_sessions_end() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.get("/login").await;
+    for _ in 0..5 {
+        let p = w
+            .post(
+                "/login",
+                &[("username", "nora"), ("password", "wrong password!")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+        assert!(p.body.contains("do not match"));
+    }
+    // The sixth try is refused even with the right password.
+    let p = w
+        .post(
+            "/login",
+            &[("username", "NORA"), ("password", "a long enough password")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!w.has_cookie("matters_session"));
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign-in-failed'")
+            .await,
+        5
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'sign-in-limited'")
+            .await,
+        1
+    );
+    // Fifteen minutes later it works.
+    w.clock.advance(chrono::Duration::minutes(16));
+    w.sign_in("nora").await;
+    assert_eq!(w.get("/today").await.status, StatusCode::OK);
+    // Used within the idle timeout, the session lives on; idle for 30 minutes, it ends.
+    w.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(w.get("/today").await.status, StatusCode::OK);
+    w.clock.advance(chrono::Duration::minutes(29));
+    assert_eq!(w.get("/today").await.status, StatusCode::OK);
+    w.clock.advance(chrono::Duration::minutes(31));
+    let p = w.get("/today").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(p.location.unwrap().starts_with("/login"));
+    // A login form posted without its own token is refused.
+    let other = w.other_browser();
+    let p = other
+        .post_raw(
+            "/login",
+            &[("username", "nora"), ("password", "a long enough password")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    w.get("/clients/new").await;
+    let fields = [
+        ("id", "amelie"),
+        ("language", "fr"),
+        ("time_zone", "America/Toronto"),
+    ];
+    let p = w.post_raw("/clients", &fields).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("expired"));
+    let p = w
+        .post_raw(
+            "/clients",
+            &[
+                ("csrf", "not-the-token"),
+                ("id", "amelie"),
+                ("language", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.count("SELECT COUNT(*) FROM clients").await, 0);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'csrf-refused'")
+            .await,
+        2
+    );
+    // The same form with the page's token goes through.
+    w.get("/clients/new").await;
+    let p = w.post("/clients", &fields).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(w.count("SELECT COUNT(*) FROM clients").await, 1);
+}
+
+#[tokio::test]
+async fn a_navigator_adds_and_enrols_a_client_and_reads_the_record() {
+    let w = Web::new().await;
+    let nora = w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    let p = add_client(
+        &w,
+        "amelie",
+        &[
+            ("name", "Amélie Tremblay"),
+            ("phone", "514 555 0123"),
+            ("sequence", "standard"),
+            ("referred_on", "2026-05-20"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/clients/amelie?done=added"));
+    let nav: Option<i64> =
+        sqlx::query_scalar("SELECT navigator_id FROM clients WHERE id = 'amelie'")
+            .fetch_one(w.state.runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(nav, Some(nora.id), "a navigator's new client is theirs");
+    assert_eq!(w.count("SELECT COUNT(*) FROM enrolments WHERE client_id = 'amelie' AND sequence_id = 'standard'").await, 1);
+    let steps = w
+        .count("SELECT COUNT(*) FROM jobs WHERE client_id = 'amelie' AND kind = 'step'")
+        .await;
+    assert!(steps >= 10, "{steps}");
+    let p = w.get("/clients/amelie?done=added").await;
+    assert_eq!(p.status, StatusCode::OK);
+    for want in [
+        "Client added.",
+        "Amélie Tremblay",
+        "+15145550123",
+        "Walking group",
+        "loneliness, social-isolation",
+        "standard",
+        "consent",
+        "6-month",
+        "Enrol",
+        "Pause",
+    ] {
+        assert!(p.body.contains(want), "the record lacks {want}");
+    }
+    // A bad row is refused with its reason, and nothing is added.
+    let p = add_client(&w, "bob", &[("phone", "12")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("class=\"error\""), "{}", p.body);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM clients WHERE id = 'bob'")
+            .await,
+        0
+    );
+    // The list finds her by name, language and navigator.
+    let list = w.get("/clients?q=tremblay").await;
+    assert!(list.body.contains("href=\"/clients/amelie\""));
+    assert!(
+        !w.get("/clients?language=fr")
+            .await
+            .body
+            .contains("href=\"/clients/amelie\"")
+    );
+
+    // Pause, reschedule, resume, start a flow, a one-off message, close the referral.
+    w.get("/clients/amelie").await;
+    assert_eq!(
+        w.post("/clients/amelie/pause", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        w.count("SELECT COUNT(*) FROM jobs WHERE client_id = 'amelie' AND status = 'paused'")
+            .await
+            > 0
+    );
+    assert!(w.get("/clients/amelie").await.body.contains("Resume"));
+    assert_eq!(
+        w.post("/clients/amelie/resume", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM jobs WHERE client_id = 'amelie' AND status = 'paused'")
+            .await,
+        0
+    );
+    let p = w
+        .post(
+            "/clients/amelie/reschedule",
+            &[("step", "what-matters"), ("at", "2026-06-10T07:00")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = w
+        .post(
+            "/clients/amelie/reschedule",
+            &[("step", "what-matters"), ("at", "not a date")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("not a date and time"));
+    w.get("/clients/amelie").await;
+    let p = w
+        .post(
+            "/clients/amelie/message",
+            &[("body", "Bonjour Amélie, à mardi!")],
+        )
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/clients/amelie?done=sent"));
+    let (status, segments): (String, i64) = sqlx::query_as(
+        "SELECT status, segments FROM messages WHERE message_key = 'navigator-message'",
+    )
+    .fetch_one(w.state.runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), segments), ("queued", 1));
+    assert_eq!(
+        w.post("/clients/amelie/message", &[("body", "  ")])
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let p = w
+        .post("/clients/amelie/close-referral", &[("reason", "goal-met")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = w.get("/clients/amelie").await;
+    assert!(p.body.contains("goal-met"));
+    let actions: Vec<String> = w
+        .audit_actions("amelie")
+        .await
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    for a in [
+        "client-add",
+        "client-assign",
+        "referral-add",
+        "enrol",
+        "record-view",
+        "enrolment-pause",
+        "enrolment-resume",
+        "step-reschedule",
+        "message-send",
+        "referral-close",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "no {a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_message_with_markup_shows_as_text() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(&w, "zoe", &[]).await;
+    let c = ClientId::parse("zoe").unwrap();
+    w.state
+        .runner
+        .start_flow(
+            &c,
+            &FlowId::parse("what-matters").unwrap(),
+            None,
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    says(&w, "zoe", XSS).await;
+    let p = w.get("/clients/zoe").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains(
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;&lt;img src=x onerror=alert(2)&gt;"
+        ),
+        "{}",
+        p.body
+    );
+    assert!(!p.body.contains("<script>alert"));
+    assert!(!p.body.contains("<img src=x"));
+    assert!(
+        p.body
+            .contains("<td dir=\"auto\" class=\"bubble\">&lt;script&gt;")
+    );
+    // The only script is our own counter, from this server.
+    assert_eq!(p.body.matches("<script").count(), 1);
+    assert!(
+        p.body
+            .contains("<script src=\"/assets/counter.js\" defer></script>")
+    );
+}
+
+#[tokio::test]
+async fn a_navigator_opening_another_navigators_client_gets_403_and_the_attempt_is_audited() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.staff("omar", Role::Navigator).await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("nora").await;
+    add_client(&w, "amelie", &[]).await;
+    let omar = w.other_browser();
+    omar.sign_in("omar").await;
+    let p = omar.get("/clients/amelie").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.body.contains("assigned to another navigator"));
+    assert!(!p.body.contains("Walking group"));
+    let p = omar
+        .post("/clients/amelie/message", &[("body", "hi")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.count("SELECT COUNT(*) FROM messages").await, 0);
+    assert!(!omar.get("/clients").await.body.contains("/clients/amelie"));
+    assert!(omar.get("/audit").await.status == StatusCode::FORBIDDEN);
+    let audit = w.audit_actions("amelie").await;
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|(who, what)| who == "staff:omar" && what == "access-denied")
+            .count(),
+        2,
+        "{audit:?}"
+    );
+    assert!(
+        !audit
+            .iter()
+            .any(|(who, what)| who == "staff:omar" && what == "record-view")
+    );
+    // Her own navigator and the admin can open it; the admin sees the attempt in the audit page.
+    assert_eq!(w.get("/clients/amelie").await.status, StatusCode::OK);
+    let admin = w.other_browser();
+    admin.sign_in("ada").await;
+    assert_eq!(admin.get("/clients/amelie").await.status, StatusCode::OK);
+    let page = admin
+        .get("/audit?actor=staff%3Aomar&action=access-denied")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("<td>access-denied</td>").count(), 2);
+    assert!(!page.body.contains("<td>record-view</td>"));
+}
+
+#[tokio::test]
+async fn the_interface_speaks_french() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    let p = w.get("/lang/fr").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let login = w.get("/login").await;
+    assert!(login.body.contains("<html lang=\"fr\">"));
+    assert!(login.body.contains("Se connecter"));
+    w.sign_in("nora").await;
+    let today = w.get("/today").await;
+    assert!(
+        today.body.contains("<h1>Aujourd&#x27;hui</h1>"),
+        "{}",
+        today.body
+    );
+    assert!(today.body.contains("Rien ne vous attend"));
+    w.get("/lang/en").await;
+    assert!(w.get("/today").await.body.contains("<h1>Today</h1>"));
+}
+
+#[tokio::test]
+async fn today_puts_crisis_first_and_tasks_are_resolved_with_an_audit_entry() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    add_client(&w, "amelie", &[]).await;
+    let db = w.state.runner.db.pool();
+    for (kind, urgency, note) in [
+        ("callback", "normal", "wants a call"),
+        ("no-response", "normal", "silent"),
+        ("crisis", "urgent", "crisis words"),
+    ] {
+        sqlx::query("INSERT INTO flags (client_id, kind, urgency, note, created_at) VALUES ('amelie', $1, $2, $3, $4)")
+            .bind(kind).bind(urgency).bind(note).bind(w.now()).execute(db).await.unwrap();
+    }
+    // A flag of someone else's client is not on her page.
+    sqlx::query("INSERT INTO clients (id, language, time_zone, created_at, updated_at) VALUES ('other', 'en', 'America/Toronto', 0, 0)").execute(db).await.unwrap();
+    sqlx::query("INSERT INTO flags (client_id, kind, urgency, note, created_at) VALUES ('other', 'crisis', 'urgent', 'not hers', 0)").execute(db).await.unwrap();
+    let p = w.get("/today").await;
+    let (a, b, c) = (
+        p.body.find("crisis words").unwrap(),
+        p.body.find("wants a call").unwrap(),
+        p.body.find("silent").unwrap(),
+    );
+    assert!(a < b && b < c, "crisis first, then by age");
+    assert!(!p.body.contains("not hers"));
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM flags WHERE kind = 'crisis' AND client_id = 'amelie'")
+            .fetch_one(db)
+            .await
+            .unwrap();
+    let r = w.post(&format!("/tasks/{id}/resolve"), &[]).await;
+    assert_eq!(r.location.as_deref(), Some("/clients/amelie?done=done"));
+    assert!(!w.get("/today").await.body.contains("crisis words"));
+    let other: i64 = sqlx::query_scalar("SELECT id FROM flags WHERE client_id = 'other'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.post(&format!("/tasks/{other}/resolve"), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM flags WHERE status = 'open' AND client_id = 'other'")
+            .await,
+        1
+    );
+    assert!(
+        w.audit_actions("amelie")
+            .await
+            .contains(&("staff:nora".into(), "task-resolve".into()))
+    );
+}
+
+/// A client's loneliness survey at a time point, answered through the simulator channel.
+async fn survey(w: &Web, client: &str, tp: &str, answers: &[&str]) {
+    let c = ClientId::parse(client).unwrap();
+    w.state
+        .runner
+        .start_flow(
+            &c,
+            &FlowId::parse("loneliness").unwrap(),
+            Some(tp),
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    for a in answers {
+        says(w, client, a).await;
+    }
+}
+
+#[tokio::test]
+async fn the_record_shows_scores_with_a_trend_and_the_cohort_shows_the_change() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(&w, "amelie", &[]).await;
+    add_client(&w, "bruno", &[]).await;
+    survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
+    survey(&w, "amelie", "6-month", &["1", "2", "1", "4"]).await;
+    survey(&w, "bruno", "baseline", &["2", "2", "2", "2"]).await;
+    let p = w.get("/clients/amelie").await;
+    assert!(
+        p.body
+            .contains("<td>ucla3</td><td>9</td><td></td><td>4</td><td>-5</td>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("<svg")
+            && p.body
+                .contains("aria-label=\"UCLA-3 (3–9): UCLA-3 Baseline 9, 6 months 4\"")
+    );
+    assert!(p.body.contains("ucla3.companionship"));
+    assert!(
+        p.body.contains("loneliness@"),
+        "answers carry their flow and revision"
+    );
+    let c = w.get("/cohort").await;
+    assert_eq!(c.status, StatusCode::OK);
+    // Only amelie has both time points: n 1, 9 → 4.
+    assert!(
+        c.body
+            .contains("<td>ucla3</td><td>1</td><td>9.0</td><td>4.0</td><td>-5.0</td>"),
+        "{}",
+        c.body
+    );
+    assert!(
+        c.body.contains("<td>loneliness</td><td>2</td>")
+            && c.body.contains("<td>social-isolation</td><td>2</td>")
+    );
+    assert!(
+        c.body
+            .contains("<td>loneliness</td><td>3</td><td>3</td><td>100%</td>"),
+        "three surveys started and completed"
+    );
+    assert!(c.body.matches("<svg").count() >= 2);
+}
+
+#[tokio::test]
+async fn the_flows_page_and_the_simulator_page() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    let p = w.get("/flows").await;
+    assert_eq!(p.status, StatusCode::OK);
+    for f in ["consent", "loneliness", "wellbeing", "referral-followup"] {
+        assert!(p.body.contains(&format!("<td>{f}")), "{f}");
+    }
+    assert!(p.body.contains("class=\"notice\">Valid"));
+    assert!(p.body.contains("fr: Complete"));
+    let p = w.get("/flows/simulator").await;
+    assert!(p.body.contains("value=\"test-nora\""));
+    let p = w
+        .post(
+            "/flows/simulator",
+            &[
+                ("client", "test-nora"),
+                ("language", "fr"),
+                ("start", "loneliness"),
+                ("text", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("compagnie"), "{}", p.body);
+    let p = w
+        .post(
+            "/flows/simulator",
+            &[
+                ("client", "test-nora"),
+                ("language", "fr"),
+                ("start", ""),
+                ("text", "2"),
+            ],
+        )
+        .await;
+    assert!(
+        p.body
+            .contains("<td>in</td><td dir=\"auto\" class=\"bubble\">2</td>"),
+        "{}",
+        p.body
+    );
+    // The test client is hers: its record shows the answer.
+    let r = w.get("/clients/test-nora").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("ucla3.companionship"));
+}
+
+#[tokio::test]
+async fn an_admin_erases_a_client_and_the_audit_keeps_a_tombstone() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.staff("nora", Role::Navigator).await;
+    let nav = w.other_browser();
+    nav.sign_in("nora").await;
+    add_client(&nav, "amelie", &[("sequence", "standard")]).await;
+    survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
+    nav.get("/clients/amelie").await;
+    assert_eq!(
+        nav.post("/clients/amelie/erase", &[("confirm", "amelie")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    w.sign_in("ada").await;
+    let p = w.get("/clients/amelie").await;
+    assert!(p.body.contains("Erase this client"));
+    let p = w
+        .post("/clients/amelie/erase", &[("confirm", "amelia")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(w.count("SELECT COUNT(*) FROM clients").await, 1);
+    let p = w
+        .post("/clients/amelie/erase", &[("confirm", "amelie")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location.as_deref(), Some("/clients?done=erased"));
+    for t in [
+        "clients",
+        "messages",
+        "answers",
+        "scores",
+        "jobs",
+        "enrolments",
+        "referrals",
+        "consent_events",
+        "sessions",
+        "channel_addresses",
+    ] {
+        assert_eq!(
+            w.count(&format!("SELECT COUNT(*) FROM {t}")).await,
+            0,
+            "{t}"
+        );
+    }
+    let audit = w.audit_actions("amelie").await;
+    assert_eq!(
+        audit.last().unwrap(),
+        &("staff:ada".to_owned(), "client-erase".to_owned())
+    );
+    assert_eq!(w.get("/clients/amelie").await.status, StatusCode::NOT_FOUND);
+}
+
+// ---- the JSON API against its OpenAPI document ----
+
+fn validator_for(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    // The schema resolves its `#/components/...` references against the whole document.
+    let mut root = doc.clone();
+    root["allOf"] = json!([schema]);
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&root)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_documented_route_answers_as_documented() {
+    let w = Web::new().await;
+    let db = &w.state.runner.db;
+    let (_, write) = staff::issue_token(db, "integration", Scope::Write, "test", w.now())
+        .await
+        .unwrap();
+    let (_, read) = staff::issue_token(db, "dashboard", Scope::Read, "test", w.now())
+        .await
+        .unwrap();
+    let doc = w.api("GET", "/api/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // Fill the record through the API itself, then a survey.
+    let p = w.api("POST", "/api/v1/clients", Some(&write), Some(json!({ "id": "amelie", "language": "fr", "name": "Amélie", "program": "Café", "reasons": ["loneliness"] }))).await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
+    sqlx::query("INSERT INTO flags (client_id, kind, urgency, created_at) VALUES ('amelie', 'callback', 'normal', 0)").execute(db.pool()).await.unwrap();
+    let bodies = |path: &str| match path {
+        "/api/v1/clients" => json!({ "id": "bruno", "language": "en" }),
+        _ => json!({ "sequence": "light" }),
+    };
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let url = path.replace("{id}", "amelie");
+            let body = (method == "post").then(|| bodies(path));
+            let responses = op["responses"].as_object().unwrap();
+            let p = w
+                .api(&method.to_uppercase(), &url, Some(&write), body.clone())
+                .await;
+            let code = p.status.as_u16().to_string();
+            let documented = responses.get(&code).unwrap_or_else(|| {
+                panic!(
+                    "{method} {path} answered {code}, not documented: {}",
+                    p.body
+                )
+            });
+            let schema = &documented["content"]["application/json"]["schema"];
+            let v = validator_for(&doc, schema);
+            let errors: Vec<String> = v
+                .iter_errors(&p.json())
+                .map(|e| format!("{e} at {}", e.instance_path))
+                .collect();
+            assert!(errors.is_empty(), "{method} {path}: {errors:?}\n{}", p.body);
+            assert!(p.status.is_success(), "{method} {path}: {}", p.body);
+            // Without a token: 401, documented, in the one error shape.
+            let p = w
+                .api(&method.to_uppercase(), &url, None, body.clone())
+                .await;
+            assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+            let err = &responses["401"]["content"]["application/json"]["schema"];
+            assert!(validator_for(&doc, err).is_valid(&p.json()), "{}", p.body);
+            assert_eq!(p.json()["status"], 401);
+            if method == "post" {
+                let p = w.api("POST", &url, Some(&read), body).await;
+                assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
+                assert!(responses.contains_key("403"));
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 9);
+    // Paging, a missing client, a bad body: documented statuses, one shape.
+    let p = w
+        .api(
+            "GET",
+            "/api/v1/clients?per_page=1&page=2",
+            Some(&read),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            p.json()["total"].as_i64(),
+            p.json()["items"][0]["id"].as_str()
+        ),
+        (Some(2), Some("bruno"))
+    );
+    let p = w
+        .api("GET", "/api/v1/clients?per_page=0", Some(&read), None)
+        .await;
+    assert_eq!(
+        (p.status, p.json()["status"].as_i64()),
+        (StatusCode::BAD_REQUEST, Some(400))
+    );
+    assert_eq!(
+        w.api("GET", "/api/v1/clients/nobody", Some(&read), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients",
+            Some(&write),
+            Some(json!({ "id": "x", "language": "en", "colour": "blue" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+    assert_eq!(
+        w.api(
+            "POST",
+            "/api/v1/clients",
+            Some(&write),
+            Some(json!({ "id": "x", "language": "xx" }))
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Revoked: refused at once. Every call was audited under the token's name.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'dashboard'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    staff::revoke_token(db, id, "test", w.now()).await.unwrap();
+    assert_eq!(
+        w.api("GET", "/api/v1/tasks", Some(&read), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT action FROM audit_log WHERE actor = 'api:integration' ORDER BY action",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    for a in [
+        "api-clients-list",
+        "api-enrolments-view",
+        "api-tasks-list",
+        "client-add",
+        "enrol",
+        "record-view",
+    ] {
+        assert!(audited.iter().any(|x| x == a), "{a} not in {audited:?}");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_tokens WHERE token_hash = $1")
+        .bind(&write)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "tokens are stored hashed");
+}
+
+// ---- exports ----
+
+#[tokio::test]
+async fn the_evaluation_csv_de_identifies_with_a_stable_pseudonym() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("ada").await;
+    add_client(
+        &w,
+        "amelie",
+        &[
+            ("name", "Amélie Tremblay"),
+            ("phone", "+15145550123"),
+            ("chart_number", "CH-991"),
+            ("referred_on", "2026-05-20"),
+        ],
+    )
+    .await;
+    survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
+    survey(&w, "amelie", "6-month", &["1", "2", "1", "4"]).await;
+    let full = w.get("/export/evaluation.csv").await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.headers["content-type"], "text/csv; charset=utf-8");
+    let mut r = csv::Reader::from_reader(full.body.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let get = |k: &str| {
+        row.get(h.iter().position(|x| x == k).unwrap())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(get("client_id"), "amelie");
+    assert_eq!(get("chart_number"), "CH-991");
+    assert_eq!(get("referral_date"), "2026-05-20");
+    assert_eq!(
+        (
+            get("ucla3_baseline"),
+            get("ucla3_6_month"),
+            get("ucla3_change_6_month")
+        ),
+        ("9".into(), "4".into(), "-5".into())
+    );
+    assert_eq!(get("ons_loneliness_baseline"), "often-always");
+    let deid = w.get("/export/evaluation.csv?deidentified=1").await.body;
+    for secret in [
+        "amelie",
+        "Amélie",
+        "Tremblay",
+        "5550123",
+        "CH-991",
+        "Walking group",
+        "2026-05-20",
+    ] {
+        assert!(
+            !deid.contains(secret),
+            "{secret} in the de-identified export"
+        );
+    }
+    let pseudo = |s: &str| {
+        s.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let p1 = pseudo(&deid);
+    assert!(p1.starts_with("P-"));
+    assert_eq!(
+        pseudo(&w.get("/export/evaluation.csv?deidentified=1").await.body),
+        p1,
+        "stable across exports"
+    );
+    assert!(deid.contains(",2026-05,"), "dates as months");
+    // Only an admin exports; every export is audited.
+    let nav = w.other_browser();
+    nav.sign_in("nora").await;
+    assert_eq!(
+        nav.get("/export/evaluation.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'export-csv' AND actor = 'staff:ada'"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
+    use fhirbolt::model::r4::Resource;
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(&w, "amelie", &[]).await;
+    survey(&w, "amelie", "baseline", &["3", "2", "1", "1"]).await;
+    let c = ClientId::parse("amelie").unwrap();
+    w.state
+        .runner
+        .start_flow(
+            &c,
+            &FlowId::parse("wellbeing").unwrap(),
+            Some("baseline"),
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    for a in ["7", "8", "6", "3"] {
+        says(&w, "amelie", a).await;
+    }
+    let p = w.get("/export/fhir.json?deidentified=1").await;
+    assert_eq!(p.status, StatusCode::OK);
+    let bundle = p.json();
+    // Strict deserialization into the R4 model: unknown elements, wrong types or a bad choice
+    // type would fail here.
+    let whole: Resource =
+        fhirbolt::json::from_str(&p.body, None).unwrap_or_else(|e| panic!("not an R4 Bundle: {e}"));
+    assert!(matches!(whole, Resource::Bundle(_)));
+    let mut questionnaires = 0;
+    let mut responses = Vec::new();
+    for e in bundle["entry"].as_array().unwrap() {
+        let r = &e["resource"];
+        let parsed: Resource = fhirbolt::json::from_str(&r.to_string(), None)
+            .unwrap_or_else(|err| panic!("{err}: {r}"));
+        match parsed {
+            Resource::Questionnaire(q) => {
+                questionnaires += 1;
+                assert_eq!(r["status"], "active");
+                assert!(!q.item.is_empty());
+            }
+            Resource::QuestionnaireResponse(_) => responses.push(r.clone()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(questionnaires, 3, "loneliness, wellbeing, belonging");
+    assert_eq!(responses.len(), 2);
+    let lonely = responses
+        .iter()
+        .find(|r| r["questionnaire"] == "urn:matters:questionnaire:loneliness")
+        .unwrap();
+    assert_eq!(lonely["status"], "completed");
+    assert_eq!(lonely["item"][0]["linkId"], "companionship");
+    assert_eq!(
+        lonely["item"][0]["answer"][0]["valueCoding"]["code"],
+        "often"
+    );
+    assert!(
+        lonely["subject"]["identifier"]["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("P-")
+    );
+    assert!(!p.body.contains("amelie"));
+    let ons = responses
+        .iter()
+        .find(|r| r["questionnaire"] == "urn:matters:questionnaire:wellbeing")
+        .unwrap();
+    assert_eq!(ons["item"][0]["answer"][0]["valueInteger"], 7);
+    assert_eq!(ons["item"][3]["answer"][0]["valueInteger"], 3);
+}
+
+#[tokio::test]
+async fn the_navigators_day_on_postgres() {
+    let Some((url, _schema, _admin)) = support::pg::postgres().await else {
+        return;
+    };
+    let w = Web::with_db(&url).await;
+    let nora = w.staff("nora", Role::Navigator).await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    let id = nora.id.to_string();
+    let p = add_client(
+        &w,
+        "amelie",
+        &[
+            ("name", "Amélie"),
+            ("phone", "+15145550123"),
+            ("sequence", "standard"),
+            ("navigator", id.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        add_client(&w, "bruno", &[("language", "fr")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
+    survey(&w, "amelie", "6-month", &["1", "1", "1", "4"]).await;
+    sqlx::query("INSERT INTO flags (client_id, kind, urgency, note, created_at) VALUES ('amelie', 'crisis', 'urgent', 'crisis words', $1)").bind(w.now()).execute(w.state.runner.db.pool()).await.unwrap();
+    assert!(
+        w.get("/clients?q=AMÉ")
+            .await
+            .body
+            .contains("/clients/amelie")
+            || w.get("/clients?q=ame")
+                .await
+                .body
+                .contains("/clients/amelie")
+    );
+    let un = w.get("/clients?navigator=none").await.body;
+    assert!(un.contains("/clients/bruno") && !un.contains("/clients/amelie"));
+    assert!(
+        w.get(&format!("/clients?navigator={id}&flag=crisis"))
+            .await
+            .body
+            .contains("/clients/amelie")
+    );
+    assert!(
+        !w.get("/clients?status=revoked")
+            .await
+            .body
+            .contains("/clients/amelie")
+    );
+    let rec = w.get("/clients/amelie").await;
+    assert!(
+        rec.body
+            .contains("<td>ucla3</td><td>9</td><td></td><td>3</td><td>-6</td>"),
+        "{}",
+        rec.body
+    );
+    assert!(
+        w.get("/cohort")
+            .await
+            .body
+            .contains("<td>ucla3</td><td>1</td><td>9.0</td><td>3.0</td><td>-6.0</td>")
+    );
+    assert!(w.get("/today").await.body.contains("crisis words"));
+    let audit = w
+        .get("/audit?client=amelie&from=2026-06-01&to=2026-06-01")
+        .await
+        .body;
+    assert!(audit.contains("<td>record-view</td>") && audit.contains("<td>client-add</td>"));
+    assert!(
+        !w.get("/audit?client=amelie&from=2026-06-02")
+            .await
+            .body
+            .contains("<td>client-add</td>")
+    );
+    // The navigator sees hers, not bruno.
+    let nav = w.other_browser();
+    nav.sign_in("nora").await;
+    assert_eq!(nav.get("/clients/amelie").await.status, StatusCode::OK);
+    assert_eq!(
+        nav.get("/clients/bruno").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (_, token) = staff::issue_token(&w.state.runner.db, "etl", Scope::Read, "test", w.now())
+        .await
+        .unwrap();
+    let p = w
+        .api("GET", "/api/v1/clients?q=e", Some(&token), None)
+        .await;
+    assert_eq!(p.json()["total"], 1, "{}", p.body);
+    assert_eq!(
+        w.api("GET", "/api/v1/tasks", Some(&token), None)
+            .await
+            .json()["items"][0]["kind"],
+        "crisis"
+    );
+    assert_eq!(
+        w.api(
+            "GET",
+            "/api/v1/clients/amelie/answers?per_page=2&page=2",
+            Some(&token),
+            None
+        )
+        .await
+        .json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        w.get("/export/evaluation.csv?deidentified=1")
+            .await
+            .body
+            .contains(",9,")
+    );
+    assert!(
+        w.get("/export/fhir.json")
+            .await
+            .body
+            .contains("QuestionnaireResponse")
+    );
+    w.get("/clients/amelie").await;
+    assert_eq!(
+        w.post("/clients/amelie/erase", &[("confirm", "amelie")])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(w.count("SELECT COUNT(*) FROM clients").await, 1);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'client-erase'")
+            .await,
+        1
+    );
+}
