@@ -41,16 +41,20 @@ impl AppState {
             crate::store::Backend::Postgres => 4,
         };
         let inbox = Inbox::spawn(runner.clone(), writers);
+        let tz = runner.centre.time_zone;
         Self {
             runner,
             inbox,
             twilio: None,
-            ui: Arc::new(ui::Ui::new(ui::WebSettings {
-                idle_ms: 30 * 60_000,
-                secure_cookies: false,
-                login_attempts: 5,
-                login_window_ms: 15 * 60_000,
-            })),
+            ui: Arc::new(ui::Ui::new(
+                ui::WebSettings {
+                    idle_ms: 30 * 60_000,
+                    secure_cookies: false,
+                    login_attempts: 5,
+                    login_window_ms: 15 * 60_000,
+                },
+                tz,
+            )),
             telegram_bot: None,
             telegram_invite_hours: 72,
             public_url: None,
@@ -65,12 +69,15 @@ impl AppState {
             .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"));
-        self.ui = Arc::new(ui::Ui::new(ui::WebSettings {
-            idle_ms: i64::from(cfg.web.idle_minutes.max(1)) * 60_000,
-            secure_cookies: secure,
-            login_attempts: cfg.web.login_attempts.max(1),
-            login_window_ms: i64::from(cfg.web.login_window_minutes.max(1)) * 60_000,
-        }));
+        self.ui = Arc::new(ui::Ui::new(
+            ui::WebSettings {
+                idle_ms: i64::from(cfg.web.idle_minutes.max(1)) * 60_000,
+                secure_cookies: secure,
+                login_attempts: cfg.web.login_attempts.max(1),
+                login_window_ms: i64::from(cfg.web.login_window_minutes.max(1)) * 60_000,
+            },
+            self.runner.centre.time_zone,
+        ));
         self.public_url = cfg.public_url.clone();
         self.telegram_invite_hours = cfg.telegram.invite_hours;
         self

@@ -119,7 +119,7 @@ macro_rules! templates {
 
 impl Ui {
     #[must_use]
-    pub fn new(settings: WebSettings) -> Self {
+    pub fn new(settings: WebSettings, tz: chrono_tz::Tz) -> Self {
         let text = Arc::new(UiText::load());
         let mut env = Environment::new();
         // Every template is HTML (the SVG chart is included into pages): escape everything.
@@ -142,6 +142,12 @@ impl Ui {
             "staff.html",
             "export.html"
         );
+        // `{{ at|local }}`: a stored RFC 3339 time as the centre reads it.
+        env.add_filter("local", move |v: String| -> String {
+            chrono::DateTime::parse_from_rfc3339(&v).map_or(v, |t| {
+                t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+            })
+        });
         let t = text.clone();
         env.add_function(
             "t",
@@ -447,12 +453,15 @@ mod tests {
 
     #[test]
     fn templates_parse_and_escape() {
-        let ui = Ui::new(WebSettings {
-            idle_ms: 1,
-            secure_cookies: false,
-            login_attempts: 5,
-            login_window_ms: 1,
-        });
+        let ui = Ui::new(
+            WebSettings {
+                idle_ms: 1,
+                secure_cookies: false,
+                login_attempts: 5,
+                login_window_ms: 1,
+            },
+            chrono_tz::America::Toronto,
+        );
         let r = ui.render(
             "message.html",
             minijinja::context! { lang => "en", other_lang => "fr", heading => "<script>x</script>" },

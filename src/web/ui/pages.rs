@@ -839,11 +839,7 @@ async fn client_page(
     if !ons.is_empty() {
         chart_list.push(charts::trend("ONS4 (0–10)", xl, 0, 10, &ons));
     }
-    let messages: Vec<Value> = record
-        .messages
-        .iter()
-        .map(Value::from_serialize)
-        .collect();
+    let messages: Vec<Value> = record.messages.iter().map(Value::from_serialize).collect();
     let staff_list = if a.staff.is_admin() {
         staff::list(&st.runner.db).await.unwrap_or_default()
     } else {
