@@ -128,7 +128,28 @@ impl Browser {
         }
     }
 
+    /// Every form control on the page has a label a screen reader announces.
+    async fn all_labelled(&self) {
+        let bare = self
+            .c
+            .execute(
+                "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                   .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+                   .map(e => e.name || e.id);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            bare,
+            json!([]),
+            "unlabelled controls on {}",
+            self.path().await
+        );
+    }
+
     async fn shot(&self, name: &str) {
+        self.all_labelled().await;
         let png = self.c.screenshot().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG");
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();

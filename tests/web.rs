@@ -32,18 +32,35 @@ async fn add_client(w: &Web, id: &str, extra: &[(&str, &str)]) -> support::web::
     w.post("/clients", &f).await
 }
 
-/// The simulator channel: a client's text, as if typed on a phone.
-async fn says(w: &Web, client: &str, text: &str) -> Value {
-    let p = w
-        .api(
-            "POST",
-            "/simulator/messages",
+/// A client's text, as if typed on their phone: on the simulator channel for a test client,
+/// through the runner on their own channel for a client with a phone number.
+async fn says(w: &Web, client: &str, text: &str) {
+    let channel: String =
+        sqlx::query_scalar("SELECT channel FROM channel_addresses WHERE client_id = $1")
+            .bind(client)
+            .fetch_optional(w.state.runner.db.pool())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| "simulator".into());
+    if channel == "simulator" {
+        let p = w
+            .api(
+                "POST",
+                "/simulator/messages",
+                None,
+                Some(json!({ "client": client, "text": text })),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    } else {
+        let inbound = matters::runner::Inbound::new(
+            matters::domain::Channel::Sms,
+            ClientId::parse(client).unwrap(),
             None,
-            Some(json!({ "client": client, "text": text })),
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
-    p.json()
+            text,
+        );
+        w.state.runner.receive(&inbound).await.unwrap();
+    }
 }
 
 #[tokio::test]
@@ -1198,5 +1215,142 @@ async fn the_navigators_day_on_postgres() {
         w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'client-erase'")
             .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure() {
+    let w = Web::with_config(matters::config::Config {
+        database_url: "sqlite::memory:".into(),
+        public_url: Some("https://matters.example.org".into()),
+        ..matters::config::Config::default()
+    })
+    .await;
+    w.staff("nora", Role::Navigator).await;
+    let p = w.sign_in("nora").await;
+    let cookie = p
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("matters_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn the_referral_is_recorded_and_a_telegram_invite_shows_its_qr_code() {
+    let mut w = Web::new().await;
+    w.state.telegram_bot = Some("matters_centre_bot".into());
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    add_client(&w, "amelie", &[]).await;
+    w.get("/clients/amelie").await;
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[
+                ("referred_by", "Dr. Roy"),
+                ("rx_type", "walking group"),
+                ("program", "Marche du mardi"),
+                ("support_level", "medium"),
+                ("uptake", "attended"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (by, level, uptake): (String, String, String) = sqlx::query_as(
+        "SELECT referred_by, support_level, uptake FROM referrals WHERE client_id = 'amelie'",
+    )
+    .fetch_one(w.state.runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (by.as_str(), level.as_str(), uptake.as_str()),
+        ("Dr. Roy", "medium", "attended")
+    );
+    let p = w
+        .post("/clients/amelie/referral", &[("uptake", "maybe")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body
+            .contains("not one of not-yet, attended, declined, dropped-out")
+    );
+    assert!(
+        w.get("/cohort")
+            .await
+            .body
+            .contains("<td>attended</td><td>1</td><td>100%</td>")
+    );
+    // The Telegram link and its QR code, made here.
+    w.get("/clients/amelie").await;
+    let p = w
+        .post("/clients/amelie/invite", &[("channel", "telegram")])
+        .await;
+    let to = p.location.unwrap();
+    assert!(to.starts_with("/clients/amelie?invite="), "{to}");
+    // minijinja escapes `/` in text and attributes; the browser reads it back as `/`.
+    let page = w.get(&to).await.body.replace("&#x2f;", "/");
+    assert!(
+        page.contains("<a href=\"https://t.me/matters_centre_bot?start="),
+        "{page}"
+    );
+    assert!(page.contains("<svg") && page.contains("<rect"), "a QR code");
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM telegram_invites WHERE client_id = 'amelie'")
+            .await,
+        1
+    );
+    // The SMS invite starts the consent flow.
+    let p = w
+        .post("/clients/amelie/invite", &[("channel", "sms")])
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/clients/amelie?done=sent"));
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM sessions WHERE client_id = 'amelie' AND flow_id = 'consent'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_simulator_endpoints_refuse_real_clients() {
+    let w = Web::new().await;
+    w.staff("nora", Role::Navigator).await;
+    w.sign_in("nora").await;
+    add_client(&w, "amelie", &[("phone", "+15145550123")]).await;
+    let p = w
+        .api(
+            "POST",
+            "/simulator/messages",
+            None,
+            Some(json!({ "client": "amelie", "text": "often" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM messages WHERE client_id = 'amelie' AND direction = 'in'")
+            .await,
+        0
+    );
+    assert_eq!(
+        w.api("GET", "/simulator/clients/amelie/record", None, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // A test client still works as before.
+    says(&w, "demo", "hello").await;
+    assert_eq!(
+        w.api("GET", "/simulator/clients/demo/record", None, None)
+            .await
+            .status,
+        StatusCode::OK
     );
 }

@@ -949,3 +949,98 @@ pub fn flow_report(runner: &Runner) -> FlowReport {
         problems,
     }
 }
+
+/// Levels of support (the guidebook's) and uptake values a referral may take.
+pub const SUPPORT_LEVELS: [&str; 4] = ["signposting", "light", "medium", "holistic"];
+pub const UPTAKES: [&str; 4] = ["not-yet", "attended", "declined", "dropped-out"];
+
+/// What a navigator records about the open referral (or a new one when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct ReferralUpdate {
+    pub referred_by: Option<String>,
+    pub rx_type: Option<String>,
+    pub program: Option<String>,
+    pub support_level: Option<String>,
+    pub uptake: String,
+}
+
+pub async fn update_referral(
+    db: &Db,
+    client: &ClientId,
+    u: &ReferralUpdate,
+    actor: &str,
+    now: i64,
+) -> Result<i64, String> {
+    if let Some(l) = &u.support_level
+        && !SUPPORT_LEVELS.contains(&l.as_str())
+    {
+        return Err(format!(
+            "level of support {l:?} is not one of {}",
+            SUPPORT_LEVELS.join(", ")
+        ));
+    }
+    if !UPTAKES.contains(&u.uptake.as_str()) {
+        return Err(format!(
+            "uptake {:?} is not one of {}",
+            u.uptake,
+            UPTAKES.join(", ")
+        ));
+    }
+    let clean = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM referrals WHERE client_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    let id = match open {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE referrals SET referred_by = $1, rx_type = $2, program = $3, support_level = $4, uptake = $5 WHERE id = $6",
+            )
+            .bind(clean(&u.referred_by))
+            .bind(clean(&u.rx_type))
+            .bind(clean(&u.program))
+            .bind(clean(&u.support_level))
+            .bind(&u.uptake)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+            id
+        }
+        None => sqlx::query_scalar(
+            "INSERT INTO referrals (client_id, referred_at, referred_by, rx_type, program, support_level, uptake, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $2) RETURNING id",
+        )
+        .bind(client.as_str())
+        .bind(now)
+        .bind(clean(&u.referred_by))
+        .bind(clean(&u.rx_type))
+        .bind(clean(&u.program))
+        .bind(clean(&u.support_level))
+        .bind(&u.uptake)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?,
+    };
+    audit(
+        &mut tx,
+        now,
+        actor,
+        "referral-update",
+        Some(client),
+        &format!("referral {id}: uptake {}", u.uptake),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(id)
+}

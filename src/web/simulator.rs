@@ -99,6 +99,9 @@ pub(crate) async fn converse(
         address: client.to_string(),
     };
     let created = record::add_client(&runner.db, &new, now, actor).await?;
+    if !created {
+        only_test_clients(st, &client).await?;
+    }
     if created && let Some(program) = &req.program {
         let r = NewReferral {
             program: Some(program.clone()),
@@ -151,11 +154,34 @@ async fn client_record(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let client = ClientId::parse(&id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    only_test_clients(&st, &client).await?;
     let now = to_ms(st.runner.clock.now());
     match record::read(&st.runner.db, &client, "simulator", now).await? {
         Some(r) => Ok(Json(r).into_response()),
         None => Err(ApiError::not_found(format!("no client {client}"))),
     }
+}
+
+/// The simulator speaks for, and shows, test clients only: a client reachable by SMS or
+/// Telegram is a real person, whose record is for signed-in staff.
+async fn only_test_clients(st: &AppState, client: &ClientId) -> Result<(), ApiError> {
+    let real: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM channel_addresses WHERE client_id = $1 AND channel <> 'simulator'",
+    )
+    .bind(client.as_str())
+    .fetch_one(st.runner.db.pool())
+    .await
+    .map_err(|e| crate::store::StoreError::Query {
+        doing: "checking a simulator client",
+        source: e,
+    })?;
+    if real > 0 {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            format!("{client} is a real client, not a simulator test client"),
+        ));
+    }
+    Ok(())
 }
 
 async fn page() -> Html<&'static str> {

@@ -43,12 +43,16 @@ impl Web {
     }
 
     pub async fn with_db(url: &str) -> Self {
-        let clock = ManualClock::new(DateTime::parse_from_rfc3339(START).unwrap().to_utc());
-        let cfg = Config {
+        Self::with_config(Config {
             database_url: url.into(),
             centre_name: "CSC Centre-Ville".into(),
             ..Config::default()
-        };
+        })
+        .await
+    }
+
+    pub async fn with_config(cfg: Config) -> Self {
+        let clock = ManualClock::new(DateTime::parse_from_rfc3339(START).unwrap().to_utc());
         let runner = matters::app::build(&cfg, Arc::new(clock.clone()))
             .await
             .unwrap();

@@ -874,6 +874,9 @@ async fn client_page(
                 consent => record.consent,
                 referrals => record.referrals,
                 open_referral => open_referral,
+                support_levels => queries::SUPPORT_LEVELS,
+                uptakes => queries::UPTAKES,
+                current => record.referrals.iter().rev().find(|r| r.closed_at.is_none()).map(Value::from_serialize),
                 closing_reasons => ["goal-met", "attended", "declined", "no-contact", "moved", "referred-elsewhere", "other"],
                 flags => record.flags,
                 timeline => timeline,
@@ -941,6 +944,16 @@ struct ActionForm {
     confirm: String,
     #[serde(default)]
     navigator: String,
+    #[serde(default)]
+    referred_by: String,
+    #[serde(default)]
+    rx_type: String,
+    #[serde(default)]
+    program: String,
+    #[serde(default)]
+    support_level: String,
+    #[serde(default)]
+    uptake: String,
 }
 
 async fn client_action(
@@ -1000,6 +1013,19 @@ async fn client_action(
             }
             _ => Err(format!("no flow {:?}", f.flow)),
         },
+        "referral" => {
+            let u = queries::ReferralUpdate {
+                referred_by: Some(f.referred_by.clone()),
+                rx_type: Some(f.rx_type.clone()),
+                program: Some(f.program.clone()),
+                support_level: Some(f.support_level.clone()).filter(|l| !l.is_empty()),
+                uptake: f.uptake.clone(),
+            };
+            queries::update_referral(&st.runner.db, &client, &u, &actor, now(&st))
+                .await
+                .map(|_| "done".into())
+                .map_err(|e| said(&e))
+        }
         "message" => queries::send_message(&st.runner, &client, &f.body, &actor)
             .await
             .map(|_| "sent".into()),
