@@ -353,8 +353,7 @@ pub async fn overdue(
         .doing("reading overdue steps")
 }
 
-/// The client a flag belongs to (None: no client), or `Err(())`-like None when there is no such
-/// open flag.
+/// Whose a flag is: `None` when there is no such flag, `Some(None)` when it belongs to no client.
 pub async fn flag_client(db: &Db, id: i64) -> Result<Option<Option<String>>, StoreError> {
     let row = sqlx::query("SELECT client_id FROM flags WHERE id = $1")
         .bind(id)

@@ -140,7 +140,8 @@ impl Ui {
             "cohort.html",
             "audit.html",
             "staff.html",
-            "export.html"
+            "export.html",
+            "invite.html"
         );
         // `{{ at|local }}`: a stored RFC 3339 time as the centre reads it.
         env.add_filter("local", move |v: String| -> String {

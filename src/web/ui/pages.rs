@@ -748,8 +748,6 @@ async fn create_client(State(st): State<AppState>, Form(a, f): Form<NewClientFor
 struct RecordQuery {
     #[serde(default)]
     done: Option<String>,
-    #[serde(default)]
-    invite: Option<String>,
 }
 
 /// Time points in the order a chart shows them.
@@ -769,7 +767,6 @@ async fn client_page(
         return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found");
     };
     let actor = a.staff.actor();
-    let tz = st.runner.centre.time_zone;
     let record = match crate::store::record::read(&st.runner.db, &client, &actor, now(&st)).await {
         Ok(Some(r)) => r,
         Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
@@ -845,10 +842,6 @@ async fn client_page(
     } else {
         Vec::new()
     };
-    let invite = q
-        .invite
-        .as_deref()
-        .and_then(|code| invite_view(&st, &a, code));
     let open_referral = record.referrals.iter().any(|r| r.closed_at.is_none());
     let flows: Vec<String> = st
         .runner
@@ -862,7 +855,6 @@ async fn client_page(
         .all()
         .map(|s| s.id.to_string())
         .collect();
-    let _ = tz;
     st.ui.render(
         "client.html",
         page_ctx(
@@ -889,37 +881,41 @@ async fn client_page(
                 flows => flows,
                 sequences => sequences,
                 staff => staff_list,
-                invite => invite,
                 notice => notice(&st, a.lang, &Done { done: q.done }),
             },
         ),
     )
 }
 
-/// The Telegram link and its QR code (an SVG made here from the link; no outside service).
-fn invite_view(st: &AppState, a: &Auth, code: &str) -> Option<Value> {
-    let bot = st.telegram_bot.as_deref()?;
-    if !code
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        || code.len() > 64
-    {
-        return None;
-    }
-    let link = format!("https://t.me/{bot}?start={code}");
-    let qr = qrcode::QrCode::new(link.as_bytes()).ok()?;
-    let svg = qr
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    let hours = st.telegram_invite_hours;
-    let until = queries::local(
-        now(st) + i64::from(hours) * 3_600_000,
-        st.runner.centre.time_zone,
-    );
-    let _ = a;
-    Some(context! { link => link, qr => svg, until => until })
+/// The Telegram link and its QR code (an SVG made here from the link; no outside service),
+/// shown once on the page that answers the form, never put in a URL.
+fn invite_page(
+    st: &AppState,
+    a: &Auth,
+    client: &str,
+    bot: &str,
+    inv: &crate::channel::telegram::invite::Invite,
+) -> Response {
+    let link = format!("https://t.me/{bot}?start={}", inv.code);
+    let svg = match qrcode::QrCode::new(link.as_bytes()) {
+        Ok(qr) => qr
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+        Err(e) => {
+            tracing::error!(error = %e, "a QR code failed");
+            String::new()
+        }
+    };
+    let until = queries::local(inv.expires_at, st.runner.centre.time_zone);
+    st.ui.render(
+        "invite.html",
+        page_ctx(
+            a,
+            context! { client => client, link => link, qr => svg, until => until },
+        ),
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1053,8 +1049,8 @@ async fn client_action(
                     .await
                     {
                         Ok(inv) => {
-                            return Redirect::to(&format!("{back}?invite={}", inv.code))
-                                .into_response();
+                            let bot = st.telegram_bot.as_deref().unwrap_or_default();
+                            return invite_page(&st, &a, &id, bot, &inv);
                         }
                         Err(e) => Err(said(&e)),
                     }
@@ -1378,6 +1374,7 @@ async fn staff_view(
     link: Option<String>,
     secret: Option<String>,
     error: Option<String>,
+    notice: Option<String>,
 ) -> Response {
     let list = staff::list(&st.runner.db).await.unwrap_or_default();
     let tz = st.runner.centre.time_zone;
@@ -1387,15 +1384,15 @@ async fn staff_view(
         .into_iter()
         .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at.map(|l| queries::local(l, tz)), revoked => t.revoked_at.is_some() })
         .collect();
-    st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error }))
+    st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error, notice => notice }))
 }
 
 async fn staff_page(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    let _ = d;
-    staff_view(&st, &a, None, None, None).await
+    let notice = notice(&st, a.lang, &d);
+    staff_view(&st, &a, None, None, None, notice).await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -1420,7 +1417,7 @@ async fn add_staff(
     }
     let role = match Role::parse(&f.role) {
         Ok(r) => r,
-        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string())).await,
+        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     };
     let t = now(&st);
     match staff::add(
@@ -1437,11 +1434,11 @@ async fn add_staff(
         Ok(s) => match staff::setup_link(&st.runner.db, Some(s.id), t, 72).await {
             Ok(token) => {
                 let link = format!("{}/setup/{token}", base_url(&st, &headers));
-                staff_view(&st, &a, Some(link), None, None).await
+                staff_view(&st, &a, Some(link), None, None, None).await
             }
             Err(e) => store_error(&st, &a, &e),
         },
-        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string())).await,
+        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     }
 }
 
@@ -1464,11 +1461,11 @@ async fn issue_token(State(st): State<AppState>, Form(a, f): Form<StaffForm>) ->
     }
     let scope = match Scope::parse(&f.scope) {
         Ok(s) => s,
-        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string())).await,
+        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     };
     match staff::issue_token(&st.runner.db, &f.name, scope, &a.staff.actor(), now(&st)).await {
-        Ok((_, secret)) => staff_view(&st, &a, None, Some(secret), None).await,
-        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string())).await,
+        Ok((_, secret)) => staff_view(&st, &a, None, Some(secret), None, None).await,
+        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     }
 }
 
