@@ -392,5 +392,47 @@ async fn a_navigator_works_in_a_real_browser() {
     b.go("/clients/amelie").await;
     assert!(b.text("#timeline-h").await == "Suivi");
     b.shot("13-record-fr").await;
+
+    // A form whose CSRF token was taken out is refused, and nothing changes.
+    b.go("/lang/en").await;
+    b.go("/clients/new").await;
+    b.fill("#id", "forged").await;
+    b.c.execute(
+        "document.querySelector(\"form[action='/clients'] input[name=csrf]\").remove()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.submit("form[action='/clients'] button[type=submit]")
+        .await;
+    assert!(b.text("h1").await.contains("This form has expired"));
+    b.go("/clients?q=forged").await;
+    assert!(b.text("main").await.contains("No clients match."));
+
+    // A navigator opening a client who is not theirs: 403, and the attempt is in the audit.
+    matters::staff::add(
+        &runner.db,
+        "omar",
+        "Omar K.",
+        matters::staff::Role::Navigator,
+        Some("a long enough password"),
+        now,
+        "test",
+    )
+    .await
+    .unwrap();
+    b.submit("header form[action='/logout'] button").await;
+    assert_eq!(b.path().await, "/login");
+    b.fill("#username", "omar").await;
+    b.fill("#password", "a long enough password").await;
+    b.submit("button[type=submit]").await;
+    b.go("/clients/amelie").await;
+    assert!(b.text("h1").await.contains("assigned to another navigator"));
+    b.shot("14-forbidden").await;
+    let denied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'staff:omar' AND action = 'access-denied' AND client_id = 'amelie'")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(denied, 1);
     b.c.close().await.unwrap();
 }
