@@ -604,10 +604,31 @@ async fn the_record_shows_scores_with_a_trend_and_the_cohort_shows_the_change() 
     survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
     survey(&w, "amelie", "6-month", &["1", "2", "1", "4"]).await;
     survey(&w, "bruno", "baseline", &["2", "2", "2", "2"]).await;
+    // A survey started ad hoc (no time point) shows beside the time points, not in them.
+    let bruno = ClientId::parse("bruno").unwrap();
+    w.state
+        .runner
+        .start_flow(
+            &bruno,
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    for a in ["1", "1", "1", "5"] {
+        says(&w, "bruno", a).await;
+    }
+    let b = w.get("/clients/bruno").await.body;
+    assert!(
+        b.contains("<td>ucla3</td><td>6</td><td></td><td></td><td>3</td><td></td>"),
+        "{b}"
+    );
     let p = w.get("/clients/amelie").await;
     assert!(
         p.body
-            .contains("<td>ucla3</td><td>9</td><td></td><td>4</td><td>-5</td>"),
+            .contains("<td>ucla3</td><td>9</td><td></td><td>4</td><td></td><td>-5</td>"),
         "{}",
         p.body
     );
@@ -636,8 +657,8 @@ async fn the_record_shows_scores_with_a_trend_and_the_cohort_shows_the_change() 
     );
     assert!(
         c.body
-            .contains("<td>loneliness</td><td>3</td><td>3</td><td>100%</td>"),
-        "three surveys started and completed"
+            .contains("<td>loneliness</td><td>4</td><td>4</td><td>100%</td>"),
+        "four surveys started and completed"
     );
     assert!(c.body.matches("<svg").count() >= 2);
 }
@@ -690,6 +711,14 @@ async fn the_flows_page_and_the_simulator_page() {
     let r = w.get("/clients/test-nora").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("ucla3.companionship"));
+    // In French the stored values read as words: her consent was never asked.
+    w.get("/lang/fr").await;
+    assert!(
+        w.get("/clients/test-nora")
+            .await
+            .body
+            .contains("<td>pas encore demandé</td>")
+    );
 }
 
 #[tokio::test]
@@ -1134,7 +1163,7 @@ async fn the_navigators_day_on_postgres() {
     let rec = w.get("/clients/amelie").await;
     assert!(
         rec.body
-            .contains("<td>ucla3</td><td>9</td><td></td><td>3</td><td>-6</td>"),
+            .contains("<td>ucla3</td><td>9</td><td></td><td>3</td><td></td><td>-6</td>"),
         "{}",
         rec.body
     );

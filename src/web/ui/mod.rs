@@ -149,6 +149,21 @@ impl Ui {
                 t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
             })
         });
+        // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's
+        // language; a value without wording shows as stored.
+        let tv = text.clone();
+        env.add_function("v", move |state: &State, value: Option<String>| -> String {
+            let Some(value) = value else {
+                return String::new();
+            };
+            let lang = state
+                .lookup("lang")
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "en".into());
+            let key = format!("v-{value}");
+            let got = tv.get(&lang, &key, None);
+            if got == key { value } else { got }
+        });
         let t = text.clone();
         env.add_function(
             "t",

@@ -516,21 +516,27 @@ struct ClientQuery {
 
 const PAGE: i64 = 50;
 
-fn page_link(base: &str, q: &ClientQuery, page: i64) -> String {
+/// A link to another page of a list, keeping its filters.
+fn paged(base: &str, filters: &[(&str, &Option<String>)], page: i64) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
-        ("q", &q.q),
-        ("navigator", &q.navigator),
-        ("status", &q.status),
-        ("flag", &q.flag),
-        ("language", &q.language),
-    ] {
+    for (k, v) in filters {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             s.append_pair(k, v);
         }
     }
     s.append_pair("page", &page.to_string());
     format!("{base}?{}", s.finish())
+}
+
+fn page_link(base: &str, q: &ClientQuery, page: i64) -> String {
+    let filters = [
+        ("q", &q.q),
+        ("navigator", &q.navigator),
+        ("status", &q.status),
+        ("flag", &q.flag),
+        ("language", &q.language),
+    ];
+    paged(base, &filters, page)
 }
 
 async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuery>) -> Response {
@@ -788,6 +794,22 @@ async fn client_page(
         std::collections::BTreeMap::new();
     let mut numbers: std::collections::BTreeMap<String, [Option<i64>; 3]> =
         std::collections::BTreeMap::new();
+    // Scores taken outside a time point (a flow started ad hoc): the latest, beside the others.
+    let mut other: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for s in record
+        .scores
+        .iter()
+        .filter(|s| s.complete && s.time_point.is_none())
+    {
+        if let Some(v) = s
+            .total
+            .map(|t| t.to_string())
+            .or_else(|| s.category.clone())
+        {
+            other.insert(s.instrument.clone(), v);
+            table.entry(s.instrument.clone()).or_default();
+        }
+    }
     for s in record.scores.iter().filter(|s| s.complete) {
         let Some(k) = s
             .time_point
@@ -809,7 +831,7 @@ async fn client_page(
         .iter()
         .map(|(inst, v)| {
             let change = numbers.get(inst).and_then(|n| n[0].zip(n[2])).map(|(b, s)| format!("{:+}", s - b));
-            context! { instrument => inst, baseline => v[0], three => v[1], six => v[2], change => change }
+            context! { instrument => inst, baseline => v[0], three => v[1], six => v[2], other => other.get(inst), change => change }
         })
         .collect();
     let labels = [
@@ -1336,22 +1358,14 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
         .into_iter()
         .take(usize::try_from(PAGE).unwrap_or(50))
         .collect();
-    let link = |p: i64| {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("actor", &q.actor),
-            ("client", &q.client),
-            ("action", &q.action),
-            ("from", &q.from),
-            ("to", &q.to),
-        ] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                s.append_pair(k, v);
-            }
-        }
-        s.append_pair("page", &p.to_string());
-        format!("/audit?{}", s.finish())
-    };
+    let filters = [
+        ("actor", &q.actor),
+        ("client", &q.client),
+        ("action", &q.action),
+        ("from", &q.from),
+        ("to", &q.to),
+    ];
+    let link = |p: i64| paged("/audit", &filters, p);
     st.ui.render(
         "audit.html",
         page_ctx(
