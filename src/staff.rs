@@ -371,10 +371,21 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// Starts a session; returns its cookie token.
-pub async fn start_session(db: &Db, staff: &Staff, now: i64) -> Result<String, StoreError> {
+/// Starts a session; returns its cookie token. Sessions idle for longer than `idle_ms` are
+/// cleared out on the way.
+pub async fn start_session(
+    db: &Db,
+    staff: &Staff,
+    now: i64,
+    idle_ms: i64,
+) -> Result<String, StoreError> {
     let token = new_token();
     let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM staff_sessions WHERE last_seen < $1")
+        .bind(now - idle_ms)
+        .execute(&mut *tx)
+        .await
+        .doing("clearing idle sessions")?;
     sqlx::query(
         "INSERT INTO staff_sessions (token_hash, staff_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)",
     )

@@ -391,6 +391,11 @@ async fn a_navigator_works_in_a_real_browser() {
     assert_eq!(lang, json!("fr"));
     b.go("/clients/amelie").await;
     assert!(b.text("#timeline-h").await == "Suivi");
+    let suivi = b.text("section[aria-labelledby=timeline-h] table").await;
+    assert!(
+        suivi.contains("à venir") && suivi.contains("après l'étape précédente"),
+        "{suivi}"
+    );
     b.shot("13-record-fr").await;
 
     // A form whose CSRF token was taken out is refused, and nothing changes.

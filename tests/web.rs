@@ -212,6 +212,12 @@ async fn sign_in_is_rate_limited_and_idle_sessions_end() {
     let p = w.get("/today").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert!(p.location.unwrap().starts_with("/login"));
+    // Sessions left idle are cleared out when anyone signs in: only the new one is kept.
+    let second = w.other_browser();
+    second.sign_in("nora").await;
+    w.clock.advance(chrono::Duration::minutes(31));
+    w.other_browser().sign_in("nora").await;
+    assert_eq!(w.count("SELECT COUNT(*) FROM staff_sessions").await, 1);
     // A login form posted without its own token is refused.
     let other = w.other_browser();
     let p = other

@@ -214,3 +214,4 @@ v-answered = answered
 v-invalid = not understood
 v-no-response = no response
 ad-hoc-scores = Other
+after-step = after the step before it

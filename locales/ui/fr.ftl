@@ -214,3 +214,4 @@ v-answered = répondu
 v-invalid = non compris
 v-no-response = sans réponse
 ad-hoc-scores = Autres
+after-step = après l'étape précédente

@@ -219,6 +219,11 @@ impl Ui {
             .failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Made-up user names must not grow the table without end: forget the stale ones.
+        if f.len() > 10_000 {
+            let window = self.settings.login_window_ms;
+            f.retain(|_, times| times.iter().any(|t| now - *t < window));
+        }
         f.entry(username.to_lowercase()).or_default().push(now);
     }
 

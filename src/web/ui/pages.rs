@@ -219,7 +219,7 @@ async fn login(
     match checked {
         Ok(Ok(Some(s))) => {
             st.ui.login_succeeded(&user);
-            match staff::start_session(&st.runner.db, &s, t).await {
+            match staff::start_session(&st.runner.db, &s, t, st.ui.settings.idle_ms).await {
                 Ok(token) => {
                     let jar = jar
                         .remove(Cookie::from(PRE_COOKIE))
