@@ -455,6 +455,48 @@ pub async fn end_session(db: &Db, token: &str, actor: &str, now: i64) -> Result<
     Ok(())
 }
 
+/// Turns a staff member's account off (they leave the centre) or back on. Turning it off ends
+/// their sessions at once.
+pub async fn set_active(
+    db: &Db,
+    username: &str,
+    active: bool,
+    actor: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("UPDATE staff SET active = $1 WHERE username = $2 RETURNING id")
+            .bind(i64::from(active))
+            .bind(username.trim().to_lowercase())
+            .fetch_optional(&mut *tx)
+            .await
+            .doing("changing an account")?;
+    let Some(id) = id else { return Ok(false) };
+    if !active {
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .doing("ending sessions")?;
+    }
+    audit(
+        &mut tx,
+        now,
+        actor,
+        if active {
+            "staff-enable"
+        } else {
+            "staff-disable"
+        },
+        None,
+        username,
+    )
+    .await?;
+    tx.commit().await.doing("committing")?;
+    Ok(true)
+}
+
 pub async fn set_language(db: &Db, staff: i64, language: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE staff SET language = $1 WHERE id = $2")
         .bind(language)

@@ -644,6 +644,22 @@ fn staff_tokens_and_exports_from_the_command_line() {
         ok && said.contains("ada") && said.contains("admin") && said.contains("Nora B."),
         "{said}"
     );
+    let (ok, said) = run(&["staff", "disable", "nora"]);
+    assert!(ok && said.contains("nora can no longer sign in"), "{said}");
+    let (ok, said) = run(&["staff", "list"]);
+    assert!(ok && said.contains("Nora B.  (off)"), "{said}");
+    let (ok, said) = run(&["staff", "enable", "nora"]);
+    assert!(ok && said.contains("nora can sign in again"), "{said}");
+    let (ok, said) = run(&["staff", "link", "nora"]);
+    assert!(
+        ok && said.contains("give Nora B. this one-time link"),
+        "{said}"
+    );
+    let (ok, said) = run(&["staff", "disable", "nobody"]);
+    assert!(
+        !ok && said.contains("no staff member called nobody"),
+        "{said}"
+    );
     let (ok, said) = run(&["staff", "token", "dashboard", "--scope", "read"]);
     assert!(ok, "{said}");
     let secret = said.lines().nth(1).unwrap().trim().to_owned();

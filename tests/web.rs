@@ -1394,3 +1394,74 @@ async fn the_simulator_endpoints_refuse_real_clients() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn an_admin_turns_an_account_off_and_gives_a_new_set_up_link() {
+    let w = Web::new().await;
+    let ada = w.staff("ada", Role::Admin).await;
+    let nora = w.staff("nora", Role::Navigator).await;
+    let nav = w.other_browser();
+    nav.sign_in("nora").await;
+    w.sign_in("ada").await;
+    w.get("/staff").await;
+    let p = w.post(&format!("/staff/{}/disable", nora.id), &[]).await;
+    assert_eq!(p.location.as_deref(), Some("/staff?done=done"));
+    // Her session ended at once, and she cannot sign in.
+    assert_eq!(nav.get("/today").await.status, StatusCode::SEE_OTHER);
+    nav.get("/login").await;
+    let p = nav
+        .post(
+            "/login",
+            &[("username", "nora"), ("password", "a long enough password")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(w.get("/staff").await.body.contains("turned off"));
+    // Nobody turns their own account off.
+    let p = w.post(&format!("/staff/{}/disable", ada.id), &[]).await;
+    assert!(p.body.contains("cannot turn your own account off"));
+    // Back on, with a new password through a new one-time link.
+    w.post(&format!("/staff/{}/enable", nora.id), &[]).await;
+    w.get("/staff").await;
+    let p = w.post(&format!("/staff/{}/link", nora.id), &[]).await;
+    let body = p.body.replace("&#x2f;", "/");
+    let at = body.find("/setup/").unwrap();
+    let token: String = body[at + 7..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let p = nav.get(&format!("/setup/{token}")).await;
+    assert!(p.body.contains("nora name (nora)"), "{}", p.body);
+    let p = nav
+        .post(
+            &format!("/setup/{token}"),
+            &[
+                ("username", ""),
+                ("name", ""),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    nav.get("/login").await;
+    let p = nav
+        .post(
+            "/login",
+            &[("username", "nora"), ("password", "a brand new password")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let audit: Vec<String> = sqlx::query_scalar("SELECT actor || ' ' || action FROM audit_log WHERE action IN ('staff-disable', 'staff-enable', 'setup-link', 'password-set') ORDER BY id")
+        .fetch_all(w.state.runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        audit,
+        [
+            "staff:ada staff-disable",
+            "staff:ada staff-enable",
+            "staff:ada setup-link",
+            "staff:nora password-set"
+        ]
+    );
+}

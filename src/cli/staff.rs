@@ -27,6 +27,12 @@ pub enum StaffCommand {
     },
     /// List staff accounts.
     List,
+    /// Turn an account off (someone who left); their sessions end at once.
+    Disable { username: String },
+    /// Turn an account back on.
+    Enable { username: String },
+    /// A new one-time link for a staff member to choose a new password.
+    Link { username: String },
     /// Issue an API bearer token (printed once; only its hash is kept).
     Token {
         /// Who or what uses it.
@@ -79,8 +85,46 @@ pub async fn run(
         }
         StaffCommand::List => {
             for s in staff::list(&db).await? {
-                println!("{:<20} {:<10} {}", s.username, s.role.as_str(), s.name);
+                let off = if s.active { "" } else { "  (off)" };
+                println!("{:<20} {:<10} {}{off}", s.username, s.role.as_str(), s.name);
             }
+        }
+        StaffCommand::Disable { username } | StaffCommand::Enable { username }
+            if !staff::list(&db)
+                .await?
+                .iter()
+                .any(|s| s.username == username.trim().to_lowercase()) =>
+        {
+            eprintln!("no staff member called {username}");
+            return Ok(1);
+        }
+        StaffCommand::Disable { username } => {
+            staff::set_active(&db, &username, false, ACTOR, now).await?;
+            println!("{username} can no longer sign in; their sessions ended");
+        }
+        StaffCommand::Enable { username } => {
+            staff::set_active(&db, &username, true, ACTOR, now).await?;
+            println!("{username} can sign in again");
+        }
+        StaffCommand::Link { username } => {
+            let Some(s) = staff::list(&db)
+                .await?
+                .into_iter()
+                .find(|s| s.username == username.trim().to_lowercase())
+            else {
+                eprintln!("no staff member called {username}");
+                return Ok(1);
+            };
+            let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
+            let base = cfg
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", cfg.listen));
+            println!(
+                "give {} this one-time link to choose a new password (valid 72 hours): {}/setup/{token}",
+                s.name,
+                base.trim_end_matches('/')
+            );
         }
         StaffCommand::Token { name, scope } => {
             let scope = Scope::parse(&scope)?;

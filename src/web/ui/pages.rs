@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_page))
         .route("/staff", get(staff_page).post(add_staff))
         .route("/staff/tokens", post(issue_token))
+        .route("/staff/{id}/{action}", post(staff_action))
         .route("/staff/tokens/{id}/revoke", post(revoke_token))
         .route("/export", get(export_page))
         .route("/export/evaluation.csv", get(export_csv))
@@ -1453,6 +1454,70 @@ async fn add_staff(
             Err(e) => store_error(&st, &a, &e),
         },
         Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
+    }
+}
+
+/// An administrator turns an account off or on, or makes a new set-up link (a forgotten
+/// password).
+async fn staff_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Form(a, Empty {}): Form<Empty>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let target = match staff::by_id(&st.runner.db, id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let t = now(&st);
+    let actor = a.staff.actor();
+    match action.as_str() {
+        "disable" if target.id == a.staff.id => {
+            staff_view(
+                &st,
+                &a,
+                None,
+                None,
+                Some("you cannot turn your own account off".into()),
+                None,
+            )
+            .await
+        }
+        "disable" | "enable" => {
+            match staff::set_active(
+                &st.runner.db,
+                &target.username,
+                action == "enable",
+                &actor,
+                t,
+            )
+            .await
+            {
+                Ok(_) => Redirect::to("/staff?done=done").into_response(),
+                Err(e) => store_error(&st, &a, &e),
+            }
+        }
+        "link" => match staff::setup_link(&st.runner.db, Some(target.id), t, 72).await {
+            Ok(token) => {
+                let _ = queries::audit_one(
+                    &st.runner.db,
+                    t,
+                    &actor,
+                    "setup-link",
+                    None,
+                    &target.username,
+                )
+                .await;
+                let link = format!("{}/setup/{token}", base_url(&st, &headers));
+                staff_view(&st, &a, Some(link), None, None, None).await
+            }
+            Err(e) => store_error(&st, &a, &e),
+        },
+        _ => message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
     }
 }
 
