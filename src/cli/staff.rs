@@ -45,6 +45,13 @@ pub enum StaffCommand {
     Revoke { id: i64 },
 }
 
+/// The site's base URL, for links given to people.
+fn site(cfg: &Config) -> String {
+    cfg.public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.listen))
+}
+
 pub async fn run(
     cfg: &Config,
     clock: Arc<dyn Clock>,
@@ -73,10 +80,7 @@ pub async fn run(
             println!("added {} ({}) as {}", s.name, s.username, role.as_str());
             if password.is_none() {
                 let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
-                let base = cfg
-                    .public_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{}", cfg.listen));
+                let base = site(cfg);
                 println!(
                     "give them this one-time link to choose a password (valid 72 hours): {}/setup/{token}",
                     base.trim_end_matches('/')
@@ -116,10 +120,7 @@ pub async fn run(
                 return Ok(1);
             };
             let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
-            let base = cfg
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", cfg.listen));
+            let base = site(cfg);
             println!(
                 "give {} this one-time link to choose a new password (valid 72 hours): {}/setup/{token}",
                 s.name,

@@ -75,6 +75,32 @@ fn page_ctx(a: &Auth, extra: Value) -> Value {
     }
 }
 
+/// The languages clients may be messaged in, the sequences and the flows, for the forms' lists.
+fn language_ids(st: &AppState) -> Vec<String> {
+    st.runner
+        .catalog
+        .locales()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn sequence_ids(st: &AppState) -> Vec<String> {
+    st.runner
+        .sequences
+        .all()
+        .map(|s| s.id.to_string())
+        .collect()
+}
+
+fn flow_ids(st: &AppState) -> Vec<String> {
+    st.runner
+        .flows
+        .current()
+        .map(|f| f.id.to_string())
+        .collect()
+}
+
 /// Notices a redirect may ask a page to show (only these keys: a URL cannot put words on a page).
 const NOTICES: [&str; 6] = ["added", "sent", "done", "erased", "setup-done", "revoked"];
 
@@ -556,13 +582,7 @@ async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuer
             Err(e) => return store_error(&st, &a, &e),
         };
     let staff_list = staff::list(&st.runner.db).await.unwrap_or_default();
-    let languages: Vec<String> = st
-        .runner
-        .catalog
-        .locales()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let languages = language_ids(&st);
     st.ui.render(
         "clients.html",
         page_ctx(
@@ -631,19 +651,8 @@ async fn new_client_page(
     } else {
         Vec::new()
     };
-    let sequences: Vec<String> = st
-        .runner
-        .sequences
-        .all()
-        .map(|s| s.id.to_string())
-        .collect();
-    let languages: Vec<String> = st
-        .runner
-        .catalog
-        .locales()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let sequences = sequence_ids(st);
+    let languages = language_ids(st);
     let mut r = st.ui.render(
         "client_new.html",
         page_ctx(
@@ -866,18 +875,8 @@ async fn client_page(
         Vec::new()
     };
     let open_referral = record.referrals.iter().any(|r| r.closed_at.is_none());
-    let flows: Vec<String> = st
-        .runner
-        .flows
-        .current()
-        .map(|f| f.id.to_string())
-        .collect();
-    let sequences: Vec<String> = st
-        .runner
-        .sequences
-        .all()
-        .map(|s| s.id.to_string())
-        .collect();
+    let flows = flow_ids(&st);
+    let sequences = sequence_ids(&st);
     st.ui.render(
         "client.html",
         page_ctx(
@@ -1167,19 +1166,8 @@ fn simulator_view(
     conversation: Vec<Value>,
     error: Option<String>,
 ) -> Response {
-    let flows: Vec<String> = st
-        .runner
-        .flows
-        .current()
-        .map(|f| f.id.to_string())
-        .collect();
-    let languages: Vec<String> = st
-        .runner
-        .catalog
-        .locales()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let flows = flow_ids(st);
+    let languages = language_ids(st);
     st.ui.render(
         "simulator.html",
         page_ctx(a, context! { flows => flows, languages => languages, client => client, language => language, conversation => conversation, error => error }),
