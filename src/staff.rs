@@ -336,12 +336,12 @@ pub async fn use_setup_link(
     Ok(staff)
 }
 
-/// Checks a user name and password; the staff member when they match an active account.
-pub async fn check_login(
+/// The active account of a user name, with its password hash (none until set), for
+/// [`check_password`].
+pub async fn login_candidate(
     db: &Db,
     username: &str,
-    password: &str,
-) -> Result<Option<Staff>, StoreError> {
+) -> Result<Option<(Staff, Option<String>)>, StoreError> {
     let row = sqlx::query(&format!(
         "SELECT {STAFF_COLS}, s.password_hash FROM staff s WHERE s.username = $1 AND s.active = 1"
     ))
@@ -349,15 +349,27 @@ pub async fn check_login(
     .fetch_optional(db.pool())
     .await
     .doing("signing in")?;
-    let Some(row) = row else {
-        // Spend the same time as a real check, so timing does not tell who exists.
-        let _ = verify_password(DUMMY_HASH, password);
-        return Ok(None);
-    };
-    let hash: Option<String> = row.try_get("password_hash").doing("signing in")?;
-    match hash {
-        Some(h) if verify_password(&h, password) => Ok(Some(staff_from(&row)?)),
-        _ => Ok(None),
+    row.map(|r| {
+        Ok((
+            staff_from(&r)?,
+            r.try_get("password_hash").doing("signing in")?,
+        ))
+    })
+    .transpose()
+}
+
+/// The staff member when the password matches their account. An unknown user name costs the
+/// same time as a real check, so timing does not tell who exists. CPU-bound: call it off the
+/// async workers.
+#[must_use]
+pub fn check_password(candidate: Option<(Staff, Option<String>)>, password: &str) -> Option<Staff> {
+    match candidate {
+        Some((s, Some(h))) if verify_password(&h, password) => Some(s),
+        Some(_) => None,
+        None => {
+            let _ = verify_password(DUMMY_HASH, password);
+            None
+        }
     }
 }
 

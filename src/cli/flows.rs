@@ -3,25 +3,12 @@
 use crate::config::Config;
 use crate::flow::def::{AnswerKind, StepKind};
 use crate::flow::engine::question;
-use crate::i18n::Vars;
 use crate::sms;
-
-/// Names used to measure messages that name the centre or the program: long, realistic ones.
-fn sample_vars(cfg: &Config) -> Vars {
-    Vars::from([
-        ("centre".to_owned(), cfg.centre_name.clone()),
-        ("program".to_owned(), "the Tuesday walking group".to_owned()),
-        ("count".to_owned(), "5".to_owned()),
-        ("min".to_owned(), "0".to_owned()),
-        ("max".to_owned(), "10".to_owned()),
-        ("languages".to_owned(), "English, Français".to_owned()),
-    ])
-}
 
 /// Validates everything and prints the SMS cost table; returns the exit code.
 pub fn check(cfg: &Config) -> i32 {
     let (content, problems) = crate::app::load_content(cfg);
-    let vars = sample_vars(cfg);
+    let vars = crate::flow::sample_vars(&cfg.centre_name);
     let catalog = &content.catalog;
     let mut warnings = 0;
     let mut row = |locale: &str, name: &str, text: &str| {

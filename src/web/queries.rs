@@ -5,6 +5,7 @@
 use crate::clock::from_ms;
 use crate::domain::ClientId;
 use crate::runner::Runner;
+use crate::schedule::actions::ActionError;
 use crate::store::record::audit;
 use crate::store::{Backend, Db, Doing, StoreError};
 use chrono_tz::Tz;
@@ -404,13 +405,15 @@ pub async fn send_message(
     client: &ClientId,
     body: &str,
     actor: &str,
-) -> Result<i64, String> {
+) -> Result<i64, ActionError> {
     let body = body.trim();
     if body.is_empty() {
-        return Err("the message is empty".into());
+        return Err(ActionError::Invalid("the message is empty".into()));
     }
     if body.chars().count() > 1000 {
-        return Err("the message is longer than 1000 characters".into());
+        return Err(ActionError::Invalid(
+            "the message is longer than 1000 characters".into(),
+        ));
     }
     let now = crate::clock::to_ms(runner.clock.now());
     let db = &runner.db;
@@ -418,13 +421,13 @@ pub async fn send_message(
         .bind(client.as_str())
         .fetch_optional(db.pool())
         .await
-        .map_err(|e| e.to_string())?;
+        .doing("sending a navigator's message")?;
     match consent.as_deref() {
-        None => return Err(format!("no client {client}")),
+        None => return Err(ActionError::UnknownClient(client.clone())),
         Some("revoked") => {
-            return Err(format!(
+            return Err(ActionError::Invalid(format!(
                 "{client} has opted out: nothing can be sent until they opt back in"
-            ));
+            )));
         }
         _ => {}
     }
@@ -435,10 +438,10 @@ pub async fn send_message(
     .bind(client.as_str())
     .fetch_optional(db.pool())
     .await
-    .map_err(|e| e.to_string())?
-    .ok_or_else(|| format!("{client} has no channel to message"))?;
-    let ch: String = channel.try_get(0).map_err(|e| e.to_string())?;
-    let address: String = channel.try_get(1).map_err(|e| e.to_string())?;
+    .doing("sending a navigator's message")?
+    .ok_or_else(|| ActionError::Invalid(format!("{client} has no channel to message")))?;
+    let ch: String = channel.try_get(0).doing("sending a navigator's message")?;
+    let address: String = channel.try_get(1).doing("sending a navigator's message")?;
     let cost = crate::sms::cost(body);
     // The simulator has nobody to deliver to: it is delivered as soon as it is written.
     let status = if ch == "simulator" {
@@ -446,7 +449,7 @@ pub async fn send_message(
     } else {
         "queued"
     };
-    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (client_id, direction, channel, address, body, message_key, priority, status, encoding, segments, created_at, updated_at) \
          VALUES ($1, 'out', $2, $3, $4, 'navigator-message', 0, $5, $6, $7, $8, $8) RETURNING id",
@@ -461,7 +464,7 @@ pub async fn send_message(
     .bind(now)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| e.to_string())?;
+    .doing("sending a navigator's message")?;
     audit(
         &mut tx,
         now,
@@ -470,9 +473,8 @@ pub async fn send_message(
         Some(client),
         &format!("message {id} on {ch}, {} segment(s)", cost.segments),
     )
-    .await
-    .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    .await?;
+    tx.commit().await.doing("sending a navigator's message")?;
     Ok(id)
 }
 
@@ -876,17 +878,7 @@ pub struct FlowReport {
 pub fn flow_report(runner: &Runner) -> FlowReport {
     use crate::flow::def::StepKind;
     let catalog = &runner.catalog;
-    let vars: crate::i18n::Vars = [
-        ("centre", runner.centre.name.as_str()),
-        ("program", "the Tuesday walking group"),
-        ("count", "5"),
-        ("min", "0"),
-        ("max", "10"),
-        ("languages", "English, Français"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
+    let vars = crate::flow::sample_vars(&runner.centre.name);
     let locales = catalog.locales();
     let mut problems = Vec::new();
     let mut flows = Vec::new();
@@ -969,21 +961,21 @@ pub async fn update_referral(
     u: &ReferralUpdate,
     actor: &str,
     now: i64,
-) -> Result<i64, String> {
+) -> Result<i64, ActionError> {
     if let Some(l) = &u.support_level
         && !SUPPORT_LEVELS.contains(&l.as_str())
     {
-        return Err(format!(
+        return Err(ActionError::Invalid(format!(
             "level of support {l:?} is not one of {}",
             SUPPORT_LEVELS.join(", ")
-        ));
+        )));
     }
     if !UPTAKES.contains(&u.uptake.as_str()) {
-        return Err(format!(
+        return Err(ActionError::Invalid(format!(
             "uptake {:?} is not one of {}",
             u.uptake,
             UPTAKES.join(", ")
-        ));
+        )));
     }
     let clean = |v: &Option<String>| {
         v.as_deref()
@@ -991,14 +983,14 @@ pub async fn update_referral(
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = db.begin().await?;
     let open: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM referrals WHERE client_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
     )
     .bind(client.as_str())
     .fetch_optional(&mut *tx)
     .await
-    .map_err(|e| e.to_string())?;
+    .doing("recording a referral")?;
     let id = match open {
         Some(id) => {
             sqlx::query(
@@ -1012,7 +1004,7 @@ pub async fn update_referral(
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| e.to_string())?;
+            .doing("recording a referral")?;
             id
         }
         None => sqlx::query_scalar(
@@ -1028,7 +1020,7 @@ pub async fn update_referral(
         .bind(&u.uptake)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| e.to_string())?,
+        .doing("recording a referral")?,
     };
     audit(
         &mut tx,
@@ -1038,8 +1030,7 @@ pub async fn update_referral(
         Some(client),
         &format!("referral {id}: uptake {}", u.uptake),
     )
-    .await
-    .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())?;
+    .await?;
+    tx.commit().await.doing("recording a referral")?;
     Ok(id)
 }

@@ -3,11 +3,11 @@
 //! client. Only the code's SHA-256 is kept, so the table cannot be used to link a chat.
 
 use crate::domain::ClientId;
+use crate::staff::token_hash;
 use crate::store::record::audit;
 use crate::store::{Db, Doing, StoreError};
 use base64::Engine;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 /// A new invite.
@@ -31,13 +31,6 @@ pub enum InviteError {
     UnknownClient(ClientId),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Whether `code` could be one of ours (Telegram allows A-Z, a-z, 0-9, _ and - in a start
@@ -78,7 +71,7 @@ pub async fn create(
         .await
         .doing("retiring earlier invites")?;
     sqlx::query("INSERT INTO telegram_invites (code_hash, client_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(hash(&code))
+        .bind(token_hash(&code))
         .bind(client.as_str())
         .bind(actor)
         .bind(now)
@@ -121,7 +114,7 @@ pub async fn redeem(db: &Db, code: &str, chat: &str, now: i64) -> Result<Redeeme
     let row = sqlx::query(
         "SELECT client_id, expires_at, used_at, used_chat FROM telegram_invites WHERE code_hash = $1",
     )
-    .bind(hash(code))
+    .bind(token_hash(code))
     .fetch_optional(&mut *tx)
     .await
     .doing("looking up an invite")?;
@@ -148,7 +141,7 @@ pub async fn redeem(db: &Db, code: &str, chat: &str, now: i64) -> Result<Redeeme
     sqlx::query("UPDATE telegram_invites SET used_at = $1, used_chat = $2 WHERE code_hash = $3")
         .bind(now)
         .bind(chat)
-        .bind(hash(code))
+        .bind(token_hash(code))
         .execute(&mut *tx)
         .await
         .doing("using an invite")?;
@@ -198,6 +191,6 @@ mod tests {
         assert!(!code_like("short"));
         assert!(!code_like("has spaces in it, sixteen+"));
         assert!(!code_like(&"a".repeat(65)));
-        assert_eq!(hash("x").len(), 64);
+        assert_eq!(token_hash("x").len(), 64);
     }
 }

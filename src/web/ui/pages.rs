@@ -236,13 +236,16 @@ async fn login(
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
-    let db = st.runner.db.clone();
-    let (u, p) = (user.clone(), f.password.clone());
-    // argon2 takes tens of milliseconds of CPU: not on the async workers.
-    let checked = tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(staff::check_login(&db, &u, &p))
-    })
-    .await;
+    // The account is read here; argon2 (tens of milliseconds of CPU) runs off the async workers.
+    let checked = match staff::login_candidate(&st.runner.db, &user).await {
+        Ok(candidate) => {
+            let password = f.password.clone();
+            tokio::task::spawn_blocking(move || staff::check_password(candidate, &password))
+                .await
+                .map(Ok)
+        }
+        Err(e) => Ok(Err(e)),
+    };
     match checked {
         Ok(Ok(Some(s))) => {
             st.ui.login_succeeded(&user);
@@ -874,7 +877,6 @@ async fn client_page(
     } else {
         Vec::new()
     };
-    let open_referral = record.referrals.iter().any(|r| r.closed_at.is_none());
     let flows = flow_ids(&st);
     let sequences = sequence_ids(&st);
     st.ui.render(
@@ -887,7 +889,6 @@ async fn client_page(
                 navigator => meta.navigator,
                 consent => record.consent,
                 referrals => record.referrals,
-                open_referral => open_referral,
                 support_levels => queries::SUPPORT_LEVELS,
                 uptakes => queries::UPTAKES,
                 current => record.referrals.iter().rev().find(|r| r.closed_at.is_none()).map(Value::from_serialize),
@@ -979,9 +980,10 @@ async fn client_action(
     Path((id, action)): Path<(String, String)>,
     Form(a, f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = access(&st, &a, &id).await {
-        return r;
-    }
+    let meta = match access(&st, &a, &id).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
     let Ok(client) = ClientId::parse(&id) else {
         return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found");
     };
@@ -1046,7 +1048,8 @@ async fn client_action(
         }
         "message" => queries::send_message(&st.runner, &client, &f.body, &actor)
             .await
-            .map(|_| "sent".into()),
+            .map(|_| "sent".into())
+            .map_err(|e| said(&e)),
         "invite" => match f.channel.as_str() {
             "sms" => match FlowId::parse("consent") {
                 Ok(flow) => st
@@ -1084,15 +1087,10 @@ async fn client_action(
             if let Err(r) = require_admin(&st, &a) {
                 return r;
             }
-            let name = queries::client_meta(&st.runner.db, &id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|m| m.name);
             queries::set_profile(
                 &st.runner.db,
                 &client,
-                name.as_deref(),
+                meta.name.as_deref(),
                 f.navigator.parse().ok(),
                 &actor,
                 now(&st),
@@ -1122,18 +1120,18 @@ async fn client_action(
     }
 }
 
-/// What a navigator is told when an action fails: the reason, unless it is the database's
-/// (logged for the on-call engineer; the navigator is asked to try again).
-fn said(e: &dyn std::fmt::Display) -> String {
-    let text = e.to_string();
-    if text.starts_with("database error")
-        || text.starts_with("cannot connect")
-        || text.contains("error returned from database")
-    {
-        tracing::error!(error = %text, "a navigator's action failed");
-        return "temporarily unavailable; try again".into();
+/// What a navigator is told when an action fails: the reason, unless the database failed
+/// underneath (logged for the on-call engineer; the navigator is asked to try again).
+fn said(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<sqlx::Error>() || c.is::<sqlx::migrate::MigrateError>() {
+            tracing::error!(error = %e, "a navigator's action failed");
+            return "temporarily unavailable; try again".into();
+        }
+        cause = c.source();
     }
-    text
+    e.to_string()
 }
 
 // ---- Flows and the simulator ----
