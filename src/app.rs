@@ -50,7 +50,7 @@ pub fn load_content(cfg: &Config) -> (Content, Vec<Problem>) {
     problems.append(&mut p);
     for required in crate::runner::SYSTEM_MESSAGES {
         for l in catalog.locales() {
-            if !catalog.defines(&l, required) {
+            if !catalog.resolves(&l, required) {
                 problems.push(Problem::new(
                     cfg.locales_dir.join(l.as_str()),
                     0,
@@ -87,6 +87,18 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     let (content, problems) = load_content(cfg);
     if !problems.is_empty() {
         return Err(BuildError::Content(Problems(problems)));
+    }
+    for l in content.catalog.locales() {
+        match content.catalog.meta(&l).map(|m| m.status) {
+            Some(crate::i18n::Status::Reviewed) => {}
+            Some(crate::i18n::Status::Draft) => tracing::warn!(
+                locale = %l,
+                "language {l} is turned on but its wording is a draft, not yet checked by a fluent speaker"
+            ),
+            None => {
+                tracing::warn!(locale = %l, "language {l} has no meta.toml: its status is unknown")
+            }
+        }
     }
     let time_zone = cfg
         .time_zone

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! flow: loneliness          # the flow started first
-//! lang: fr                  # the client's language
+//! lang: fr                  # the client's language (enabled for the run if it is not)
+//! languages: en, fr, ar     # optional: the languages enabled, in order
 //! program: Marche du mardi  # optional: the program they were referred to
 //! < @loneliness-intro       # the bot's next message comes from this Fluent id
 //! < ~9-8-8                  # … contains this text
@@ -115,7 +116,7 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         }
         if body.is_empty()
             && let Some((k, v)) = trimmed.split_once(':')
-            && ["flow", "lang", "program", "time_zone"].contains(&k.trim())
+            && ["flow", "lang", "languages", "program", "time_zone"].contains(&k.trim())
         {
             header.insert(k.trim().to_owned(), v.trim().to_owned());
             continue;
@@ -131,6 +132,17 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
 
     let mut cfg = cfg.clone();
     cfg.database_url = "sqlite::memory:".into();
+    if let Some(list) = header.get("languages") {
+        cfg.languages = list
+            .split(',')
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+    }
+    // A transcript in a draft language runs with it turned on, as a centre would.
+    if !cfg.languages.iter().any(|l| l == lang.as_str()) {
+        cfg.languages.push(lang.to_string());
+    }
     // A Monday afternoon in Toronto, so nothing depends on the day the tests run.
     let start = DateTime::parse_from_rfc3339("2026-01-05T15:00:00Z")
         .map_err(|e| e.to_string())?

@@ -66,7 +66,9 @@ fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("6 flows, 2 sequences and 2 locales are valid; 0 warnings"),
+        stdout.contains(
+            "6 flows, 2 sequences and 2 locales are valid (2 enabled, 2 of 2 complete); 0 warnings"
+        ),
         "{stdout}"
     );
     assert!(

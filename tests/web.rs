@@ -680,7 +680,15 @@ async fn the_flows_page_and_the_simulator_page() {
         assert!(p.body.contains(&format!("<td>{f}")), "{f}");
     }
     assert!(p.body.contains("class=\"notice\">Valid"));
-    assert!(p.body.contains("fr: Complete"));
+    // Each language's status and completeness, and the SMS cost of each flow in it.
+    let fr = p
+        .body
+        .split("id=\"locale-fr\"")
+        .nth(1)
+        .expect("a French row");
+    let fr = fr.split("</tr>").next().unwrap();
+    assert!(fr.contains("Reviewed") && fr.contains("✓ "), "{fr}");
+    assert!(p.body.contains("SMS segments per flow"));
     let p = w.get("/flows/simulator").await;
     assert!(p.body.contains("value=\"test-nora\""));
     let p = w

@@ -1,72 +1,96 @@
 //! `matters flows check` and `matters flows test`.
 
 use crate::config::Config;
-use crate::flow::def::{AnswerKind, StepKind};
-use crate::flow::engine::question;
-use crate::sms;
+use crate::flow::report;
 
-/// Validates everything and prints the SMS cost table; returns the exit code.
+/// Validates everything and prints, per locale, its status, completeness and the SMS cost of
+/// every message; returns the exit code.
 pub fn check(cfg: &Config) -> i32 {
     let (content, problems) = crate::app::load_content(cfg);
-    let vars = crate::flow::sample_vars(&cfg.centre_name);
     let catalog = &content.catalog;
+    let reports = report::locales(catalog, &content.flows, &cfg.centre_name);
     let mut warnings = 0;
-    let mut row = |locale: &str, name: &str, text: &str| {
-        let cost = sms::cost(text);
-        let warn = if cost.segments > 2 {
-            warnings += 1;
-            "  warning: more than two segments"
-        } else {
-            ""
-        };
-        let enc = cost.encoding.to_string();
-        println!(
-            "{locale:<8} {name:<34} {enc:<6} {:>5} {:>8}{warn}",
-            text.chars().count(),
-            cost.segments
-        );
-    };
     println!(
         "{:<8} {:<34} {:<6} {:>5} {:>8}",
         "locale", "message", "enc", "chars", "segments"
     );
-    let mut fluent_warnings = Vec::new();
-    for locale in catalog.locales() {
-        for (id, file) in catalog.message_sources(&locale) {
-            // Messages with attributes only (option synonyms, number words) are never sent.
-            let Ok((text, errors)) = catalog.format_with_errors(&locale, &id, &vars) else {
-                continue;
+    for r in &reports {
+        for m in &r.messages {
+            let warn = if m.segments > 2 {
+                warnings += 1;
+                "  warning: more than two segments"
+            } else {
+                ""
             };
-            row(locale.as_str(), &id, &text);
-            fluent_warnings.extend(
-                errors
-                    .into_iter()
-                    .map(|e| format!("warning: {}: {id}: {e}", file.display())),
+            println!(
+                "{:<8} {:<34} {:<6} {:>5} {:>8}{warn}",
+                r.locale, m.name, m.encoding, m.chars, m.segments
             );
         }
-        // Questions go out with their numbered options: measure them as sent.
-        for flow in content.flows.current() {
-            for step in &flow.steps {
-                let StepKind::Ask(ask) = &step.kind else {
-                    continue;
-                };
-                if ask.answer.options().is_empty() && ask.answer != AnswerKind::Language {
-                    continue;
-                }
-                if let Ok(text) = question(catalog, &locale, &vars, ask) {
-                    row(
-                        locale.as_str(),
-                        &format!("{}/{} (as sent)", flow.id, step.id),
-                        &text,
-                    );
+    }
+    // Fluent's complaints (a variable a message uses that no caller sets…).
+    let vars = report::sample_vars(&cfg.centre_name, catalog);
+    for l in catalog.available() {
+        for (id, file) in catalog.message_sources(&l) {
+            if let Ok((_, errors)) = catalog.format_with_errors(&l, &id, &vars) {
+                for e in errors {
+                    warnings += 1;
+                    println!("warning: {}: {id}: {e}", file.display());
                 }
             }
         }
     }
-    for w in &fluent_warnings {
-        println!("{w}");
+
+    println!(
+        "\n{:<8} {:<12} {:<9} {:<8} {:<9} who and when",
+        "locale", "language", "status", "enabled", "complete"
+    );
+    for r in &reports {
+        let (status, who) = match &r.meta {
+            Some(m) => (
+                m.status.as_str(),
+                match (&m.reviewed_by, &m.reviewed_on) {
+                    (Some(by), Some(on)) => format!("reviewed by {by}, {on}"),
+                    _ => format!("translated by {}, {}", m.translated_by, m.translated_on),
+                },
+            ),
+            None => ("unknown", format!("no {}/meta.toml", r.locale)),
+        };
+        println!(
+            "{:<8} {:<12} {:<9} {:<8} {:<9} {who}",
+            r.locale,
+            r.name,
+            status,
+            if r.enabled { "yes" } else { "no" },
+            format!("{}/{}", r.defined, r.total),
+        );
     }
-    let warnings = warnings + fluent_warnings.len();
+    for r in &reports {
+        for g in &r.gaps {
+            warnings += 1;
+            println!(
+                "warning: {}: {g} is missing; clients get it from the fallback ({})",
+                r.locale,
+                catalog.default_locale()
+            );
+        }
+    }
+
+    if let Some(first) = reports.first() {
+        println!("\nSMS segments per flow, each message once as sent (the most for one message):");
+        print!("{:<8}", "locale");
+        for f in &first.flows {
+            print!(" {:>18}", f.flow);
+        }
+        println!();
+        for r in &reports {
+            print!("{:<8}", r.locale);
+            for f in &r.flows {
+                print!(" {:>18}", format!("{} ({})", f.segments, f.max_segments));
+            }
+            println!();
+        }
+    }
     let flows = content.flows.current().count();
     let sequences = content.sequences.all().count();
     if sequences > 0 {
@@ -88,9 +112,12 @@ pub fn check(cfg: &Config) -> i32 {
         }
     }
     if problems.is_empty() {
+        let complete = reports.iter().filter(|r| r.complete()).count();
         println!(
-            "\n{flows} flows, {sequences} sequences and {} locales are valid; {warnings} warnings",
-            catalog.locales().len()
+            "\n{flows} flows, {sequences} sequences and {} locales are valid ({} enabled, {complete} of {} complete); {warnings} warnings",
+            reports.len(),
+            catalog.locales().len(),
+            reports.len()
         );
         0
     } else {

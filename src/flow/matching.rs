@@ -33,12 +33,8 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
             .locales()
             .into_iter()
             .map(|l| {
-                let label = catalog
-                    .format(&l, "language-name", vars)
-                    .unwrap_or_else(|_| l.to_string());
-                let mut words = catalog.list_attribute(&l, "language-name", "synonyms");
-                words.push(label.clone());
-                words.push(l.to_string());
+                let label = catalog.language_name(&l);
+                let words = catalog.language_words(&l);
                 Option_ {
                     value: l.to_string(),
                     label,

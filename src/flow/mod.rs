@@ -4,6 +4,7 @@
 pub mod def;
 pub mod engine;
 pub mod matching;
+pub mod report;
 pub mod validate;
 
 pub use def::{Flow, parse};
@@ -71,18 +72,4 @@ impl FlowSet {
     pub fn current(&self) -> impl Iterator<Item = &Arc<Flow>> {
         self.current.values()
     }
-}
-
-/// Names used to measure messages that name the centre or the program: long, realistic ones
-/// (`flows check` and the Flows page).
-#[must_use]
-pub fn sample_vars(centre: &str) -> crate::i18n::Vars {
-    crate::i18n::Vars::from([
-        ("centre".to_owned(), centre.to_owned()),
-        ("program".to_owned(), "the Tuesday walking group".to_owned()),
-        ("count".to_owned(), "5".to_owned()),
-        ("min".to_owned(), "0".to_owned()),
-        ("max".to_owned(), "10".to_owned()),
-        ("languages".to_owned(), "English, Français".to_owned()),
-    ])
 }

@@ -105,9 +105,11 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
         }
     }
 
+    // A message one locale lacks is sent from further along its chain (`flows check` lists
+    // such gaps); only a message no locale on the chain has is an error.
     for locale in catalog.locales() {
         for (id, line) in flow.message_ids() {
-            if !catalog.defines(&locale, &id) {
+            if !catalog.resolves(&locale, &id) {
                 problems.push(p(
                     line,
                     format!("message {id} is missing in locale {locale}"),
@@ -118,7 +120,7 @@ pub fn validate(flow: &Flow, catalog: &Catalog) -> Vec<Problem> {
             .steps
             .iter()
             .any(|s| matches!(&s.kind, StepKind::Ask(a) if a.answer == AnswerKind::Language))
-            && !catalog.defines(&locale, "language-name")
+            && !catalog.resolves(&locale, "language-name")
         {
             problems.push(p(
                 1,

@@ -9,6 +9,7 @@ use crate::domain::Locale;
 use crate::problem::Problem;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -21,11 +22,94 @@ struct LocaleBundle {
     sources: BTreeMap<String, PathBuf>,
 }
 
-/// Every locale's messages.
+/// Every locale's messages: the enabled ones, which clients may be written in, and the other
+/// locales found under the directory (with a `meta.toml`), loaded so that `flows check` and the
+/// Flows page can report on them and their crisis words still count.
 pub struct Catalog {
     default: Locale,
     bundles: HashMap<Locale, LocaleBundle>,
     dirs: BTreeMap<Locale, PathBuf>,
+    /// In the order the deployment lists them: the consent question offers them so.
+    enabled: Vec<Locale>,
+    metas: BTreeMap<Locale, LocaleMeta>,
+}
+
+/// Whether a locale's wording has been checked by a fluent speaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Written by the project, not yet checked: off unless a deployment enables it.
+    Draft,
+    Reviewed,
+}
+
+impl Status {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Reviewed => "reviewed",
+        }
+    }
+}
+
+/// Which way a script runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Ltr,
+    Rtl,
+}
+
+/// `locales/<lang>/meta.toml`: what a locale is and who vouches for its wording.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleMeta {
+    /// The language's own name (`العربية`).
+    pub name: String,
+    /// Its name in English, for staff (`Arabic`).
+    pub english_name: String,
+    #[serde(default)]
+    pub direction: Direction,
+    pub status: Status,
+    /// Who wrote the wording, and when (`YYYY-MM-DD`).
+    pub translated_by: String,
+    pub translated_on: String,
+    /// Who checked it, and when: required once the status is `reviewed`.
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_on: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl LocaleMeta {
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let date = |field: &str, v: &str| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .err()
+                .map(|_| format!("{field} {v:?} is not a date like 2026-11-21"))
+        };
+        out.extend(date("translated_on", &self.translated_on));
+        match (self.status, &self.reviewed_by, &self.reviewed_on) {
+            (Status::Reviewed, Some(by), Some(on)) if !by.trim().is_empty() => {
+                out.extend(date("reviewed_on", on));
+            }
+            (Status::Reviewed, ..) => out.push(
+                "status is reviewed, so reviewed_by and reviewed_on must say who checked it and when"
+                    .into(),
+            ),
+            (Status::Draft, None, None) => {}
+            (Status::Draft, ..) => out.push(
+                "status is draft, yet reviewed_by or reviewed_on is set: make it reviewed, or remove them"
+                    .into(),
+            ),
+        }
+        out
+    }
 }
 
 impl std::fmt::Debug for Catalog {
@@ -49,18 +133,52 @@ impl Catalog {
     /// Loads `dir/<locale>/*.ftl` for each of `locales`. Problems (a missing directory, a parse
     /// error, a message defined twice) are returned beside whatever loaded, so a check can list
     /// them all.
+    ///
+    /// Every other subdirectory with a `meta.toml` is loaded too, as an available locale that is
+    /// not enabled; its problems are reported the same way.
     pub fn load(dir: &Path, locales: &[Locale], default: &Locale) -> (Self, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut bundles = HashMap::new();
         let mut dirs = BTreeMap::new();
-        for locale in locales {
+        let mut metas = BTreeMap::new();
+        let mut enabled: Vec<Locale> = Vec::new();
+        for l in locales {
+            if !enabled.contains(l) {
+                enabled.push(l.clone());
+            }
+        }
+        let mut all = enabled.clone();
+        all.extend(discover(dir).into_iter().filter(|l| !enabled.contains(l)));
+        for locale in &all {
             let ldir = dir.join(locale.as_str());
+            let meta_file = ldir.join("meta.toml");
+            match std::fs::read_to_string(&meta_file) {
+                Ok(src) => match toml::from_str::<LocaleMeta>(&src) {
+                    Ok(meta) => {
+                        problems.extend(
+                            meta.problems()
+                                .into_iter()
+                                .map(|m| Problem::new(&meta_file, 0, m)),
+                        );
+                        metas.insert(locale.clone(), meta);
+                    }
+                    Err(e) => problems.push(Problem::at(
+                        &meta_file,
+                        &src,
+                        e.span().map_or(0, |r| r.start),
+                        e.message().trim(),
+                    )),
+                },
+                // A locale without one is reported by `flows check` as of unknown status.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => problems.push(Problem::new(&meta_file, 0, format!("cannot read: {e}"))),
+            }
             let (bundle, mut p) = load_locale(&ldir, locale);
             problems.append(&mut p);
             dirs.insert(locale.clone(), ldir);
             bundles.insert(locale.clone(), bundle);
         }
-        if !bundles.contains_key(default) {
+        if !enabled.contains(default) {
             problems.push(Problem::new(
                 dir,
                 0,
@@ -72,6 +190,8 @@ impl Catalog {
                 default: default.clone(),
                 bundles,
                 dirs,
+                enabled,
+                metas,
             },
             problems,
         )
@@ -82,20 +202,44 @@ impl Catalog {
         &self.default
     }
 
-    /// The enabled locales, in a stable order.
+    /// The enabled locales, in the order the deployment lists them.
     #[must_use]
     pub fn locales(&self) -> Vec<Locale> {
-        self.dirs.keys().cloned().collect()
+        self.enabled.clone()
+    }
+
+    /// Every loaded locale: the enabled ones, then the others found, by tag.
+    #[must_use]
+    pub fn available(&self) -> Vec<Locale> {
+        let mut all = self.enabled.clone();
+        all.extend(
+            self.dirs
+                .keys()
+                .filter(|l| !self.enabled.contains(l))
+                .cloned(),
+        );
+        all
+    }
+
+    #[must_use]
+    pub fn is_enabled(&self, locale: &Locale) -> bool {
+        self.enabled.contains(locale)
+    }
+
+    /// A locale's `meta.toml`, when it has one.
+    #[must_use]
+    pub fn meta(&self, locale: &Locale) -> Option<&LocaleMeta> {
+        self.metas.get(locale)
     }
 
     /// The enabled locale that serves a wanted one: exact, then by language, then the default.
     #[must_use]
     pub fn negotiate(&self, wanted: &Locale) -> Locale {
-        if self.bundles.contains_key(wanted) {
+        if self.enabled.contains(wanted) {
             return wanted.clone();
         }
-        self.dirs
-            .keys()
+        self.enabled
+            .iter()
             .find(|l| l.language() == wanted.language())
             .cloned()
             .unwrap_or_else(|| self.default.clone())
@@ -122,6 +266,67 @@ impl Catalog {
         self.bundles
             .get(locale)
             .is_some_and(|b| b.bundle.has_message(id))
+    }
+
+    /// A language's own name (`العربية`): its `language-name`, else its `meta.toml` name, else
+    /// its tag. Never another language's name, which a fallback would give.
+    #[must_use]
+    pub fn language_name(&self, locale: &Locale) -> String {
+        if self.defines(locale, "language-name")
+            && let Ok(name) = self.format(locale, "language-name", &Vars::new())
+        {
+            return name;
+        }
+        self.meta(locale)
+            .map_or_else(|| locale.to_string(), |m| m.name.clone())
+    }
+
+    /// Everything a client may type to choose a language: its own name, its `.synonyms`, its
+    /// `meta.toml` names and its tag.
+    #[must_use]
+    pub fn language_words(&self, locale: &Locale) -> Vec<String> {
+        let mut words = if self.defines(locale, "language-name") {
+            self.list_attribute(locale, "language-name", "synonyms")
+        } else {
+            Vec::new()
+        };
+        words.push(self.language_name(locale));
+        if let Some(m) = self.meta(locale) {
+            words.push(m.name.clone());
+            words.push(m.english_name.clone());
+        }
+        words.push(locale.to_string());
+        words
+    }
+
+    /// Whether message `id` reaches a client in `locale`: defined there or along its chain.
+    #[must_use]
+    pub fn resolves(&self, locale: &Locale, id: &str) -> bool {
+        self.chain(locale).iter().any(|b| b.bundle.has_message(id))
+    }
+
+    /// The default locale's messages that `locale` does not define itself: each is sent from
+    /// further along the chain (the default language, at the last).
+    #[must_use]
+    pub fn gaps(&self, locale: &Locale) -> Vec<String> {
+        self.bundles
+            .get(&self.default)
+            .map(|d| {
+                d.sources
+                    .keys()
+                    .filter(|id| !self.defines(locale, id))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many messages the default locale has: what a complete locale defines.
+    #[must_use]
+    pub fn message_count(&self) -> usize {
+        self.bundles
+            .get(&self.default)
+            .map_or(0, |d| d.sources.len())
     }
 
     /// Message ids `locale` defines, with the file each comes from.
@@ -197,6 +402,20 @@ impl Catalog {
             })
             .unwrap_or_default()
     }
+}
+
+/// Subdirectories of `dir` that hold a locale: a language tag as name and a `meta.toml`.
+fn discover(dir: &Path) -> Vec<Locale> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Locale> = rd
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("meta.toml").is_file())
+        .filter_map(|e| Locale::parse(&e.file_name().to_string_lossy()).ok())
+        .collect();
+    found.sort();
+    found
 }
 
 fn to_args(vars: &Vars) -> FluentArgs<'_> {

@@ -57,6 +57,12 @@ impl Runner {
             (Some(k @ (Intent::Language(_) | Intent::Languages)), _) => intent = k.clone(),
             _ => {}
         }
+        // A language this centre has not turned on: say which ones it has.
+        if let Intent::Language(l) = &intent
+            && !self.catalog.is_enabled(l)
+        {
+            intent = Intent::Languages;
+        }
         let provider_confirmed_stop = inbound.keyword == Some(Intent::Stop);
         let opted_out = loaded.consent == "revoked";
         let crisis = intent == Intent::Crisis;
@@ -208,11 +214,7 @@ impl Runner {
             .catalog
             .locales()
             .iter()
-            .map(|l| {
-                self.catalog
-                    .format(l, "language-name", vars)
-                    .unwrap_or_else(|_| l.to_string())
-            })
+            .map(|l| self.catalog.language_name(l))
             .collect();
         let mut vars = vars.clone();
         vars.insert("languages".into(), names.join(", "));

@@ -58,12 +58,13 @@ pub struct Safety {
 }
 
 impl Safety {
-    /// Loads `keywords.toml` and `crisis.txt` of every locale in `catalog`, and the language
-    /// names (`language-name` and its `.synonyms`) from the catalog itself.
+    /// Loads `keywords.toml` and `crisis.txt` of every locale in `catalog`, enabled or only
+    /// available (a client may write in a language the centre has not turned on: their crisis
+    /// words and their STOP still count), and the language names from the catalog itself.
     pub fn load(locales_dir: &Path, catalog: &Catalog) -> (Self, Vec<Problem>) {
         let mut s = Self::default();
         let mut problems = Vec::new();
-        for locale in catalog.locales() {
+        for locale in catalog.available() {
             let dir = locales_dir.join(locale.as_str());
             let kw_file = dir.join("keywords.toml");
             match std::fs::read_to_string(&kw_file) {
@@ -110,15 +111,12 @@ impl Safety {
                 }
                 Err(e) => problems.push(Problem::new(&crisis_file, 0, format!("cannot read: {e}"))),
             }
-            let mut names: HashSet<String> = catalog
-                .list_attribute(&locale, "language-name", "synonyms")
+            let names: HashSet<String> = catalog
+                .language_words(&locale)
                 .iter()
                 .map(|w| fold(w))
+                .filter(|w| !w.is_empty())
                 .collect();
-            if let Ok(name) = catalog.format(&locale, "language-name", &Default::default()) {
-                names.insert(fold(&name));
-            }
-            names.insert(fold(locale.as_str()));
             s.languages.push((locale, names));
         }
         for (kind, set) in [("stop", &s.stop), ("start", &s.start), ("help", &s.help)] {

@@ -850,92 +850,54 @@ mod tests {
 
 /// A flow's state in each locale: messages missing, and the most SMS segments a message takes.
 #[derive(Debug, Clone, Serialize)]
-pub struct FlowLocale {
-    pub locale: String,
-    pub missing: Vec<String>,
-    pub max_segments: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct FlowRow {
     pub id: String,
     pub revision: String,
     pub instrument: Option<String>,
-    pub locales: Vec<FlowLocale>,
+    /// Per locale, in the order of [`FlowReport::locales`].
+    pub locales: Vec<crate::flow::report::FlowCost>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowReport {
-    pub locales: Vec<String>,
+    pub locales: Vec<crate::flow::report::LocaleReport>,
     pub flows: Vec<FlowRow>,
-    /// Every gap, as `flow: locale: message`.
+    /// Every gap of an enabled locale, as `flow: locale: message`.
     pub problems: Vec<String>,
 }
 
-/// Completeness and SMS cost of every loaded flow in every enabled locale, measured as sent
-/// (questions with their numbered options), with long, realistic names filled in.
+/// Status, completeness and SMS cost of every loaded flow in every available locale.
 #[must_use]
 pub fn flow_report(runner: &Runner) -> FlowReport {
-    use crate::flow::def::StepKind;
-    let catalog = &runner.catalog;
-    let vars = crate::flow::sample_vars(&runner.centre.name);
-    let locales = catalog.locales();
+    let mut locales =
+        crate::flow::report::locales(&runner.catalog, &runner.flows, &runner.centre.name);
     let mut problems = Vec::new();
-    let mut flows = Vec::new();
-    for flow in runner.flows.current() {
-        let mut per = Vec::new();
-        for l in &locales {
-            let mut missing = Vec::new();
-            let mut max_segments = 0;
-            let mut seen = |id: &str, text: Option<String>, missing: &mut Vec<String>| {
-                if !catalog.defines(l, id) {
-                    missing.push(id.to_owned());
-                }
-                if let Some(t) = text {
-                    max_segments = max_segments.max(crate::sms::cost(&t).segments);
-                }
-            };
-            for step in &flow.steps {
-                match &step.kind {
-                    StepKind::Say { message } => {
-                        seen(
-                            message,
-                            catalog.format(l, message, &vars).ok(),
-                            &mut missing,
-                        );
-                    }
-                    StepKind::Ask(ask) => {
-                        let text = crate::flow::engine::question(catalog, l, &vars, ask).ok();
-                        seen(&ask.message, text, &mut missing);
-                        for n in &ask.nudges {
-                            seen(n, catalog.format(l, n, &vars).ok(), &mut missing);
-                        }
-                    }
-                    _ => {}
-                }
+    let mut flows: Vec<FlowRow> = runner
+        .flows
+        .current()
+        .map(|f| FlowRow {
+            id: f.id.to_string(),
+            revision: f.revision.clone(),
+            instrument: f.instrument.clone(),
+            locales: Vec::new(),
+        })
+        .collect();
+    for l in &mut locales {
+        for (row, cost) in flows.iter_mut().zip(std::mem::take(&mut l.flows)) {
+            if l.enabled {
+                problems.extend(
+                    cost.missing
+                        .iter()
+                        .map(|m| format!("{}: {}: {m} is missing", row.id, l.locale)),
+                );
             }
-            missing.sort();
-            missing.dedup();
-            problems.extend(
-                missing
-                    .iter()
-                    .map(|m| format!("{}: {l}: {m} is missing", flow.id)),
-            );
-            per.push(FlowLocale {
-                locale: l.to_string(),
-                missing,
-                max_segments,
-            });
+            row.locales.push(cost);
         }
-        flows.push(FlowRow {
-            id: flow.id.to_string(),
-            revision: flow.revision.clone(),
-            instrument: flow.instrument.clone(),
-            locales: per,
-        });
+        // The page lists the longest messages, not every one.
+        l.messages.retain(|m| m.segments > 2);
     }
     FlowReport {
-        locales: locales.iter().map(ToString::to_string).collect(),
+        locales,
         flows,
         problems,
     }

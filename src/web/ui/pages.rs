@@ -1140,7 +1140,15 @@ async fn flows_page(State(st): State<AppState>, a: Auth) -> Response {
     let report = crate::web::queries::flow_report(&st.runner);
     st.ui.render(
         "flows.html",
-        page_ctx(&a, context! { flows => report.flows, locales => report.locales, problems => report.problems }),
+        page_ctx(
+            &a,
+            context! {
+                flows => report.flows,
+                locales => report.locales,
+                problems => report.problems,
+                default_locale => st.runner.catalog.default_locale().to_string(),
+            },
+        ),
     )
 }
 
