@@ -177,7 +177,9 @@ fn match_option(
         return None;
     }
     // The whole message is an option's word; else it holds exactly one option's word ("the bus",
-    // "I'd say sometimes"). Two options claiming it is ambiguous: ask again rather than guess.
+    // "I'd say sometimes"), or one option's word holds every other option's word found ("还没有"
+    // is "not yet", though it holds "没有", "no"). Two options claiming it otherwise is
+    // ambiguous: ask again rather than guess.
     let whole = unique(
         options
             .iter()
@@ -185,12 +187,27 @@ fn match_option(
     );
     let found = whole.or_else(|| {
         let padded = words(text);
-        unique(options.iter().filter(|o| {
-            o.words.iter().any(|w| {
-                let w = words(w);
-                w.trim().chars().count() > 1 && padded.contains(&w)
+        let hits: Vec<(&Option_, String)> = options
+            .iter()
+            .filter_map(|o| {
+                o.words
+                    .iter()
+                    .map(|w| words(w))
+                    .filter(|w| w.trim().chars().count() > 1 && padded.contains(w.as_str()))
+                    .max_by_key(String::len)
+                    .map(|w| (o, w))
             })
-        }))
+            .collect();
+        match hits.as_slice() {
+            [(o, _)] => Some(*o),
+            _ => hits
+                .iter()
+                .find(|(o, w)| {
+                    hits.iter()
+                        .all(|(other, ow)| std::ptr::eq(*o, *other) || (w.contains(ow.as_str()) && w != ow))
+                })
+                .map(|(o, _)| *o),
+        }
     })?;
     Some(Matched {
         value: found.value.clone(),

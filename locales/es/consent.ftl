@@ -1,0 +1,9 @@
+consent-welcome = ¡Hola de parte de { $centre }! Su intervenor/a preparó mensajes cortos para seguir su prescripción social.
+consent-expect = Pocos mensajes por semana, y una encuesta corta ahora, a los 3 y a los 6 meses. Leemos en horario de oficina. Crisis: 9-8-8 o 911.
+consent-privacy = Los textos y chats no tienen cifrado de extremo a extremo. Responda STOP para parar, o HELP para ayuda.
+consent-agree = ¿Podemos enviarle estos mensajes? Responda SI o NO.
+consent-language = ¿En qué idioma quiere que le escribamos?
+consent-best-time = Gracias. ¿A qué hora del día prefiere nuestros mensajes?
+consent-thanks = Gracias, todo listo. Su intervenor/a se pondrá en contacto.
+consent-declined = De acuerdo, no le enviaremos mensajes. Su intervenor/a podría llamarle. Responda START si cambia de idea.
+consent-unclear = Gracias. Su intervenor/a le llamará para confirmarlo con usted.

@@ -1,0 +1,9 @@
+consent-welcome = Magandang araw mula sa { $centre }! Ang inyong navigator ay nag-set up ng maiikling text para sa inyong social prescription.
+consent-expect = Ilang maiikling mensahe lang bawat linggo, at maikling survey ngayon, sa 3 buwan at sa 6 na buwan. Binabasa ang mga sagot sa oras ng opisina lang, hindi buong araw. Sa krisis, tumawag o mag-text sa 9-8-8, o 911.
+consent-privacy = Ang mga text at chat ay hindi end-to-end encrypted. I-reply ang STOP anumang oras para tumigil, o HELP para sa tulong.
+consent-agree = Puwede ba naming ipadala sa inyo ang mga mensaheng ito? I-reply ang OO o HINDI.
+consent-language = Sa anong wika ninyo gustong sumulat kami?
+consent-best-time = Salamat po. Anong oras ng araw ang pinakamainam para sa aming mga mensahe?
+consent-thanks = Salamat po, handa na ang lahat. Makikipag-ugnayan sa inyo ang inyong navigator.
+consent-declined = Sige po, hindi namin kayo padadalhan ng mensahe. Maaaring tawagan kayo ng inyong navigator. I-reply ang START kung magbago ang isip ninyo.
+consent-unclear = Salamat po. Tatawagan kayo ng inyong navigator para ito ay kumpirmahin.

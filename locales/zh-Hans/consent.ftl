@@ -1,0 +1,9 @@
+consent-welcome = 您好，这里是 { $centre }！您的个案协调员为您的社会处方安排了简短的短信回访。
+consent-expect = 我们每周最多发几条短信，并在现在、3个月和6个月时各发一份简短问卷。回复只在办公时间阅读，不是全天候。危机时请拨打或发短信 9-8-8，或拨 911。
+consent-privacy = 短信和聊天消息没有端到端加密。随时回复 STOP 即可停止，回复 HELP 获取帮助。
+consent-agree = 您同意我们给您发送这些消息吗？请回复“是”或“否”。
+consent-language = 您希望我们用哪种语言？
+consent-best-time = 谢谢。一天中什么时间发消息最方便？
+consent-thanks = 谢谢，设置完成。您的协调员会和您联系。
+consent-declined = 好的，我们不会给您发消息。您的协调员可能会打电话给您。如改变主意，请回复 START。
+consent-unclear = 谢谢。您的协调员会打电话和您确认。
