@@ -88,18 +88,6 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     if !problems.is_empty() {
         return Err(BuildError::Content(Problems(problems)));
     }
-    for l in content.catalog.locales() {
-        match content.catalog.meta(&l).map(|m| m.status) {
-            Some(crate::i18n::Status::Reviewed) => {}
-            Some(crate::i18n::Status::Draft) => tracing::warn!(
-                locale = %l,
-                "language {l} is turned on but its wording is a draft, not yet checked by a fluent speaker"
-            ),
-            None => {
-                tracing::warn!(locale = %l, "language {l} has no meta.toml: its status is unknown")
-            }
-        }
-    }
     let time_zone = cfg
         .time_zone
         .parse()
@@ -124,4 +112,20 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     };
     runner.register_flows().await?;
     Ok(runner)
+}
+
+/// Logs, at start-up, every enabled language whose wording no fluent speaker has checked.
+pub fn warn_about_drafts(catalog: &Catalog) {
+    for l in catalog.locales() {
+        match catalog.meta(&l).map(|m| m.status) {
+            Some(crate::i18n::Status::Reviewed) => {}
+            Some(crate::i18n::Status::Draft) => tracing::warn!(
+                locale = %l,
+                "language {l} is turned on but its wording is a draft, not yet checked by a fluent speaker"
+            ),
+            None => {
+                tracing::warn!(locale = %l, "language {l} has no meta.toml: its status is unknown")
+            }
+        }
+    }
 }

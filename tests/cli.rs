@@ -67,10 +67,48 @@ fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
     );
     assert!(
         stdout.contains(
-            "6 flows, 2 sequences and 2 locales are valid (2 enabled, 2 of 2 complete); 0 warnings"
+            "6 flows, 2 sequences and 9 locales are valid (2 enabled, 9 of 9 complete); 0 warnings"
         ),
         "{stdout}"
     );
+    // One status row per locale: complete, draft and off unless it is English or French.
+    for (l, status, enabled) in [
+        ("en", "reviewed", "yes"),
+        ("fr", "reviewed", "yes"),
+        ("ar", "draft", "no"),
+        ("zh-Hans", "draft", "no"),
+        ("pa", "draft", "no"),
+        ("es", "draft", "no"),
+        ("tl", "draft", "no"),
+        ("uk", "draft", "no"),
+        ("fa", "draft", "no"),
+    ] {
+        let row = stdout
+            .lines()
+            .find(|r| {
+                r.split_whitespace().next() == Some(l)
+                    && (r.contains(" reviewed ") || r.contains(" draft "))
+            })
+            .unwrap_or_else(|| panic!("no status row for {l}:\n{stdout}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert!(cells.contains(&status) && cells.contains(&enabled), "{row}");
+        let complete = cells.iter().find(|c| c.contains('/')).unwrap();
+        let (have, of) = complete.split_once('/').unwrap();
+        assert_eq!(have, of, "{row}");
+        // Segments per message in this locale, and per flow.
+        assert!(
+            stdout
+                .lines()
+                .any(|r| r.starts_with(&format!("{l:<8} ucla3-companionship"))),
+            "{l}"
+        );
+        assert!(
+            stdout
+                .lines()
+                .any(|r| r.starts_with(&format!("{l:<8} ")) && r.contains(") ")),
+            "{l}: no per-flow SMS cost row"
+        );
+    }
     assert!(
         stdout.lines().any(|l| l.starts_with("fr")
             && l.contains("ucla3-companionship")
@@ -710,4 +748,51 @@ fn staff_tokens_and_exports_from_the_command_line() {
     assert_eq!(b["resourceType"], "Bundle");
     assert_eq!(b["entry"][0]["resource"]["resourceType"], "Questionnaire");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn flows_check_reports_a_gap_that_falls_back_and_still_passes() {
+    let dir = temp("gap");
+    for entry in std::fs::read_dir("locales").unwrap() {
+        let p = entry.unwrap().path();
+        let sub = dir.join(p.file_name().unwrap());
+        std::fs::create_dir_all(&sub).unwrap();
+        for f in std::fs::read_dir(&p).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, sub.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let file = dir.join("pa/what-matters.ftl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("wm-gifts"))
+        .collect();
+    std::fs::write(&file, kept.join("\n")).unwrap();
+    let out = matters()
+        .args(["flows", "check"])
+        .env("MATTERS_LOCALES_DIR", &dir)
+        .env("MATTERS_LANGUAGES", "en,fr,pa")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("warning: pa: wm-gifts is missing; clients get it from the fallback (en)"),
+        "{stdout}"
+    );
+    let row = stdout
+        .lines()
+        .find(|r| r.starts_with("pa ") && r.contains(" draft "))
+        .unwrap();
+    assert!(row.contains(" yes ") && !row.contains("95/95"), "{row}");
+    assert!(
+        stdout.contains("9 locales are valid (3 enabled, 8 of 9 complete); 1 warnings"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

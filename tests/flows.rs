@@ -7,7 +7,7 @@ use matters::domain::{Locale, StepId};
 use matters::flow::def::StepKind;
 use matters::flow::engine::{self, Ctx, EngineError, Event, Input};
 use matters::flow::{FlowSet, parse};
-use matters::i18n::Vars;
+use matters::i18n::{Direction, Status, Vars};
 use matters::safety::Intent;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,31 @@ fn content() -> Content {
     assert!(
         problems.is_empty(),
         "shipped content has problems:\n{}",
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    c
+}
+
+/// Every shipped locale turned on, as a centre serving all of them would.
+const ALL: [&str; 9] = ["en", "fr", "ar", "zh-Hans", "pa", "es", "tl", "uk", "fa"];
+const NEWCOMER: [&str; 7] = ["ar", "zh-Hans", "pa", "es", "tl", "uk", "fa"];
+
+fn all_enabled() -> Config {
+    Config {
+        languages: ALL.iter().map(|l| (*l).to_owned()).collect(),
+        ..Config::default()
+    }
+}
+
+fn content_all() -> Content {
+    let (c, problems) = load_content(&all_enabled());
+    assert!(
+        problems.is_empty(),
+        "with every language on: {}",
         problems
             .iter()
             .map(|p| p.to_string())
@@ -366,4 +391,334 @@ fn help_fits_one_sms_names_the_centre_and_says_how_to_stop_in_every_language() {
             "{lang}: {help}"
         );
     }
+}
+
+// --- Newcomer languages ----------------------------------------------------------------------
+
+#[test]
+fn every_listed_locale_is_complete_with_its_status_and_off_unless_turned_on() {
+    // By default only the reviewed languages are on; the drafts are loaded, listed and off.
+    let c = content();
+    assert_eq!(c.catalog.locales(), vec![locale("en"), locale("fr")]);
+    let available: Vec<String> = c
+        .catalog
+        .available()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for l in ALL {
+        assert!(
+            available.contains(&l.to_owned()),
+            "{l} not found: {available:?}"
+        );
+    }
+    let c = content_all();
+    let report = matters::flow::report::locales(&c.catalog, &c.flows, "CHC Centre-Ville");
+    assert_eq!(report.len(), ALL.len());
+    for r in &report {
+        assert!(r.enabled, "{}", r.locale);
+        assert!(r.gaps.is_empty(), "{}: gaps {:?}", r.locale, r.gaps);
+        assert_eq!(r.defined, r.total, "{}", r.locale);
+        assert!(r.total > 90, "{}", r.total);
+        let meta = r
+            .meta
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no meta.toml", r.locale));
+        let draft = NEWCOMER.contains(&r.locale.as_str());
+        assert_eq!(
+            meta.status,
+            if draft {
+                Status::Draft
+            } else {
+                Status::Reviewed
+            },
+            "{}",
+            r.locale
+        );
+        if draft {
+            assert!(meta.reviewed_by.is_none() && !meta.translated_by.is_empty());
+        } else {
+            assert!(meta.reviewed_by.is_some() && meta.reviewed_on.is_some());
+        }
+        for f in &r.flows {
+            assert!(
+                f.missing.is_empty(),
+                "{}: {}: {:?}",
+                r.locale,
+                f.flow,
+                f.missing
+            );
+        }
+    }
+    let dir = |l: &str| {
+        report
+            .iter()
+            .find(|r| r.locale == l)
+            .and_then(|r| r.meta.as_ref())
+            .map(|m| m.direction)
+    };
+    assert_eq!(dir("ar"), Some(Direction::Rtl));
+    assert_eq!(dir("fa"), Some(Direction::Rtl));
+    assert_eq!(dir("pa"), Some(Direction::Ltr));
+}
+
+#[test]
+fn every_message_in_every_locale_fits_two_segments_even_with_every_language_offered() {
+    let c = content_all();
+    for r in matters::flow::report::locales(&c.catalog, &c.flows, "CHC Centre-Ville") {
+        let long: Vec<String> = r
+            .too_long()
+            .iter()
+            .map(|m| format!("{} ({} chars, {})", m.name, m.chars, m.segments))
+            .collect();
+        assert!(long.is_empty(), "{}: {long:?}", r.locale);
+        // Every question with options was measured as sent.
+        assert!(
+            r.messages
+                .iter()
+                .any(|m| m.name == "loneliness/companionship (as sent)"),
+            "{}",
+            r.locale
+        );
+    }
+}
+
+#[test]
+fn every_instrument_item_in_a_newcomer_language_is_marked_as_a_project_translation() {
+    for l in NEWCOMER {
+        for file in ["loneliness.ftl", "wellbeing.ftl", "belonging.ftl"] {
+            let src = std::fs::read_to_string(format!("locales/{l}/{file}")).unwrap();
+            let lines: Vec<&str> = src.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let item = ["ucla3-", "ons-lonely", "ons4-", "cchs-"]
+                    .iter()
+                    .any(|p| line.starts_with(p));
+                if item {
+                    assert!(
+                        i > 0 && lines[i - 1].contains("project translation, pending validation"),
+                        "{l}/{file}:{}: {line}",
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_crisis_phrase_in_each_newcomer_language_triggers_whoever_writes_it() {
+    // With only English and French on: a client may write in a language the centre has not
+    // turned on, and their crisis words must still count.
+    for c in [content(), content_all()] {
+        for lang in NEWCOMER {
+            let phrases = corpus(&format!("crisis-{lang}.txt"));
+            assert!(phrases.len() >= 10, "{lang}: only {}", phrases.len());
+            let missed: Vec<&String> = phrases
+                .iter()
+                .filter(|p| c.safety.classify(p) != Intent::Crisis)
+                .collect();
+            assert!(missed.is_empty(), "{lang}: did not trigger: {missed:#?}");
+        }
+    }
+}
+
+#[test]
+fn no_answer_word_of_any_language_is_a_keyword_or_crisis_language() {
+    let c = content_all();
+    let mut everyday: Vec<(String, String)> = Vec::new();
+    for l in c.catalog.locales() {
+        for f in c.flows.current() {
+            for s in &f.steps {
+                let StepKind::Ask(a) = &s.kind else { continue };
+                for o in a.answer.options() {
+                    let id = format!("opt-{o}");
+                    let label = c.catalog.format(&l, &id, &Vars::new()).unwrap();
+                    everyday.push((format!("{l} {id}"), label));
+                    for w in c.catalog.list_attribute(&l, &id, "synonyms") {
+                        everyday.push((format!("{l} {id}"), w));
+                    }
+                }
+            }
+        }
+        for w in c.catalog.list_attribute(&l, "numbers", "words") {
+            everyday.push((format!("{l} numbers"), w));
+        }
+    }
+    for lang in NEWCOMER {
+        everyday.extend(
+            corpus(&format!("everyday-{lang}.txt"))
+                .into_iter()
+                .map(|t| (format!("everyday-{lang}"), t)),
+        );
+    }
+    assert!(everyday.len() > 900, "{}", everyday.len());
+    let clashes: Vec<String> = everyday
+        .iter()
+        .filter_map(|(from, w)| match c.safety.classify(w) {
+            Intent::Other => None,
+            i => Some(format!("{from}: {w:?} is {i:?}")),
+        })
+        .collect();
+    assert!(clashes.is_empty(), "{clashes:#?}");
+}
+
+#[test]
+fn stop_help_and_language_names_work_in_every_language() {
+    let c = content_all();
+    for (word, want) in [
+        ("توقف", Intent::Stop),
+        ("停止", Intent::Stop),
+        ("退订", Intent::Stop),
+        ("ਬੰਦ ਕਰੋ", Intent::Stop),
+        ("Parar", Intent::Stop),
+        ("TIGIL", Intent::Stop),
+        ("Стоп", Intent::Stop),
+        ("لغو", Intent::Stop),
+        // Carriers' words work whatever the client's language.
+        ("STOP", Intent::Stop),
+        ("ARRÊT", Intent::Stop),
+        ("مساعدة", Intent::Help),
+        ("帮助", Intent::Help),
+        ("ਮਦਦ", Intent::Help),
+        ("Ayuda", Intent::Help),
+        ("tulong", Intent::Help),
+        ("Допомога", Intent::Help),
+        ("کمک", Intent::Help),
+        ("HELP", Intent::Help),
+        ("AIDE", Intent::Help),
+        ("تخطي", Intent::Skip),
+        ("跳过", Intent::Skip),
+    ] {
+        assert_eq!(c.safety.classify(word), want, "{word}");
+    }
+    for (name, lang) in [
+        ("العربية", "ar"),
+        ("عربي", "ar"),
+        ("中文", "zh-Hans"),
+        ("普通话", "zh-Hans"),
+        ("ਪੰਜਾਬੀ", "pa"),
+        ("Punjabi", "pa"),
+        ("Español", "es"),
+        ("espanol", "es"),
+        ("Tagalog", "tl"),
+        ("Filipino", "tl"),
+        ("Українська", "uk"),
+        ("فارسی", "fa"),
+        // Typed on an Arabic keyboard: ي for ی.
+        ("فارسي", "fa"),
+        ("zh-Hans", "zh-Hans"),
+    ] {
+        assert_eq!(
+            c.safety.classify(name),
+            Intent::Language(locale(lang)),
+            "{name}"
+        );
+    }
+}
+
+/// Copies the shipped locales to a temporary directory, applying `edit` to one file.
+fn locales_with(name: &str, file: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("matters-locales-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for entry in walk(Path::new("locales")) {
+        let rel = entry.strip_prefix("locales").unwrap();
+        let to = dir.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let text = if rel == Path::new(file) {
+            edit(text)
+        } else {
+            text
+        };
+        std::fs::write(to, text).unwrap();
+    }
+    dir
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_message_missing_in_a_locale_reaches_the_client_from_the_fallback_never_as_its_id() {
+    let dir = locales_with("fallback", "ar/loneliness.ftl", |t| {
+        let kept: Vec<&str> = t
+            .lines()
+            .filter(|l| !l.starts_with("ucla3-isolated"))
+            .collect();
+        kept.join("\n")
+    });
+    let cfg = Config {
+        locales_dir: dir.clone(),
+        languages: vec!["en".into(), "fr".into(), "ar".into()],
+        ..Config::default()
+    };
+    // It loads (the chain has the message) and the gap is reported.
+    let (c, problems) = load_content(&cfg);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        c.catalog.gaps(&locale("ar")),
+        vec!["ucla3-isolated".to_owned()]
+    );
+    let report = matters::flow::report::locales(&c.catalog, &c.flows, "CHC");
+    let ar = report.iter().find(|r| r.locale == "ar").unwrap();
+    assert!(!ar.complete());
+    assert_eq!(ar.defined + 1, ar.total);
+    let lon = ar.flows.iter().find(|f| f.flow == "loneliness").unwrap();
+    assert_eq!(lon.missing, vec!["ucla3-isolated".to_owned()]);
+    // A client in Arabic gets that one question in English, with its options in Arabic.
+    let script = dir.join("fallback.txt");
+    std::fs::write(
+        &script,
+        "flow: loneliness\nlang: ar\n< @loneliness-intro\n< @ucla3-companionship\n> ١\n\
+         < @ucla3-left-out\n> ٢\n< @ucla3-isolated\n& ~How often do you feel isolated from others?\n\
+         & ~1 نادرًا\n> ٣\n< @ons-lonely\n& ~كم مرة\n> ٥\n< @survey-thanks\n= score ucla3 6\n",
+    )
+    .unwrap();
+    let outcome = matters::transcript::run_file(&cfg, &script).await;
+    std::fs::remove_dir_all(&dir).ok();
+    outcome.unwrap();
+}
+
+#[test]
+fn a_message_missing_in_every_locale_of_the_chain_is_an_error() {
+    let dir = locales_with("nochain", "en/loneliness.ftl", |t| {
+        t.lines()
+            .filter(|l| !l.starts_with("ucla3-isolated"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let dir2 = dir.clone();
+    let edit_ar = |d: &Path| {
+        let p = d.join("ar/loneliness.ftl");
+        let t = std::fs::read_to_string(&p).unwrap();
+        let kept: Vec<&str> = t
+            .lines()
+            .filter(|l| !l.starts_with("ucla3-isolated"))
+            .collect();
+        std::fs::write(&p, kept.join("\n")).unwrap();
+    };
+    edit_ar(&dir2);
+    let cfg = Config {
+        locales_dir: dir.clone(),
+        languages: vec!["en".into(), "ar".into()],
+        ..Config::default()
+    };
+    let (_c, problems) = load_content(&cfg);
+    std::fs::remove_dir_all(&dir).ok();
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|p| p.contains("message ucla3-isolated is missing in locale ar")),
+        "{text:?}"
+    );
 }

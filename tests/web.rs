@@ -689,6 +689,16 @@ async fn the_flows_page_and_the_simulator_page() {
     let fr = fr.split("</tr>").next().unwrap();
     assert!(fr.contains("Reviewed") && fr.contains("✓ "), "{fr}");
     assert!(p.body.contains("SMS segments per flow"));
+    // A draft language is listed, marked as a draft and off; Arabic runs right to left.
+    let ar = p
+        .body
+        .split("id=\"locale-ar\"")
+        .nth(1)
+        .expect("an Arabic row");
+    let ar = ar.split("</tr>").next().unwrap();
+    assert!(ar.contains("dir=\"rtl\"") && ar.contains("العربية"), "{ar}");
+    assert!(ar.contains("Draft") && ar.contains("<td>No</td>"), "{ar}");
+    assert!(ar.contains("matters project team"), "{ar}");
     let p = w.get("/flows/simulator").await;
     assert!(p.body.contains("value=\"test-nora\""));
     let p = w

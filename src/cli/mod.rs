@@ -123,6 +123,7 @@ async fn serve(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let telegram =
         crate::channel::telegram::TelegramConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
     let runner = Arc::new(crate::app::build(cfg, clock).await?);
+    crate::app::warn_about_drafts(&runner.catalog);
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;

@@ -203,8 +203,9 @@ fn match_option(
             _ => hits
                 .iter()
                 .find(|(o, w)| {
-                    hits.iter()
-                        .all(|(other, ow)| std::ptr::eq(*o, *other) || (w.contains(ow.as_str()) && w != ow))
+                    hits.iter().all(|(other, ow)| {
+                        std::ptr::eq(*o, *other) || (w.contains(ow.as_str()) && w != ow)
+                    })
                 })
                 .map(|(o, _)| *o),
         }
