@@ -249,7 +249,7 @@ async fn a_navigator_works_in_a_real_browser() {
     b.c.find(Locator::Css("#language"))
         .await
         .unwrap()
-        .select_by_label("fr")
+        .select_by_value("fr")
         .await
         .unwrap();
     b.c.find(Locator::Css("#sequence"))

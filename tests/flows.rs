@@ -722,3 +722,34 @@ fn a_message_missing_in_every_locale_of_the_chain_is_an_error() {
         "{text:?}"
     );
 }
+
+#[test]
+fn help_and_the_crisis_reply_name_what_they_must_in_every_language() {
+    let c = content_all();
+    let vars = Vars::from([("centre".to_owned(), "CHC Centre-Ville".to_owned())]);
+    for l in ALL {
+        let help = c.catalog.format(&locale(l), "help", &vars).unwrap();
+        assert!(c.catalog.defines(&locale(l), "help"), "{l}");
+        // STOP stays in every language: carriers act on it.
+        assert!(
+            help.contains("CHC Centre-Ville") && help.contains("STOP") || l == "fr",
+            "{l}: {help}"
+        );
+        assert!(
+            help.contains("9-8-8") && help.contains("911"),
+            "{l}: {help}"
+        );
+        assert!(matters::sms::cost(&help).segments <= 2, "{l}: {help}");
+        let crisis = c.catalog.format(&locale(l), "crisis-reply", &vars).unwrap();
+        assert!(
+            crisis.contains("9-8-8") && crisis.contains("911"),
+            "{l}: {crisis}"
+        );
+        // Each language's own name, never another's.
+        assert_eq!(
+            c.catalog.language_name(&locale(l)),
+            c.catalog.meta(&locale(l)).unwrap().name,
+            "{l}"
+        );
+    }
+}

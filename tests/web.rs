@@ -689,6 +689,14 @@ async fn the_flows_page_and_the_simulator_page() {
     let fr = fr.split("</tr>").next().unwrap();
     assert!(fr.contains("Reviewed") && fr.contains("✓ "), "{fr}");
     assert!(p.body.contains("SMS segments per flow"));
+    // The add-client form names each language, not only its code.
+    let form = w.get("/clients/new").await;
+    assert!(
+        form.body
+            .contains("<option value=\"fr\" >fr — Français (French)</option>"),
+        "{}",
+        form.body
+    );
     // A draft language is listed, marked as a draft and off; Arabic runs right to left.
     let ar = p
         .body

@@ -365,6 +365,17 @@ mod tests {
             "another enabled language is understood too"
         );
         assert_eq!(m(&a, "", "en"), None);
+        // A word inside a longer option word is not a second answer: "not often" holds
+        // "often", but it is one option's own word, so it wins inside a sentence too.
+        assert_eq!(
+            m(&a, "I would say not often really", "en").as_deref(),
+            Some("hardly-ever")
+        );
+        assert_eq!(
+            m(&a, "jamais, presque jamais", "fr").as_deref(),
+            Some("hardly-ever"),
+            "presque jamais holds jamais: the longer word wins"
+        );
     }
 
     #[test]

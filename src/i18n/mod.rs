@@ -542,6 +542,68 @@ mod tests {
     }
 
     #[test]
+    fn finds_locales_by_their_meta_and_checks_who_vouches_for_them() {
+        let d = tempdir::Dir::new();
+        let meta = |status: &str, extra: &str| {
+            format!(
+                "name = \"X\"\nenglish_name = \"X\"\nstatus = \"{status}\"\ntranslated_by = \"us\"\ntranslated_on = \"2026-11-21\"\n{extra}"
+            )
+        };
+        d.write("en/a.ftl", "hello = Hello\nlanguage-name = English\n");
+        d.write(
+            "en/meta.toml",
+            &meta(
+                "reviewed",
+                "reviewed_by = \"Ana\"\nreviewed_on = \"2026-11-21\"\n",
+            ),
+        );
+        d.write("ar/a.ftl", "hello = مرحبا\n");
+        d.write("ar/meta.toml", &meta("draft", ""));
+        // Not a locale: no meta.toml (the web UI's wording lives beside the locales).
+        d.write("ui/en.ftl", "x = y\n");
+        // Reviewed without saying by whom; a draft claiming a reviewer; a bad date.
+        d.write("es/a.ftl", "hello = Hola\n");
+        d.write("es/meta.toml", &meta("reviewed", ""));
+        d.write("uk/a.ftl", "hello = Привіт\n");
+        d.write("uk/meta.toml", &meta("draft", "reviewed_by = \"Ana\"\n"));
+        d.write("fa/a.ftl", "hello = سلام\n");
+        d.write(
+            "fa/meta.toml",
+            &meta("draft", "").replace("2026-11-21", "21/11/2026"),
+        );
+        let en = Locale::parse("en").unwrap();
+        let (c, problems) = Catalog::load(d.path(), std::slice::from_ref(&en), &en);
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert!(
+            text.iter()
+                .any(|p| p.contains("es") && p.contains("reviewed_by and reviewed_on"))
+        );
+        assert!(
+            text.iter()
+                .any(|p| p.contains("uk") && p.contains("status is draft"))
+        );
+        assert!(
+            text.iter()
+                .any(|p| p.contains("fa") && p.contains("not a date"))
+        );
+        let avail: Vec<String> = c.available().iter().map(ToString::to_string).collect();
+        assert_eq!(avail, ["en", "ar", "es", "fa", "uk"]);
+        assert_eq!(c.locales(), vec![en.clone()]);
+        let ar = Locale::parse("ar").unwrap();
+        assert!(!c.is_enabled(&ar));
+        assert_eq!(c.meta(&ar).unwrap().status, Status::Draft);
+        // Not enabled: a client asking for Arabic is served in the default.
+        assert_eq!(c.negotiate(&ar), en);
+        // Arabic has no language-name: its meta's name, never English's by fallback.
+        assert_eq!(c.language_name(&ar), "X");
+        assert_eq!(c.language_name(&en), "English");
+        assert_eq!(c.gaps(&ar), vec!["language-name".to_owned()]);
+        assert!(c.resolves(&ar, "language-name"));
+        assert!(!c.resolves(&ar, "nowhere"));
+    }
+
+    #[test]
     fn reports_syntax_errors_and_duplicates_with_lines() {
         let d = tempdir::Dir::new();
         d.write("en/a.ftl", "ok = fine\n\nbroken = { \n");

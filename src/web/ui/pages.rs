@@ -75,13 +75,30 @@ fn page_ctx(a: &Auth, extra: Value) -> Value {
     }
 }
 
+/// A language clients may be messaged in, as the forms' lists show it: `ar — العربية (Arabic)`.
+#[derive(Debug, serde::Serialize)]
+struct LanguageOption {
+    id: String,
+    label: String,
+}
+
 /// The languages clients may be messaged in, the sequences and the flows, for the forms' lists.
-fn language_ids(st: &AppState) -> Vec<String> {
-    st.runner
-        .catalog
+fn language_ids(st: &AppState) -> Vec<LanguageOption> {
+    let catalog = &st.runner.catalog;
+    catalog
         .locales()
         .iter()
-        .map(ToString::to_string)
+        .map(|l| {
+            let name = catalog.language_name(l);
+            let label = match catalog.meta(l) {
+                Some(m) if m.english_name != name => format!("{l} — {name} ({})", m.english_name),
+                _ => format!("{l} — {name}"),
+            };
+            LanguageOption {
+                id: l.to_string(),
+                label,
+            }
+        })
         .collect()
 }
 
