@@ -616,20 +616,28 @@ fn stop_help_and_language_names_work_in_every_language() {
     }
 }
 
-/// Copies the shipped locales to a temporary directory, applying `edit` to one file.
-fn locales_with(name: &str, file: &str, edit: impl Fn(String) -> String) -> PathBuf {
+/// Copies the shipped locales to a temporary directory, leaving out message `id` from each of
+/// `files` (`ar/loneliness.ftl`).
+fn locales_without(name: &str, id: &str, files: &[&str]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("matters-locales-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for entry in walk(Path::new("locales")) {
         let rel = entry.strip_prefix("locales").unwrap();
         let to = dir.join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        let text = std::fs::read_to_string(&entry).unwrap();
-        let text = if rel == Path::new(file) {
-            edit(text)
-        } else {
-            text
-        };
+        let mut text = std::fs::read_to_string(&entry).unwrap();
+        if files.iter().any(|f| rel == Path::new(f)) {
+            let kept: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.starts_with(&format!("{id} =")))
+                .collect();
+            assert!(
+                kept.len() < text.lines().count(),
+                "{id} not in {}",
+                rel.display()
+            );
+            text = kept.join("\n");
+        }
         std::fs::write(to, text).unwrap();
     }
     dir
@@ -650,13 +658,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn a_message_missing_in_a_locale_reaches_the_client_from_the_fallback_never_as_its_id() {
-    let dir = locales_with("fallback", "ar/loneliness.ftl", |t| {
-        let kept: Vec<&str> = t
-            .lines()
-            .filter(|l| !l.starts_with("ucla3-isolated"))
-            .collect();
-        kept.join("\n")
-    });
+    let dir = locales_without("fallback", "ucla3-isolated", &["ar/loneliness.ftl"]);
     let cfg = Config {
         locales_dir: dir.clone(),
         languages: vec!["en".into(), "fr".into(), "ar".into()],
@@ -691,23 +693,11 @@ async fn a_message_missing_in_a_locale_reaches_the_client_from_the_fallback_neve
 
 #[test]
 fn a_message_missing_in_every_locale_of_the_chain_is_an_error() {
-    let dir = locales_with("nochain", "en/loneliness.ftl", |t| {
-        t.lines()
-            .filter(|l| !l.starts_with("ucla3-isolated"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    let dir2 = dir.clone();
-    let edit_ar = |d: &Path| {
-        let p = d.join("ar/loneliness.ftl");
-        let t = std::fs::read_to_string(&p).unwrap();
-        let kept: Vec<&str> = t
-            .lines()
-            .filter(|l| !l.starts_with("ucla3-isolated"))
-            .collect();
-        std::fs::write(&p, kept.join("\n")).unwrap();
-    };
-    edit_ar(&dir2);
+    let dir = locales_without(
+        "nochain",
+        "ucla3-isolated",
+        &["en/loneliness.ftl", "ar/loneliness.ftl"],
+    );
     let cfg = Config {
         locales_dir: dir.clone(),
         languages: vec!["en".into(), "ar".into()],
