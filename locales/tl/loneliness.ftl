@@ -1,5 +1,5 @@
 # UCLA 3-item loneliness scale (Hughes et al. 2004) at ang direktang tanong ng ONS.
-loneliness-intro = Ilang tanong tungkol sa nararamdaman ninyo. I-reply ang numero ng sagot. Binabasa ang mga sagot sa oras ng opisina; sa krisis, tumawag o mag-text sa 9-8-8, o 911.
+loneliness-intro = Ilang tanong tungkol sa nararamdaman ninyo. I-reply ang numero ng sagot. Binabasa ang sagot sa oras ng opisina; sa krisis, tumawag o mag-text sa 9-8-8, o 911.
 # UCLA-3: project translation, pending validation.
 ucla3-companionship = Gaano kadalas ninyo nararamdaman na kulang kayo sa kasama?
 # UCLA-3: project translation, pending validation.

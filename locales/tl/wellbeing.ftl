@@ -1,5 +1,5 @@
 # ONS4 personal wellbeing.
-wellbeing-intro = Apat na tanong tungkol sa inyong kapakanan. Sagutin ang bawat isa mula 0 (hindi talaga) hanggang 10 (lubos). Binabasa ang mga sagot sa oras ng opisina; sa krisis: 9-8-8 o 911.
+wellbeing-intro = Apat na tanong tungkol sa inyong kapakanan, mula 0 (hindi talaga) hanggang 10 (lubos). Binabasa ang sagot sa oras ng opisina; sa krisis: 9-8-8 o 911.
 # ONS4: project translation, pending validation.
 ons4-satisfied = Sa pangkalahatan, gaano kayo nasisiyahan sa inyong buhay sa ngayon? (0-10)
 # ONS4: project translation, pending validation.
