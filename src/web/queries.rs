@@ -848,7 +848,7 @@ mod tests {
     }
 }
 
-/// A flow's state in each locale: messages missing, and the most SMS segments a message takes.
+/// A flow, with its messages missing and its SMS cost in each locale.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowRow {
     pub id: String,
