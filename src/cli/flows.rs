@@ -29,16 +29,13 @@ pub fn check(cfg: &Config) -> i32 {
         }
     }
     // Fluent's complaints (a variable a message uses that no caller sets…).
-    let vars = report::sample_vars(&cfg.centre_name, catalog);
-    for l in catalog.available() {
-        for (id, file) in catalog.message_sources(&l) {
-            if let Ok((_, errors)) = catalog.format_with_errors(&l, &id, &vars) {
-                for e in errors {
-                    warnings += 1;
-                    println!("warning: {}: {id}: {e}", file.display());
-                }
-            }
-        }
+    for w in reports
+        .iter()
+        .flat_map(|r| &r.messages)
+        .flat_map(|m| &m.warnings)
+    {
+        warnings += 1;
+        println!("warning: {w}");
     }
 
     println!(

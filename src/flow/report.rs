@@ -36,6 +36,8 @@ pub struct MessageCost {
     pub encoding: String,
     pub chars: usize,
     pub segments: usize,
+    /// Fluent's complaints formatting it (a variable no caller sets…), with the file.
+    pub warnings: Vec<String>,
 }
 
 /// One flow in one locale.
@@ -98,15 +100,21 @@ fn cost(name: String, text: &str) -> MessageCost {
         encoding: c.encoding.to_string(),
         chars: text.chars().count(),
         segments: c.segments,
+        warnings: Vec::new(),
     }
 }
 
 fn locale(catalog: &Catalog, flows: &FlowSet, vars: &Vars, l: &Locale) -> LocaleReport {
     let mut messages = Vec::new();
-    for id in catalog.message_sources(l).keys() {
+    for (id, file) in catalog.message_sources(l) {
         // Messages with attributes only (option synonyms, number words) are never sent.
-        if let Ok(text) = catalog.format(l, id, vars) {
-            messages.push(cost(id.clone(), &text));
+        if let Ok((text, errors)) = catalog.format_with_errors(l, &id, vars) {
+            let mut c = cost(id.clone(), &text);
+            c.warnings = errors
+                .into_iter()
+                .map(|e| format!("{}: {id}: {e}", file.display()))
+                .collect();
+            messages.push(c);
         }
     }
     let mut per_flow = Vec::new();

@@ -83,7 +83,7 @@ struct LanguageOption {
 }
 
 /// The languages clients may be messaged in, the sequences and the flows, for the forms' lists.
-fn language_ids(st: &AppState) -> Vec<LanguageOption> {
+fn language_options(st: &AppState) -> Vec<LanguageOption> {
     let catalog = &st.runner.catalog;
     catalog
         .locales()
@@ -602,7 +602,7 @@ async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuer
             Err(e) => return store_error(&st, &a, &e),
         };
     let staff_list = staff::list(&st.runner.db).await.unwrap_or_default();
-    let languages = language_ids(&st);
+    let languages = language_options(&st);
     st.ui.render(
         "clients.html",
         page_ctx(
@@ -672,7 +672,7 @@ async fn new_client_page(
         Vec::new()
     };
     let sequences = sequence_ids(st);
-    let languages = language_ids(st);
+    let languages = language_options(st);
     let mut r = st.ui.render(
         "client_new.html",
         page_ctx(
@@ -1190,7 +1190,7 @@ fn simulator_view(
     error: Option<String>,
 ) -> Response {
     let flows = flow_ids(st);
-    let languages = language_ids(st);
+    let languages = language_options(st);
     st.ui.render(
         "simulator.html",
         page_ctx(a, context! { flows => flows, languages => languages, client => client, language => language, conversation => conversation, error => error }),
