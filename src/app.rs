@@ -82,6 +82,17 @@ pub enum BuildError {
     Store(#[from] crate::store::StoreError),
 }
 
+/// Connects to the configured database, with its acquire timeout.
+pub async fn connect(cfg: &Config) -> Result<Db, crate::store::StoreError> {
+    Db::connect_with(
+        &cfg.database_url,
+        cfg.database
+            .acquire_timeout_ms
+            .map(std::time::Duration::from_millis),
+    )
+    .await
+}
+
 /// Connects to the database, migrates it, and builds a runner on valid content.
 pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildError> {
     let (content, problems) = load_content(cfg);
@@ -94,7 +105,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         .map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
     let schedule =
         crate::schedule::Settings::from_config(&cfg.schedule).map_err(BuildError::Schedule)?;
-    let db = Db::connect(&cfg.database_url).await?;
+    let db = connect(cfg).await?;
     db.migrate().await?;
     let runner = Runner {
         db,

@@ -35,6 +35,73 @@ pub struct Config {
     pub schedule: ScheduleSettings,
     /// The navigator's web interface: the `[web]` table.
     pub web: WebSettings,
+    /// The database pool: the `[database]` table.
+    pub database: DatabaseSettings,
+    /// Sending from the outbox: the `[dispatch]` table.
+    pub dispatch: DispatchSettings,
+    /// The public simulator channel: the `[simulator]` table.
+    pub simulator: SimulatorSettings,
+    /// Texts from clients outside any flow: the `[inbox]` table.
+    pub inbox: InboxSettings,
+    /// Seconds a stopping service gives the sends in flight to finish (SIGTERM, Ctrl-C).
+    pub shutdown_grace_seconds: u32,
+}
+
+/// How long a request waits for the database before it is answered 503.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// Milliseconds to wait for a connection. Unset: 1500 on Postgres (a webhook then answers
+    /// 503 well within Twilio's 15 s and the provider retries), 30000 on SQLite (one connection,
+    /// shared in turn; the file does not go away).
+    pub acquire_timeout_ms: Option<u64>,
+}
+
+/// The outbox's sends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DispatchSettings {
+    /// A message claimed for sending and not answered within this many seconds is taken to be
+    /// a dead process's: it is *in doubt*, and looked up at the provider before it is sent again.
+    /// Keep it above the longest a send can take (the HTTP timeout times the retries).
+    pub lease_seconds: u32,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self { lease_seconds: 300 }
+    }
+}
+
+/// The simulator channel: `/simulator` and its JSON endpoints, for trying flows as a test client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimulatorSettings {
+    /// `false` turns the public simulator off (404). The navigators' own simulator page stays.
+    pub enabled: bool,
+}
+
+impl Default for SimulatorSettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// Texts from clients who are in no flow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InboxSettings {
+    /// Such a text gets the auto-reply at most once in this many hours per client; the texts
+    /// after it wait, with the first, in one open task for the navigator.
+    pub auto_reply_hours: u32,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        Self {
+            auto_reply_hours: 24,
+        }
+    }
 }
 
 /// Sign-in sessions and their limits.
@@ -259,7 +326,7 @@ impl Default for Config {
         Self {
             database_url: "sqlite://matters.db?mode=rwc".into(),
             listen: "127.0.0.1:8080".into(),
-            centre_name: "the health centre".into(),
+            centre_name: DEFAULT_CENTRE_NAME.into(),
             time_zone: "America/Toronto".into(),
             default_language: "en".into(),
             languages: vec!["en".into(), "fr".into()],
@@ -270,9 +337,18 @@ impl Default for Config {
             telegram: TelegramSettings::default(),
             schedule: ScheduleSettings::default(),
             web: WebSettings::default(),
+            database: DatabaseSettings::default(),
+            dispatch: DispatchSettings::default(),
+            simulator: SimulatorSettings::default(),
+            inbox: InboxSettings::default(),
+            shutdown_grace_seconds: 20,
         }
     }
 }
+
+/// What `centre_name` is until a centre sets it: clients would read "Bonjour de la part de the
+/// health centre".
+pub const DEFAULT_CENTRE_NAME: &str = "the health centre";
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -293,6 +369,11 @@ impl std::fmt::Debug for Config {
             .field("telegram", &self.telegram)
             .field("schedule", &self.schedule)
             .field("web", &self.web)
+            .field("database", &self.database)
+            .field("dispatch", &self.dispatch)
+            .field("simulator", &self.simulator)
+            .field("inbox", &self.inbox)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .finish()
     }
 }
@@ -319,19 +400,117 @@ fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+/// `MATTERS_*` variables that are not configuration keys: read elsewhere, or by the tests.
+fn not_a_key(key: &str) -> bool {
+    matches!(key, "config" | "log" | "log_format")
+        || key.starts_with("test_")
+        || key.starts_with("bench_")
+}
+
+/// Every configuration key, dotted (`schedule.send_between`), from the defaults.
+fn known_keys() -> Vec<String> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        let Some(map) = v.as_object() else { return };
+        for (k, child) in map {
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            out.push(path.clone());
+            walk(&path, child, out);
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::to_value(Config::default()) {
+        walk("", &v, &mut out);
+    }
+    out
+}
+
+/// The known key nearest to an unknown one, comparing whole paths and last parts (a key put at
+/// the top that belongs in a table is found too).
+fn nearest<'a>(unknown: &str, known: &'a [String]) -> Option<&'a str> {
+    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_owned();
+    known
+        .iter()
+        .map(|k| {
+            let d = strsim::normalized_levenshtein(unknown, k)
+                .max(strsim::normalized_levenshtein(&last(unknown), &last(k)));
+            (d, k)
+        })
+        .filter(|(d, _)| *d > 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.as_str())
+}
+
+/// Refuses a key the configuration does not have, naming it and the nearest known key.
+fn check_key(key: &str, known: &[String], from: &str) -> Result<(), ConfigError> {
+    if known.iter().any(|k| k == key) {
+        return Ok(());
+    }
+    let hint = match nearest(key, known) {
+        Some(n) => format!("; did you mean `{n}`?"),
+        None => String::new(),
+    };
+    Err(ConfigError(format!(
+        "unknown configuration key `{key}` in {from}{hint}"
+    )))
+}
+
+/// The dotted keys of a TOML table, leaves only (a table's own name is a key too).
+fn toml_keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+    for (k, v) in t {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(inner) => {
+                out.push(path.clone());
+                toml_keys(&path, inner, out);
+            }
+            _ => out.push(path),
+        }
+    }
+}
+
 impl Config {
     /// Loads the configuration. `file` defaults to `matters.toml` in the working directory, used
-    /// only if it exists.
+    /// only if it exists. A key the configuration does not have, in the file or as a
+    /// `MATTERS_*` variable, is an error naming it and the nearest known key.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        match file {
+        let known = known_keys();
+        let path = match file {
             Some(f) if !f.exists() => {
                 return Err(ConfigError(format!("{} does not exist", f.display())));
             }
-            Some(f) => fig = fig.merge(Toml::file(f)),
-            None => fig = fig.merge(Toml::file("matters.toml")),
+            Some(f) => Some(f.to_path_buf()),
+            None => Some(PathBuf::from("matters.toml")).filter(|p| p.exists()),
+        };
+        if let Some(p) = &path {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))?;
+            let table: toml::Table =
+                toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", p.display())))?;
+            let mut keys = Vec::new();
+            toml_keys("", &table, &mut keys);
+            for k in keys {
+                check_key(&k, &known, &p.display().to_string())?;
+            }
+            fig = fig.merge(Toml::file(p));
         }
-        fig = fig.merge(Env::prefixed("MATTERS_").ignore(&["config"]));
+        // `MATTERS_SCHEDULE__SEND_BETWEEN` sets `schedule.send_between`.
+        let env = Env::prefixed("MATTERS_")
+            .filter(|k| !not_a_key(k.as_str()))
+            .split("__");
+        for (k, _) in env.iter() {
+            let var = format!("MATTERS_{}", k.as_str().replace('.', "__").to_uppercase());
+            check_key(k.as_str(), &known, &format!("the environment ({var})"))?;
+        }
+        fig = fig.merge(env);
         let mut cfg: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         // Read as text, as given: figment would take a number like +15145550123 for an integer.
         for name in TWILIO_ENV {
@@ -365,6 +544,12 @@ impl Config {
             cfg.telegram.api_url = v.trim().to_owned();
         }
         Ok(cfg)
+    }
+
+    /// Whether the centre still has the placeholder name clients would read.
+    #[must_use]
+    pub fn centre_name_unset(&self) -> bool {
+        self.centre_name.trim().is_empty() || self.centre_name == DEFAULT_CENTRE_NAME
     }
 }
 
@@ -401,6 +586,24 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(format!("{:?}", Secret::new("s3cret".into())) == "***");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_nearest_known_one() {
+        let known = known_keys();
+        assert!(known.contains(&"schedule.send_between".to_owned()));
+        assert!(known.contains(&"twilio.auth_token".to_owned()), "{known:?}");
+        let e = check_key("centre_nam", &known, "matters.toml").unwrap_err();
+        assert!(e.to_string().contains("`centre_nam`"), "{e}");
+        assert!(e.to_string().contains("did you mean `centre_name`"), "{e}");
+        // A key put at the top that belongs in a table.
+        let e = check_key("send_between", &known, "matters.toml").unwrap_err();
+        assert!(e.to_string().contains("`schedule.send_between`"), "{e}");
+        let e = check_key("schedule.holiday", &known, "matters.toml").unwrap_err();
+        assert!(e.to_string().contains("`schedule.holidays`"), "{e}");
+        assert!(check_key("schedule.holidays", &known, "x").is_ok());
+        assert!(check_key("web", &known, "x").is_ok());
+        assert!(not_a_key("log") && not_a_key("test_postgres_url") && !not_a_key("listen"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use sha2::Sha256;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// Measures in the dataset, each at baseline, 3 and 6 months.
+/// Measures in the dataset, each at baseline, 3 and 6 months, and ad hoc.
 pub const MEASURES: [&str; 8] = [
     "ucla3",
     "ons-loneliness",
@@ -23,7 +23,14 @@ pub const MEASURES: [&str; 8] = [
     "cchs-belonging",
     "cchs-mental-health",
 ];
-const TIME_POINTS: [&str; 3] = ["baseline", "3-month", "6-month"];
+/// The time points of the dataset's columns; `ad-hoc` holds the latest survey started with no
+/// time point, so that no completed survey is left out.
+const TIME_POINTS: [&str; 4] = [
+    "baseline",
+    "3-month",
+    "6-month",
+    crate::web::queries::AD_HOC,
+];
 
 /// A stable pseudonymous id: the same client gets the same id in every export of this
 /// deployment, and it cannot be turned back into the client id without the deployment's key.
@@ -100,7 +107,7 @@ pub async fn evaluation_csv(
         "SELECT c.id, c.chart_number, c.language, c.time_zone, c.consent, \
          (SELECT COUNT(*) FROM messages m WHERE m.client_id = c.id AND m.direction = 'out') AS outs, \
          (SELECT COUNT(*) FROM messages m WHERE m.client_id = c.id AND m.direction = 'in') AS ins \
-         FROM clients c ORDER BY c.id",
+         FROM clients c WHERE c.kind = 'real' ORDER BY c.id",
     )
     .fetch_all(db.pool())
     .await
@@ -336,7 +343,8 @@ pub async fn fhir_bundle(
         .map(|f| json!({ "resource": questionnaire(runner, f) }))
         .collect();
     let sessions = sqlx::query(
-        "SELECT id, client_id, flow_id, revision, time_point, ended_at, started_at FROM sessions WHERE status = 'completed' ORDER BY id",
+        "SELECT s.id, s.client_id, s.flow_id, s.revision, s.time_point, s.ended_at, s.started_at FROM sessions s \
+         JOIN clients c ON c.id = s.client_id WHERE s.status = 'completed' AND c.kind = 'real' ORDER BY s.id",
     )
     .fetch_all(db.pool())
     .await

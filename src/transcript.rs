@@ -164,8 +164,7 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         language: lang,
         time_zone: tz,
         chart_number: None,
-        channel: Channel::Simulator,
-        address: "transcript".into(),
+        reach: Some((Channel::Simulator, "transcript".into())),
     };
     record::add_client(&runner.db, &new, now, "transcript")
         .await

@@ -579,6 +579,27 @@ fn clients_are_imported_enrolled_and_followed_up_from_the_command_line() {
         "light",
     ]);
     assert!(ok && said.contains("enrolled in light"), "{said}");
+    assert!(said.contains("no phone or Telegram yet"), "{said}");
+    // Nothing reaches a client with no phone: starting a flow says so and queues nothing.
+    let (ok, said) = run(&["clients", "start-flow", "hal", "loneliness"]);
+    assert!(
+        !ok && said.contains("hal has no phone number or Telegram chat yet"),
+        "{said}"
+    );
+    let (ok, said) = run(&["clients", "phone", "hal", "(204) 555-0188"]);
+    assert!(
+        ok && said.contains("hal is now reached by SMS at +12045550188"),
+        "{said}"
+    );
+    let (ok, said) = run(&[
+        "clients",
+        "start-flow",
+        "hal",
+        "loneliness",
+        "--time-point",
+        "someday",
+    ]);
+    assert!(!ok && said.contains("is not one of baseline"), "{said}");
     let (ok, said) = run(&["clients", "start-flow", "hal", "loneliness"]);
     assert!(ok && said.contains("started loneliness for hal"), "{said}");
     std::fs::remove_dir_all(dir).unwrap();

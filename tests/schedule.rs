@@ -449,8 +449,7 @@ async fn consenting_client(runner: &Runner, id: &str, tz: Tz, lang: &str) -> Cli
         language: Locale::parse(lang).unwrap(),
         time_zone: tz,
         chart_number: None,
-        channel: Channel::Simulator,
-        address: id.to_owned(),
+        reach: Some((Channel::Simulator, id.to_owned())),
     };
     record::add_client(&runner.db, &new, now, "test")
         .await
@@ -672,9 +671,27 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
         actions::enrol(&runner, &client, "nope", "navigator-1").await,
         Err(actions::ActionError::UnknownSequence(..))
     ));
-    // The consent flow goes now; then pause: the check-in does not go out on the 16th.
+    // Consent was given at intake: the consent step is not asked again.
     schedule::tick(&runner, 10).await.unwrap();
-    assert_eq!(sent(&runner, "consent-welcome").await.len(), 1);
+    assert_eq!(sent(&runner, "consent-welcome").await.len(), 0);
+    let timeline = actions::timeline(&runner, &client, "intake").await.unwrap();
+    let consent = timeline.iter().find(|t| t.step == "consent").unwrap();
+    assert_eq!(
+        (consent.status.as_str(), consent.note.as_deref()),
+        ("skipped", Some("consent already given"))
+    );
+    // A flow under way: what matters to you, started at intake. Then pause: the check-in does
+    // not go out on the 16th.
+    runner
+        .start_flow(
+            &client,
+            &FlowId::parse("what-matters").unwrap(),
+            None,
+            IfBusy::Refuse,
+            "intake",
+        )
+        .await
+        .unwrap();
     let paused = actions::pause(&runner, &client, "navigator-1")
         .await
         .unwrap();
@@ -689,7 +706,7 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
     actions::resume(&runner, &client, "navigator-1")
         .await
         .unwrap();
-    // The consent flow is unanswered and not stale yet: the check-in waits for it…
+    // What matters is unanswered and not stale yet: the check-in waits for it…
     schedule::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "rf-went").await.len(), 0);
     // …until the navigator moves it; then it goes at the new time.

@@ -38,8 +38,7 @@ async fn add(runner: &Runner, id: &str, lang: &str, program: Option<&str>) -> Cl
         language: Locale::parse(lang).unwrap(),
         time_zone: chrono_tz::America::Toronto,
         chart_number: Some("A-1".into()),
-        channel: Channel::Simulator,
-        address: id.to_owned(),
+        reach: Some((Channel::Simulator, id.to_owned())),
     };
     assert!(
         record::add_client(&runner.db, &new, now, "test")

@@ -9,7 +9,7 @@ use matters::channel::dispatch::Handle;
 use matters::channel::telegram::{self, TelegramConfig, invite};
 use matters::clock::{Clock, ManualClock, to_ms};
 use matters::config::{Config, TelegramSettings};
-use matters::domain::{Channel, ClientId, FlowId, Locale};
+use matters::domain::{ClientId, FlowId, Locale};
 use matters::runner::{IfBusy, RunError, Runner};
 use matters::store::record::{self, NewClient};
 use serde_json::Value;
@@ -139,8 +139,7 @@ impl Harness {
             language: Locale::parse(language).unwrap(),
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
-            channel: Channel::Simulator,
-            address: id.to_owned(),
+            reach: None,
         };
         assert!(
             record::add_client(&self.runner.db, &new, to_ms(self.clock.now()), "test")

@@ -87,8 +87,7 @@ impl Harness {
             language: Locale::parse(lang).unwrap(),
             time_zone: chrono_tz::America::Montreal,
             chart_number: None,
-            channel: Channel::Sms,
-            address: phone.to_owned(),
+            reach: Some((Channel::Sms, phone.to_owned())),
         };
         assert!(
             record::add_client(&self.runner.db, &new, now, "navigator:test")
@@ -875,8 +874,7 @@ async fn replies_go_ahead_of_bulk_and_nothing_queued_reaches_a_client_who_stoppe
             language: Locale::parse("en").unwrap(),
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
-            channel: Channel::Sms,
-            address: (*phone).to_owned(),
+            reach: Some((Channel::Sms, (*phone).to_owned())),
         };
         record::add_client(&runner.db, &new, now, "t")
             .await

@@ -15,8 +15,16 @@ const XSS: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 
 async fn add_client(w: &Web, id: &str, extra: &[(&str, &str)]) -> support::web::Page {
     w.get("/clients/new").await;
+    // Every client has a phone unless the test says otherwise: a real client with none is
+    // reached by nothing, not even the simulator.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+    let phone = format!(
+        "+1514555{:04}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let base = [
         ("id", id),
+        ("phone", phone.as_str()),
         ("language", "en"),
         ("time_zone", "America/Toronto"),
         ("program", "Walking group"),
@@ -839,7 +847,7 @@ async fn every_documented_route_answers_as_documented() {
         "bearer"
     );
     // Fill the record through the API itself, then a survey.
-    let p = w.api("POST", "/api/v1/clients", Some(&write), Some(json!({ "id": "amelie", "language": "fr", "name": "Amélie", "program": "Café", "reasons": ["loneliness"] }))).await;
+    let p = w.api("POST", "/api/v1/clients", Some(&write), Some(json!({ "id": "amelie", "phone": "+15145550111", "language": "fr", "name": "Amélie", "program": "Café", "reasons": ["loneliness"] }))).await;
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
     survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
     sqlx::query("INSERT INTO flags (client_id, kind, urgency, created_at) VALUES ('amelie', 'callback', 'normal', 0)").execute(db.pool()).await.unwrap();

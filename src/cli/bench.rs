@@ -206,8 +206,7 @@ pub(super) async fn setup_one(runner: &Runner, id: &str, lang: &str) -> anyhow::
         language: Locale::parse(lang)?,
         time_zone: runner.centre.time_zone,
         chart_number: None,
-        channel: Channel::Simulator,
-        address: id.to_string(),
+        reach: Some((Channel::Simulator, id.to_string())),
     };
     record::add_client(&runner.db, &new, to_ms(runner.clock.now()), "bench").await?;
     runner

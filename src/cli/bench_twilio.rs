@@ -192,8 +192,7 @@ impl Bench {
                 language: Locale::parse("en")?,
                 time_zone: self.runner.centre.time_zone,
                 chart_number: None,
-                channel: Channel::Sms,
-                address: phone.clone(),
+                reach: Some((Channel::Sms, phone.clone())),
             };
             record::add_client(&self.runner.db, &new, now, "bench").await?;
             self.runner

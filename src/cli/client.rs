@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ClientCommand {
-    /// Add a client: with --phone they are texted by SMS, otherwise they use the simulator.
+    /// Add a client: with --phone they are texted by SMS; without one nothing reaches them until
+    /// a number is set (`clients phone`) or a Telegram invite is used (`clients invite`).
     Add {
         id: String,
         /// Their mobile number (E.164, or a North American number as written).
@@ -38,6 +39,10 @@ pub enum ClientCommand {
         /// Start this flow right away (usually consent).
         #[arg(long)]
         start: Option<String>,
+        /// The time point of the flow --start starts: baseline, 3-month, 6-month (default: ad
+        /// hoc; its answers are in the evaluation as ad hoc).
+        #[arg(long, requires = "start")]
+        time_point: Option<String>,
     },
     /// Add clients from a CSV file with a header row (id, phone, language, time_zone,
     /// send_between, chart_number, program, referred_on, reasons, sequence). Bad rows are
@@ -74,12 +79,18 @@ pub enum ClientCommand {
     StartFlow {
         id: String,
         flow: String,
-        /// baseline, weekly, 3-month…
+        /// baseline, 3-month, 6-month, weekly (default: ad hoc).
         #[arg(long)]
         time_point: Option<String>,
     },
     /// Texts from numbers that match no client, newest first (the view is audited).
     Unmatched,
+    /// Give a client a mobile number (or a new one): SMS reaches them from now on.
+    Phone {
+        id: String,
+        /// E.164, or a North American number as written.
+        number: String,
+    },
     /// A one-time Telegram link for a client: when they open it and press Start, their chat is
     /// linked and the consent flow begins. Earlier unused links of the client stop working.
     Invite {
@@ -106,6 +117,7 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             referred_on,
             sequence,
             start,
+            time_point,
         } => {
             let spec = actions::ClientSpec {
                 id,
@@ -127,15 +139,21 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             if actions::add(&runner, &checked, ACTOR).await? == actions::Added::Existing {
                 anyhow::bail!("client {client} already exists");
             }
-            println!(
-                "added {client} ({} {}, {})",
-                checked.client.channel, checked.client.address, checked.client.time_zone
-            );
+            match &checked.client.reach {
+                Some((channel, address)) => println!(
+                    "added {client} ({channel} {address}, {})",
+                    checked.client.time_zone
+                ),
+                None => println!(
+                    "added {client} ({}; no phone or Telegram yet: nothing reaches them until one is added, e.g. `matters clients invite {client}`)",
+                    checked.client.time_zone
+                ),
+            }
             if let Some(seq) = sequence {
                 print_enrolled(&actions::enrol(&runner, &client, &seq, ACTOR).await?);
             }
             if let Some(flow) = start {
-                start_flow(&runner, &client, &flow, None).await?;
+                start_flow(&runner, &client, &flow, time_point.as_deref()).await?;
             }
         }
         ClientCommand::Import { file } => {
@@ -251,6 +269,11 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             );
         }
+        ClientCommand::Phone { id, number } => {
+            let client = ClientId::parse(&id)?;
+            let n = actions::set_phone(&runner, &client, &number, ACTOR).await?;
+            println!("{client} is now reached by SMS at {n}");
+        }
         ClientCommand::Unmatched => {
             let list = crate::store::delivery::unmatched(&runner.db, 100, now, ACTOR).await?;
             if list.is_empty() {
@@ -291,6 +314,15 @@ async fn start_flow(
     time_point: Option<&str>,
 ) -> anyhow::Result<()> {
     let flow = super::known_flow(runner, flow)?;
+    const KNOWN: [&str; 4] = ["baseline", "weekly", "3-month", "6-month"];
+    if let Some(tp) = time_point
+        && !KNOWN.contains(&tp)
+    {
+        anyhow::bail!(
+            "--time-point {tp:?} is not one of {} (leave it out for an ad hoc survey)",
+            KNOWN.join(", ")
+        );
+    }
     let h = runner
         .start_flow(client, &flow, time_point, IfBusy::Refuse, ACTOR)
         .await?;

@@ -89,7 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve => serve(&cfg, clock).await.map(|()| 0),
         Command::Migrate => {
-            let db = crate::store::Db::connect(&cfg.database_url).await?;
+            let db = crate::app::connect(&cfg).await?;
             db.migrate().await?;
             println!(
                 "migrations applied to {}",

@@ -72,8 +72,7 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
         language: runner.catalog.negotiate(&lang),
         time_zone: runner.centre.time_zone,
         chart_number: None,
-        channel: Channel::Simulator,
-        address: client.to_string(),
+        reach: Some((Channel::Simulator, client.to_string())),
     };
     if record::add_client(&runner.db, &new, now, "simulate").await? && args.program.is_some() {
         let r = NewReferral {

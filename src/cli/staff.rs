@@ -57,7 +57,7 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     command: StaffCommand,
 ) -> anyhow::Result<i32> {
-    let db = crate::store::Db::connect(&cfg.database_url).await?;
+    let db = crate::app::connect(cfg).await?;
     db.migrate().await?;
     let now = crate::clock::to_ms(clock.now());
     match command {

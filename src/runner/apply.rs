@@ -13,6 +13,9 @@ use crate::store::sql::{V, bind_all, i, insert_returning_ids, os, placeholders, 
 use crate::store::{Doing, StoreError, Tx};
 use std::collections::HashMap;
 
+/// Why a message to a client with no channel was not sent.
+const NOT_REACHABLE: &str = "not sent: the client has no phone number or Telegram chat yet";
+
 /// What `write` found.
 pub enum Written {
     /// The replies queued for each item, in the order of the items.
@@ -235,6 +238,8 @@ pub async fn write(
                 })
         })
         .collect();
+    // A client with no channel yet gets nothing: their messages are failed, with the reason.
+    let unreachable = |k: usize| items[k].effects.channel == super::NO_CHANNEL;
     // Channels with buttons (Telegram) get a question's answers as buttons too.
     let buttons: Vec<Option<String>> = sends
         .iter()
@@ -276,12 +281,15 @@ pub async fn write(
                 }),
                 s(if suppress[m.item] {
                     "suppressed"
+                } else if unreachable(m.item) {
+                    "failed"
                 } else {
                     "queued"
                 }),
                 s(cost.encoding.to_string()),
                 i(i64::try_from(cost.segments).unwrap_or(i64::MAX)),
                 os(buttons.clone()),
+                os(unreachable(m.item).then_some(NOT_REACHABLE)),
                 i(now),
                 i(now),
             ]
@@ -300,6 +308,7 @@ pub async fn write(
         "encoding",
         "segments",
         "buttons",
+        "error",
         "created_at",
         "updated_at",
     ];
@@ -312,7 +321,7 @@ pub async fn write(
         {
             prompts.insert(sid, *id);
         }
-        if !suppress[m.item] {
+        if !suppress[m.item] && !unreachable(m.item) {
             replies[m.item].push(Outbound {
                 id: *id,
                 key: m.key.to_owned(),

@@ -61,6 +61,13 @@ pub enum JobOp {
     Insert(crate::schedule::NewJob),
     /// Steps that follow job `after` are due now (plus their delay): it was skipped or cancelled.
     Release { after: i64 },
+    /// A step still to come whose flow a navigator started now: it is done, by the session this
+    /// input starts, so the client is not asked again.
+    StartedEarly {
+        id: i64,
+        enrolment: Option<i64>,
+        note: String,
+    },
 }
 
 impl JobOp {

@@ -72,6 +72,24 @@ pub async fn write(
                 }
                 JobOp::Insert(j) => inserts.push(j.clone()),
                 JobOp::Release { after } => released.push(*after),
+                JobOp::StartedEarly {
+                    id,
+                    enrolment,
+                    note,
+                } => {
+                    // Not claimed by the scheduler right now: then the scheduler has it.
+                    sqlx::query(&format!(
+                        "UPDATE jobs SET status = 'done', note = $1, session_id = $2, fired_at = {now}, updated_at = {now} \
+                         WHERE id = $3 AND status IN ('pending', 'blocked', 'paused')"
+                    ))
+                    .bind(note)
+                    .bind(sessions.of(k, Scope::New))
+                    .bind(*id)
+                    .execute(&mut **tx)
+                    .await
+                    .doing("marking a step started early")?;
+                    enrolments.extend(*enrolment);
+                }
             }
         }
     }

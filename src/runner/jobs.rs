@@ -243,6 +243,14 @@ impl Runner {
                 .push(JobOp::finish(j, "cancelled", Some("opted out".into())));
             return Ok(fx);
         }
+        if l.channel == super::NO_CHANNEL {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "cancelled",
+                Some("no way to reach the client".into()),
+            ));
+            return Ok(fx);
+        }
         let waiting = l.session.as_ref().filter(|a| {
             Some(a.id) == j.session
                 && a.state.awaiting.as_ref().map(|s| s.as_str()) == j.step.as_deref()
@@ -385,6 +393,17 @@ impl Runner {
             fx.jobs.push(JobOp::Release { after: j.id });
             return Ok(fx);
         }
+        if l.channel == super::NO_CHANNEL {
+            // Woken as soon as a phone number or a Telegram chat is added.
+            fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(now + self.schedule.recheck),
+                waits_for: None,
+                note: Some(crate::store::record::WAITING_FOR_CHANNEL.into()),
+            });
+            return Ok(fx);
+        }
         let late = now - from_ms(j.due_at);
         let is_late = late > self.schedule.late_after;
         if is_late && step.catch_up == CatchUp::Skip {
@@ -422,6 +441,16 @@ impl Runner {
             moving_on(&mut fx);
             return Ok(fx);
         };
+        // Consent given already (to another sequence, an invite): it is not asked again.
+        if l.consent == "granted" && asks_consent(&f) {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "skipped",
+                Some("consent already given".into()),
+            ));
+            moving_on(&mut fx);
+            return Ok(fx);
+        }
         if l.consent != "granted" && !asks_consent(&f) {
             fx.jobs.push(JobOp::finish(
                 j,

@@ -10,6 +10,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
 
+/// The channel of a client with no phone number, Telegram chat or simulator address yet:
+/// nothing is sent to them.
+pub const NO_CHANNEL: &str = "none";
+
 /// A client's row and running session, as read at the start of an input.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -18,6 +22,7 @@ pub struct Loaded {
     pub time_zone: String,
     pub consent: String,
     pub program: Option<String>,
+    /// The channel they were last reached on, or [`NO_CHANNEL`].
     pub channel: String,
     /// The client's address on that channel.
     pub address: Option<String>,
@@ -112,7 +117,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         time_zone: get_s("time_zone")?.unwrap_or_default(),
         consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
         program: get_s("program")?,
-        channel: get_s("channel")?.unwrap_or_else(|| "simulator".into()),
+        channel: get_s("channel")?.unwrap_or_else(|| NO_CHANNEL.into()),
         address: get_s("address")?,
         session,
     })

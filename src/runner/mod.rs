@@ -15,7 +15,7 @@ mod record_rows;
 
 pub use inbox::{Inbox, MAX_BATCH};
 pub use jobs::GIVE_UP_AFTER;
-pub use load::Loaded;
+pub use load::{Loaded, NO_CHANNEL};
 pub use provider::UNREACHABLE_AFTER;
 
 use crate::clock::Clock;
@@ -133,6 +133,8 @@ pub enum RunError {
     Busy { client: ClientId, flow: FlowId },
     #[error("client {0} has opted out: nothing can be sent")]
     OptedOut(ClientId),
+    #[error("client {0} has no phone number or Telegram chat yet: nothing can reach them")]
+    NoChannel(ClientId),
     #[error("flow {flow} revision {revision} is not known")]
     UnknownRevision { flow: FlowId, revision: String },
     #[error(transparent)]
@@ -409,7 +411,9 @@ impl Runner {
         Err(RunError::Contention(MAX_ATTEMPTS))
     }
 
-    /// Starts `flow` for a client, labelled with a time point (baseline, 6-month…).
+    /// Starts `flow` for a client, labelled with a time point (baseline, 6-month…). A step of
+    /// the client's follow-up still to come that would start the same flow at the same time
+    /// point is marked done by this session: the client is not asked twice.
     pub async fn start_flow(
         &self,
         client: &ClientId,
@@ -422,9 +426,13 @@ impl Runner {
             .flows
             .get(flow)
             .ok_or_else(|| RunError::UnknownFlow(flow.clone()))?;
+        let early = self.step_to_come(client, flow, time_point).await?;
         self.one(client, |_, loaded| {
             if loaded.consent == "revoked" {
                 return Err(RunError::OptedOut(client.clone()));
+            }
+            if loaded.channel == NO_CHANNEL {
+                return Err(RunError::NoChannel(client.clone()));
             }
             let mut effects = Effects::new(loaded);
             if let Some(active) = &loaded.session {
@@ -448,9 +456,57 @@ impl Runner {
                 format!("{flow} ({})", time_point.unwrap_or("ad hoc")),
                 actor.to_owned(),
             ));
+            if let Some((id, enrolment)) = early {
+                effects.jobs.push(effects::JobOp::StartedEarly {
+                    id,
+                    enrolment,
+                    note: format!("started early by {actor}"),
+                });
+            }
             Ok(Some(effects))
         })
         .await
+    }
+
+    /// The first step still to come of the client's follow-up that starts `flow` at
+    /// `time_point` (a recurring step has no single occurrence to stand in for: never one).
+    async fn step_to_come(
+        &self,
+        client: &ClientId,
+        flow: &FlowId,
+        time_point: Option<&str>,
+    ) -> Result<Option<(i64, Option<i64>)>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT j.id, j.enrolment_id, e.sequence_id, j.step_id, j.time_point FROM jobs j \
+             JOIN enrolments e ON e.id = j.enrolment_id \
+             WHERE j.client_id = $1 AND j.kind = 'step' AND j.flow_id = $2 \
+               AND j.status IN ('pending', 'blocked', 'paused') ORDER BY j.due_at, j.id",
+        )
+        .bind(client.as_str())
+        .bind(flow.as_str())
+        .fetch_all(self.db.pool())
+        .await
+        .doing("looking for a step still to come")?;
+        for r in rows {
+            let g = "reading a step still to come";
+            let tp: Option<String> = r.try_get(4).doing(g)?;
+            if tp.as_deref() != time_point {
+                continue;
+            }
+            let sequence: String = r.try_get(2).doing(g)?;
+            let step: Option<String> = r.try_get(3).doing(g)?;
+            let recurring = FlowId::parse(&sequence)
+                .ok()
+                .and_then(|s| self.sequences.get(&s))
+                .zip(step.and_then(|s| crate::domain::StepId::parse(&s).ok()))
+                .and_then(|(seq, st)| seq.step(&st).map(|s| s.recurring.is_some()))
+                .unwrap_or(true);
+            if !recurring {
+                return Ok(Some((r.try_get(0).doing(g)?, r.try_get(1).doing(g)?)));
+            }
+        }
+        Ok(None)
     }
 
     /// Fires the timeout of the question a client's session waits on (nudge, then a flag).

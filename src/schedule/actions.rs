@@ -542,19 +542,20 @@ pub struct Checked {
 /// has enabled, a time zone, a window, a referral date, a known sequence.
 pub fn check(runner: &Runner, spec: &ClientSpec) -> Result<Checked, String> {
     let id = ClientId::parse(spec.id.trim()).map_err(|e| e.to_string())?;
-    let (channel, address) = match spec
+    // Without a phone, nothing reaches the client until a number or a Telegram chat is added.
+    let reach = match spec
         .phone
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        Some(p) => (
+        Some(p) => Some((
             Channel::Sms,
             PhoneNumber::parse(p)
                 .map_err(|e| e.to_string())?
                 .to_string(),
-        ),
-        None => (Channel::Simulator, id.to_string()),
+        )),
+        None => None,
     };
     let wanted = Locale::parse(spec.language.trim()).map_err(|e| e.to_string())?;
     let language = runner.catalog.negotiate(&wanted);
@@ -630,13 +631,85 @@ pub fn check(runner: &Runner, spec: &ClientSpec) -> Result<Checked, String> {
             language,
             time_zone,
             chart_number: spec.chart_number.clone().filter(|c| !c.trim().is_empty()),
-            channel,
-            address,
+            reach,
         },
         send_window,
         referral,
         sequence: spec.sequence.clone(),
     })
+}
+
+/// Gives a client a mobile number, or a new one: SMS reaches them from now on, and steps held
+/// for want of a way to reach them are due at once. A test client of the simulator is refused:
+/// only the simulator reaches them. Returns the number in E.164 form.
+pub async fn set_phone(
+    runner: &Runner,
+    client: &ClientId,
+    phone: &str,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let number = PhoneNumber::parse(phone)
+        .map_err(|e| ActionError::Invalid(e.to_string()))?
+        .to_string();
+    let now = to_ms(runner.clock.now());
+    let mut tx = runner.db.begin().await?;
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM clients WHERE id = $1")
+        .bind(client.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .doing("reading a client")?;
+    match kind.as_deref() {
+        None => return Err(ActionError::UnknownClient(client.clone())),
+        Some("test") => {
+            return Err(ActionError::Invalid(format!(
+                "{client} is a test client of the simulator: only the simulator reaches them"
+            )));
+        }
+        Some(_) => {}
+    }
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT client_id FROM channel_addresses WHERE channel = 'sms' AND address = $1",
+    )
+    .bind(&number)
+    .fetch_optional(&mut *tx)
+    .await
+    .doing("checking a phone number")?;
+    if owner.as_deref().is_some_and(|o| o != client.as_str()) {
+        return Err(ActionError::Invalid(format!(
+            "{number} is already the number of another client"
+        )));
+    }
+    sqlx::query("DELETE FROM channel_addresses WHERE client_id = $1 AND channel = 'sms'")
+        .bind(client.as_str())
+        .execute(&mut *tx)
+        .await
+        .doing("setting a phone number")?;
+    // Replies go to the client's newest address: this one.
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_at) FROM channel_addresses WHERE client_id = $1")
+            .bind(client.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .doing("setting a phone number")?;
+    sqlx::query("INSERT INTO channel_addresses (channel, address, client_id, created_at) VALUES ('sms', $1, $2, $3)")
+        .bind(&number)
+        .bind(client.as_str())
+        .bind(newest.map_or(now, |n| now.max(n + 1)))
+        .execute(&mut *tx)
+        .await
+        .doing("setting a phone number")?;
+    record::audit(
+        &mut tx,
+        now,
+        actor,
+        "phone-set",
+        Some(client),
+        "SMS number set",
+    )
+    .await?;
+    record::channel_added(&mut tx, client, now).await?;
+    tx.commit().await.doing("committing")?;
+    Ok(number)
 }
 
 /// What adding a client did.
@@ -651,22 +724,23 @@ pub enum Added {
 /// exists already is left as they are, so an import run twice adds nothing twice.
 pub async fn add(runner: &Runner, c: &Checked, actor: &str) -> Result<Added, ActionError> {
     let now = to_ms(runner.clock.now());
-    let taken: Option<String> = sqlx::query_scalar(
-        "SELECT client_id FROM channel_addresses WHERE channel = $1 AND address = $2",
-    )
-    .bind(c.client.channel.as_str())
-    .bind(&c.client.address)
-    .fetch_optional(runner.db.pool())
-    .await
-    .doing("checking a phone number")?;
-    if let Some(owner) = taken {
-        if owner == c.client.id.as_str() {
-            return Ok(Added::Existing);
+    if let Some((channel, address)) = &c.client.reach {
+        let taken: Option<String> = sqlx::query_scalar(
+            "SELECT client_id FROM channel_addresses WHERE channel = $1 AND address = $2",
+        )
+        .bind(channel.as_str())
+        .bind(address)
+        .fetch_optional(runner.db.pool())
+        .await
+        .doing("checking a phone number")?;
+        if let Some(owner) = taken {
+            if owner == c.client.id.as_str() {
+                return Ok(Added::Existing);
+            }
+            return Err(ActionError::Invalid(format!(
+                "{address} is already the number of another client"
+            )));
         }
-        return Err(ActionError::Invalid(format!(
-            "{} is already the number of another client",
-            c.client.address
-        )));
     }
     if !record::add_client(&runner.db, &c.client, now, actor).await? {
         return Ok(Added::Existing);

@@ -132,8 +132,7 @@ pub async fn run(
         language: runner.catalog.negotiate(&o.language),
         time_zone: o.time_zone,
         chart_number: None,
-        channel: Channel::Simulator,
-        address: o.client.to_string(),
+        reach: Some((Channel::Simulator, o.client.to_string())),
     };
     record::add_client(&runner.db, &new, now, "simulate").await?;
     record::add_referral(

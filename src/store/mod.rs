@@ -8,6 +8,7 @@ pub mod sql;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use sqlx::Any;
@@ -51,6 +52,30 @@ pub enum StoreError {
     },
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// No connection could be had in time: the database is down or out of reach. `cause` is
+    /// what one fresh connection attempt said (connection refused, unknown host…).
+    #[error("the database is unreachable while {doing}: {cause}")]
+    Unreachable { doing: &'static str, cause: String },
+}
+
+impl StoreError {
+    /// The database could not be reached (as opposed to a query it refused): try again later.
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } | Self::Connect { .. } => true,
+            Self::Query { source, .. } => unreachable_error(source),
+            _ => false,
+        }
+    }
+}
+
+/// A sqlx error that says the database could not be reached.
+fn unreachable_error(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+    )
 }
 
 /// Adds what was being done to a sqlx error.
@@ -68,10 +93,86 @@ impl<T> Doing<T> for Result<T, sqlx::Error> {
 }
 
 /// A pool on one database, and which kind it is.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The URL, for a fresh connection attempt that tells why the pool timed out.
+    url: Arc<str>,
+    /// The last such attempt: when, and what it said.
+    probed: Arc<Mutex<Option<(std::time::Instant, String)>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .field("url", &redact_url(&self.url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default wait for a connection: short on Postgres, so that a database outage is a fast
+/// 503 (the provider retries); long on SQLite, whose one connection is shared in turn.
+#[must_use]
+pub fn default_acquire_timeout(backend: Backend) -> Duration {
+    match backend {
+        Backend::Sqlite => Duration::from_secs(30),
+        Backend::Postgres => Duration::from_millis(1500),
+    }
+}
+
+/// A SQLite URL that creates its file when missing (`mode=rwc`), unless it names a mode, and
+/// the file's path (`None` in memory).
+fn sqlite_url(url: &str) -> (String, Option<std::path::PathBuf>) {
+    let memory = url.contains(":memory:") || url.contains("mode=memory");
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if memory || path.is_empty() {
+        return (url.to_owned(), None);
+    }
+    let url = if query.split('&').any(|p| p.starts_with("mode=")) {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    };
+    (url, Some(std::path::PathBuf::from(path)))
+}
+
+/// Creates the database file readable and writable by its owner only (SQLite gives its WAL and
+/// shared-memory files the same mode); says so when an existing one is open to others.
+fn owner_only(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Ok(m) = std::fs::metadata(path)
+                    && m.permissions().mode() & 0o077 != 0
+                {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the database file can be read by other users; chmod 600 it"
+                    );
+                }
+            }
+            // The connection itself says what is wrong (a missing directory…).
+            Err(_) => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// A database URL with any password replaced, for messages and logs.
@@ -90,8 +191,18 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite:…` or `postgres://…`).
+    /// Connects to `url` (`sqlite:…` or `postgres://…`) with the default acquire timeout.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects to `url`; a request waits at most `acquire_timeout` for a connection (default:
+    /// [`default_acquire_timeout`]). A SQLite file is created when missing, readable by its
+    /// owner only.
+    pub async fn connect_with(
+        url: &str,
+        acquire_timeout: Option<Duration>,
+    ) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -100,6 +211,18 @@ impl Db {
         } else {
             return Err(StoreError::Url(redact_url(url)));
         };
+        let acquire = acquire_timeout.unwrap_or_else(|| default_acquire_timeout(backend));
+        let url = match backend {
+            Backend::Sqlite => {
+                let (url, file) = sqlite_url(url);
+                if let Some(f) = &file {
+                    owner_only(f);
+                }
+                url
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let url = url.as_str();
         let pool = match backend {
             Backend::Sqlite => {
                 let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -110,7 +233,7 @@ impl Db {
                     .min_connections(1)
                     .idle_timeout(None)
                     .max_lifetime(None)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(acquire)
                     .after_connect(move |conn, _| {
                         Box::pin(async move {
                             if !memory {
@@ -123,10 +246,72 @@ impl Db {
                     .connect(url)
                     .await
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await,
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(acquire).connect(url).await,
         }
         .map_err(|source| StoreError::Connect { backend: backend.as_str(), source })?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: Arc::from(url),
+            probed: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Why the pool gave no connection: one fresh connection attempt's error, at most one
+    /// attempt every two seconds (the answer is shared meanwhile), bounded to half a second.
+    async fn cause(&self) -> String {
+        let recent = self
+            .probed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < Duration::from_secs(2))
+            .map(|(_, c)| c.clone());
+        if let Some(c) = recent {
+            return c;
+        }
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(500),
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&self.url),
+        )
+        .await;
+        let cause = match attempt {
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+                "every connection is busy (the pool is exhausted)".to_owned()
+            }
+            Ok(Err(e)) => redact_url(&e.to_string()),
+            Err(_) => "connecting timed out".to_owned(),
+        };
+        *self
+            .probed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), cause.clone()));
+        cause
+    }
+
+    /// A sqlx error as a store error; a pool that timed out is explained by its cause.
+    async fn explained(&self, e: sqlx::Error, doing: &'static str) -> StoreError {
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            StoreError::Unreachable {
+                doing,
+                cause: self.cause().await,
+            }
+        } else {
+            StoreError::Query { doing, source: e }
+        }
+    }
+
+    /// A connection from the pool; when none comes in time, the error says why.
+    pub async fn acquire(
+        &self,
+        doing: &'static str,
+    ) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
+        match self.pool.acquire().await {
+            Ok(c) => Ok(c),
+            Err(e) => Err(self.explained(e, doing).await),
+        }
     }
 
     /// Applies the embedded migrations of this backend.
@@ -152,17 +337,21 @@ impl Db {
     /// second process on the same file (a `matters clients` command beside `matters serve`)
     /// waits its turn instead of failing when a read turns into a write.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        match self.backend {
+        let begun = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
+        };
+        match begun {
+            Ok(tx) => Ok(tx),
+            Err(e) => Err(self.explained(e, "starting a transaction").await),
         }
-        .doing("starting a transaction")
     }
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.acquire("checking the database").await?;
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&mut *c)
             .await
             .doing("checking the database")
             .map(|_| ())
@@ -185,5 +374,28 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://matters.db"), "sqlite://matters.db");
+    }
+
+    #[test]
+    fn a_sqlite_url_creates_its_file_unless_it_names_a_mode() {
+        let (u, f) = sqlite_url("sqlite://matters.db");
+        assert_eq!(u, "sqlite://matters.db?mode=rwc");
+        assert_eq!(f.unwrap(), std::path::Path::new("matters.db"));
+        assert_eq!(
+            sqlite_url("sqlite:data/m.db?cache=shared").0,
+            "sqlite:data/m.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url("sqlite:///var/lib/matters/m.db").1.unwrap(),
+            std::path::Path::new("/var/lib/matters/m.db")
+        );
+        assert_eq!(
+            sqlite_url("sqlite://m.db?mode=ro").0,
+            "sqlite://m.db?mode=ro"
+        );
+        assert_eq!(
+            sqlite_url("sqlite::memory:"),
+            ("sqlite::memory:".into(), None)
+        );
     }
 }

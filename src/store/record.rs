@@ -16,8 +16,40 @@ pub struct NewClient {
     pub language: Locale,
     pub time_zone: chrono_tz::Tz,
     pub chart_number: Option<String>,
-    pub channel: Channel,
-    pub address: String,
+    /// How they are reached: a phone number, or none yet (then nothing reaches them until one
+    /// is added). On the simulator channel the client is a *test* client, only ever reached
+    /// by the simulator.
+    pub reach: Option<(Channel, String)>,
+}
+
+impl NewClient {
+    /// A test client of the simulator: their address is their id.
+    #[must_use]
+    pub fn test(id: ClientId, language: Locale, time_zone: chrono_tz::Tz) -> Self {
+        let address = id.to_string();
+        Self {
+            id,
+            language,
+            time_zone,
+            chart_number: None,
+            reach: Some((Channel::Simulator, address)),
+        }
+    }
+
+    /// `test` or `real`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match &self.reach {
+            Some((Channel::Simulator, _)) => "test",
+            _ => "real",
+        }
+    }
+
+    /// How the record names the channel: `sms`, `telegram`, `simulator` or `none`.
+    #[must_use]
+    pub fn channel_name(&self) -> &'static str {
+        self.reach.as_ref().map_or("none", |(c, _)| c.as_str())
+    }
 }
 
 /// A referral (a social prescription).
@@ -37,12 +69,13 @@ pub struct NewReferral {
 pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
     let created = sqlx::query(
-        "INSERT INTO clients (id, chart_number, language, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO clients (id, chart_number, language, time_zone, kind, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
     )
     .bind(c.id.as_str())
     .bind(c.chart_number.as_deref())
     .bind(c.language.as_str())
     .bind(c.time_zone.name())
+    .bind(c.kind())
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -50,21 +83,23 @@ pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result
     .rows_affected()
         == 1;
     if created {
-        sqlx::query("INSERT INTO channel_addresses (channel, address, client_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(c.channel.as_str())
-            .bind(&c.address)
-            .bind(c.id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .doing("adding a channel address")?;
+        if let Some((channel, address)) = &c.reach {
+            sqlx::query("INSERT INTO channel_addresses (channel, address, client_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(channel.as_str())
+                .bind(address)
+                .bind(c.id.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .doing("adding a channel address")?;
+        }
         audit(
             &mut tx,
             now,
             actor,
             "client-add",
             Some(&c.id),
-            &format!("{} {}", c.language, c.channel),
+            &format!("{} {} ({})", c.language, c.channel_name(), c.kind()),
         )
         .await?;
     }
@@ -107,6 +142,29 @@ pub async fn add_referral(
     .await?;
     tx.commit().await.doing("committing a referral")?;
     Ok(id)
+}
+
+/// The note of a step held because nothing reaches the client yet.
+pub const WAITING_FOR_CHANNEL: &str =
+    "waiting for a way to reach the client (no phone number or Telegram chat yet)";
+
+/// A client now has a way to be reached: steps held for want of one are due at once.
+pub async fn channel_added(
+    tx: &mut super::Tx,
+    client: &ClientId,
+    now: i64,
+) -> Result<u64, StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET due_at = $1, note = NULL, updated_at = $1 \
+         WHERE client_id = $2 AND status = 'pending' AND note = $3",
+    )
+    .bind(now)
+    .bind(client.as_str())
+    .bind(WAITING_FOR_CHANNEL)
+    .execute(&mut **tx)
+    .await
+    .doing("waking steps that waited for a channel")
+    .map(|r| r.rows_affected())
 }
 
 /// Writes one audit entry. `detail` must never hold a message body.
@@ -153,6 +211,8 @@ pub struct ClientInfo {
     pub time_zone: String,
     pub consent: String,
     pub status: String,
+    /// `real`, or `test`: a client the simulator made, reached only by the simulator.
+    pub kind: String,
     pub channels: Vec<String>,
 }
 
@@ -296,7 +356,7 @@ pub async fn read(
     now: i64,
 ) -> Result<Option<Record>, StoreError> {
     let Some(c) = sqlx::query(
-        "SELECT id, chart_number, language, time_zone, consent, status FROM clients WHERE id = $1",
+        "SELECT id, chart_number, language, time_zone, consent, status, kind FROM clients WHERE id = $1",
     )
     .bind(client.as_str())
     .fetch_optional(db.pool())
@@ -321,6 +381,7 @@ pub async fn read(
         time_zone: st(&c, "time_zone")?,
         consent: st(&c, "consent")?,
         status: st(&c, "status")?,
+        kind: st(&c, "kind")?,
         channels,
     };
     let consent = rows(db, "SELECT at, channel, change, source, wording, actor FROM consent_events WHERE client_id = $1 ORDER BY id", client)

@@ -30,6 +30,8 @@ pub struct AppState {
     pub telegram_invite_hours: u32,
     /// The site's public base URL, for links given to people.
     pub public_url: Option<String>,
+    /// Whether the public simulator (`/simulator…`) answers (`[simulator] enabled`).
+    pub simulator: bool,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             telegram_bot: None,
             telegram_invite_hours: 72,
             public_url: None,
+            simulator: true,
         }
     }
 
@@ -80,6 +83,7 @@ impl AppState {
         ));
         self.public_url = cfg.public_url.clone();
         self.telegram_invite_hours = cfg.telegram.invite_hours;
+        self.simulator = cfg.simulator.enabled;
         self
     }
 
@@ -151,7 +155,7 @@ impl From<RunError> for ApiError {
     fn from(e: RunError) -> Self {
         match &e {
             RunError::UnknownClient(_) | RunError::UnknownFlow(_) => Self::not_found(e.to_string()),
-            RunError::Busy { .. } | RunError::OptedOut(_) => Self {
+            RunError::Busy { .. } | RunError::OptedOut(_) | RunError::NoChannel(_) => Self {
                 status: StatusCode::CONFLICT,
                 message: e.to_string(),
             },

@@ -29,11 +29,15 @@ pub struct ClientMeta {
     pub name: Option<String>,
     pub navigator_id: Option<i64>,
     pub navigator: Option<String>,
+    /// unknown | granted | revoked
+    pub consent: String,
+    /// real | test
+    pub kind: String,
 }
 
 pub async fn client_meta(db: &Db, id: &str) -> Result<Option<ClientMeta>, StoreError> {
     let row = sqlx::query(
-        "SELECT c.id, c.display_name, c.navigator_id, s.display_name AS nav FROM clients c \
+        "SELECT c.id, c.display_name, c.navigator_id, s.display_name AS nav, c.consent, c.kind FROM clients c \
          LEFT JOIN staff s ON s.id = c.navigator_id WHERE c.id = $1",
     )
     .bind(id)
@@ -46,6 +50,8 @@ pub async fn client_meta(db: &Db, id: &str) -> Result<Option<ClientMeta>, StoreE
             name: r.try_get(1).doing("reading a client")?,
             navigator_id: r.try_get(2).doing("reading a client")?,
             navigator: r.try_get(3).doing("reading a client")?,
+            consent: r.try_get(4).doing("reading a client")?,
+            kind: r.try_get(5).doing("reading a client")?,
         })
     })
     .transpose()
@@ -109,6 +115,8 @@ pub struct ClientSummary {
     pub navigator: Option<String>,
     pub open_flags: i64,
     pub urgent: bool,
+    /// `real`, or `test`: made by the simulator, reached only by it.
+    pub kind: String,
 }
 
 /// One page of clients and how many match in all.
@@ -185,7 +193,7 @@ pub async fn clients(
     let sql = format!(
         "SELECT c.id, c.display_name, c.chart_number, c.language, c.time_zone, c.consent, c.status, s.display_name AS nav, \
          (SELECT COUNT(*) FROM flags g WHERE g.client_id = c.id AND g.status = 'open') AS open_flags, \
-         (SELECT COUNT(*) FROM flags g WHERE g.client_id = c.id AND g.status = 'open' AND g.urgency = 'urgent') AS urgent \
+         (SELECT COUNT(*) FROM flags g WHERE g.client_id = c.id AND g.status = 'open' AND g.urgency = 'urgent') AS urgent, c.kind \
          FROM clients c LEFT JOIN staff s ON s.id = c.navigator_id WHERE {wh} ORDER BY c.id LIMIT {lim} OFFSET {off}"
     );
     let mut q = sqlx::query(&sql);
@@ -207,6 +215,7 @@ pub async fn clients(
                 navigator: r.try_get(7)?,
                 open_flags: r.try_get(8)?,
                 urgent: r.try_get::<i64, _>(9)? > 0,
+                kind: r.try_get(10)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -616,12 +625,15 @@ pub struct ScorePoint {
     pub at: i64,
 }
 
-/// Every complete score with a time point, oldest first (a later one at the same time point
-/// wins where they are folded).
+/// The time point of a survey started with none.
+pub const AD_HOC: &str = "ad-hoc";
+
+/// Every complete score of a real client, oldest first (a later one at the same time point wins
+/// where they are folded); a survey started with no time point is at [`AD_HOC`].
 pub async fn score_points(db: &Db, viewer: Option<i64>) -> Result<Vec<ScorePoint>, StoreError> {
     let rows = sqlx::query(
-        "SELECT s.client_id, s.instrument, s.time_point, s.total, s.category, s.at FROM scores s JOIN clients c ON c.id = s.client_id \
-         WHERE s.complete = 1 AND s.time_point IS NOT NULL AND ($1 = 0 OR c.navigator_id = $2) ORDER BY s.id",
+        "SELECT s.client_id, s.instrument, COALESCE(s.time_point, 'ad-hoc'), s.total, s.category, s.at FROM scores s JOIN clients c ON c.id = s.client_id \
+         WHERE s.complete = 1 AND c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2) ORDER BY s.id",
     )
     .bind(i64::from(viewer.is_some()))
     .bind(viewer.unwrap_or(0))
@@ -718,7 +730,7 @@ pub fn paired(points: &[ScorePoint], instrument: &str) -> BTreeMap<String, (i64,
 pub async fn cohort(db: &Db, viewer: Option<i64>) -> Result<Cohort, StoreError> {
     let v = (i64::from(viewer.is_some()), viewer.unwrap_or(0));
     let refs = sqlx::query(
-        "SELECT r.reasons, r.uptake FROM referrals r JOIN clients c ON c.id = r.client_id WHERE ($1 = 0 OR c.navigator_id = $2)",
+        "SELECT r.reasons, r.uptake FROM referrals r JOIN clients c ON c.id = r.client_id WHERE c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2)",
     )
     .bind(v.0)
     .bind(v.1)
@@ -740,7 +752,7 @@ pub async fn cohort(db: &Db, viewer: Option<i64>) -> Result<Cohort, StoreError> 
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let sessions = sqlx::query(
         "SELECT s.flow_id, COUNT(*), SUM(CASE WHEN s.status = 'completed' THEN 1 ELSE 0 END) FROM sessions s \
-         JOIN clients c ON c.id = s.client_id WHERE ($1 = 0 OR c.navigator_id = $2) GROUP BY s.flow_id ORDER BY s.flow_id",
+         JOIN clients c ON c.id = s.client_id WHERE c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2) GROUP BY s.flow_id ORDER BY s.flow_id",
     )
     .bind(v.0)
     .bind(v.1)

@@ -58,6 +58,7 @@ async fn message(
     State(st): State<AppState>,
     body: Result<Json<SimRequest>, JsonRejection>,
 ) -> Result<Json<SimResponse>, ApiError> {
+    public(&st)?;
     let Json(req) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
     converse(&st, req, "simulator").await.map(Json)
 }
@@ -90,18 +91,14 @@ pub(crate) async fn converse(
         return Err(ApiError::not_found(format!("no flow {f}")));
     }
     let now = to_ms(runner.clock.now());
-    let new = NewClient {
-        id: client.clone(),
-        language: runner.catalog.negotiate(&language),
-        time_zone: runner.centre.time_zone,
-        chart_number: None,
-        channel: Channel::Simulator,
-        address: client.to_string(),
-    };
+    // A client who exists must be a test client: a real one is never spoken for here.
+    only_test_clients(st, &client, actor, false).await?;
+    let new = NewClient::test(
+        client.clone(),
+        runner.catalog.negotiate(&language),
+        runner.centre.time_zone,
+    );
     let created = record::add_client(&runner.db, &new, now, actor).await?;
-    if !created {
-        only_test_clients(st, &client).await?;
-    }
     if created && let Some(program) = &req.program {
         let r = NewReferral {
             program: Some(program.clone()),
@@ -153,37 +150,75 @@ async fn client_record(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    public(&st)?;
     let client = ClientId::parse(&id).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    only_test_clients(&st, &client).await?;
+    only_test_clients(&st, &client, "simulator", true).await?;
     let now = to_ms(st.runner.clock.now());
     match record::read(&st.runner.db, &client, "simulator", now).await? {
         Some(r) => Ok(Json(r).into_response()),
-        None => Err(ApiError::not_found(format!("no client {client}"))),
+        None => Err(ApiError::not_found(format!("no test client {client}"))),
     }
 }
 
-/// The simulator speaks for, and shows, test clients only: a client reachable by SMS or
-/// Telegram is a real person, whose record is for signed-in staff.
-async fn only_test_clients(st: &AppState, client: &ClientId) -> Result<(), ApiError> {
-    let real: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM channel_addresses WHERE client_id = $1 AND channel <> 'simulator'",
-    )
-    .bind(client.as_str())
-    .fetch_one(st.runner.db.pool())
-    .await
-    .map_err(|e| crate::store::StoreError::Query {
-        doing: "checking a simulator client",
-        source: e,
-    })?;
-    if real > 0 {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            format!("{client} is a real client, not a simulator test client"),
-        ));
+/// The public simulator answers only while `[simulator] enabled`.
+fn public(st: &AppState) -> Result<(), ApiError> {
+    if st.simulator {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("the simulator is turned off here"))
     }
-    Ok(())
 }
 
-async fn page() -> Html<&'static str> {
-    Html(include_str!("simulator.html"))
+/// The simulator speaks for, and shows, test clients only: every other client is a real
+/// person, whose record is for signed-in staff. A refusal changes nothing and is audited; it
+/// does not say more about the client than that they are not a test client. `must_exist`: a
+/// client who is not there is a 404 (else the simulator makes them).
+async fn only_test_clients(
+    st: &AppState,
+    client: &ClientId,
+    actor: &str,
+    must_exist: bool,
+) -> Result<(), ApiError> {
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM clients WHERE id = $1")
+        .bind(client.as_str())
+        .fetch_optional(st.runner.db.pool())
+        .await
+        .map_err(|e| crate::store::StoreError::Query {
+            doing: "checking a simulator client",
+            source: e,
+        })?;
+    match kind.as_deref() {
+        Some("test") => Ok(()),
+        None if !must_exist => Ok(()),
+        None => Err(ApiError::not_found(format!("no test client {client}"))),
+        Some(_) => {
+            let now = to_ms(st.runner.clock.now());
+            crate::web::queries::audit_one(
+                &st.runner.db,
+                now,
+                actor,
+                "simulator-refused",
+                Some(client.as_str()),
+                "not a test client",
+            )
+            .await?;
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                format!(
+                    "{client} is not a test client: the simulator speaks only for test clients"
+                ),
+            ))
+        }
+    }
+}
+
+async fn page(State(st): State<AppState>) -> Response {
+    if !st.simulator {
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            "the simulator is turned off here\n",
+        )
+            .into_response();
+    }
+    Html(include_str!("simulator.html")).into_response()
 }

@@ -29,6 +29,8 @@ impl Invite {
 pub enum InviteError {
     #[error("no client {0}")]
     UnknownClient(ClientId),
+    #[error("{0} is a test client of the simulator: only the simulator reaches them")]
+    TestClient(ClientId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,13 +58,15 @@ pub async fn create(
     let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let expires_at = now + i64::from(hours) * 3_600_000;
     let mut tx = db.begin().await?;
-    let known: Option<String> = sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM clients WHERE id = $1")
         .bind(client.as_str())
         .fetch_optional(&mut *tx)
         .await
         .doing("looking up a client")?;
-    if known.is_none() {
-        return Err(InviteError::UnknownClient(client.clone()));
+    match kind.as_deref() {
+        None => return Err(InviteError::UnknownClient(client.clone())),
+        Some("test") => return Err(InviteError::TestClient(client.clone())),
+        Some(_) => {}
     }
     sqlx::query("UPDATE telegram_invites SET expires_at = $1 WHERE client_id = $2 AND used_at IS NULL AND expires_at > $1")
         .bind(now)
@@ -177,6 +181,7 @@ pub async fn redeem(db: &Db, code: &str, chat: &str, now: i64) -> Result<Redeeme
         "invite used",
     )
     .await?;
+    crate::store::record::channel_added(&mut tx, &client, now).await?;
     tx.commit().await.doing("linking a chat")?;
     Ok(Redeemed::Linked(client))
 }

@@ -141,7 +141,8 @@ impl Ui {
             "audit.html",
             "staff.html",
             "export.html",
-            "invite.html"
+            "invite.html",
+            "confirm.html"
         );
         // `{{ at|local }}`: a stored RFC 3339 time as the centre reads it.
         env.add_filter("local", move |v: String| -> String {

@@ -990,6 +990,8 @@ struct ActionForm {
     support_level: String,
     #[serde(default)]
     uptake: String,
+    #[serde(default)]
+    phone: String,
 }
 
 async fn client_action(
@@ -1067,6 +1069,28 @@ async fn client_action(
             .await
             .map(|_| "sent".into())
             .map_err(|e| said(&e)),
+        "phone" => actions::set_phone(&st.runner, &client, &f.phone, &actor)
+            .await
+            .map(|_| "done".into())
+            .map_err(|e| said(&e)),
+        // Consent given already: asked first, so the client is not asked again by mistake.
+        "invite" if f.channel == "sms" && meta.consent == "granted" && f.confirm != "yes" => {
+            let mut r = st.ui.render(
+                "confirm.html",
+                page_ctx(
+                    &a,
+                    context! {
+                        heading => st.ui.text.get(a.lang, "consent-already", None),
+                        action => format!("/clients/{id}/invite"),
+                        fields => vec![("channel", "sms")],
+                        yes => st.ui.text.get(a.lang, "consent-send-again", None),
+                        back => back,
+                    },
+                ),
+            );
+            *r.status_mut() = StatusCode::OK;
+            return r;
+        }
         "invite" => match f.channel.as_str() {
             "sms" => match FlowId::parse("consent") {
                 Ok(flow) => st
