@@ -120,6 +120,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         sequences: content.sequences,
         schedule: Arc::new(schedule),
         queued: crate::runner::queued_signal(),
+        shutdown: crate::shutdown::Shutdown::new(),
     };
     runner.register_flows().await?;
     Ok(runner)

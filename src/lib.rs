@@ -19,6 +19,7 @@ pub mod problem;
 pub mod runner;
 pub mod safety;
 pub mod schedule;
+pub mod shutdown;
 pub mod sms;
 pub mod staff;
 pub mod store;

@@ -244,6 +244,7 @@ async fn a_navigator_works_in_a_real_browser() {
     b.submit("a[href='/clients/new']").await;
     b.fill("#id", "amelie").await;
     b.fill("#name", "Amélie Tremblay").await;
+    b.fill("#phone", "514 555 0123").await;
     b.fill("#program", "Café-rencontre").await;
     b.click("input[name=reason][value=loneliness]").await;
     b.c.find(Locator::Css("#language"))
@@ -309,14 +310,29 @@ async fn a_navigator_works_in_a_real_browser() {
         )
         .await
         .unwrap();
+    // She is a real client: the public simulator neither speaks for her nor shows her record.
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{base}/simulator/messages"))
-        .json(&json!({ "client": "amelie", "text": XSS }))
+        .json(&json!({ "client": "amelie", "text": "STOP" }))
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success());
+    assert_eq!(r.status().as_u16(), 403);
+    let r = http
+        .get(format!("{base}/simulator/clients/amelie/record"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let mut reply = matters::runner::Inbound::new(
+        matters::domain::Channel::Sms,
+        id.clone(),
+        Some("SMbrowser0001".into()),
+        XSS,
+    );
+    reply.address = Some("+15145550123".into());
+    runner.receive(&reply).await.unwrap();
     b.go("/clients/amelie").await;
     let shown = b.c.execute(
         "const cells = [...document.querySelectorAll('td.bubble')]; return cells.map(c => c.textContent);",

@@ -33,6 +33,11 @@ struct Harness {
 }
 
 async fn harness(db: &str, immediate: bool) -> Harness {
+    harness_with(db, immediate, 300).await
+}
+
+/// A harness whose sends' claims lapse after `lease_seconds`.
+async fn harness_with(db: &str, immediate: bool, lease_seconds: u32) -> Harness {
     let standin = StandIn::start(SID, TOKEN, immediate).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -49,6 +54,7 @@ async fn harness(db: &str, immediate: bool) -> Harness {
             backoff_ms: 1,
             ..TwilioSettings::default()
         },
+        dispatch: matters::config::DispatchSettings { lease_seconds },
         ..Config::default()
     };
     let twilio = TwilioConfig::from_config(&cfg).unwrap().unwrap();
@@ -1048,4 +1054,234 @@ fn every_form_we_send_is_valid_against_twilios_openapi_description() {
     let problems = support::twilio::validate(&schema, SID, &bad);
     assert_eq!(problems.len(), 4, "{problems:?}");
     assert!(!support::twilio::validate(&schema, "AC123", &bad[..1]).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A send cut off by a crash: in doubt, looked up at Twilio, never sent twice.
+
+/// A message as a crashed process leaves it: claimed long ago, never recorded as sent.
+async fn in_doubt(h: &Harness, client: &ClientId, phone: &str, body: &str) -> i64 {
+    let long_ago = to_ms(h.runner.clock.now()) - 3_600_000;
+    sqlx::query_scalar(
+        "INSERT INTO messages (client_id, direction, channel, address, body, message_key, priority, status, status_rank, claimed_at, attempts, segments, created_at, updated_at) \
+         VALUES ($1, 'out', 'sms', $2, $3, 'nudge-gentle', 1, 'sending', 1, $4, 1, 1, $4, $4) RETURNING id",
+    )
+    .bind(client.as_str())
+    .bind(phone)
+    .bind(body)
+    .bind(long_ago)
+    .fetch_one(h.runner.db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_send_cut_off_by_a_crash_is_looked_up_at_twilio_and_never_sent_twice() {
+    let h = harness_with("sqlite::memory:", false, 1).await;
+    let twilio = Client::new(
+        TwilioConfig::from_config(&Config {
+            public_url: Some(h.base.clone()),
+            twilio: TwilioSettings {
+                account_sid: Some(SID.into()),
+                auth_token: Some(TOKEN.into()),
+                from: Some(OURS.into()),
+                api_base: h.standin.base.clone(),
+                ..TwilioSettings::default()
+            },
+            ..Config::default()
+        })
+        .unwrap()
+        .unwrap(),
+    )
+    .unwrap();
+    let phone = "+15145550201";
+    let client = h.enrol("crash-1", phone, "en").await;
+    // An earlier message with the same words went out and is recorded with its SID.
+    let earlier = twilio
+        .create_message(phone, "Just a reminder")
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (client_id, direction, channel, address, body, priority, status, status_rank, provider_id, created_at, updated_at) \
+         VALUES ($1, 'out', 'sms', $2, 'Just a reminder', 1, 'delivered', 20, $3, 0, 0)",
+    )
+    .bind(client.as_str())
+    .bind(phone)
+    .bind(&earlier.provider_id)
+    .execute(h.runner.db.pool())
+    .await
+    .unwrap();
+    // 1. Twilio took it, then the process died before it recorded the SID.
+    let reached = twilio.create_message(phone, "Did you go?").await.unwrap();
+    let a = in_doubt(&h, &client, phone, "Did you go?").await;
+    // 2. The process died before Twilio saw it; Twilio holds the same words from before,
+    //    but that SID is another message's.
+    let b = in_doubt(&h, &client, phone, "Just a reminder").await;
+    h.settled(&client).await;
+
+    let sent_to = h.standin.sent_to(phone);
+    let bodies: Vec<&str> = sent_to.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["Just a reminder", "Did you go?", "Just a reminder"],
+        "the one Twilio had is not sent again; the one it did not have is"
+    );
+    let sid_a: String = sqlx::query_scalar("SELECT provider_id FROM messages WHERE id = $1")
+        .bind(a)
+        .fetch_one(h.runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sid_a, reached.provider_id);
+    let sid_b: String = sqlx::query_scalar("SELECT provider_id FROM messages WHERE id = $1")
+        .bind(b)
+        .fetch_one(h.runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sid_b, sent_to[2].sid);
+    assert_ne!(sid_b, earlier.provider_id);
+    // Each look-up asked Twilio by To and From, and was valid against its OpenAPI description.
+    let lookups = h.standin.lookups();
+    assert_eq!(lookups.len(), 2, "{lookups:?}");
+    for q in &lookups {
+        assert!(q.contains(&("To".into(), phone.into())), "{q:?}");
+        assert!(q.contains(&("From".into(), OURS.into())), "{q:?}");
+        assert!(!q.iter().any(|(k, _)| k.starts_with("DateSent")), "{q:?}");
+    }
+    assert!(
+        h.standin.violations().is_empty(),
+        "{:?}",
+        h.standin.violations()
+    );
+}
+
+#[tokio::test]
+async fn the_message_list_we_read_is_twilios_shape_and_our_query_its_parameters() {
+    let h = harness("sqlite::memory:", false).await;
+    let phone = "+15145550202";
+    let client = h.enrol("lister", phone, "en").await;
+    h.runner
+        .start_flow(
+            &client,
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Refuse,
+            "test",
+        )
+        .await
+        .unwrap();
+    h.settled(&client).await;
+    // The stand-in's answer, checked against List Message's response schema.
+    let resp = reqwest::Client::new()
+        .get(format!(
+            "{}/2010-04-01/Accounts/{SID}/Messages.json?To=%2B15145550202&From=%2B15145559999&PageSize=1",
+            h.standin.base
+        ))
+        .basic_auth(SID, Some(TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let page: serde_json::Value = resp.json().await.unwrap();
+    let schema = h.standin.list_response_schema();
+    let validator = jsonschema::validator_for(&openapi_to_json_schema(&schema)).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&page)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{page:#}");
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    assert!(
+        page["next_page_uri"].is_string(),
+        "more than one page: {page:#}"
+    );
+    // A query that is not Twilio's is refused, and counted as a violation.
+    let resp = reqwest::Client::new()
+        .get(format!(
+            "{}/2010-04-01/Accounts/{SID}/Messages.json?To=%2B12&PageSize=5000&Colour=blue",
+            h.standin.base
+        ))
+        .basic_auth(SID, Some(TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(
+        h.standin.violations().len(),
+        3,
+        "{:?}",
+        h.standin.violations()
+    );
+}
+
+/// OpenAPI 3.0's `nullable` as JSON Schema's `type: [t, "null"]`, everywhere in `schema`.
+fn openapi_to_json_schema(schema: &serde_json::Value) -> serde_json::Value {
+    match schema {
+        serde_json::Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                if k == "nullable" || k == "format" {
+                    continue;
+                }
+                out.insert(k.clone(), openapi_to_json_schema(v));
+            }
+            if m.get("nullable") == Some(&serde_json::Value::Bool(true))
+                && let Some(t) = m.get("type").and_then(|t| t.as_str())
+            {
+                out.insert("type".into(), serde_json::json!([t, "null"]));
+                if let Some(serde_json::Value::Array(e)) = out.get_mut("enum") {
+                    e.push(serde_json::Value::Null);
+                }
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.iter().map(openapi_to_json_schema).collect())
+        }
+        v => v.clone(),
+    }
+}
+
+#[tokio::test]
+async fn an_inbound_sid_equal_to_an_outbound_one_is_recorded_as_the_message_it_is() {
+    let h = harness("sqlite::memory:", false).await;
+    let phone = "+15145550203";
+    let client = h.enrol("same-sid", phone, "en").await;
+    h.runner
+        .start_flow(
+            &client,
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Refuse,
+            "test",
+        )
+        .await
+        .unwrap();
+    h.settled(&client).await;
+    let outbound: String = sqlx::query_scalar(
+        "SELECT provider_id FROM messages WHERE client_id = $1 AND direction = 'out' ORDER BY id LIMIT 1",
+    )
+    .bind(client.as_str())
+    .fetch_one(h.runner.db.pool())
+    .await
+    .unwrap();
+    // The client's reply, and a text from an unknown number, both carrying that SID.
+    let (code, _) = h.texts_with(phone, "2", &outbound, &[]).await;
+    assert_eq!(code, 200);
+    let (code, _) = h.texts_with("+15145550299", "hello?", &outbound, &[]).await;
+    assert_eq!(code, 200);
+    let inbound = h
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND provider_id = '{outbound}'"
+        ))
+        .await;
+    assert_eq!(
+        inbound, 1,
+        "the client's reply; the second is a replay of the same SID"
+    );
+    let answers = h
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM answers WHERE client_id = '{client}'"
+        ))
+        .await;
+    assert_eq!(answers, 1);
 }

@@ -1,9 +1,12 @@
 //! The dispatcher: claims queued messages of one channel (replies before bulk), paces them per
 //! sender, sends a few at once, retries with backoff and jitter what may succeed later, and
 //! records the outcome. It wakes when the runner queues a message, and polls for the rows
-//! other processes queued.
+//! other processes queued. A claim is a lease, renewed while the send is in flight; a message
+//! whose lease lapsed (its process died mid-send) is *in doubt*, and is looked up at the
+//! provider before it is sent again. On a stop it claims nothing more, puts back what has not
+//! started and lets the sends in flight finish.
 
-use super::{Accepted, Outgoing, SendError, Transport};
+use super::{Accepted, Lookup, Outgoing, SendError, Transport};
 use crate::clock::to_ms;
 use crate::domain::Channel;
 use crate::runner::Runner;
@@ -27,6 +30,8 @@ pub struct Settings {
     /// Messages to one address leave one after the other, in order, at most one per this
     /// interval (Telegram: a second per chat). `None`: no order kept between them.
     pub per_address: Option<Duration>,
+    /// A claim not renewed for this long is a dead process's: its message is in doubt.
+    pub lease: Duration,
 }
 
 /// Paces one sender: each message reserves its segments' share of the sender's throughput.
@@ -75,17 +80,18 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     half + full.mul_f64(rand::rng().random_range(0.0..=0.5))
 }
 
-/// A claim older than this is taken to be a dead dispatcher's and queued again.
-const LEASE: Duration = Duration::from_secs(300);
-
 /// A running dispatcher.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Handle {
     /// Counts the batches of outcomes recorded (sent, failed), for whoever waits on them.
     pub recorded: watch::Receiver<u64>,
+    /// Ends once the service is stopping and every send started is recorded: the rest were put
+    /// back in the queue.
+    pub done: tokio::task::JoinHandle<()>,
 }
 
-/// Starts a dispatcher for `channel`. It runs until the process ends.
+/// Starts a dispatcher for `channel`. It runs until the runner's shutdown is raised; then it
+/// claims nothing more, puts back what has not started, and lets the sends in flight finish.
 pub fn spawn<T: Transport>(
     runner: Arc<Runner>,
     transport: Arc<T>,
@@ -94,12 +100,52 @@ pub fn spawn<T: Transport>(
 ) -> Handle {
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let (recorded_tx, recorded) = watch::channel(0);
-    tokio::spawn(recorder(runner.clone(), channel, done_rx, recorded_tx));
-    tokio::spawn(claimer(runner, transport, channel, settings, done_tx));
-    Handle { recorded }
+    let in_flight = InFlight::default();
+    let done = tokio::spawn(recorder(
+        runner.clone(),
+        channel,
+        done_rx,
+        recorded_tx,
+        in_flight.clone(),
+        settings.lease,
+    ));
+    tokio::spawn(claimer(
+        runner, transport, channel, settings, done_tx, in_flight,
+    ));
+    Handle { recorded, done }
 }
 
-type Done = (Outgoing, Result<Accepted, SendError>);
+/// What became of one claimed message.
+#[derive(Debug)]
+enum Outcome {
+    Sent(Accepted),
+    Failed(SendError),
+    /// The service stopped before it was tried: it goes back in the queue.
+    NotStarted,
+    /// The service stopped between tries whose outcome is unknown (a server error, a broken
+    /// connection): it stays claimed, and is looked up once its claim lapses.
+    InDoubt,
+}
+
+type Done = (Outgoing, Outcome);
+
+/// The messages this process has claimed and not yet recorded: their claim is renewed.
+#[derive(Debug, Clone, Default)]
+struct InFlight(Arc<std::sync::Mutex<std::collections::HashSet<i64>>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// How often a claim is renewed and lapsed claims looked for: a third of the lease, between a
+/// tenth of a second and ten seconds.
+fn renew_every(lease: Duration) -> Duration {
+    (lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(10))
+}
 
 async fn claimer<T: Transport>(
     runner: Arc<Runner>,
@@ -107,8 +153,10 @@ async fn claimer<T: Transport>(
     channel: Channel,
     settings: Settings,
     done: mpsc::UnboundedSender<Done>,
+    in_flight: InFlight,
 ) {
     let ch = channel.as_str();
+    let mut stop = runner.shutdown.signal();
     let mut wake = runner.queued.subscribe();
     let mut pacer = Pacer::new(settings.segments_per_second);
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
@@ -118,6 +166,8 @@ async fn claimer<T: Transport>(
         .segments_per_second
         .map_or(usize::MAX, |r| r.floor().max(1.0) as usize);
     let mut last_housekeeping: Option<Instant> = None;
+    let mut last_cleanup = Instant::now();
+    let mut settling: Option<tokio::task::JoinHandle<()>> = None;
     // When each address may next get a message, where the channel paces per address.
     let mut address_free: std::collections::HashMap<String, Instant> =
         std::collections::HashMap::new();
@@ -126,18 +176,33 @@ async fn claimer<T: Transport>(
         std::collections::HashMap::new();
     // A provider's "retry after": every send of this sender waits until then.
     let hold = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
     loop {
+        if stop.is_stopping() {
+            break;
+        }
         let now_ms = to_ms(runner.clock.now());
-        if last_housekeeping.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+        if last_housekeeping.is_none_or(|t| t.elapsed() >= renew_every(settings.lease)) {
             last_housekeeping = Some(Instant::now());
+            // A dead process's sends: looked up at the provider before anything is sent again.
+            if settling
+                .as_ref()
+                .is_none_or(tokio::task::JoinHandle::is_finished)
+            {
+                settling = Some(tokio::spawn(settle_in_doubt(
+                    runner.clone(),
+                    transport.clone(),
+                    channel,
+                    now_ms - lease_ms,
+                )));
+            }
+        }
+        if last_cleanup.elapsed() >= Duration::from_secs(10) {
+            last_cleanup = Instant::now();
             let now = Instant::now();
             address_free.retain(|_, t| *t > now);
             chains
                 .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
-            let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
-            if let Err(e) = delivery::release_stale(&runner.db, ch, now_ms - lease).await {
-                tracing::warn!(channel = ch, error = %e, "could not release stale claims");
-            }
             // The claim already skips them; this shows them as not sent in the record.
             if let Err(e) = delivery::suppress_opted_out(&runner.db, ch, now_ms).await {
                 tracing::warn!(channel = ch, error = %e, "could not mark messages to opted-out clients");
@@ -146,16 +211,22 @@ async fn claimer<T: Transport>(
         // Wait for the sender to be nearly free, then for room in flight.
         let ahead = pacer.next_free(Instant::now());
         if ahead > Instant::now() + Duration::from_secs(1) {
-            tokio::time::sleep_until(ahead - Duration::from_secs(1)).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(ahead - Duration::from_secs(1)) => {}
+                () = stop.wait() => break,
+            }
         }
         let room = permits.available_permits().max(1).min(per_second).min(64);
         let claimed = match delivery::claim(&runner.db, ch, room, now_ms).await {
             Ok(c) => c,
             // The service is shutting down.
-            Err(_) if runner.db.pool().is_closed() => return,
+            Err(_) if runner.db.pool().is_closed() => break,
             Err(e) => {
                 tracing::warn!(channel = ch, error = %e, "could not claim queued messages");
-                tokio::time::sleep(settings.poll).await;
+                tokio::select! {
+                    () = tokio::time::sleep(settings.poll) => {}
+                    () = stop.wait() => break,
+                }
                 continue;
             }
         };
@@ -163,10 +234,24 @@ async fn claimer<T: Transport>(
             tokio::select! {
                 _ = wake.changed() => {}
                 () = tokio::time::sleep(settings.poll) => {}
+                () = stop.wait() => break,
             }
             continue;
         }
-        for m in claimed {
+        in_flight.lock().extend(claimed.iter().map(|m| m.id));
+        let mut claimed = claimed.into_iter();
+        while let Some(m) = claimed.next() {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => p.ok(),
+                () = stop.wait() => None,
+            };
+            let Some(permit) = permit else {
+                // Stopping: this one and the rest of the batch never started.
+                for m in std::iter::once(m).chain(claimed.by_ref()) {
+                    let _ = done.send((m, Outcome::NotStarted));
+                }
+                break;
+            };
             let mut start = pacer.reserve(Instant::now(), m.segments);
             let mut before = None;
             let mut finished = None;
@@ -182,57 +267,153 @@ async fn claimer<T: Transport>(
                     .filter(|b| b.is_empty() && !b.is_terminated());
                 finished = Some(tx);
             }
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                return;
-            };
             let transport = transport.clone();
             let done = done.clone();
             let settings = settings.clone();
             let hold = hold.clone();
+            let mut stop = stop.clone();
             tokio::spawn(async move {
                 // The message before it to the same address: if the provider said the client is
                 // gone (blocked the bot), this one is not even tried.
                 let gone = match before {
-                    Some(before) => before.await.unwrap_or(false),
-                    None => false,
+                    Some(before) => tokio::select! {
+                        g = before => Some(g.unwrap_or(false)),
+                        () = stop.wait() => None,
+                    },
+                    None => Some(false),
                 };
-                let result = if gone {
-                    Err(SendError::Provider {
+                let outcome = match gone {
+                    None => Outcome::NotStarted,
+                    Some(true) => Outcome::Failed(SendError::Provider {
                         http: 403,
                         code: Some(403),
                         message: "not sent: the message before it was refused (blocked)".into(),
-                    })
-                } else {
-                    tokio::time::sleep_until(start).await;
-                    send_with_retries(&*transport, &m, &settings, &hold).await
+                    }),
+                    Some(false) => {
+                        tokio::select! {
+                            () = tokio::time::sleep_until(start) => {
+                                send_with_retries(&*transport, &m, &settings, &hold, &mut stop).await
+                            }
+                            () = stop.wait() => Outcome::NotStarted,
+                        }
+                    }
                 };
                 if let Some(f) = finished {
-                    let refused = matches!(&result, Err(SendError::Provider { http: 403, .. }));
+                    let refused = matches!(
+                        &outcome,
+                        Outcome::Failed(SendError::Provider { http: 403, .. })
+                    );
+                    // A message held back by a stop holds back the ones after it too.
                     let _ = f.send(refused);
                 }
                 drop(permit);
-                let _ = done.send((m, result));
+                let _ = done.send((m, outcome));
             });
+        }
+    }
+    tracing::debug!(channel = ch, "dispatcher stopped claiming");
+}
+
+/// Looks up, at the provider, the messages whose claim lapsed before `before`: one the provider
+/// has is recorded as sent with its id, never sent twice; one it does not have (or a provider
+/// that cannot be asked) goes back in the queue; one it could not be asked about stays in
+/// doubt and is looked up again when its new claim lapses.
+async fn settle_in_doubt<T: Transport>(
+    runner: Arc<Runner>,
+    transport: Arc<T>,
+    channel: Channel,
+    before: i64,
+) {
+    let ch = channel.as_str();
+    let now = to_ms(runner.clock.now());
+    let doubts = match delivery::claim_in_doubt(&runner.db, ch, before, now, 64).await {
+        Ok(d) => d,
+        Err(e) => {
+            if !runner.db.pool().is_closed() {
+                tracing::warn!(channel = ch, error = %e, "could not take up messages in doubt");
+            }
+            return;
+        }
+    };
+    for d in doubts {
+        let id = d.message.id;
+        let settled = match transport.lookup(&d.message, d.queued_at).await {
+            Ok(Lookup::Found(candidates)) => {
+                let sids: Vec<&str> = candidates.iter().map(|a| a.provider_id.as_str()).collect();
+                match delivery::known_provider_ids(&runner.db, ch, &sids).await {
+                    Ok(known) => Ok(candidates
+                        .into_iter()
+                        .find(|a| !known.contains(&a.provider_id))),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Ok(Lookup::Unsupported) => Ok(None),
+            Err(e) => Err(e.to_string()),
+        };
+        let now = to_ms(runner.clock.now());
+        match settled {
+            Ok(Some(a)) => {
+                tracing::info!(channel = ch, message = id, provider_status = %a.provider_status, "a message in doubt had reached the provider: recorded, not sent again");
+                match delivery::mark_sent(&runner.db, ch, &[(id, a)], now).await {
+                    Ok(followups) => {
+                        for f in followups {
+                            act_on(&runner, channel, &f).await;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel = ch, message = id, error = %e, "could not record a message found in doubt");
+                    }
+                }
+            }
+            Ok(None) => {
+                tracing::info!(
+                    channel = ch,
+                    message = id,
+                    "a message in doubt had not reached the provider (or it cannot say): sent again"
+                );
+                if let Err(e) = delivery::requeue(&runner.db, &[id], now).await {
+                    tracing::warn!(channel = ch, message = id, error = %e, "could not queue a message in doubt again");
+                }
+                runner.queued.send_modify(|n| *n = n.wrapping_add(1));
+            }
+            Err(e) => {
+                tracing::warn!(channel = ch, message = id, error = %e, "could not ask the provider about a message in doubt; it stays in doubt");
+            }
         }
     }
 }
 
+/// Sends one message, retrying what may pass later. A stop between tries ends it: a message
+/// refused for being too many (429) is put back, one whose try broke off is left in doubt.
 async fn send_with_retries<T: Transport>(
     transport: &T,
     m: &Outgoing,
     settings: &Settings,
     hold: &std::sync::Mutex<Option<Instant>>,
-) -> Result<Accepted, SendError> {
+    stop: &mut crate::shutdown::Stop,
+) -> Outcome {
     let mut attempt = 1;
+    // Whether an earlier try may have reached the provider.
+    let mut maybe_sent = false;
+    let stopped = |maybe_sent: bool| {
+        if maybe_sent {
+            Outcome::InDoubt
+        } else {
+            Outcome::NotStarted
+        }
+    };
     loop {
         let until = *hold
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = stop.wait() => return stopped(maybe_sent),
+            }
         }
         match transport.send(m).await {
-            Ok(a) => return Ok(a),
+            Ok(a) => return Outcome::Sent(a),
             Err(SendError::RetryAfter(wait)) if attempt < settings.max_attempts => {
                 tracing::info!(
                     message = m.id,
@@ -251,11 +432,15 @@ async fn send_with_retries<T: Transport>(
             }
             Err(e) if e.retryable() && attempt < settings.max_attempts => {
                 tracing::info!(message = m.id, attempt, error = %e, "send failed; will retry");
-                tokio::time::sleep(backoff(settings.backoff, attempt)).await;
+                maybe_sent |= e.may_have_reached();
+                tokio::select! {
+                    () = tokio::time::sleep(backoff(settings.backoff, attempt)) => {}
+                    () = stop.wait() => return stopped(maybe_sent),
+                }
                 attempt += 1;
             }
             Err(e) => {
-                return Err(if e.retryable() {
+                return Outcome::Failed(if e.retryable() {
                     SendError::Provider {
                         http: 0,
                         code: e.code(),
@@ -270,15 +455,36 @@ async fn send_with_retries<T: Transport>(
 }
 
 /// Records outcomes in batches (one statement for many sent messages), then acts on the errors
-/// that mean something for the client's record.
+/// that mean something for the client's record. Meanwhile it renews the claim of the messages
+/// still in flight. It ends when the claimer has stopped and every send is recorded.
 async fn recorder(
     runner: Arc<Runner>,
     channel: Channel,
     mut rx: mpsc::UnboundedReceiver<Done>,
     recorded: watch::Sender<u64>,
+    in_flight: InFlight,
+    lease: Duration,
 ) {
     let ch = channel.as_str();
-    while let Some(first) = rx.recv().await {
+    let mut renew = tokio::time::interval(renew_every(lease));
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            d = rx.recv() => match d {
+                Some(d) => d,
+                None => break,
+            },
+            _ = renew.tick() => {
+                let ids: Vec<i64> = in_flight.lock().iter().copied().collect();
+                let now = to_ms(runner.clock.now());
+                if let Err(e) = delivery::renew(&runner.db, &ids, now).await
+                    && !runner.db.pool().is_closed()
+                {
+                    tracing::warn!(channel = ch, error = %e, "could not renew the claim of messages being sent");
+                }
+                continue;
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < 256 {
             match rx.try_recv() {
@@ -288,15 +494,26 @@ async fn recorder(
         }
         let now = to_ms(runner.clock.now());
         let mut sent = Vec::new();
-        for (m, result) in batch {
-            match result {
-                Ok(a) => sent.push((m.id, a)),
-                Err(e) => {
+        let mut back = Vec::new();
+        let ids: Vec<i64> = batch.iter().map(|(m, _)| m.id).collect();
+        for (m, outcome) in batch {
+            match outcome {
+                Outcome::Sent(a) => sent.push((m.id, a)),
+                Outcome::NotStarted => back.push(m.id),
+                Outcome::InDoubt => {
+                    tracing::info!(
+                        channel = ch,
+                        message = m.id,
+                        "stopped mid-send: the message is in doubt and will be looked up"
+                    );
+                }
+                Outcome::Failed(e) => {
                     let reason = match (channel, e.code()) {
                         (Channel::Sms, Some(c)) => format!("{e} ({})", super::twilio::explain(c)),
                         _ => e.to_string(),
                     };
-                    tracing::warn!(channel = ch, message = m.id, error = %e, "message not sent");
+                    tracing::warn!(channel = ch, message = m.id, code = ?e.code(), "message not sent");
+                    tracing::debug!(channel = ch, message = m.id, error = %e, "why the message was not sent");
                     if let Err(err) =
                         delivery::mark_failed(&runner.db, m.id, &reason, e.code(), now).await
                     {
@@ -312,15 +529,35 @@ async fn recorder(
                 }
             }
         }
+        if !back.is_empty() {
+            match delivery::requeue(&runner.db, &back, now).await {
+                Ok(n) => tracing::info!(
+                    channel = ch,
+                    count = n,
+                    "stopping: messages not yet sent were put back in the queue"
+                ),
+                Err(e) => {
+                    tracing::error!(channel = ch, error = %e, count = back.len(), "could not put back messages not sent; they are looked up when their claim lapses")
+                }
+            }
+        }
         match delivery::mark_sent(&runner.db, ch, &sent, now).await {
             Ok(followups) => {
                 for f in followups {
                     act_on(&runner, channel, &f).await;
                 }
             }
-            Err(_) if runner.db.pool().is_closed() => return,
+            Err(e) if runner.db.pool().is_closed() => {
+                tracing::error!(channel = ch, error = %e, count = sent.len(), "the database closed before sent messages were recorded; they are looked up at the next start");
+            }
             Err(e) => {
-                tracing::error!(channel = ch, error = %e, count = sent.len(), "could not record sent messages");
+                tracing::error!(channel = ch, error = %e, count = sent.len(), "could not record sent messages; they are looked up when their claim lapses");
+            }
+        }
+        {
+            let mut f = in_flight.lock();
+            for id in ids {
+                f.remove(&id);
             }
         }
         recorded.send_modify(|n| *n += 1);

@@ -104,6 +104,17 @@ impl SendError {
         }
     }
 
+    /// Whether the provider may have taken the message although the try failed: a broken
+    /// connection or a server error (a refusal, 4xx or 429, says it did not).
+    #[must_use]
+    pub fn may_have_reached(&self) -> bool {
+        match self {
+            Self::Transport(_) => true,
+            Self::RetryAfter(_) => false,
+            Self::Provider { http, .. } => *http >= 500,
+        }
+    }
+
     #[must_use]
     pub fn code(&self) -> Option<u32> {
         match self {
@@ -114,9 +125,26 @@ impl SendError {
     }
 }
 
+/// What a provider knows of a message whose send was cut off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Messages it holds to the same address with the same text, created since the message was
+    /// queued, oldest first (maybe none).
+    Found(Vec<Accepted>),
+    /// The provider cannot say (Telegram): the message is sent again.
+    Unsupported,
+}
+
 /// A provider's API for sending.
 pub trait Transport: Send + Sync + 'static {
     /// Who sends: pacing is per sender.
     fn sender(&self) -> String;
     fn send(&self, m: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+    /// Whether a message *in doubt* (its send was cut off by a crash) reached the provider:
+    /// what it holds to that address with that text since `since` (ms, when it was queued).
+    fn lookup(
+        &self,
+        m: &Outgoing,
+        since: i64,
+    ) -> impl Future<Output = Result<Lookup, SendError>> + Send;
 }

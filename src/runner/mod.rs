@@ -168,6 +168,8 @@ pub struct Runner {
     pub schedule: Arc<crate::schedule::Settings>,
     /// Bumped whenever messages are queued, so dispatchers wake at once.
     pub queued: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Raised when the service stops: loops finish what they started and take nothing new.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 /// A fresh signal for [`Runner::queued`].

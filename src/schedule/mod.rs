@@ -274,14 +274,16 @@ pub async fn claim(
     let now_ms = to_ms(now);
     let token = format!("{:016x}", rand::random::<u64>());
     let sql = claim_sql(db.backend());
+    let mut conn = db.acquire("claiming due jobs").await?;
     let rows = sqlx::query(&sql)
         .bind(to_ms(now + lease))
         .bind(&token)
         .bind(now_ms)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(db.pool())
+        .fetch_all(&mut *conn)
         .await
         .doing("claiming due jobs")?;
+    drop(conn);
     let mut jobs = Vec::with_capacity(rows.len());
     for r in rows {
         let get = |e: sqlx::Error| StoreError::Query {
@@ -341,6 +343,9 @@ pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreEr
 async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
     let mut t = Ticked::default();
     for _ in 0..max_batches {
+        if runner.shutdown.is_stopping() {
+            break;
+        }
         let now = runner.clock.now();
         let jobs = claim(
             &runner.db,
@@ -366,17 +371,25 @@ async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError>
     Ok(t)
 }
 
-/// Runs the scheduler until the process ends: a tick, then a pause while nothing is due.
+/// Runs the scheduler until the runner's shutdown is raised: a tick, then a pause while
+/// nothing is due. A batch under way when the stop comes is finished (it is one transaction per
+/// client); no batch is claimed after it.
 pub fn spawn(runner: Arc<Runner>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        let mut stop = runner.shutdown.signal();
+        while !stop.is_stopping() {
             match tick(&runner, 64).await {
                 Ok(t) if t.claimed > 0 => continue,
                 Ok(_) => {}
+                Err(_) if runner.db.pool().is_closed() => return,
                 Err(e) => tracing::warn!(error = %e, "the scheduler could not claim jobs"),
             }
-            tokio::time::sleep(runner.schedule.tick).await;
+            tokio::select! {
+                () = tokio::time::sleep(runner.schedule.tick) => {}
+                () = stop.wait() => {}
+            }
         }
+        tracing::debug!("scheduler stopped claiming");
     })
 }
 

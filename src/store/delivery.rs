@@ -34,34 +34,17 @@ pub async fn claim(
                       ORDER BY priority, id LIMIT $3 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons"
     );
+    let mut conn = db.acquire("claiming queued messages").await?;
     let rows = sqlx::query(&sql)
         .bind(now)
         .bind(channel)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(db.pool())
+        .fetch_all(&mut *conn)
         .await
         .doing("claiming queued messages")?;
     let mut out = rows
         .iter()
-        .map(|r| {
-            Ok(Outgoing {
-                id: r.try_get("id")?,
-                client: r.try_get("client_id")?,
-                address: r
-                    .try_get::<Option<String>, _>("address")?
-                    .unwrap_or_default(),
-                body: r.try_get("body")?,
-                segments: r
-                    .try_get::<Option<i64>, _>("segments")?
-                    .and_then(|n| u32::try_from(n).ok())
-                    .unwrap_or(1),
-                priority: r.try_get("priority")?,
-                // Buttons that do not parse are dropped: the text still lists the answers.
-                buttons: r
-                    .try_get::<Option<String>, _>("buttons")?
-                    .and_then(|b| serde_json::from_str(&b).ok()),
-            })
-        })
+        .map(outgoing)
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .doing("reading claimed messages")?;
     out.sort_by_key(|m| (m.priority, m.id));
@@ -86,18 +69,136 @@ pub async fn suppress_opted_out(db: &Db, channel: &str, now: i64) -> Result<u64,
     Ok(done.rows_affected())
 }
 
-/// Puts back messages claimed before `before` and never answered (their dispatcher died).
-pub async fn release_stale(db: &Db, channel: &str, before: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE messages SET status = 'queued', status_rank = 0 \
-         WHERE status = 'sending' AND channel = $1 AND claimed_at < $2",
-    )
-    .bind(channel)
-    .bind(before)
-    .execute(db.pool())
-    .await
-    .doing("releasing stale claims")?;
-    Ok(done.rows_affected())
+/// A message whose send was cut off (its process died mid-send): it may or may not have
+/// reached the provider.
+#[derive(Debug, Clone)]
+pub struct InDoubt {
+    pub message: Outgoing,
+    /// When it was queued: the provider cannot have it from before.
+    pub queued_at: i64,
+}
+
+/// Takes up to `limit` messages of `channel` whose claim lapsed before `before` (a dead
+/// process's sends), leasing them again from `now` so that one process looks each up. On
+/// Postgres, concurrent dispatchers skip each other's rows.
+pub async fn claim_in_doubt(
+    db: &Db,
+    channel: &str,
+    before: i64,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<InDoubt>, StoreError> {
+    let lock = match db.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE messages SET claimed_at = $1, updated_at = $1 \
+         WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND channel = $2 AND claimed_at < $3 \
+                      ORDER BY id LIMIT $4 {lock}) \
+         RETURNING id, client_id, address, body, segments, priority, buttons, created_at"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(now)
+        .bind(channel)
+        .bind(before)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.pool())
+        .await
+        .doing("taking up messages in doubt")?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(InDoubt {
+                message: outgoing(r)?,
+                queued_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .doing("reading messages in doubt")?;
+    out.sort_by_key(|d| d.message.id);
+    Ok(out)
+}
+
+/// Puts claimed messages back in the queue: they never started (a stop), or the provider does
+/// not have them (in doubt, looked up).
+pub async fn requeue(db: &Db, ids: &[i64], now: i64) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE messages SET status = 'queued', status_rank = 0, claimed_at = NULL, updated_at = {now} \
+         WHERE status = 'sending' AND id IN ({})",
+        list(db.backend(), ids.len())
+    );
+    bind_all(sqlx::query(&sql), ids.iter().map(|id| i(*id)).collect())
+        .execute(db.pool())
+        .await
+        .doing("putting messages back in the queue")
+        .map(|r| r.rows_affected())
+}
+
+/// Renews the claim of messages still being sent by this process, so that no other takes them
+/// for a dead process's.
+pub async fn renew(db: &Db, ids: &[i64], now: i64) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE messages SET claimed_at = {now} WHERE status = 'sending' AND id IN ({})",
+        list(db.backend(), ids.len())
+    );
+    bind_all(sqlx::query(&sql), ids.iter().map(|id| i(*id)).collect())
+        .execute(db.pool())
+        .await
+        .doing("renewing the claim of messages being sent")?;
+    Ok(())
+}
+
+/// Which of these provider ids are already recorded on one of our messages.
+pub async fn known_provider_ids(
+    db: &Db,
+    channel: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let b = db.backend();
+    let sql = format!(
+        "SELECT provider_id FROM messages WHERE channel = {} AND direction = 'out' AND provider_id IN ({})",
+        list(b, 1),
+        list_from(b, 2, ids.len())
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(channel);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(db.pool())
+        .await
+        .doing("looking up provider ids")?
+        .into_iter()
+        .collect())
+}
+
+fn outgoing(r: &sqlx::any::AnyRow) -> Result<Outgoing, sqlx::Error> {
+    Ok(Outgoing {
+        id: r.try_get("id")?,
+        client: r.try_get("client_id")?,
+        address: r
+            .try_get::<Option<String>, _>("address")?
+            .unwrap_or_default(),
+        body: r.try_get("body")?,
+        segments: r
+            .try_get::<Option<i64>, _>("segments")?
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(1),
+        priority: r.try_get("priority")?,
+        // Buttons that do not parse are dropped: the text still lists the answers.
+        buttons: r
+            .try_get::<Option<String>, _>("buttons")?
+            .and_then(|b| serde_json::from_str(&b).ok()),
+    })
 }
 
 /// Records the provider's ids for sent messages, then applies any status callbacks that

@@ -2,7 +2,10 @@
 //! the account SID and auth token, a form-encoded Create Message request checked against
 //! Twilio's OpenAPI description (`tests/protocols/twilio/create_message.json`, taken from
 //! `twilio_api_v2010.json`), Twilio-shaped 201 JSON, Twilio error JSON for chosen numbers, and
-//! signed status callbacks posted back to the `StatusCallback` URL, latest status first.
+//! signed status callbacks posted back to the `StatusCallback` URL, latest status first; and the
+//! List Message call (`GET …/Messages.json?To=…&From=…`, newest first, paged), its query checked
+//! against Twilio's OpenAPI description (`tests/protocols/twilio/list_message.json`), which
+//! matters uses to find out whether a send a crash cut off reached Twilio.
 //!
 //! Shared by the tests and by `matters bench inbound --channel twilio`.
 
@@ -37,6 +40,9 @@ pub struct Sent {
     pub body: String,
     pub status_callback: Option<String>,
     pub form: Vec<(String, String)>,
+    /// When Twilio took it (`date_created`): the wall clock, as Twilio's.
+    pub created: chrono::DateTime<chrono::Utc>,
+    pub status: String,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ struct Book {
     sent: Vec<Sent>,
     /// Every request, accepted or not: (To, HTTP status).
     requests: Vec<(String, u16)>,
+    /// Every List Message request: its query.
+    lookups: Vec<Vec<(String, String)>>,
     violations: Vec<String>,
     pending: Vec<Callback>,
     /// Numbers that answer 20429 this many more times before they work.
@@ -64,6 +72,7 @@ struct Inner {
     account_sid: String,
     token: String,
     schema: Value,
+    list_schema: Value,
     book: Mutex<Book>,
     changed: watch::Sender<usize>,
     http: reqwest::Client,
@@ -82,6 +91,7 @@ pub struct StandIn {
 }
 
 const SCHEMA: &str = include_str!("../protocols/twilio/create_message.json");
+const LIST_SCHEMA: &str = include_str!("../protocols/twilio/list_message.json");
 
 impl StandIn {
     /// Starts on a free loopback port. `immediate`: post status callbacks right away.
@@ -103,6 +113,7 @@ impl StandIn {
             account_sid: account_sid.to_owned(),
             token: token.to_owned(),
             schema: serde_json::from_str(SCHEMA).expect("the schema is JSON"),
+            list_schema: serde_json::from_str(LIST_SCHEMA).expect("the schema is JSON"),
             book: Mutex::new(Book::default()),
             changed: watch::channel(0).0,
             http: reqwest::Client::new(),
@@ -110,7 +121,10 @@ impl StandIn {
             light,
         });
         let app = Router::new()
-            .route("/2010-04-01/Accounts/{sid}/Messages.json", post(create))
+            .route(
+                "/2010-04-01/Accounts/{sid}/Messages.json",
+                post(create).get(list),
+            )
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -155,6 +169,16 @@ impl StandIn {
             .filter(|(t, _)| t == to)
             .map(|(_, s)| *s)
             .collect()
+    }
+
+    /// Every List Message request, its query as sent.
+    pub fn lookups(&self) -> Vec<Vec<(String, String)>> {
+        self.book().lookups.clone()
+    }
+
+    /// The schema of List Message's answer, from Twilio's OpenAPI description.
+    pub fn list_response_schema(&self) -> Value {
+        self.inner.list_schema["response"].clone()
     }
 
     /// Requests that broke Twilio's OpenAPI description or its rules.
@@ -264,12 +288,8 @@ fn twilio_error(http: StatusCode, code: u32, message: &str) -> Response {
         .into_response()
 }
 
-async fn create(
-    State(inner): State<Arc<Inner>>,
-    Path(sid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+/// HTTP Basic auth with the account SID and auth token, and the account in the path.
+fn refused(inner: &Inner, sid: &str, headers: &HeaderMap) -> Option<Response> {
     let authorized = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -277,14 +297,150 @@ async fn create(
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .is_some_and(|d| d == format!("{}:{}", inner.account_sid, inner.token).as_bytes());
     if !authorized {
-        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+        return Some(twilio_error(
+            StatusCode::UNAUTHORIZED,
+            20003,
+            "Authenticate",
+        ));
     }
     if sid != inner.account_sid {
-        return twilio_error(
+        return Some(twilio_error(
             StatusCode::NOT_FOUND,
             20404,
             "The requested resource was not found",
-        );
+        ));
+    }
+    None
+}
+
+/// A Message resource as Twilio answers it.
+fn message_json(account_sid: &str, s: &Sent) -> Value {
+    let sid = account_sid;
+    let msid = &s.sid;
+    let date = s.created.to_rfc2822();
+    json!({
+        "account_sid": sid,
+        "api_version": "2010-04-01",
+        "body": s.body,
+        "date_created": date,
+        "date_sent": null,
+        "date_updated": date,
+        "direction": "outbound-api",
+        "error_code": null,
+        "error_message": null,
+        "from": s.from,
+        "messaging_service_sid": s.messaging_service_sid,
+        "num_media": "0",
+        "num_segments": if s.messaging_service_sid.is_some() { "0".to_owned() } else { matters::sms::cost(&s.body).segments.to_string() },
+        "price": null,
+        "price_unit": "USD",
+        "sid": msid,
+        "status": s.status,
+        "subresource_uris": { "media": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media.json") },
+        "to": s.to,
+        "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}.json"),
+    })
+}
+
+/// List Message: the account's messages to `To` (and from `From`), newest first, a page at a
+/// time (`PageSize`, `Page`); the query is checked against Twilio's OpenAPI description.
+async fn list(
+    State(inner): State<Arc<Inner>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if let Some(r) = refused(&inner, &sid, &headers) {
+        return r;
+    }
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let mut problems = Vec::new();
+    for (k, v) in &query {
+        let Some(p) = inner.list_schema["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == k.as_str() && p["in"] == "query")
+        else {
+            problems.push(format!("{k} is not a parameter of ListMessage"));
+            continue;
+        };
+        check_value(k, &p["schema"], v, &mut problems);
+        if let (Some(min), Ok(n)) = (p["schema"]["minimum"].as_i64(), v.parse::<i64>())
+            && n < min
+        {
+            problems.push(format!("{k}={n} is below {min}"));
+        }
+        if let (Some(max), Ok(n)) = (p["schema"]["maximum"].as_i64(), v.parse::<i64>())
+            && n > max
+        {
+            problems.push(format!("{k}={n} is above {max}"));
+        }
+    }
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let mut book = inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    book.lookups.push(query.clone());
+    if !problems.is_empty() {
+        book.violations.extend(problems.iter().cloned());
+        return twilio_error(StatusCode::BAD_REQUEST, 21000, &problems.join("; "));
+    }
+    let size: usize = get("PageSize").and_then(|v| v.parse().ok()).unwrap_or(50);
+    let page: usize = get("Page").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (to, from) = (get("To"), get("From"));
+    let mut matching: Vec<&Sent> = book
+        .sent
+        .iter()
+        .filter(|s| to.as_ref().is_none_or(|t| *t == s.to))
+        .filter(|s| from.as_ref().is_none_or(|f| Some(f) == s.from.as_ref()))
+        .collect();
+    matching.reverse();
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(page * size)
+        .take(size)
+        .map(|s| message_json(&inner.account_sid, s))
+        .collect();
+    let base = format!("/2010-04-01/Accounts/{sid}/Messages.json");
+    let uri = |p: usize| {
+        let mut q: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != "Page" && k != "PageToken")
+            .cloned()
+            .collect();
+        q.push(("Page".into(), p.to_string()));
+        format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    };
+    let more = (page + 1) * size < matching.len();
+    let answer = json!({
+        "end": (page * size + items.len()).saturating_sub(1),
+        "first_page_uri": uri(0),
+        "next_page_uri": if more { Some(format!("{}&PageToken=PA{page:032x}", uri(page + 1))) } else { None },
+        "page": page,
+        "page_size": size,
+        "previous_page_uri": if page > 0 { Some(uri(page - 1)) } else { None },
+        "start": page * size,
+        "uri": uri(page),
+        "messages": items,
+    });
+    drop(book);
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
+async fn create(
+    State(inner): State<Arc<Inner>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = refused(&inner, &sid, &headers) {
+        return r;
     }
     let form_type = headers
         .get(header::CONTENT_TYPE)
@@ -389,30 +545,7 @@ async fn create(
             book.pending.extend(cbs);
         }
     }
-    let segments = matters::sms::cost(&body_text).segments;
-    let answer = json!({
-        "account_sid": inner.account_sid,
-        "api_version": "2010-04-01",
-        "body": body_text,
-        "date_created": "Sat, 21 Nov 2026 12:00:00 +0000",
-        "date_sent": null,
-        "date_updated": "Sat, 21 Nov 2026 12:00:00 +0000",
-        "direction": "outbound-api",
-        "error_code": null,
-        "error_message": null,
-        "from": from,
-        "messaging_service_sid": service,
-        "num_media": "0",
-        "num_segments": if service.is_some() { "0".to_owned() } else { segments.to_string() },
-        "price": null,
-        "price_unit": "USD",
-        "sid": msid,
-        "status": status,
-        "subresource_uris": { "media": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}/Media.json") },
-        "to": to,
-        "uri": format!("/2010-04-01/Accounts/{sid}/Messages/{msid}.json"),
-    });
-    book.sent.push(Sent {
+    let sent = Sent {
         sid: msid,
         to: to.clone(),
         from,
@@ -424,7 +557,11 @@ async fn create(
         },
         status_callback: callback,
         form: if inner.light { Vec::new() } else { form },
-    });
+        created: chrono::Utc::now(),
+        status: status.to_owned(),
+    };
+    let answer = message_json(&inner.account_sid, &sent);
+    book.sent.push(sent);
     let arrived = book.arrivals.entry(to.clone()).or_default();
     arrived.0.push(std::time::Instant::now());
     arrived.1.notify_waiters();

@@ -32,6 +32,8 @@ pub struct TelegramConfig {
     pub max_attempts: u32,
     pub backoff: Duration,
     pub poll_timeout: u32,
+    /// A send's claim lapses after this long unrenewed (`[dispatch] lease_seconds`).
+    pub send_lease: Duration,
 }
 
 impl TelegramConfig {
@@ -105,6 +107,7 @@ impl TelegramConfig {
             max_attempts: t.max_attempts.max(1),
             backoff: Duration::from_millis(t.backoff_ms),
             poll_timeout: t.poll_timeout.min(15),
+            send_lease: Duration::from_secs(u64::from(cfg.dispatch.lease_seconds.max(1))),
         }))
     }
 
@@ -124,6 +127,7 @@ impl TelegramConfig {
             concurrency: 16,
             poll: Duration::from_secs(1),
             per_address: Some(self.chat_interval),
+            lease: self.send_lease,
         }
     }
 

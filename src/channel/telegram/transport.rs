@@ -1,7 +1,7 @@
 //! Sending: one `sendMessage` per queued message, with the question's answers as an inline
 //! keyboard; Telegram's errors mapped to what the dispatcher and the record need.
 
-use crate::channel::{Accepted, Buttons, Outgoing, SendError, Transport};
+use crate::channel::{Accepted, Buttons, Lookup, Outgoing, SendError, Transport};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use teloxide::{ApiError, RequestError};
@@ -52,6 +52,11 @@ impl Transport for Sender {
             }),
             Err(e) => Err(send_error(&e)),
         }
+    }
+
+    /// The Bot API cannot list a chat's messages: a message in doubt is sent again.
+    async fn lookup(&self, _m: &Outgoing, _since: i64) -> Result<Lookup, SendError> {
+        Ok(Lookup::Unsupported)
     }
 }
 

@@ -144,9 +144,11 @@ impl Updates {
         }
     }
 
-    /// The webhook: teloxide's axum router (it calls `setWebhook`, and refuses an update
-    /// without the secret with 401), to merge into our server. Updates it takes are handled in
-    /// order by a task of their own.
+    /// The webhook: `setWebhook` (with the secret, and one connection at a time so updates come
+    /// in order), and our own route for Telegram's posts, to merge into the server. An update
+    /// is acknowledged (200) only once it is handled and committed; a database failure answers
+    /// 503 and Telegram sends it again. A post without the secret is refused (401), the secret
+    /// compared in constant time; while the service stops, 503.
     ///
     /// # Errors
     /// `setWebhook` failed.
@@ -157,24 +159,16 @@ impl Updates {
         let Some((url, secret)) = &cfg.webhook else {
             return Ok(axum::Router::new());
         };
-        let options = teloxide::update_listeners::webhooks::Options::new(
-            ([127, 0, 0, 1], 0).into(),
-            url.clone(),
-        )
-        .secret_token(secret.expose().to_owned());
-        let (mut listener, _stopped, router) =
-            teloxide::update_listeners::webhooks::axum_to_router(self.bot.clone(), options).await?;
-        tokio::spawn(async move {
-            let stream = listener.as_stream();
-            tokio::pin!(stream);
-            while let Some(next) = stream.next().await {
-                match next {
-                    Ok(u) => self.handle_surely(&u).await,
-                    Err(e) => match e {},
-                }
-            }
-        });
-        Ok(router)
+        self.bot
+            .set_webhook(url.clone())
+            .secret_token(secret.expose().to_owned())
+            .max_connections(1)
+            .await?;
+        let path = url.path().to_owned();
+        let state = Arc::new((self, secret.clone()));
+        Ok(axum::Router::new()
+            .route(&path, axum::routing::post(webhook_post))
+            .with_state(state))
     }
 
     async fn process(&self, u: &Update) -> Result<(), RunError> {
@@ -358,11 +352,13 @@ impl Updates {
         if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
             tracing::debug!(error = %super::transport::send_error(&e), "answerCallbackQuery failed");
         }
-        if let (Some((h, label)), Some(MaybeInaccessibleMessage::Regular(m))) =
+        // Only a button that is on that message changes its keyboard: a forged or unknown
+        // `callback_data` never touches the keyboard of the question still waiting.
+        if let (Some((h, Some(label))), Some(MaybeInaccessibleMessage::Regular(m))) =
             (handled, &q.message)
             && !h.duplicate
         {
-            mark_answered(&self.bot, m, &h, label.as_deref()).await;
+            mark_answered(&self.bot, m, &h, &label).await;
         }
         Ok(())
     }
@@ -380,6 +376,48 @@ impl Updates {
         self.runner
             .provider_opt_out(&client, Channel::Telegram, "the client blocked the bot")
             .await
+    }
+}
+
+/// One update posted by Telegram to the webhook.
+async fn webhook_post(
+    axum::extract::State(state): axum::extract::State<Arc<(Arc<Updates>, crate::config::Secret)>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let (updates, secret) = &*state;
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !crate::config::same_secret(given, secret.expose()) {
+        tracing::warn!("refused a Telegram webhook post without the secret");
+        return (StatusCode::UNAUTHORIZED, "secret token required\n").into_response();
+    }
+    if updates.runner.shutdown.is_stopping() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            "stopping; send it again\n",
+        )
+            .into_response();
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(u) => u,
+        Err(e) => {
+            // Never handled, whatever the retries: acknowledged, so it does not hold up the rest.
+            tracing::warn!(error = %e, "a Telegram update could not be read; acknowledged and dropped");
+            return StatusCode::OK.into_response();
+        }
+    };
+    match updates.handle(&update).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => {
+            tracing::error!(update = update.id.0, error = %e, "could not handle a Telegram update; Telegram will send it again");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again\n").into_response()
+        }
     }
 }
 
@@ -412,14 +450,15 @@ fn button_label(m: Option<&MaybeInaccessibleMessage>, data: &str) -> Option<Stri
 
 /// Once a button answered its question, the keyboard becomes one mark of what was chosen; a
 /// button of an older question loses its keyboard (the note says why).
-async fn mark_answered(bot: &Bot, m: &Message, h: &Handled, label: Option<&str>) {
+async fn mark_answered(bot: &Bot, m: &Message, h: &Handled, label: &str) {
     let stale = h.replies.iter().any(|r| r.key == "stale-button");
-    let markup = match label {
-        Some(l) if !stale => InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
-            format!("✓ {l}"),
+    let markup = if stale {
+        InlineKeyboardMarkup::default()
+    } else {
+        InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+            format!("✓ {label}"),
             "answered",
-        )]]),
-        _ => InlineKeyboardMarkup::default(),
+        )]])
     };
     if let Err(e) = bot
         .edit_message_reply_markup(m.chat.id, m.id)

@@ -1,9 +1,10 @@
 //! Our own small client of Twilio's Messages API (the `twilio` crate is unfit: DESIGN §5).
-//! One call: create a message. Form-encoded, HTTP Basic auth with the account SID and auth token,
+//! Two calls: create a message, and list the messages to a number (to find out whether a send
+//! that a crash cut off reached Twilio). Form-encoded, HTTP Basic auth with the account SID and auth token,
 //! the base URL configurable so tests and benchmarks talk to a local stand-in.
 
 use super::TwilioConfig;
-use crate::channel::{Accepted, Outgoing, SendError, Transport};
+use crate::channel::{Accepted, Lookup, Outgoing, SendError, Transport};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -31,7 +32,38 @@ struct Message {
     status: String,
     #[serde(default)]
     num_segments: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    direction: Option<String>,
+    /// RFC 2822, e.g. `Fri, 24 May 2019 17:44:46 +0000`.
+    #[serde(default)]
+    date_created: Option<String>,
 }
+
+impl Message {
+    fn accepted(self) -> Accepted {
+        Accepted {
+            provider_id: self.sid,
+            provider_status: self.status,
+            segments: self.num_segments.and_then(|n| n.parse().ok()),
+        }
+    }
+}
+
+/// A page of Twilio's Message list.
+#[derive(Debug, Clone, Deserialize)]
+struct MessagePage {
+    messages: Vec<Message>,
+    #[serde(default)]
+    next_page_uri: Option<String>,
+}
+
+/// How many pages of a number's messages a look-up reads at most (50 a page).
+const LOOKUP_PAGES: usize = 4;
+
+/// Twilio's clock and ours may differ by this much.
+const CLOCK_SKEW_MS: i64 = 60_000;
 
 /// A client of one Twilio account.
 #[derive(Debug, Clone)]
@@ -113,18 +145,106 @@ impl Client {
                 segments: m.num_segments.and_then(|n| n.parse().ok()),
             });
         }
-        Err(match serde_json::from_slice::<ApiError>(&bytes) {
-            Ok(e) => SendError::Provider {
-                http: status.as_u16(),
-                code: Some(e.code),
-                message: e.message,
-            },
-            Err(_) => SendError::Provider {
-                http: status.as_u16(),
-                code: None,
-                message: format!("HTTP {status} from Twilio"),
-            },
-        })
+        Err(api_error(status, &bytes))
+    }
+
+    /// The query of a ListMessage request for messages from our sender to `to`, newest first.
+    /// Through a messaging service the sender is one of its numbers: then by `To` alone.
+    #[must_use]
+    pub fn list_query(&self, to: &str) -> Vec<(&'static str, String)> {
+        let mut q = vec![("To", to.to_owned())];
+        if self.cfg.messaging_service_sid.is_none()
+            && let Some(from) = &self.cfg.from
+        {
+            q.push(("From", from.clone()));
+        }
+        q.push(("PageSize", "50".to_owned()));
+        q
+    }
+
+    /// Messages Twilio holds that we sent to `to` with exactly `body`, created at `since` (ms)
+    /// or later, oldest first. `date_created` is the filter, never `DateSent`: it stays empty
+    /// while a message waits in Twilio's queue.
+    ///
+    /// # Errors
+    /// Twilio's error, or a transport failure: then nobody knows, and nothing is sent again.
+    pub async fn sent_since(
+        &self,
+        to: &str,
+        body: &str,
+        since: i64,
+    ) -> Result<Vec<Accepted>, SendError> {
+        let base = self.cfg.api_base.trim_end_matches('/').to_owned();
+        let mut url = url::Url::parse(&self.endpoint)
+            .map_err(|e| SendError::Transport(format!("Twilio: bad URL ({e})")))?;
+        url.query_pairs_mut().extend_pairs(self.list_query(to));
+        let mut found = Vec::new();
+        for _ in 0..LOOKUP_PAGES {
+            let resp = self
+                .http
+                .get(url.clone())
+                .basic_auth(&self.cfg.account_sid, Some(self.cfg.auth_token.expose()))
+                .send()
+                .await
+                .map_err(|e| SendError::Transport(without_url(&e)))?;
+            let status = resp.status();
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| SendError::Transport(without_url(&e)))?;
+            if !status.is_success() {
+                return Err(api_error(status, &bytes));
+            }
+            let page: MessagePage =
+                serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
+                    http: status.as_u16(),
+                    code: None,
+                    message: format!("unreadable message list from Twilio: {e}"),
+                })?;
+            let mut older = 0;
+            let count = page.messages.len();
+            for m in page.messages {
+                let created = m
+                    .date_created
+                    .as_deref()
+                    .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                    .map(|d| d.timestamp_millis());
+                let Some(created) = created else { continue };
+                if created < since - CLOCK_SKEW_MS {
+                    older += 1;
+                    continue;
+                }
+                let outbound = m
+                    .direction
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("outbound"));
+                if outbound && m.body.as_deref() == Some(body) {
+                    found.push((created, m.accepted()));
+                }
+            }
+            // Newest first: a page that reached before `since` ends the search.
+            let next = page.next_page_uri.filter(|_| older == 0 && count > 0);
+            let Some(next) = next else { break };
+            url = url::Url::parse(&format!("{base}{next}"))
+                .map_err(|e| SendError::Transport(format!("Twilio: bad next page ({e})")))?;
+        }
+        found.sort_by_key(|(created, _)| *created);
+        Ok(found.into_iter().map(|(_, a)| a).collect())
+    }
+}
+
+fn api_error(status: reqwest::StatusCode, bytes: &[u8]) -> SendError {
+    match serde_json::from_slice::<ApiError>(bytes) {
+        Ok(e) => SendError::Provider {
+            http: status.as_u16(),
+            code: Some(e.code),
+            message: e.message,
+        },
+        Err(_) => SendError::Provider {
+            http: status.as_u16(),
+            code: None,
+            message: format!("HTTP {status} from Twilio"),
+        },
     }
 }
 
@@ -153,5 +273,11 @@ impl Transport for Client {
 
     async fn send(&self, m: &Outgoing) -> Result<Accepted, SendError> {
         self.create_message(&m.address, &m.body).await
+    }
+
+    async fn lookup(&self, m: &Outgoing, since: i64) -> Result<Lookup, SendError> {
+        self.sent_since(&m.address, &m.body, since)
+            .await
+            .map(Lookup::Found)
     }
 }

@@ -25,6 +25,8 @@ pub struct TwilioConfig {
     pub max_attempts: u32,
     pub backoff_ms: u64,
     pub concurrency: usize,
+    /// A send's claim lapses after this long unrenewed (`[dispatch] lease_seconds`).
+    pub send_lease: std::time::Duration,
 }
 
 impl TwilioConfig {
@@ -127,6 +129,9 @@ impl TwilioConfig {
             max_attempts: t.max_attempts.max(1),
             backoff_ms: t.backoff_ms,
             concurrency: t.concurrency.max(1),
+            send_lease: std::time::Duration::from_secs(u64::from(
+                cfg.dispatch.lease_seconds.max(1),
+            )),
         }))
     }
 
@@ -140,6 +145,7 @@ impl TwilioConfig {
             concurrency: self.concurrency,
             poll: std::time::Duration::from_secs(1),
             per_address: None,
+            lease: self.send_lease,
         }
     }
 

@@ -101,6 +101,19 @@ fn not_configured() -> Response {
     ApiError::not_found("SMS is not configured on this server").into_response()
 }
 
+/// While the service stops, a webhook is refused with 503: Twilio tries again, and the next
+/// process (or this one, restarted) takes it.
+fn stopping(st: &AppState) -> Option<Response> {
+    st.runner.shutdown.is_stopping().then(|| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "stopping; try again\n",
+        )
+            .into_response()
+    })
+}
+
 async fn inbound(
     State(st): State<AppState>,
     uri: Uri,
@@ -110,6 +123,9 @@ async fn inbound(
     let Some(cfg) = st.twilio.as_deref() else {
         return not_configured();
     };
+    if let Some(r) = stopping(&st) {
+        return r;
+    }
     let params = match verified(cfg, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
@@ -160,6 +176,9 @@ async fn status(State(st): State<AppState>, uri: Uri, headers: HeaderMap, body: 
     let Some(cfg) = st.twilio.as_deref() else {
         return not_configured();
     };
+    if let Some(r) = stopping(&st) {
+        return r;
+    }
     let params = match verified(cfg, &uri, &headers, &body) {
         Ok(p) => p,
         Err(r) => return r.into_response(),

@@ -363,15 +363,7 @@ struct CsrfField {
     csrf: String,
 }
 
-/// Compares two secrets in time that does not depend on where they differ.
-#[must_use]
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use crate::config::same_secret;
 
 /// A form posted by a signed-in staff member, its CSRF token checked against their session's.
 pub struct Form<T>(pub Auth, pub T);

@@ -1,0 +1,161 @@
+//! `matters serve`: the HTTP server, the dispatchers, the scheduler and the Telegram poller,
+//! until SIGTERM or Ctrl-C. Then it stops in order, losing and repeating nothing: webhooks are
+//! answered 503 (providers retry), nothing more is claimed, the sends in flight finish (within
+//! `shutdown_grace_seconds`), what never started goes back in the queue, and it exits 0.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    // A half-configured channel is an error before anything else happens.
+    let twilio =
+        crate::channel::twilio::TwilioConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    let telegram =
+        crate::channel::telegram::TelegramConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    let runner = Arc::new(crate::app::build(cfg, clock).await?);
+    crate::app::warn_about_drafts(&runner.catalog);
+    if cfg.centre_name_unset() {
+        tracing::warn!(
+            "centre_name is not set: clients read \"{}\" where the centre's name belongs; set centre_name in matters.toml or MATTERS_CENTRE_NAME",
+            cfg.centre_name
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(database = %crate::store::redact_url(&cfg.database_url), "database ready");
+    println!("matters is listening on http://{addr}");
+    if cfg.simulator.enabled {
+        println!(
+            "channels: simulator is on, for test clients only (POST /simulator/messages, or open http://{addr}/simulator; [simulator] enabled = false turns it off)"
+        );
+    } else {
+        println!("channels: simulator is off ([simulator] enabled = false)");
+    }
+    let mut state = crate::web::AppState::new(runner.clone()).with_web(cfg);
+    // Everything that must finish before the process exits.
+    let mut draining: Vec<(&'static str, tokio::task::JoinHandle<()>)> = Vec::new();
+
+    match twilio {
+        Some(t) => {
+            let client = crate::channel::twilio::Client::new(t.clone())?;
+            let h = crate::channel::dispatch::spawn(
+                runner.clone(),
+                Arc::new(client),
+                crate::domain::Channel::Sms,
+                t.dispatch_settings(),
+            );
+            draining.push(("sms sends", h.done));
+            println!("channels: {}", t.describe());
+            state = state.with_twilio(t);
+        }
+        None => println!(
+            "channels: sms is off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM and MATTERS_PUBLIC_URL to turn it on)"
+        ),
+    }
+    draining.push(("the scheduler", crate::schedule::spawn(runner.clone())));
+    println!(
+        "scheduler: {} sequences; scheduled messages go out {} in each client's time zone",
+        runner.sequences.all().count(),
+        match runner.schedule.window(None).to_string().as_str() {
+            "always" => "at any hour".to_owned(),
+            w => format!("between {}", w.replace('-', " and ")),
+        }
+    );
+    let mut telegram_router = axum::Router::new();
+    match telegram {
+        Some(t) => {
+            let mut stop = runner.shutdown.signal();
+            let started = crate::channel::telegram::start(runner.clone(), &t, async move {
+                stop.wait().await;
+            })
+            .await
+            .map_err(anyhow::Error::msg)?;
+            println!("{}", t.describe(&started.username));
+            state.telegram_bot = Some(started.username.clone());
+            telegram_router = started.router;
+            draining.push(("telegram sends", started.dispatch.done));
+            if let Some(p) = started.poller {
+                // It confirms what it handled, so the next start does not get it again.
+                draining.push(("the telegram poller", p));
+            }
+        }
+        None => println!(
+            "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
+        ),
+    }
+    // No staff yet: a one-time link for the first administrator.
+    if crate::staff::count(&runner.db).await? == 0 {
+        let now = crate::clock::to_ms(runner.clock.now());
+        let token = crate::staff::setup_link(&runner.db, None, now, 24).await?;
+        let base = cfg
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        println!(
+            "no staff accounts yet: open {}/setup/{token} to create the first administrator (valid 24 hours, once)",
+            base.trim_end_matches('/')
+        );
+    } else {
+        println!("navigators sign in at http://{addr}/login");
+    }
+    let app = crate::web::app(state).merge(telegram_router);
+    let (close_tx, close_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = close_rx.await;
+            })
+            .into_future(),
+    );
+    tokio::select! {
+        () = crate::shutdown::signalled() => {}
+        r = &mut server => {
+            runner.shutdown.trigger();
+            runner.db.close().await;
+            return match r {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(anyhow::anyhow!("the HTTP server stopped: {e}")),
+                Err(e) => Err(anyhow::anyhow!("the HTTP server failed: {e}")),
+            };
+        }
+    }
+    stop(&runner, draining, cfg.shutdown_grace_seconds).await;
+    // The server answered webhooks 503 while the rest drained; now it closes.
+    let _ = close_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    runner.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Raises the stop and waits, at most `grace_seconds`, for every loop to finish what it
+/// started. A send still in flight after that stays claimed: it is *in doubt*, and looked up at
+/// the provider after the next start.
+async fn stop(
+    runner: &crate::runner::Runner,
+    draining: Vec<(&'static str, tokio::task::JoinHandle<()>)>,
+    grace_seconds: u32,
+) {
+    runner.shutdown.trigger();
+    let grace = Duration::from_secs(u64::from(grace_seconds));
+    let names: Vec<&str> = draining.iter().map(|(n, _)| *n).collect();
+    tracing::info!(
+        grace_seconds,
+        "stopping: webhooks answer 503, nothing new is claimed, sends in flight finish"
+    );
+    let waits = draining.into_iter().map(|(name, h)| async move {
+        let _ = h.await;
+        name
+    });
+    match tokio::time::timeout(grace, futures_util::future::join_all(waits)).await {
+        Ok(_) => tracing::info!(finished = ?names, "every send in flight finished"),
+        Err(_) => tracing::warn!(
+            grace_seconds,
+            "some sends were still in flight when the grace period ended: they are looked up at the provider after the next start, never blindly sent twice"
+        ),
+    }
+}
