@@ -205,6 +205,7 @@ async fn claimer<T: Transport>(
                 .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
             // The claim already skips them; this shows them as not sent in the record.
             if let Err(e) = delivery::suppress_opted_out(&runner.db, ch, now_ms).await {
+                let e = runner.db.explain(e).await;
                 tracing::warn!(channel = ch, error = %e, "could not mark messages to opted-out clients");
             }
         }
@@ -330,6 +331,7 @@ async fn settle_in_doubt<T: Transport>(
         Ok(d) => d,
         Err(e) => {
             if !runner.db.pool().is_closed() {
+                let e = runner.db.explain(e).await;
                 tracing::warn!(channel = ch, error = %e, "could not take up messages in doubt");
             }
             return;
@@ -480,6 +482,7 @@ async fn recorder(
                 if let Err(e) = delivery::renew(&runner.db, &ids, now).await
                     && !runner.db.pool().is_closed()
                 {
+                    let e = runner.db.explain(e).await;
                     tracing::warn!(channel = ch, error = %e, "could not renew the claim of messages being sent");
                 }
                 continue;
@@ -551,6 +554,7 @@ async fn recorder(
                 tracing::error!(channel = ch, error = %e, count = sent.len(), "the database closed before sent messages were recorded; they are looked up at the next start");
             }
             Err(e) => {
+                let e = runner.db.explain(e).await;
                 tracing::error!(channel = ch, error = %e, count = sent.len(), "could not record sent messages; they are looked up when their claim lapses");
             }
         }

@@ -290,8 +290,9 @@ impl Runner {
             for a in addresses {
                 q = q.bind(a);
             }
+            let mut conn = self.db.acquire("matching senders to clients").await?;
             rows.extend(
-                q.fetch_all(self.db.pool())
+                q.fetch_all(&mut *conn)
                     .await
                     .doing("matching senders to clients")?,
             );

@@ -382,7 +382,10 @@ pub fn spawn(runner: Arc<Runner>) -> tokio::task::JoinHandle<()> {
                 Ok(t) if t.claimed > 0 => continue,
                 Ok(_) => {}
                 Err(_) if runner.db.pool().is_closed() => return,
-                Err(e) => tracing::warn!(error = %e, "the scheduler could not claim jobs"),
+                Err(e) => {
+                    let e = runner.db.explain(e).await;
+                    tracing::warn!(error = %e, "the scheduler could not claim jobs");
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(runner.schedule.tick) => {}

@@ -305,6 +305,7 @@ pub async fn record_status(
     error_code: Option<&str>,
     now: i64,
 ) -> Result<Option<Followup>, StoreError> {
+    let mut conn = db.acquire("recording a status callback").await?;
     sqlx::query(
         "INSERT INTO delivery_events (channel, provider_id, status, error_code, at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -313,9 +314,10 @@ pub async fn record_status(
     .bind(status)
     .bind(error_code)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await
     .doing("recording a status callback")?;
+    drop(conn);
     apply_status(db, channel, provider_id, status, error_code, now).await
 }
 

@@ -99,6 +99,8 @@ pub struct Db {
     backend: Backend,
     /// The URL, for a fresh connection attempt that tells why the pool timed out.
     url: Arc<str>,
+    /// How long a request waits for a connection.
+    acquire_timeout: Duration,
     /// The last such attempt: when, and what it said.
     probed: Arc<Mutex<Option<(std::time::Instant, String)>>>,
 }
@@ -118,7 +120,7 @@ impl std::fmt::Debug for Db {
 pub fn default_acquire_timeout(backend: Backend) -> Duration {
     match backend {
         Backend::Sqlite => Duration::from_secs(30),
-        Backend::Postgres => Duration::from_millis(1500),
+        Backend::Postgres => Duration::from_millis(1000),
     }
 }
 
@@ -252,6 +254,7 @@ impl Db {
         Ok(Self {
             pool,
             backend,
+            acquire_timeout: acquire,
             url: Arc::from(url),
             probed: Arc::new(Mutex::new(None)),
         })
@@ -303,6 +306,18 @@ impl Db {
         }
     }
 
+    /// An error for the log: a pool that timed out waiting for a connection is explained by its
+    /// cause (connection refused…), never left as "pool timed out".
+    pub async fn explain(&self, e: StoreError) -> StoreError {
+        match e {
+            StoreError::Query {
+                doing,
+                source: sqlx::Error::PoolTimedOut,
+            } => self.explained(sqlx::Error::PoolTimedOut, doing).await,
+            other => other,
+        }
+    }
+
     /// A connection from the pool; when none comes in time, the error says why.
     pub async fn acquire(
         &self,
@@ -326,6 +341,12 @@ impl Db {
     #[must_use]
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// How long a request waits for a connection before the database counts as unreachable.
+    #[must_use]
+    pub fn acquire_timeout(&self) -> Duration {
+        self.acquire_timeout
     }
 
     #[must_use]

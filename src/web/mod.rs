@@ -87,6 +87,15 @@ impl AppState {
         self
     }
 
+    /// How long a provider's webhook waits for its message to be committed before it is answered
+    /// 503 (and the provider tries again): half a second past the database's acquire timeout,
+    /// at most ten seconds (Twilio gives up at fifteen).
+    #[must_use]
+    pub fn webhook_deadline(&self) -> std::time::Duration {
+        (self.runner.db.acquire_timeout() + std::time::Duration::from_millis(500))
+            .min(std::time::Duration::from_secs(10))
+    }
+
     /// Takes Twilio's webhooks.
     #[must_use]
     pub fn with_twilio(mut self, cfg: crate::channel::twilio::TwilioConfig) -> Self {

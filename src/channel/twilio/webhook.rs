@@ -153,7 +153,16 @@ async fn inbound(
         keyword,
         pick: None,
     };
-    match st.inbox.submit_from(incoming).await {
+    let deadline = st.webhook_deadline();
+    let Ok(handled) = tokio::time::timeout(deadline, st.inbox.submit_from(incoming)).await else {
+        // Twilio tries again; if it is committed meanwhile, the retry is a duplicate.
+        tracing::warn!(
+            ?deadline,
+            "an SMS webhook was not committed in time: answered 503"
+        );
+        return too_slow();
+    };
+    match handled {
         Ok(h) => {
             tracing::debug!(
                 sid,
@@ -192,14 +201,39 @@ async fn status(State(st): State<AppState>, uri: Uri, headers: HeaderMap, body: 
     let code = field(&params, &["ErrorCode"]);
     let runner = &st.runner;
     let now = to_ms(runner.clock.now());
-    match delivery::record_status(&runner.db, Channel::Sms.as_str(), sid, state, code, now).await {
-        Ok(Some(f)) => {
+    let deadline = st.webhook_deadline();
+    let recorded = tokio::time::timeout(
+        deadline,
+        delivery::record_status(&runner.db, Channel::Sms.as_str(), sid, state, code, now),
+    )
+    .await;
+    match recorded {
+        Err(_) => {
+            tracing::warn!(
+                ?deadline,
+                "a status callback was not recorded in time: answered 503"
+            );
+            return too_slow();
+        }
+        Ok(Ok(Some(f))) => {
             if let Err(e) = runner.act_on_delivery(Channel::Sms, &f).await {
                 return ApiError::from(e).into_response();
             }
         }
-        Ok(None) => {}
-        Err(e) => return ApiError::from(e).into_response(),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => return ApiError::from(e).into_response(),
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+fn too_slow() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        axum::Json(crate::web::ErrorBody {
+            error: "temporarily unavailable; try again".into(),
+            status: 503,
+        }),
+    )
+        .into_response()
 }
