@@ -121,6 +121,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         schedule: Arc::new(schedule),
         queued: crate::runner::queued_signal(),
         shutdown: crate::shutdown::Shutdown::new(),
+        auto_reply_every: chrono::Duration::hours(i64::from(cfg.inbox.auto_reply_hours)),
     };
     runner.register_flows().await?;
     Ok(runner)

@@ -13,10 +13,15 @@ use tower::ServiceExt;
 
 struct TestApp {
     state: AppState,
+    clock: ManualClock,
 }
 
 impl TestApp {
     async fn new() -> Self {
+        Self::with(Config::default()).await
+    }
+
+    async fn with(cfg: Config) -> Self {
         let clock = ManualClock::new(
             DateTime::parse_from_rfc3339("2026-06-01T14:00:00Z")
                 .unwrap()
@@ -25,12 +30,38 @@ impl TestApp {
         let cfg = Config {
             database_url: "sqlite::memory:".into(),
             centre_name: "CSC Centre-Ville".into(),
-            ..Config::default()
+            ..cfg
         };
-        let runner = matters::app::build(&cfg, Arc::new(clock)).await.unwrap();
+        let runner = matters::app::build(&cfg, Arc::new(clock.clone()))
+            .await
+            .unwrap();
         Self {
-            state: AppState::new(Arc::new(runner)),
+            state: AppState::new(Arc::new(runner)).with_web(&cfg),
+            clock,
         }
+    }
+
+    /// A test client in no flow.
+    async fn test_client(&self, id: &str) {
+        let runner = &self.state.runner;
+        let new = matters::store::record::NewClient::test(
+            matters::domain::ClientId::parse(id).unwrap(),
+            matters::domain::Locale::parse("en").unwrap(),
+            chrono_tz::America::Toronto,
+        );
+        let now = matters::clock::to_ms(matters::clock::Clock::now(&*runner.clock));
+        assert!(
+            matters::store::record::add_client(&runner.db, &new, now, "simulator")
+                .await
+                .unwrap()
+        );
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.state.runner.db.pool())
+            .await
+            .unwrap()
     }
 
     async fn call(&self, req: Request<Body>) -> (StatusCode, Value) {
@@ -215,4 +246,129 @@ async fn the_simulator_page_shows_client_text_as_text() {
     assert_eq!(status, StatusCode::OK);
     let page = page.as_str().unwrap();
     assert!(page.contains("textContent") && !page.contains("innerHTML"));
+}
+
+#[tokio::test]
+async fn the_same_text_a_sixth_time_in_ten_minutes_is_held_back_with_one_flag() {
+    let t = TestApp::new().await;
+    t.say(json!({ "client": "echo", "start": "loneliness" }))
+        .await;
+    // An auto-responder answering every text with HELP: each gets the same help and question.
+    let mut got = Vec::new();
+    for _ in 0..7 {
+        let (status, body) = t.say(json!({ "client": "echo", "text": "HELP" })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        got.push(keys(&body));
+    }
+    assert_eq!(got[0], ["help", "ucla3-companionship"]);
+    assert_eq!(got[3], ["help", "ucla3-companionship"]);
+    // The question went out with the intro first: its 6th copy is held on the 5th HELP.
+    assert_eq!(got[4], ["help"]);
+    assert!(got[5].is_empty() && got[6].is_empty(), "{got:?}");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM messages WHERE error_code = 'looping' AND status = 'failed'")
+            .await,
+        5
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM flags WHERE kind = 'looping' AND status = 'open'")
+            .await,
+        1,
+        "one flag, however long the loop"
+    );
+    let (_, rec) = t.get("/simulator/clients/echo/record").await;
+    let held = rec["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "failed")
+        .unwrap();
+    assert!(
+        held["error"]
+            .as_str()
+            .unwrap()
+            .contains("5 times in 10 minutes"),
+        "the reason is on the record: {held}"
+    );
+    // Ten minutes on, the help goes out again.
+    t.clock.advance(chrono::Duration::minutes(11));
+    let (_, body) = t.say(json!({ "client": "echo", "text": "HELP" })).await;
+    assert_eq!(keys(&body), ["help", "ucla3-companionship"]);
+}
+
+#[tokio::test]
+async fn texts_outside_a_flow_get_one_auto_reply_a_day_and_join_one_task() {
+    let t = TestApp::new().await;
+    t.test_client("chatty").await;
+    let mut replies = Vec::new();
+    for text in ["bonjour", "vous êtes là?", "j'ai une question", "allô"] {
+        let (_, body) = t.say(json!({ "client": "chatty", "text": text })).await;
+        replies.push(keys(&body));
+    }
+    let (_, rec) = t.get("/simulator/clients/chatty/record").await;
+    let in_flow = rec["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["status"] == "active");
+    assert!(!in_flow, "{rec:#}");
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r.contains(&"no-session".to_owned()))
+            .count(),
+        1,
+        "{replies:?}"
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM flags WHERE kind = 'message' AND status = 'open'")
+            .await,
+        1
+    );
+    // A day later the auto-reply comes again; the task is still the one.
+    t.clock.advance(chrono::Duration::hours(25));
+    let (_, body) = t
+        .say(json!({ "client": "chatty", "text": "re-bonjour" }))
+        .await;
+    assert_eq!(keys(&body), ["no-session"]);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM flags WHERE kind = 'message'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_auto_reply_interval_is_configurable() {
+    let t = TestApp::with(Config {
+        inbox: matters::config::InboxSettings {
+            auto_reply_hours: 1,
+        },
+        ..Config::default()
+    })
+    .await;
+    t.test_client("c2").await;
+    let (_, first) = t.say(json!({ "client": "c2", "text": "hello" })).await;
+    t.clock.advance(chrono::Duration::minutes(61));
+    let (_, again) = t.say(json!({ "client": "c2", "text": "hello?" })).await;
+    assert_eq!(
+        (keys(&first), keys(&again)),
+        (vec!["no-session".to_owned()], vec!["no-session".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_simulator_turned_off_answers_404_everywhere() {
+    let t = TestApp::with(Config {
+        simulator: matters::config::SimulatorSettings { enabled: false },
+        ..Config::default()
+    })
+    .await;
+    let (status, _) = t.say(json!({ "client": "demo", "text": "hello" })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = t.get("/simulator/clients/demo/record").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = t.get("/simulator").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(t.count("SELECT COUNT(*) FROM clients").await, 0);
 }

@@ -240,6 +240,18 @@ pub async fn write(
         .collect();
     // A client with no channel yet gets nothing: their messages are failed, with the reason.
     let unreachable = |k: usize| items[k].effects.channel == super::NO_CHANNEL;
+    // The same text over and over to one client is a loop: held back.
+    let loops = super::guard::looping(
+        tx,
+        b,
+        now,
+        &sends
+            .iter()
+            .map(|m| (items[m.item].loaded.client.as_str(), m.key, m.text))
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let held = |k: usize| loops.get(k).copied().unwrap_or(false);
     // Channels with buttons (Telegram) get a question's answers as buttons too.
     let buttons: Vec<Option<String>> = sends
         .iter()
@@ -263,8 +275,22 @@ pub async fn write(
     let rows = sends
         .iter()
         .zip(&buttons)
-        .map(|(m, buttons)| {
+        .enumerate()
+        .map(|(k, (m, buttons))| {
             let cost = sms::cost(m.text);
+            let (status, error, code) = if suppress[m.item] {
+                ("suppressed", None, None)
+            } else if unreachable(m.item) {
+                ("failed", Some(NOT_REACHABLE), None)
+            } else if held(k) {
+                (
+                    "failed",
+                    Some(super::guard::REASON),
+                    Some(super::guard::CODE),
+                )
+            } else {
+                ("queued", None, None)
+            };
             vec![
                 s(items[m.item].loaded.client.as_str()),
                 s("out"),
@@ -279,17 +305,12 @@ pub async fn write(
                 } else {
                     1
                 }),
-                s(if suppress[m.item] {
-                    "suppressed"
-                } else if unreachable(m.item) {
-                    "failed"
-                } else {
-                    "queued"
-                }),
+                s(status),
                 s(cost.encoding.to_string()),
                 i(i64::try_from(cost.segments).unwrap_or(i64::MAX)),
                 os(buttons.clone()),
-                os(unreachable(m.item).then_some(NOT_REACHABLE)),
+                os(error),
+                os(code),
                 i(now),
                 i(now),
             ]
@@ -309,19 +330,27 @@ pub async fn write(
         "segments",
         "buttons",
         "error",
+        "error_code",
         "created_at",
         "updated_at",
     ];
     let ids = insert_returning_ids(tx, b, "messages", &cols, rows, "queueing messages").await?;
+    let looped: Vec<&str> = sends
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| held(*k))
+        .map(|(_, m)| items[m.item].loaded.client.as_str())
+        .collect();
+    super::guard::flag(tx, b, now, &looped).await?;
     let mut replies = vec![Vec::new(); items.len()];
     let mut prompts: HashMap<i64, i64> = HashMap::new();
-    for (m, id) in sends.iter().zip(&ids) {
+    for (k, (m, id)) in sends.iter().zip(&ids).enumerate() {
         if m.prompt
             && let Some(sid) = session_of(m.item, m.scope)
         {
             prompts.insert(sid, *id);
         }
-        if !suppress[m.item] && !unreachable(m.item) {
+        if !suppress[m.item] && !unreachable(m.item) && !held(k) {
             replies[m.item].push(Outbound {
                 id: *id,
                 key: m.key.to_owned(),

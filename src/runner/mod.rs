@@ -5,6 +5,7 @@
 
 mod apply;
 mod effects;
+mod guard;
 mod inbox;
 mod job_rows;
 mod jobs;
@@ -170,6 +171,8 @@ pub struct Runner {
     pub queued: Arc<tokio::sync::watch::Sender<u64>>,
     /// Raised when the service stops: loops finish what they started and take nothing new.
     pub shutdown: crate::shutdown::Shutdown,
+    /// A client's text outside any flow gets the auto-reply at most once in this long.
+    pub auto_reply_every: chrono::Duration,
 }
 
 /// A fresh signal for [`Runner::queued`].

@@ -140,12 +140,18 @@ impl Runner {
                     fx.system(self.system(&l, "language-switched", &vars)?);
                 }
                 _ => {
-                    fx.system(self.system(&locale, "no-session", &vars)?);
-                    fx.flag(
-                        "message",
-                        Urgency::Normal,
-                        Some("a message outside any flow".into()),
-                    );
+                    // One auto-reply a day, and one open task that gathers the texts.
+                    let (replied, open) = self.outside_flow(tx, loaded).await?;
+                    if !replied {
+                        fx.system(self.system(&locale, "no-session", &vars)?);
+                    }
+                    if !open {
+                        fx.flag(
+                            "message",
+                            Urgency::Normal,
+                            Some("a message outside any flow".into()),
+                        );
+                    }
                 }
             }
             return Ok(fx);
@@ -206,6 +212,23 @@ impl Runner {
         fx.session_update = Some(state);
         fx.current(events);
         Ok(fx)
+    }
+
+    /// For a text outside any flow: whether the client got the auto-reply recently, and whether
+    /// a "message" task is open for them already.
+    async fn outside_flow(&self, tx: &mut Tx, loaded: &Loaded) -> Result<(bool, bool), RunError> {
+        let since = crate::clock::to_ms(self.clock.now() - self.auto_reply_every);
+        let (replied, open): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE client_id = $1 AND direction = 'out' \
+                       AND message_key = 'no-session' AND created_at > $2), \
+                    (SELECT COUNT(*) FROM flags WHERE client_id = $1 AND kind = 'message' AND status = 'open')",
+        )
+        .bind(loaded.client.as_str())
+        .bind(since)
+        .fetch_one(&mut **tx)
+        .await
+        .doing("looking for a recent auto-reply")?;
+        Ok((replied > 0, open > 0))
     }
 
     /// "To change language, reply with its name: English, Français."
