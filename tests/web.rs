@@ -1499,3 +1499,38 @@ async fn an_admin_turns_an_account_off_and_gives_a_new_set_up_link() {
         ]
     );
 }
+
+#[tokio::test]
+async fn sign_in_sends_you_back_only_to_a_path_on_this_site() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    for (next, want) in [
+        ("%2F%09%2Fevil.example%2F", "/today"),
+        ("%2F%0D%0ASet-Cookie%3A%20x%3D1", "/today"),
+        ("%2F%2Fevil.example", "/today"),
+        ("https%3A%2F%2Fevil.example", "/today"),
+        ("%2Fclients%3Fq%3Dx", "/clients?q=x"),
+    ] {
+        let page = w.get(&format!("/login?next={next}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{next}");
+        assert!(!page.body.contains("evil.example"), "{next}");
+        let decoded: String = url::form_urlencoded::parse(format!("n={next}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        let p = w
+            .post(
+                "/login",
+                &[
+                    ("username", "ada"),
+                    ("password", "a long enough password"),
+                    ("next", decoded.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{next}: {}", p.body);
+        assert_eq!(p.location.as_deref(), Some(want), "{next}");
+        w.post("/logout", &[]).await;
+    }
+}

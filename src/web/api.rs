@@ -57,6 +57,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}/answers", get(client_answers))
         .route("/api/v1/clients/{id}/scores", get(client_scores))
         .route("/api/v1/tasks", get(list_tasks))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A method the route does not take: 405, in the API's error shape.
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not a method of this route; see /api/openapi.json"),
+    )
+}
+
+/// No such route under `/api`: 404, in the API's error shape.
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no route {}; see /api/openapi.json", uri.path()))
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
@@ -119,14 +133,19 @@ impl Caller {
     }
 }
 
+/// The highest page number asked for (far past any list).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Page number, from 1.
+    /// Page number, from 1 (default 1).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// Items a page, 1 to 200 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
 }
 
@@ -134,12 +153,47 @@ impl PageParams {
     fn resolve(&self) -> Result<(i64, i64), ApiError> {
         let page = self.page.unwrap_or(1);
         let per = self.per_page.unwrap_or(50);
-        if page < 1 || !(1..=200).contains(&per) {
-            return Err(ApiError::bad_request(
-                "page must be 1 or more and per_page 1 to 200",
-            ));
+        if !(1..=MAX_PAGE).contains(&page) || !(1..=200).contains(&per) {
+            return Err(ApiError::bad_request(format!(
+                "page must be 1 to {MAX_PAGE} and per_page 1 to 200"
+            )));
         }
         Ok((page, per))
+    }
+}
+
+/// A client's id in a path: letters, digits, `.`, `_` and `-`, at most 64.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClientPath {
+    /// The client's id.
+    #[param(pattern = r"^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
+    id: String,
+}
+
+/// The query string, parsed; one that does not parse is a 400 in the API's error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, st)
+            .await
+            .map(|Query(q)| Self(q))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// The client id of the path; a path that does not parse is a 400 in the API's error shape.
+impl FromRequestParts<AppState> for ClientPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, st)
+            .await
+            .map(|Path(id)| Self { id })
+            .map_err(|e| ApiError::bad_request(e.body_text()))
     }
 }
 
@@ -148,13 +202,19 @@ impl PageParams {
 pub struct ClientParams {
     /// Part of the id, name or chart number.
     #[serde(default)]
+    #[param(max_length = 200)]
     q: Option<String>,
     /// A language code (en, fr…).
     #[serde(default)]
+    #[param(max_length = 35)]
     language: Option<String>,
+    /// Page number, from 1 (default 1).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
+    /// Items a page, 1 to 200 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
 }
 
@@ -211,13 +271,14 @@ impl From<ActionError> for ApiError {
 /// Clients, a page at a time.
 #[utoipa::path(get, path = "/api/v1/clients", params(ClientParams), responses(
     (status = 200, description = "A page of clients", body = ClientPage),
-    (status = 400, description = "Bad paging", body = ErrorBody),
-    (status = 401, description = "No or bad token", body = ErrorBody)
+    (status = 400, description = "A malformed query or paging out of bounds", body = ErrorBody),
+    (status = 401, description = "No or bad token", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn list_clients(
     State(st): State<AppState>,
     caller: Caller,
-    Query(p): Query<ClientParams>,
+    ApiQuery(p): ApiQuery<ClientParams>,
 ) -> Result<Json<ClientPage>, ApiError> {
     let (page, per) = PageParams {
         page: p.page,
@@ -279,11 +340,14 @@ pub struct NewClient {
 /// Adds a client (write scope).
 #[utoipa::path(post, path = "/api/v1/clients", request_body = NewClient, responses(
     (status = 201, description = "Added", body = ClientSummary),
-    (status = 400, description = "Malformed", body = ErrorBody),
+    (status = 400, description = "Malformed JSON, or fields that are not the schema's", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
     (status = 403, description = "A read-only token", body = ErrorBody),
     (status = 409, description = "The client exists", body = ErrorBody),
-    (status = 422, description = "A field is invalid", body = ErrorBody)
+    (status = 413, description = "A body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Not application/json", body = ErrorBody),
+    (status = 422, description = "A field is invalid", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn create_client(
     State(st): State<AppState>,
@@ -308,7 +372,8 @@ async fn create_client(
         program: b.program.clone(),
         referred_on: b.referred_on.clone(),
         reasons: b.reasons.clone(),
-        sequence: None,
+        // Checked with the rest before anything is written; enrolled by `add`.
+        sequence: b.sequence.clone(),
     };
     let checked = actions::check(&st.runner, &spec)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
@@ -322,9 +387,6 @@ async fn create_client(
     let id = checked.client.id.clone();
     let now = to_ms(st.runner.clock.now());
     queries::set_profile(&st.runner.db, &id, b.name.as_deref(), None, &actor, now).await?;
-    if let Some(s) = &b.sequence {
-        actions::enrol(&st.runner, &id, s, &actor).await?;
-    }
     let f = ClientFilter {
         q: Some(id.to_string()),
         ..ClientFilter::default()
@@ -358,15 +420,17 @@ async fn read_record(
 }
 
 /// One client.
-#[utoipa::path(get, path = "/api/v1/clients/{id}", params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(get, path = "/api/v1/clients/{id}", params(ClientPath), responses(
     (status = 200, description = "The client", body = ClientDetail),
+    (status = 400, description = "A malformed id or query", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
-    (status = 404, description = "No such client", body = ErrorBody)
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn get_client(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ClientPath { id }: ClientPath,
 ) -> Result<Json<ClientDetail>, ApiError> {
     let r = read_record(&st, &caller, &id).await?;
     let meta = queries::client_meta(&st.runner.db, &id).await?;
@@ -378,15 +442,17 @@ async fn get_client(
 }
 
 /// A client's referrals.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/referrals", params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/referrals", params(ClientPath), responses(
     (status = 200, description = "Referrals, oldest first", body = [Referral]),
+    (status = 400, description = "A malformed id or query", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
-    (status = 404, description = "No such client", body = ErrorBody)
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn client_referrals(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ClientPath { id }: ClientPath,
 ) -> Result<Json<Vec<Referral>>, ApiError> {
     Ok(Json(read_record(&st, &caller, &id).await?.referrals))
 }
@@ -432,15 +498,17 @@ async fn enrolments(st: &AppState, id: &str) -> Result<Vec<Enrolment>, ApiError>
 }
 
 /// A client's enrolments.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/enrolments", params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/enrolments", params(ClientPath), responses(
     (status = 200, description = "Enrolments, oldest first", body = [Enrolment]),
+    (status = 400, description = "A malformed id or query", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
-    (status = 404, description = "No such client", body = ErrorBody)
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn client_enrolments(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ClientPath { id }: ClientPath,
 ) -> Result<Json<Vec<Enrolment>>, ApiError> {
     client_id(&id)?;
     if queries::client_meta(&st.runner.db, &id).await?.is_none() {
@@ -461,23 +529,33 @@ pub struct NewEnrolment {
 }
 
 /// Enrols a client in a sequence (write scope).
-#[utoipa::path(post, path = "/api/v1/clients/{id}/enrolments", params(("id" = String, Path, description = "Client id")), request_body = NewEnrolment, responses(
+#[utoipa::path(post, path = "/api/v1/clients/{id}/enrolments", params(ClientPath), request_body = NewEnrolment, responses(
     (status = 201, description = "Enrolled", body = Enrolment),
-    (status = 400, description = "Malformed", body = ErrorBody),
+    (status = 400, description = "A malformed id, malformed JSON, or fields that are not the schema's", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
     (status = 403, description = "A read-only token", body = ErrorBody),
     (status = 404, description = "No such client or sequence", body = ErrorBody),
-    (status = 409, description = "Already enrolled, or opted out", body = ErrorBody)
+    (status = 409, description = "Already enrolled, or opted out", body = ErrorBody),
+    (status = 413, description = "A body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Not application/json", body = ErrorBody),
+    (status = 422, description = "The enrolment cannot be made as asked", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn enrol_client(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ClientPath { id }: ClientPath,
     body: Result<Json<NewEnrolment>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.write()?;
     let c = client_id(&id)?;
-    let b = json_body(body).map_err(|e| ApiError::bad_request(e.message().to_owned()))?;
+    let b = json_body(body).map_err(|e| {
+        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            ApiError::bad_request(e.message().to_owned())
+        } else {
+            e
+        }
+    })?;
     let e = actions::enrol(&st.runner, &c, &b.sequence, &caller.0.actor()).await?;
     let list = enrolments(&st, &id).await?;
     let made = list
@@ -488,17 +566,18 @@ async fn enrol_client(
 }
 
 /// A client's answers, with their provenance.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/answers", params(("id" = String, Path, description = "Client id"), PageParams), responses(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/answers", params(ClientPath, PageParams), responses(
     (status = 200, description = "A page of answers, oldest first", body = AnswerPage),
-    (status = 400, description = "Bad paging", body = ErrorBody),
+    (status = 400, description = "A malformed id or query", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
-    (status = 404, description = "No such client", body = ErrorBody)
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn client_answers(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-    Query(p): Query<PageParams>,
+    ClientPath { id }: ClientPath,
+    ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<AnswerPage>, ApiError> {
     let (page, per) = p.resolve()?;
     let all = read_record(&st, &caller, &id).await?.answers;
@@ -518,15 +597,17 @@ async fn client_answers(
 }
 
 /// A client's instrument scores at each time point.
-#[utoipa::path(get, path = "/api/v1/clients/{id}/scores", params(("id" = String, Path, description = "Client id")), responses(
+#[utoipa::path(get, path = "/api/v1/clients/{id}/scores", params(ClientPath), responses(
     (status = 200, description = "Scores, oldest first", body = [Score]),
+    (status = 400, description = "A malformed id or query", body = ErrorBody),
     (status = 401, description = "No or bad token", body = ErrorBody),
-    (status = 404, description = "No such client", body = ErrorBody)
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn client_scores(
     State(st): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ClientPath { id }: ClientPath,
 ) -> Result<Json<Vec<Score>>, ApiError> {
     Ok(Json(read_record(&st, &caller, &id).await?.scores))
 }
@@ -534,13 +615,14 @@ async fn client_scores(
 /// Open tasks and flags, crisis first.
 #[utoipa::path(get, path = "/api/v1/tasks", params(PageParams), responses(
     (status = 200, description = "A page of open tasks", body = TaskPage),
-    (status = 400, description = "Bad paging", body = ErrorBody),
-    (status = 401, description = "No or bad token", body = ErrorBody)
+    (status = 400, description = "A malformed query or paging out of bounds", body = ErrorBody),
+    (status = 401, description = "No or bad token", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
 ))]
 async fn list_tasks(
     State(st): State<AppState>,
     caller: Caller,
-    Query(p): Query<PageParams>,
+    ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<TaskPage>, ApiError> {
     let (page, per) = p.resolve()?;
     let (items, total) = queries::open_tasks(

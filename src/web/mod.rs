@@ -112,8 +112,17 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::routes())
         .merge(api::routes())
         .merge(crate::channel::twilio::webhook::routes())
+        .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
+}
+
+/// No such page: the API's JSON error under `/api`, plain words elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return api::not_found(uri).await.into_response();
+    }
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {

@@ -168,10 +168,21 @@ struct Next {
     done: Option<String>,
 }
 
-/// Only a path on this site: never `//elsewhere` or a full URL.
+/// Only a path on this site: never `//elsewhere`, a full URL, or anything a browser would read
+/// as one once it drops tabs and line breaks (`/\t/evil.example/`); no control characters,
+/// spaces, backslashes or non-ASCII (a header cannot carry them).
 fn safe_next(n: Option<&str>) -> String {
+    let ok = |n: &str| {
+        n.len() <= 2048
+            && n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+            && url::Url::parse("http://matters.invalid/")
+                .and_then(|base| base.join(n))
+                .is_ok_and(|u| u.host_str() == Some("matters.invalid"))
+    };
     match n {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if ok(n) => n.to_owned(),
         _ => "/today".to_owned(),
     }
 }
@@ -1676,5 +1687,32 @@ async fn export_fhir(
         )
             .into_response(),
         Err(e) => store_error(&st, &a, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_only_ever_a_path_on_this_site() {
+        for good in ["/clients/amelie", "/clients?q=x&page=2", "/today"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\r\nSet-Cookie: x=1",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/clients?q=a b",
+            "/clients/amélie",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/today", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/today");
     }
 }
