@@ -264,6 +264,28 @@ fn questionnaire_url(flow: &str) -> String {
     format!("urn:matters:questionnaire:{flow}")
 }
 
+/// A Questionnaire's version: the first 12 characters of its flow's revision.
+fn questionnaire_version(flow: &crate::flow::def::Flow) -> String {
+    flow.revision.chars().take(12).collect()
+}
+
+/// The namespace of the `urn:uuid:` full URLs of exported resources (a fixed, random UUID).
+const FULL_URL_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6d61_7474_6572_5f65_7870_6f72_745f_6669);
+
+/// A bundle entry's `fullUrl`: a name-based UUID (v5) of the resource's type and id, the same
+/// in every export of this deployment.
+fn full_url(resource_type: &str, id: &str) -> String {
+    let u = uuid::Uuid::new_v5(
+        &FULL_URL_NAMESPACE,
+        format!("{resource_type}/{id}").as_bytes(),
+    );
+    format!("urn:uuid:{u}")
+}
+
+/// The FHIR extension that gives a choice its place in a scored scale.
+const ORDINAL_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
 fn code_system(flow: &str, step: &str) -> String {
     format!("urn:matters:codes:{flow}:{step}")
 }
@@ -299,7 +321,12 @@ pub fn questionnaire(runner: &Runner, flow: &crate::flow::def::Flow) -> Value {
                         .options()
                         .iter()
                         .map(|o| {
-                            json!({ "valueCoding": { "system": code_system(flow.id.as_str(), s.id.as_str()), "code": o, "display": text(&format!("opt-{o}")) } })
+                            let mut option = json!({ "valueCoding": { "system": code_system(flow.id.as_str(), s.id.as_str()), "code": o, "display": text(&format!("opt-{o}")) } });
+                            // Where the instrument scores the answer, its score.
+                            if let Some(score) = a.score.get(o.as_str()) {
+                                option["extension"] = json!([{ "url": ORDINAL_VALUE, "valueDecimal": score }]);
+                            }
+                            option
                         })
                         .collect();
                 }
@@ -313,7 +340,7 @@ pub fn questionnaire(runner: &Runner, flow: &crate::flow::def::Flow) -> Value {
         "resourceType": "Questionnaire",
         "id": flow.id.as_str(),
         "url": questionnaire_url(flow.id.as_str()),
-        "version": flow.revision.chars().take(12).collect::<String>(),
+        "version": questionnaire_version(flow),
         "name": flow.id.as_str().replace('-', "_"),
         "title": flow.instrument.clone().unwrap_or_else(|| flow.id.to_string()),
         "status": "active",
@@ -340,7 +367,12 @@ pub async fn fhir_bundle(
         .collect();
     let mut entries: Vec<Value> = measuring
         .iter()
-        .map(|f| json!({ "resource": questionnaire(runner, f) }))
+        .map(|f| {
+            json!({
+                "fullUrl": full_url("Questionnaire", f.id.as_str()),
+                "resource": questionnaire(runner, f),
+            })
+        })
         .collect();
     let sessions = sqlx::query(
         "SELECT s.id, s.client_id, s.flow_id, s.revision, s.time_point, s.ended_at, s.started_at FROM sessions s \
@@ -393,17 +425,32 @@ pub async fn fhir_bundle(
             .collect();
         let ended: Option<i64> = s.try_get(5).doing("reading surveys")?;
         let started: i64 = s.try_get(6).doing("reading surveys")?;
-        let authored = crate::clock::from_ms(ended.unwrap_or(started))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // De-identified: the month only, as in the CSV, so the two joined give no more.
+        let authored_at = crate::clock::from_ms(ended.unwrap_or(started));
+        let authored = if deidentified {
+            day(ended.unwrap_or(started), runner.centre.time_zone, true)
+        } else {
+            authored_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
         let subject = if deidentified {
             json!({ "identifier": { "system": "urn:matters:pseudonym", "value": pseudonym(&key, &client) } })
         } else {
             json!({ "identifier": { "system": "urn:matters:client", "value": client } })
         };
+        let id = format!("survey-{sid}");
         let mut qr = json!({
             "resourceType": "QuestionnaireResponse",
-            "id": format!("survey-{sid}"),
-            "questionnaire": questionnaire_url(flow.id.as_str()),
+            "id": id,
+            // The version the survey was answered in: its session's flow revision.
+            "questionnaire": format!(
+                "{}|{}",
+                questionnaire_url(flow.id.as_str()),
+                s.try_get::<String, _>(3)
+                    .doing("reading surveys")?
+                    .chars()
+                    .take(12)
+                    .collect::<String>()
+            ),
             "status": "completed",
             "subject": subject,
             "authored": authored,
@@ -413,7 +460,7 @@ pub async fn fhir_bundle(
         if let Some(tp) = tp {
             qr["identifier"] = json!({ "system": "urn:matters:time-point", "value": tp });
         }
-        entries.push(json!({ "resource": qr }));
+        entries.push(json!({ "fullUrl": full_url("QuestionnaireResponse", &id), "resource": qr }));
         responses += 1;
     }
     let now = crate::clock::to_ms(runner.clock.now());

@@ -58,7 +58,19 @@ fn temp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
-    let out = matters().args(["flows", "check"]).output().unwrap();
+    // Until the centre is named, clients would read "the health centre": a warning.
+    let unnamed = matters().args(["flows", "check"]).output().unwrap();
+    let unnamed = String::from_utf8_lossy(&unnamed.stdout);
+    assert!(
+        unnamed.contains("warning: centre_name is not set")
+            && unnamed.contains("complete); 1 warnings"),
+        "{unnamed}"
+    );
+    let out = matters()
+        .args(["flows", "check"])
+        .env("MATTERS_CENTRE_NAME", "CSC Centre-Ville")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -261,6 +273,7 @@ fn migrate_creates_the_database_and_can_run_again() {
 #[test]
 fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
     let dir = temp("serve");
+    let log = std::fs::File::create(dir.join("serve.log")).unwrap();
     let mut child = matters()
         .arg("serve")
         .env("MATTERS_LISTEN", "127.0.0.1:0")
@@ -269,12 +282,17 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
             format!("sqlite://{}/serve.db?mode=rwc", dir.display()),
         )
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let addr = first.rsplit("http://").next().unwrap().to_owned();
+    let second = lines.next().unwrap().unwrap();
+    assert!(
+        second.contains("simulator is on, for test clients only"),
+        "{second}"
+    );
     let get = |path: &str, body: Option<&str>| {
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         let req = match body {
@@ -294,8 +312,19 @@ fn serve_answers_health_and_the_simulator_on_the_default_embedded_database() {
         "/simulator/messages",
         Some(r#"{"client":"demo","start":"loneliness"}"#),
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // SIGTERM: a clean stop, exit 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(
+        log.contains("centre_name is not set"),
+        "serve warns until the centre is named: {log}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
     assert!(
         health.starts_with("HTTP/1.1 200") && health.contains(r#"{"status":"ok"}"#),
@@ -794,6 +823,7 @@ fn flows_check_reports_a_gap_that_falls_back_and_still_passes() {
         .args(["flows", "check"])
         .env("MATTERS_LOCALES_DIR", &dir)
         .env("MATTERS_LANGUAGES", "en,fr,pa")
+        .env("MATTERS_CENTRE_NAME", "CSC Centre-Ville")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -816,4 +846,118 @@ fn flows_check_reports_a_gap_that_falls_back_and_still_passes() {
         "{stdout}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_new_database_and_its_exports_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("owner");
+    // No `?mode=rwc`: the database is created all the same.
+    let db = format!("sqlite://{}/new.db", dir.display());
+    let run = on_db(&db);
+    let (ok, said) = run(&["migrate"]);
+    assert!(ok, "{said}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("new.db")), 0o600);
+    let (ok, said) = run(&[
+        "clients",
+        "add",
+        "amelie",
+        "--phone",
+        "+15145550123",
+        "--language",
+        "fr",
+        "--start",
+        "loneliness",
+        "--time-point",
+        "baseline",
+    ]);
+    assert!(ok, "{said}");
+    let wal = dir.join("new.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+    // An export over a file others could read: owner-only afterwards.
+    let csv = dir.join("eval.csv");
+    std::fs::write(&csv, "old").unwrap();
+    std::fs::set_permissions(&csv, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let fhir = dir.join("fhir.json");
+    for (kind, out) in [("csv", &csv), ("fhir", &fhir)] {
+        let (ok, said) = run(&["export", kind, "--out", out.to_str().unwrap()]);
+        assert!(ok, "{said}");
+        assert_eq!(mode(out), 0o600, "{kind}");
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("client_id,"), "{text}");
+    // The time point given to --start labels the survey.
+    let tp: Option<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = matters::store::Db::connect(&db).await.unwrap();
+        sqlx::query_scalar("SELECT time_point FROM sessions WHERE client_id = 'amelie'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    });
+    assert_eq!(tp.as_deref(), Some("baseline"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_configuration_key_that_does_not_exist_is_named_with_the_nearest() {
+    let dir = temp("badkey");
+    let file = dir.join("matters.toml");
+    std::fs::write(
+        &file,
+        "centre_nam = \"CSC Centre-Ville\"\n[schedule]\nsend_betwen = \"10:00-18:00\"\n",
+    )
+    .unwrap();
+    let out = matters()
+        .args(["--config", file.to_str().unwrap(), "flows", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("unknown configuration key `centre_nam`")
+            && err.contains("did you mean `centre_name`?"),
+        "{err}"
+    );
+    std::fs::write(
+        &file,
+        "centre_name = \"CSC Centre-Ville\"\n[schedule]\nsend_betwen = \"10:00-18:00\"\n",
+    )
+    .unwrap();
+    let out = matters()
+        .args(["--config", file.to_str().unwrap(), "flows", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`schedule.send_betwen`") && err.contains("`schedule.send_between`"),
+        "{err}"
+    );
+    let out = matters()
+        .args(["flows", "check"])
+        .env("MATTERS_SEND_BETWEEN", "10:00-18:00")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("MATTERS_SEND_BETWEEN")
+            && err.contains("`schedule.send_between`"),
+        "{err}"
+    );
+    // Nested keys by environment: MATTERS_<TABLE>__<KEY>.
+    let out = matters()
+        .args(["flows", "check"])
+        .env("MATTERS_SCHEDULE__SEND_BETWEEN", "10:00-18:00")
+        .env("MATTERS_CENTRE_NAME", "CSC Centre-Ville")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

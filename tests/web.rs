@@ -1002,6 +1002,32 @@ async fn the_evaluation_csv_de_identifies_with_a_stable_pseudonym() {
     .await;
     survey(&w, "amelie", "baseline", &["3", "3", "3", "1"]).await;
     survey(&w, "amelie", "6-month", &["1", "2", "1", "4"]).await;
+    // A survey started with no time point is in the dataset as ad hoc, not dropped.
+    let c = ClientId::parse("amelie").unwrap();
+    w.state
+        .runner
+        .start_flow(
+            &c,
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    for a in ["2", "2", "1", "3"] {
+        says(&w, "amelie", a).await;
+    }
+    // A test client of the simulator is never in the evaluation.
+    let p = w
+        .api(
+            "POST",
+            "/simulator/messages",
+            None,
+            Some(json!({ "client": "sim-only", "start": "loneliness" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
     let full = w.get("/export/evaluation.csv").await;
     assert_eq!(full.status, StatusCode::OK);
     assert_eq!(full.headers["content-type"], "text/csv; charset=utf-8");
@@ -1025,6 +1051,14 @@ async fn the_evaluation_csv_de_identifies_with_a_stable_pseudonym() {
         ("9".into(), "4".into(), "-5".into())
     );
     assert_eq!(get("ons_loneliness_baseline"), "often-always");
+    assert_eq!(get("ucla3_ad_hoc"), "5");
+    assert_eq!(get("ons_loneliness_ad_hoc"), "occasionally");
+    assert_eq!(
+        r.records().count(),
+        0,
+        "one row: the test client is not in it"
+    );
+    assert!(!full.body.contains("sim-only"));
     let deid = w.get("/export/evaluation.csv?deidentified=1").await.body;
     for secret in [
         "amelie",
@@ -1122,10 +1156,58 @@ async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
     }
     assert_eq!(questionnaires, 3, "loneliness, wellbeing, belonging");
     assert_eq!(responses.len(), 2);
+    // Every entry has its own fullUrl, a urn:uuid.
+    let urls: std::collections::BTreeSet<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fullUrl"].as_str().expect("a fullUrl"))
+        .collect();
+    assert_eq!(urls.len(), 5);
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with("urn:uuid:") && u.len() == 45),
+        "{urls:?}"
+    );
+    let questionnaire = |flow: &str| {
+        bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["resourceType"] == "Questionnaire" && r["id"] == flow)
+            .unwrap()
+            .clone()
+    };
+    // A response names the version of the questionnaire it answered.
+    let q = questionnaire("loneliness");
+    let versioned = format!(
+        "urn:matters:questionnaire:loneliness|{}",
+        q["version"].as_str().unwrap()
+    );
     let lonely = responses
         .iter()
-        .find(|r| r["questionnaire"] == "urn:matters:questionnaire:loneliness")
+        .find(|r| r["questionnaire"] == versioned.as_str())
+        .unwrap_or_else(|| panic!("no response to {versioned}"));
+    // Scored choices carry their score as an ordinal value.
+    let often = q["item"][0]["answerOption"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["valueCoding"]["code"] == "often")
         .unwrap();
+    assert_eq!(
+        often["extension"][0],
+        serde_json::json!({ "url": "http://hl7.org/fhir/StructureDefinition/ordinalValue", "valueDecimal": 3 })
+    );
+    // De-identified: the month, as in the CSV; never the day and time beside the pseudonym.
+    for r in &responses {
+        let authored = r["authored"].as_str().unwrap();
+        assert!(
+            authored.len() == 7 && authored.as_bytes()[4] == b'-',
+            "{authored}"
+        );
+    }
     assert_eq!(lonely["status"], "completed");
     assert_eq!(lonely["item"][0]["linkId"], "companionship");
     assert_eq!(
@@ -1141,7 +1223,12 @@ async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
     assert!(!p.body.contains("amelie"));
     let ons = responses
         .iter()
-        .find(|r| r["questionnaire"] == "urn:matters:questionnaire:wellbeing")
+        .find(|r| {
+            r["questionnaire"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:matters:questionnaire:wellbeing|")
+        })
         .unwrap();
     assert_eq!(ons["item"][0]["answer"][0]["valueInteger"], 7);
     assert_eq!(ons["item"][3]["answer"][0]["valueInteger"], 3);

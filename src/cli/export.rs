@@ -89,10 +89,31 @@ pub async fn run(
     Ok(0)
 }
 
+/// Writes the export: to a file readable and writable by its owner only (it holds clients'
+/// records), or to standard output.
 fn write_out(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
     match out {
-        Some(p) => std::fs::write(p, bytes)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        Some(p) => {
+            let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", p.display());
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                o.mode(0o600);
+                let mut f = o.open(p).map_err(cannot)?;
+                // A file that was there before keeps its mode: made owner-only too.
+                f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(cannot)?;
+                f.write_all(bytes).map_err(cannot)
+            }
+            #[cfg(not(unix))]
+            {
+                o.open(p)
+                    .and_then(|mut f| f.write_all(bytes))
+                    .map_err(cannot)
+            }
+        }
         None => {
             std::io::stdout().write_all(bytes)?;
             Ok(())

@@ -108,6 +108,13 @@ pub fn check(cfg: &Config) -> i32 {
             );
         }
     }
+    if cfg.centre_name_unset() {
+        warnings += 1;
+        println!(
+            "warning: centre_name is not set: clients read \"{}\" where the centre's name belongs (\"Bonjour de la part de {0}\"); set centre_name in matters.toml or MATTERS_CENTRE_NAME",
+            cfg.centre_name
+        );
+    }
     if problems.is_empty() {
         let complete = reports.iter().filter(|r| r.complete()).count();
         println!(
