@@ -1169,3 +1169,89 @@ async fn a_job_that_keeps_failing_is_marked_failed_and_the_navigator_told() {
     .unwrap();
     assert!(task.starts_with("companionship could not run: "), "{task}");
 }
+
+#[tokio::test]
+async fn a_flow_started_now_stands_in_for_its_step_and_consent_is_never_asked_twice() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-11-02 11:00"));
+    let client = consenting_client(&runner, "noor", TORONTO, "en").await;
+    sqlx::query("UPDATE clients SET consent = 'unknown' WHERE id = 'noor'")
+        .execute(runner.db.pool())
+        .await
+        .unwrap();
+    actions::enrol(&runner, &client, "standard", "navigator-1")
+        .await
+        .unwrap();
+    // The navigator, with the client beside them, starts the consent flow at once.
+    runner
+        .start_flow(
+            &client,
+            &FlowId::parse("consent").unwrap(),
+            None,
+            IfBusy::Refuse,
+            "staff:nora",
+        )
+        .await
+        .unwrap();
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(
+        sent(&runner, "consent-welcome").await.len(),
+        1,
+        "the enrolled consent step did not ask again"
+    );
+    let consent = steps(&runner)
+        .await
+        .into_iter()
+        .find(|s| s.0 == "consent")
+        .unwrap();
+    assert_eq!(
+        (consent.2.as_str(), consent.4.as_deref()),
+        ("done", Some("started early by staff:nora"))
+    );
+    // The client agrees; the steps that follow consent go on as planned.
+    for reply in ["yes", "English", "1"] {
+        runner
+            .receive(&Inbound::new(
+                Channel::Simulator,
+                client.clone(),
+                None,
+                reply,
+            ))
+            .await
+            .unwrap();
+    }
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "loneliness-intro").await.len(), 1);
+    // Starting a survey ad hoc stands in for no step: the baseline step is not the same survey.
+    let before = steps(&runner).await;
+    runner
+        .start_flow(
+            &client,
+            &FlowId::parse("wellbeing").unwrap(),
+            None,
+            IfBusy::Replace,
+            "staff:nora",
+        )
+        .await
+        .unwrap();
+    let after = steps(&runner).await;
+    assert_eq!(
+        before.iter().filter(|s| s.2 == "done").count(),
+        after.iter().filter(|s| s.2 == "done").count()
+    );
+    // A second sequence does not ask for consent again: it was given.
+    actions::enrol(&runner, &client, "light", "navigator-1")
+        .await
+        .unwrap();
+    clock.advance(Duration::minutes(1));
+    schedule::tick(&runner, 10).await.unwrap();
+    assert_eq!(sent(&runner, "consent-welcome").await.len(), 1);
+    let skipped: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT j.note FROM jobs j JOIN enrolments e ON e.id = j.enrolment_id \
+         WHERE e.sequence_id = 'light' AND j.step_id = 'consent'",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(skipped, [Some("consent already given".to_owned())]);
+}

@@ -822,3 +822,104 @@ async fn one_chat_gets_at_most_one_message_a_second() {
         "the question comes last, in order"
     );
 }
+
+#[tokio::test]
+async fn a_forged_or_unknown_button_never_touches_the_waiting_keyboard() {
+    let standin = StandIn::start().await;
+    let h = harness("sqlite::memory:", &standin, Mode::Polling, 0, 0).await;
+    let chat = 5_550_040;
+    let client = h.enrol("ines", "en").await;
+    h.link_and_consent(&client, chat, "en").await;
+    h.start(&client, "loneliness", None).await;
+    let q1 = h.question(chat, "companionship").await;
+    let (_, real) = q1.buttons()[0].clone();
+    let (prompt, _, step) = telegram::parse_callback(&real).unwrap();
+    let edits_before = standin.book().edits.len();
+    let sent_before = standin.all_sent_to(chat).len();
+    // Forged on the waiting question's own message: another question's id, an option that is
+    // not there, data we never made.
+    for forged in [
+        telegram::callback_data(prompt + 1000, 0, step),
+        telegram::callback_data(prompt, 7, step),
+        "not ours at all".to_owned(),
+    ] {
+        standin.taps(chat, q1.message_id, &forged);
+    }
+    // Updates are handled in order: once a later one is answered, the taps were handled.
+    standin.says(5_550_049, "hello?");
+    standin.sent_to(5_550_049, 1).await;
+    let touched: Vec<(i64, i64, Value)> = standin.book().edits[edits_before..]
+        .iter()
+        .filter(|(c, id, _)| *c == chat && *id == q1.message_id)
+        .cloned()
+        .collect();
+    assert!(
+        touched.is_empty(),
+        "the waiting keyboard was changed: {touched:?}"
+    );
+    assert!(
+        h.answers(&client, "loneliness").await.is_empty(),
+        "nothing was answered"
+    );
+    // The real button still answers the question.
+    h.tap(chat, &q1, "Often");
+    h.question(chat, "left-out").await;
+    assert_eq!(h.answers(&client, "loneliness").await[0].1, "often");
+    assert!(standin.all_sent_to(chat).len() > sent_before);
+}
+
+#[tokio::test]
+async fn a_webhook_update_is_acknowledged_only_once_it_is_committed() {
+    let standin = StandIn::start().await;
+    let h = harness("sqlite::memory:", &standin, Mode::Webhook, 0, 0).await;
+    let chat = 5_550_050;
+    let client = h.enrol("jon", "en").await;
+    h.link_and_consent(&client, chat, "en").await;
+    // The database refuses this one message, as a database that is failing would.
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.body = 'boom' \
+         BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+    )
+    .execute(h.runner.db.pool())
+    .await
+    .unwrap();
+    let id = standin.says(chat, "boom");
+    standin
+        .until("a refused delivery", |b| {
+            (b.deliveries
+                .iter()
+                .filter(|(u, s)| *u == id && *s >= 500)
+                .count()
+                >= 2)
+                .then_some(())
+        })
+        .await;
+    // Not acknowledged: Telegram keeps it and sends it again.
+    assert!(
+        !standin
+            .book()
+            .deliveries
+            .iter()
+            .any(|(u, s)| *u == id && *s == 200)
+    );
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(h.runner.db.pool())
+        .await
+        .unwrap();
+    standin
+        .until("the acknowledgement", |b| {
+            b.deliveries
+                .iter()
+                .any(|(u, s)| *u == id && *s == 200)
+                .then_some(())
+        })
+        .await;
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE client_id = $1 AND direction = 'in' AND body = 'boom'",
+    )
+    .bind(client.as_str())
+    .fetch_one(h.runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, 1, "recorded once, after the retries");
+}

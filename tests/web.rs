@@ -1621,3 +1621,214 @@ async fn sign_in_sends_you_back_only_to_a_path_on_this_site() {
         w.post("/logout", &[]).await;
     }
 }
+
+#[tokio::test]
+async fn the_simulator_refuses_every_real_client_however_they_were_made() {
+    use matters::schedule::actions;
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    let runner = w.state.runner.clone();
+    // The web form, with and without a phone.
+    add_client(&w, "by-form", &[]).await;
+    add_client(&w, "by-form-no-phone", &[("phone", "")]).await;
+    // The API.
+    let (_, write) = staff::issue_token(&runner.db, "etl", Scope::Write, "test", w.now())
+        .await
+        .unwrap();
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients",
+            Some(&write),
+            Some(json!({ "id": "by-api", "language": "en" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    // The command line's own functions: `clients add` and `clients import`.
+    let spec = actions::ClientSpec {
+        id: "by-cli".into(),
+        language: "fr".into(),
+        ..actions::ClientSpec::default()
+    };
+    let checked = actions::check(&runner, &spec).unwrap();
+    actions::add(&runner, &checked, "cli").await.unwrap();
+    let report = actions::import(
+        &runner,
+        "id,language,phone\nby-csv,en,\nby-csv-phone,fr,+15145550177\n".as_bytes(),
+        "cli",
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.added, 2, "{report:?}");
+    // A Telegram invite, used.
+    add_client(&w, "by-telegram", &[("phone", "")]).await;
+    let c = ClientId::parse("by-telegram").unwrap();
+    let inv = matters::channel::telegram::invite::create(&runner.db, &c, 72, w.now(), "test")
+        .await
+        .unwrap();
+    let linked = matters::channel::telegram::invite::redeem(&runner.db, &inv.code, "777", w.now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        linked,
+        matters::channel::telegram::invite::Redeemed::Linked(_)
+    ));
+    for id in [
+        "by-form",
+        "by-form-no-phone",
+        "by-api",
+        "by-cli",
+        "by-csv",
+        "by-csv-phone",
+        "by-telegram",
+    ] {
+        let counts = format!(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE client_id = '{id}') * 1000 \
+             + (SELECT COUNT(*) FROM sessions WHERE client_id = '{id}') * 100 \
+             + (SELECT COUNT(*) FROM consent_events WHERE client_id = '{id}')"
+        );
+        let was = w.count(&counts).await;
+        let consent: String =
+            sqlx::query_scalar(&format!("SELECT consent FROM clients WHERE id = '{id}'"))
+                .fetch_one(runner.db.pool())
+                .await
+                .unwrap();
+        for body in [
+            json!({ "client": id, "text": "STOP" }),
+            json!({ "client": id, "start": "loneliness" }),
+        ] {
+            let p = w.api("POST", "/simulator/messages", None, Some(body)).await;
+            assert_eq!(p.status, StatusCode::FORBIDDEN, "{id}: {}", p.body);
+        }
+        let p = w
+            .api(
+                "GET",
+                &format!("/simulator/clients/{id}/record"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{id}: {}", p.body);
+        assert!(
+            !p.body.contains("chart"),
+            "{id}: nothing of the record: {}",
+            p.body
+        );
+        assert_eq!(w.count(&counts).await, was, "{id}: nothing changed");
+        let now: String =
+            sqlx::query_scalar(&format!("SELECT consent FROM clients WHERE id = '{id}'"))
+                .fetch_one(runner.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(now, consent, "{id}");
+        assert_eq!(
+            w.count(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'simulator-refused' AND client_id = '{id}'"
+            ))
+            .await,
+            3,
+            "{id}: each refusal is audited"
+        );
+    }
+    // Every one is real; a client the simulator made is a test client, listed as one.
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM clients WHERE kind = 'real'")
+            .await,
+        7
+    );
+    let p = w
+        .api(
+            "POST",
+            "/simulator/messages",
+            None,
+            Some(json!({ "client": "try-me", "text": "hello" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let list = w.get("/clients?q=try-me").await;
+    assert!(
+        list.body.contains("Test client (simulator only)"),
+        "{}",
+        list.body
+    );
+    // A test client is never given a phone or a Telegram chat.
+    let test = ClientId::parse("try-me").unwrap();
+    assert!(
+        actions::set_phone(&runner, &test, "+15145550166", "test")
+            .await
+            .is_err()
+    );
+    assert!(
+        matters::channel::telegram::invite::create(&runner.db, &test, 72, w.now(), "test")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn sending_the_consent_message_again_to_a_client_who_agreed_asks_first() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(&w, "omar", &[]).await;
+    let sessions = "SELECT COUNT(*) FROM sessions WHERE client_id = 'omar' AND flow_id = 'consent'";
+    // Not yet agreed: sent at once.
+    w.get("/clients/omar").await;
+    let p = w.post("/clients/omar/invite", &[("channel", "sms")]).await;
+    assert_eq!(p.location.as_deref(), Some("/clients/omar?done=sent"));
+    assert_eq!(w.count(sessions).await, 1);
+    // The client agrees, and the consent flow ends.
+    for reply in ["yes", "English", "1"] {
+        says(&w, "omar", reply).await;
+    }
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM clients WHERE id = 'omar' AND consent = 'granted'")
+            .await,
+        1
+    );
+    // Agreed: the navigator is asked, and nothing is sent until they say yes.
+    w.get("/clients/omar").await;
+    let p = w.post("/clients/omar/invite", &[("channel", "sms")]).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("already agreed to messages"), "{}", p.body);
+    assert!(
+        p.body.contains("name=\"confirm\" value=\"yes\""),
+        "{}",
+        p.body
+    );
+    assert_eq!(w.count(sessions).await, 1);
+    let p = w
+        .post(
+            "/clients/omar/invite",
+            &[("channel", "sms"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/clients/omar?done=sent"));
+    assert_eq!(w.count(sessions).await, 2);
+    // A client with no phone is not sent anything: the reason is said.
+    add_client(&w, "no-phone", &[("phone", "")]).await;
+    w.get("/clients/no-phone").await;
+    let p = w
+        .post("/clients/no-phone/invite", &[("channel", "sms")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.body.contains("no phone number or Telegram chat yet"),
+        "{}",
+        p.body
+    );
+    let page = w.get("/clients/no-phone").await;
+    assert!(page.body.contains("Nothing reaches this client yet"));
+    // The navigator adds a number: now it goes.
+    let p = w
+        .post("/clients/no-phone/phone", &[("phone", "514 555 0155")])
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/clients/no-phone?done=done"));
+    w.get("/clients/no-phone").await;
+    let p = w
+        .post("/clients/no-phone/invite", &[("channel", "sms")])
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/clients/no-phone?done=sent"));
+}
