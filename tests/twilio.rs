@@ -162,6 +162,23 @@ impl Harness {
         self.post("/webhooks/twilio/sms", &p, Some(TOKEN)).await
     }
 
+    /// A client whose loneliness survey has started and whose texts have gone out.
+    async fn surveyed(&self, id: &str, phone: &str) -> ClientId {
+        let client = self.enrol(id, phone, "en").await;
+        self.runner
+            .start_flow(
+                &client,
+                &FlowId::parse("loneliness").unwrap(),
+                None,
+                IfBusy::Refuse,
+                "test",
+            )
+            .await
+            .unwrap();
+        self.settled(&client).await;
+        client
+    }
+
     /// Waits until nothing of `client`'s is queued or being sent.
     async fn settled(&self, client: &ClientId) {
         let mut rx = self.dispatch.recorded.clone();
@@ -1158,18 +1175,7 @@ async fn a_send_cut_off_by_a_crash_is_looked_up_at_twilio_and_never_sent_twice()
 async fn the_message_list_we_read_is_twilios_shape_and_our_query_its_parameters() {
     let h = harness("sqlite::memory:", false).await;
     let phone = "+15145550202";
-    let client = h.enrol("lister", phone, "en").await;
-    h.runner
-        .start_flow(
-            &client,
-            &FlowId::parse("loneliness").unwrap(),
-            None,
-            IfBusy::Refuse,
-            "test",
-        )
-        .await
-        .unwrap();
-    h.settled(&client).await;
+    let client = h.surveyed("lister", phone).await;
     // The stand-in's answer, checked against List Message's response schema.
     let resp = reqwest::Client::new()
         .get(format!(
@@ -1245,18 +1251,7 @@ fn openapi_to_json_schema(schema: &serde_json::Value) -> serde_json::Value {
 async fn an_inbound_sid_equal_to_an_outbound_one_is_recorded_as_the_message_it_is() {
     let h = harness("sqlite::memory:", false).await;
     let phone = "+15145550203";
-    let client = h.enrol("same-sid", phone, "en").await;
-    h.runner
-        .start_flow(
-            &client,
-            &FlowId::parse("loneliness").unwrap(),
-            None,
-            IfBusy::Refuse,
-            "test",
-        )
-        .await
-        .unwrap();
-    h.settled(&client).await;
+    let client = h.surveyed("same-sid", phone).await;
     let outbound: String = sqlx::query_scalar(
         "SELECT provider_id FROM messages WHERE client_id = $1 AND direction = 'out' ORDER BY id LIMIT 1",
     )

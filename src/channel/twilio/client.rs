@@ -120,19 +120,9 @@ impl Client {
     /// # Errors
     /// Twilio's error, typed, or a transport failure.
     pub async fn create_message(&self, to: &str, body: &str) -> Result<Accepted, SendError> {
-        let resp = self
-            .http
-            .post(&self.endpoint)
-            .basic_auth(&self.cfg.account_sid, Some(self.cfg.auth_token.expose()))
-            .form(&self.form(to, body))
-            .send()
-            .await
-            .map_err(|e| SendError::Transport(without_url(&e)))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| SendError::Transport(without_url(&e)))?;
+        let (status, bytes) = self
+            .call(self.http.post(&self.endpoint).form(&self.form(to, body)))
+            .await?;
         if status.is_success() {
             let m: Message = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
                 http: status.as_u16(),
@@ -146,6 +136,24 @@ impl Client {
             });
         }
         Err(api_error(status, &bytes))
+    }
+
+    /// Sends a request with the account's credentials; its status and body.
+    async fn call(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, axum::body::Bytes), SendError> {
+        let resp = req
+            .basic_auth(&self.cfg.account_sid, Some(self.cfg.auth_token.expose()))
+            .send()
+            .await
+            .map_err(|e| SendError::Transport(without_url(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| SendError::Transport(without_url(&e)))?;
+        Ok((status, bytes))
     }
 
     /// The query of a ListMessage request for messages from our sender to `to`, newest first.
@@ -180,18 +188,7 @@ impl Client {
         url.query_pairs_mut().extend_pairs(self.list_query(to));
         let mut found = Vec::new();
         for _ in 0..LOOKUP_PAGES {
-            let resp = self
-                .http
-                .get(url.clone())
-                .basic_auth(&self.cfg.account_sid, Some(self.cfg.auth_token.expose()))
-                .send()
-                .await
-                .map_err(|e| SendError::Transport(without_url(&e)))?;
-            let status = resp.status();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| SendError::Transport(without_url(&e)))?;
+            let (status, bytes) = self.call(self.http.get(url.clone())).await?;
             if !status.is_success() {
                 return Err(api_error(status, &bytes));
             }
