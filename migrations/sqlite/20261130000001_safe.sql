@@ -13,3 +13,6 @@ DELETE FROM channel_addresses
 
 DROP INDEX messages_provider;
 CREATE UNIQUE INDEX messages_provider ON messages(channel, direction, provider_id) WHERE provider_id IS NOT NULL;
+
+-- The loop guard counts a client's texts of the last ten minutes: by time, not their whole history.
+CREATE INDEX messages_client_out ON messages(client_id, created_at) WHERE direction = 'out';

@@ -40,21 +40,28 @@ pub async fn looping(
         *in_batch.entry((*c, *body)).or_insert(0) += 1;
     }
     let most = in_batch.values().copied().max().unwrap_or(1);
+    let mut bodies: Vec<&str> = sends.iter().map(|(_, _, body)| *body).collect();
+    bodies.sort_unstable();
+    bodies.dedup();
     let sql = format!(
         "SELECT client_id, body, COUNT(*) FROM messages \
-         WHERE client_id IN ({}) AND direction = 'out' AND created_at > {} \
+         WHERE client_id IN ({}) AND direction = 'out' AND created_at > {} AND body IN ({}) \
            AND status <> 'suppressed' AND COALESCE(error_code, '') <> '{CODE}' \
          GROUP BY client_id, body HAVING COUNT(*) > {}",
         list(b, clients.len()),
         list_from(b, clients.len() + 1, 1),
+        list_from(b, clients.len() + 2, bodies.len()),
         (LIMIT - most).max(0)
     );
     let mut q = sqlx::query(&sql);
     for c in &clients {
         q = q.bind(*c);
     }
+    q = q.bind(now - WINDOW_MS);
+    for body in &bodies {
+        q = q.bind(*body);
+    }
     let rows = q
-        .bind(now - WINDOW_MS)
         .fetch_all(&mut **tx)
         .await
         .doing("looking for a message loop")?;
