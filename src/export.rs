@@ -4,8 +4,9 @@
 
 use crate::flow::def::{AnswerKind, StepKind};
 use crate::runner::Runner;
+use crate::store::record::audit_one;
+use crate::store::scores::score_points;
 use crate::store::{Doing, StoreError};
-use crate::web::queries::{audit_one, score_points};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -29,7 +30,7 @@ const TIME_POINTS: [&str; 4] = [
     "baseline",
     "3-month",
     "6-month",
-    crate::web::queries::AD_HOC,
+    crate::store::scores::AD_HOC,
 ];
 
 /// A stable pseudonymous id: the same client gets the same id in every export of this

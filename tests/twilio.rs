@@ -1175,7 +1175,7 @@ async fn a_send_cut_off_by_a_crash_is_looked_up_at_twilio_and_never_sent_twice()
 async fn the_message_list_we_read_is_twilios_shape_and_our_query_its_parameters() {
     let h = harness("sqlite::memory:", false).await;
     let phone = "+15145550202";
-    let client = h.surveyed("lister", phone).await;
+    h.surveyed("lister", phone).await;
     // The stand-in's answer, checked against List Message's response schema.
     let resp = reqwest::Client::new()
         .get(format!(

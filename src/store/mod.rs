@@ -4,6 +4,7 @@
 
 pub mod delivery;
 pub mod record;
+pub mod scores;
 pub mod sql;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

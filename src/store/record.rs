@@ -595,3 +595,18 @@ pub async fn mark_delivered(db: &Db, ids: &[i64], now: i64) -> Result<(), StoreE
         .doing("marking messages delivered")?;
     Ok(())
 }
+
+/// Writes one audit entry on its own.
+pub async fn audit_one(
+    db: &Db,
+    now: i64,
+    actor: &str,
+    action: &str,
+    client: Option<&str>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    let c = client.and_then(|c| ClientId::parse(c).ok());
+    let mut tx = db.begin().await?;
+    audit(&mut tx, now, actor, action, c.as_ref(), detail).await?;
+    tx.commit().await.doing("committing the audit log")
+}

@@ -1,10 +1,23 @@
 //! The HTTP surface: health, and the simulator channel. One error type maps to a status code and
 //! never shows internals to the caller.
 
+mod account;
 pub mod api;
-pub mod queries;
+mod audit;
+mod clients;
+mod cohort;
+mod export;
+mod flows;
+pub mod page;
+mod record;
 pub(crate) mod simulator;
+mod staff;
+mod today;
 pub mod ui;
+
+pub use clients::{ClientFilter, ClientSummary, client_list, set_profile};
+pub use page::{ClientMeta, client_meta};
+pub use today::{Task, open_tasks};
 
 use crate::runner::{Inbox, RunError, Runner};
 use axum::Json;
@@ -110,6 +123,15 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(simulator::routes())
         .merge(ui::routes())
+        .merge(account::routes())
+        .merge(today::routes())
+        .merge(clients::routes())
+        .merge(record::routes())
+        .merge(flows::routes())
+        .merge(cohort::routes())
+        .merge(audit::routes())
+        .merge(staff::routes())
+        .merge(export::routes())
         .merge(api::routes())
         .merge(crate::channel::twilio::webhook::routes())
         .fallback(not_found)

@@ -193,7 +193,7 @@ async fn only_test_clients(
         None => Err(ApiError::not_found(format!("no test client {client}"))),
         Some(_) => {
             let now = to_ms(st.runner.clock.now());
-            crate::web::queries::audit_one(
+            crate::store::record::audit_one(
                 &st.runner.db,
                 now,
                 actor,

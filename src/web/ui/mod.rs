@@ -1,33 +1,41 @@
 //! The navigator's web interface: server-rendered pages (minijinja, every value HTML-escaped),
 //! English and French (Fluent), working without JavaScript. Sign-in sessions live in HttpOnly,
 //! SameSite=Strict cookies (Secure behind HTTPS); every form carries a CSRF token; sign-in is
-//! rate limited; idle sessions end.
+//! rate limited; idle sessions end. The pages themselves are modules of `web`, one a page.
 
-mod charts;
-mod pages;
+mod auth;
+pub mod charts;
+
+pub use auth::*;
 
 use super::AppState;
-use crate::staff::{Session, Staff};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 use minijinja::value::Kwargs;
 use minijinja::{AutoEscape, Environment, State, Value};
-use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-pub use pages::routes;
+/// The interface's own assets.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/assets/counter.js", get(counter_js))
+}
 
-pub const SESSION_COOKIE: &str = "matters_session";
-const LANG_COOKIE: &str = "matters_lang";
-const PRE_COOKIE: &str = "matters_pre";
-/// The interface languages.
-pub const UI_LANGS: [&str; 2] = ["en", "fr"];
+async fn counter_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../assets/counter.js"),
+    )
+        .into_response()
+}
 
 /// The interface's wording, per language.
 pub struct UiText {
@@ -268,183 +276,6 @@ fn with_security_headers(mut r: Response) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     r
-}
-
-/// The interface language of a request: the switch's cookie, else the browser's preference.
-fn request_lang(headers: &HeaderMap, staff: Option<&Staff>) -> &'static str {
-    let jar = CookieJar::from_headers(headers);
-    if let Some(c) = jar.get(LANG_COOKIE) {
-        return if c.value() == "fr" { "fr" } else { "en" };
-    }
-    if let Some(s) = staff {
-        return if s.language == "fr" { "fr" } else { "en" };
-    }
-    let accept = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.trim_start().starts_with("fr") {
-        "fr"
-    } else {
-        "en"
-    }
-}
-
-/// A signed-in staff member, their session's CSRF token, and the interface language.
-#[derive(Debug, Clone)]
-pub struct Auth {
-    pub staff: Staff,
-    pub csrf: String,
-    pub token: String,
-    pub lang: &'static str,
-}
-
-impl Auth {
-    #[must_use]
-    pub fn viewer(&self) -> Option<i64> {
-        (!self.staff.is_admin()).then_some(self.staff.id)
-    }
-}
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map_or("/today", |p| p.as_str())
-                .to_owned();
-            Redirect::to(&format!(
-                "/login?next={}",
-                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-            ))
-            .into_response()
-        };
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
-            return Err(to_login());
-        };
-        let now = crate::clock::to_ms(st.runner.clock.now());
-        match crate::staff::session(&st.runner.db, &token, now, st.ui.settings.idle_ms).await {
-            Ok(Some(Session { staff, csrf })) => {
-                let lang = request_lang(&parts.headers, Some(&staff));
-                Ok(Auth {
-                    staff,
-                    csrf,
-                    token,
-                    lang,
-                })
-            }
-            Ok(None) => Err(to_login()),
-            Err(e) => {
-                tracing::error!(error = %e, "reading a session failed");
-                Err((StatusCode::SERVICE_UNAVAILABLE, "temporarily unavailable").into_response())
-            }
-        }
-    }
-}
-
-/// The language of a page seen before signing in.
-pub struct Lang(pub &'static str);
-
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Lang(request_lang(&parts.headers, None)))
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct CsrfField {
-    #[serde(default)]
-    csrf: String,
-}
-
-pub use crate::config::same_secret;
-
-/// A form posted by a signed-in staff member, its CSRF token checked against their session's.
-pub struct Form<T>(pub Auth, pub T);
-
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for Form<T> {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, st: &AppState) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let auth = Auth::from_request_parts(&mut parts, st).await?;
-        let bytes = axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
-            (StatusCode::PAYLOAD_TOO_LARGE, "the form is too large").into_response()
-        })?;
-        let c: CsrfField = serde_html_form::from_bytes(&bytes).unwrap_or(CsrfField {
-            csrf: String::new(),
-        });
-        if !same_secret(&c.csrf, &auth.csrf) {
-            let now = crate::clock::to_ms(st.runner.clock.now());
-            let _ = super::queries::audit_one(
-                &st.runner.db,
-                now,
-                &auth.staff.actor(),
-                "csrf-refused",
-                None,
-                parts.uri.path(),
-            )
-            .await;
-            return Err(message_page(
-                st,
-                auth.lang,
-                Some(&auth),
-                StatusCode::FORBIDDEN,
-                "form-expired",
-            ));
-        }
-        let form: T = serde_html_form::from_bytes(&bytes).map_err(|e| {
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("the form is incomplete: {e}"),
-            )
-                .into_response()
-        })?;
-        Ok(Form(auth, form))
-    }
-}
-
-/// A page with one heading: an error or a notice.
-pub fn message_page(
-    st: &AppState,
-    lang: &str,
-    auth: Option<&Auth>,
-    status: StatusCode,
-    key: &str,
-) -> Response {
-    let heading = st.ui.text.get(lang, key, None);
-    let mut r = st.ui.render(
-        "message.html",
-        minijinja::context! {
-            lang => lang,
-            other_lang => other(lang),
-            me => auth.map(|a| Value::from_serialize(&a.staff)),
-            csrf => auth.map(|a| a.csrf.clone()),
-            heading => heading,
-        },
-    );
-    *r.status_mut() = status;
-    r
-}
-
-#[must_use]
-pub fn other(lang: &str) -> &'static str {
-    if lang == "fr" { "en" } else { "fr" }
-}
-
-/// A pre-session token for the sign-in and set-up forms (double-submit: the cookie and the
-/// form must carry the same value).
-fn pre_token(jar: &CookieJar) -> String {
-    jar.get(PRE_COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() >= 32)
-        .unwrap_or_else(crate::staff::new_token)
 }
 
 #[cfg(test)]

@@ -1,0 +1,99 @@
+//! Export (administrators): the evaluation CSV and the FHIR bundle, each download audited.
+
+use crate::web::AppState;
+use crate::web::page::{page_ctx, require_admin, store_error};
+use crate::web::ui::Auth;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/export", get(export_page))
+        .route("/export/evaluation.csv", get(export_csv))
+        .route("/export/fhir.json", get(export_fhir))
+}
+
+async fn export_page(State(st): State<AppState>, a: Auth) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    st.ui.render("export.html", page_ctx(&a, context! {}))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ExportQuery {
+    #[serde(default)]
+    deidentified: Option<String>,
+}
+
+async fn export_csv(State(st): State<AppState>, a: Auth, Query(q): Query<ExportQuery>) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let deid = q.deidentified.is_some();
+    let mut out = Vec::new();
+    match crate::export::evaluation_csv(
+        &st.runner,
+        deid,
+        &a.staff.actor(),
+        &mut out,
+        &mut |_, _| {},
+    )
+    .await
+    {
+        Ok(_) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    if deid {
+                        "attachment; filename=\"evaluation-deidentified.csv\""
+                    } else {
+                        "attachment; filename=\"evaluation.csv\""
+                    },
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            out,
+        )
+            .into_response(),
+        Err(e) => store_error(&st, &a, &e),
+    }
+}
+
+async fn export_fhir(
+    State(st): State<AppState>,
+    a: Auth,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    match crate::export::fhir_bundle(
+        &st.runner,
+        q.deidentified.is_some(),
+        &a.staff.actor(),
+        &mut |_, _| {},
+    )
+    .await
+    {
+        Ok(b) => (
+            [
+                (header::CONTENT_TYPE, "application/fhir+json; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"matters-fhir.json\"",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            serde_json::to_string_pretty(&b).unwrap_or_default(),
+        )
+            .into_response(),
+        Err(e) => store_error(&st, &a, &e),
+    }
+}

@@ -1,0 +1,266 @@
+//! What every page shares: its context, notices, paging, access to a client, error pages.
+
+use crate::clock::{from_ms, to_ms};
+use crate::store::{Db, Doing, StoreError};
+use crate::web::AppState;
+use crate::web::ui::{Auth, message_page, other};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono_tz::Tz;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+pub(crate) fn now(st: &AppState) -> i64 {
+    to_ms(st.runner.clock.now())
+}
+
+/// The context every signed-in page has, with the page's own values.
+pub(crate) fn page_ctx(a: &Auth, extra: Value) -> Value {
+    context! {
+        lang => a.lang,
+        other_lang => other(a.lang),
+        me => Value::from_serialize(&a.staff),
+        csrf => a.csrf.clone(),
+        ..extra
+    }
+}
+
+/// A language clients may be messaged in, as the forms' lists show it: `ar — العربية (Arabic)`.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct LanguageOption {
+    id: String,
+    label: String,
+}
+
+/// The languages clients may be messaged in, the sequences and the flows, for the forms' lists.
+pub(crate) fn language_options(st: &AppState) -> Vec<LanguageOption> {
+    let catalog = &st.runner.catalog;
+    catalog
+        .locales()
+        .iter()
+        .map(|l| {
+            let name = catalog.language_name(l);
+            let label = match catalog.meta(l) {
+                Some(m) if m.english_name != name => format!("{l} — {name} ({})", m.english_name),
+                _ => format!("{l} — {name}"),
+            };
+            LanguageOption {
+                id: l.to_string(),
+                label,
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn sequence_ids(st: &AppState) -> Vec<String> {
+    st.runner
+        .sequences
+        .all()
+        .map(|s| s.id.to_string())
+        .collect()
+}
+
+pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
+    st.runner
+        .flows
+        .current()
+        .map(|f| f.id.to_string())
+        .collect()
+}
+
+/// Notices a redirect may ask a page to show (only these keys: a URL cannot put words on a page).
+pub(crate) const NOTICES: [&str; 6] = ["added", "sent", "done", "erased", "setup-done", "revoked"];
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct Done {
+    #[serde(default)]
+    pub(crate) done: Option<String>,
+}
+
+pub(crate) fn notice(st: &AppState, lang: &str, d: &Done) -> Option<String> {
+    d.done
+        .as_deref()
+        .filter(|k| NOTICES.contains(k))
+        .map(|k| st.ui.text.get(lang, k, None))
+}
+
+/// An error page with the reason and a way back.
+pub(crate) fn error_page(
+    st: &AppState,
+    a: &Auth,
+    status: StatusCode,
+    text: &str,
+    back: &str,
+) -> Response {
+    let mut r = st.ui.render(
+        "message.html",
+        page_ctx(
+            a,
+            context! { heading => text, link => back, link_text => st.ui.text.get(a.lang, "error", None) },
+        ),
+    );
+    *r.status_mut() = status;
+    r
+}
+
+pub(crate) fn store_error(st: &AppState, a: &Auth, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "a page failed");
+    error_page(
+        st,
+        a,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &st.ui.text.get(a.lang, "error", None),
+        "/today",
+    )
+}
+
+/// The client if this staff member may open their record: an admin any, a navigator their own.
+/// A refused attempt is audited and answered 403.
+pub(crate) async fn access(st: &AppState, a: &Auth, id: &str) -> Result<ClientMeta, Response> {
+    let meta = match client_meta(&st.runner.db, id).await {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(message_page(
+                st,
+                a.lang,
+                Some(a),
+                StatusCode::NOT_FOUND,
+                "not-found",
+            ));
+        }
+        Err(e) => return Err(store_error(st, a, &e)),
+    };
+    if a.staff.is_admin() || meta.navigator_id == Some(a.staff.id) {
+        return Ok(meta);
+    }
+    let _ = crate::store::record::audit_one(
+        &st.runner.db,
+        now(st),
+        &a.staff.actor(),
+        "access-denied",
+        Some(id),
+        "not their client",
+    )
+    .await;
+    Err(message_page(
+        st,
+        a.lang,
+        Some(a),
+        StatusCode::FORBIDDEN,
+        "forbidden-client",
+    ))
+}
+
+#[allow(clippy::result_large_err)] // the refusal is the page itself
+pub(crate) fn require_admin(st: &AppState, a: &Auth) -> Result<(), Response> {
+    if a.staff.is_admin() {
+        Ok(())
+    } else {
+        Err(message_page(
+            st,
+            a.lang,
+            Some(a),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ))
+    }
+}
+
+pub(crate) const PAGE: i64 = 50;
+
+/// A link to another page of a list, keeping its filters.
+pub(crate) fn paged(base: &str, filters: &[(&str, &Option<String>)], page: i64) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            s.append_pair(k, v);
+        }
+    }
+    s.append_pair("page", &page.to_string());
+    format!("{base}?{}", s.finish())
+}
+
+/// What a navigator is told when an action fails: the reason, unless the database failed
+/// underneath (logged for the on-call engineer; the navigator is asked to try again).
+pub(crate) fn said(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<sqlx::Error>() || c.is::<sqlx::migrate::MigrateError>() {
+            tracing::error!(error = %e, "a navigator's action failed");
+            return "temporarily unavailable; try again".into();
+        }
+        cause = c.source();
+    }
+    e.to_string()
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct Empty {}
+
+/// A time as a navigator reads it, in the centre's time zone.
+#[must_use]
+pub fn local(ms: i64, tz: Tz) -> String {
+    from_ms(ms)
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Who a client is assigned to, and their name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientMeta {
+    pub id: String,
+    pub name: Option<String>,
+    pub navigator_id: Option<i64>,
+    pub navigator: Option<String>,
+    /// unknown | granted | revoked
+    pub consent: String,
+    /// real | test
+    pub kind: String,
+}
+
+pub async fn client_meta(db: &Db, id: &str) -> Result<Option<ClientMeta>, StoreError> {
+    let row = sqlx::query(
+        "SELECT c.id, c.display_name, c.navigator_id, s.display_name AS nav, c.consent, c.kind FROM clients c \
+         LEFT JOIN staff s ON s.id = c.navigator_id WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .doing("reading a client")?;
+    row.map(|r| {
+        Ok(ClientMeta {
+            id: r.try_get(0).doing("reading a client")?,
+            name: r.try_get(1).doing("reading a client")?,
+            navigator_id: r.try_get(2).doing("reading a client")?,
+            navigator: r.try_get(3).doing("reading a client")?,
+            consent: r.try_get(4).doing("reading a client")?,
+            kind: r.try_get(5).doing("reading a client")?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) enum Arg {
+    I(i64),
+    S(String),
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+type AnyScalar<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
+
+impl Arg {
+    pub(crate) fn bind<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        match self {
+            Arg::I(i) => q.bind(*i),
+            Arg::S(s) => q.bind(s.clone()),
+        }
+    }
+    pub(crate) fn bind_scalar<'q>(&self, q: AnyScalar<'q>) -> AnyScalar<'q> {
+        match self {
+            Arg::I(i) => q.bind(*i),
+            Arg::S(s) => q.bind(s.clone()),
+        }
+    }
+}

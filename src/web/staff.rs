@@ -1,0 +1,201 @@
+//! Staff and tokens (administrators): accounts turned on and off, one-time set-up links, API
+//! tokens issued and revoked.
+
+use crate::staff::{self, Role, Scope};
+use crate::web::AppState;
+use crate::web::page::{Done, Empty, notice, now, page_ctx, require_admin, store_error};
+use crate::web::ui::{Auth, Form, message_page};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(staff_page).post(add_staff))
+        .route("/staff/tokens", post(issue_token))
+        .route("/staff/{id}/{action}", post(staff_action))
+        .route("/staff/tokens/{id}/revoke", post(revoke_token))
+}
+
+async fn staff_view(
+    st: &AppState,
+    a: &Auth,
+    link: Option<String>,
+    secret: Option<String>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let list = staff::list(&st.runner.db).await.unwrap_or_default();
+    let tz = st.runner.centre.time_zone;
+    let tokens: Vec<Value> = staff::tokens(&st.runner.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at.map(|l| crate::web::page::local(l, tz)), revoked => t.revoked_at.is_some() })
+        .collect();
+    st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error, notice => notice }))
+}
+
+async fn staff_page(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let notice = notice(&st, a.lang, &d);
+    staff_view(&st, &a, None, None, None, notice).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct StaffForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn add_staff(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(a, f): Form<StaffForm>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let role = match Role::parse(&f.role) {
+        Ok(r) => r,
+        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
+    };
+    let t = now(&st);
+    match staff::add(
+        &st.runner.db,
+        &f.username,
+        &f.name,
+        role,
+        None,
+        t,
+        &a.staff.actor(),
+    )
+    .await
+    {
+        Ok(s) => match staff::setup_link(&st.runner.db, Some(s.id), t, 72).await {
+            Ok(token) => {
+                let link = format!("{}/setup/{token}", base_url(&st, &headers));
+                staff_view(&st, &a, Some(link), None, None, None).await
+            }
+            Err(e) => store_error(&st, &a, &e),
+        },
+        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
+    }
+}
+
+/// An administrator turns an account off or on, or makes a new set-up link (a forgotten
+/// password).
+async fn staff_action(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(i64, String)>,
+    Form(a, Empty {}): Form<Empty>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let target = match staff::by_id(&st.runner.db, id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let t = now(&st);
+    let actor = a.staff.actor();
+    match action.as_str() {
+        "disable" if target.id == a.staff.id => {
+            staff_view(
+                &st,
+                &a,
+                None,
+                None,
+                Some("you cannot turn your own account off".into()),
+                None,
+            )
+            .await
+        }
+        "disable" | "enable" => {
+            match staff::set_active(
+                &st.runner.db,
+                &target.username,
+                action == "enable",
+                &actor,
+                t,
+            )
+            .await
+            {
+                Ok(_) => Redirect::to("/staff?done=done").into_response(),
+                Err(e) => store_error(&st, &a, &e),
+            }
+        }
+        "link" => match staff::setup_link(&st.runner.db, Some(target.id), t, 72).await {
+            Ok(token) => {
+                let _ = crate::store::record::audit_one(
+                    &st.runner.db,
+                    t,
+                    &actor,
+                    "setup-link",
+                    None,
+                    &target.username,
+                )
+                .await;
+                let link = format!("{}/setup/{token}", base_url(&st, &headers));
+                staff_view(&st, &a, Some(link), None, None, None).await
+            }
+            Err(e) => store_error(&st, &a, &e),
+        },
+        _ => message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+    }
+}
+
+/// The site's own address, for links given to people: the configured public URL, else the Host
+/// the browser used.
+fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+async fn issue_token(State(st): State<AppState>, Form(a, f): Form<StaffForm>) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    let scope = match Scope::parse(&f.scope) {
+        Ok(s) => s,
+        Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
+    };
+    match staff::issue_token(&st.runner.db, &f.name, scope, &a.staff.actor(), now(&st)).await {
+        Ok((_, secret)) => staff_view(&st, &a, None, Some(secret), None, None).await,
+        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
+    }
+}
+
+async fn revoke_token(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Form(a, Empty {}): Form<Empty>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    match staff::revoke_token(&st.runner.db, id, &a.staff.actor(), now(&st)).await {
+        Ok(_) => Redirect::to("/staff?done=revoked").into_response(),
+        Err(e) => store_error(&st, &a, &e),
+    }
+}
