@@ -263,7 +263,7 @@ async fn a_navigator_works_in_a_real_browser() {
     b.submit("form[action='/clients'] button[type=submit]")
         .await;
     assert_eq!(b.path().await, "/clients/amelie?done=added");
-    assert_eq!(b.text("[role=status]").await, "Client added.");
+    assert_eq!(b.text("[role=status]").await, "Amélie Tremblay was added.");
     assert_eq!(b.text("h1").await, "amelie — Amélie Tremblay");
     let timeline = b.text("section[aria-labelledby=timeline-h] table").await;
     assert!(
@@ -291,7 +291,7 @@ async fn a_navigator_works_in_a_real_browser() {
         .unwrap();
     b.submit("form[action='/clients/amelie/enrol'] button")
         .await;
-    assert_eq!(b.path().await, "/clients/amelie?done=done");
+    assert_eq!(b.path().await, "/clients/amelie?done=enrolled&item=light");
     assert!(
         b.text("section[aria-labelledby=timeline-h] table")
             .await

@@ -240,15 +240,6 @@ async fn a_database_outage_is_a_503_without_internals() {
 }
 
 #[tokio::test]
-async fn the_simulator_page_shows_client_text_as_text() {
-    let t = TestApp::new().await;
-    let (status, page) = t.get("/simulator").await;
-    assert_eq!(status, StatusCode::OK);
-    let page = page.as_str().unwrap();
-    assert!(page.contains("textContent") && !page.contains("innerHTML"));
-}
-
-#[tokio::test]
 async fn the_same_text_a_sixth_time_in_ten_minutes_is_held_back_with_one_flag() {
     let t = TestApp::new().await;
     t.say(json!({ "client": "echo", "start": "loneliness" }))

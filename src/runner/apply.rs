@@ -288,6 +288,10 @@ pub async fn write(
                     Some(super::guard::REASON),
                     Some(super::guard::CODE),
                 )
+            } else if items[m.item].effects.channel == "simulator" {
+                // The simulator has nobody to deliver to: its texts are delivered as written,
+                // whether a turn of the simulator or a nudge the scheduler sends a test client.
+                ("delivered", None, None)
             } else {
                 ("queued", None, None)
             };

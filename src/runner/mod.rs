@@ -4,6 +4,7 @@
 //! (session, record, outbox, audit); messages leave only after the commit.
 
 mod apply;
+pub mod casework;
 mod effects;
 mod guard;
 mod inbox;

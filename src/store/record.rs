@@ -574,28 +574,6 @@ pub async fn read(
     }))
 }
 
-/// Marks queued messages as delivered: the simulator channel delivers by answering the request.
-pub async fn mark_delivered(db: &Db, ids: &[i64], now: i64) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE messages SET status = 'delivered', updated_at = $1 WHERE status = 'queued' AND id IN ({})",
-        (2..ids.len() + 2)
-            .map(|k| format!("${k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut q = sqlx::query(&sql).bind(now);
-    for id in ids {
-        q = q.bind(id);
-    }
-    q.execute(db.pool())
-        .await
-        .doing("marking messages delivered")?;
-    Ok(())
-}
-
 /// Writes one audit entry on its own.
 pub async fn audit_one(
     db: &Db,

@@ -4,7 +4,7 @@ use crate::staff;
 use crate::web::AppState;
 use crate::web::page::{Done, Empty, notice, now};
 use crate::web::ui::{
-    Form, Lang, PRE_COOKIE, SESSION_COOKIE, message_page, other, pre_token, same_secret,
+    Form, Lang, PRE_COOKIE, SESSION_COOKIE, message_page, other, pre_ok, pre_token,
 };
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -63,7 +63,15 @@ async fn login_page(
         jar,
         q.next.as_deref(),
         None,
-        notice(&st, lang, &Done { done: q.done }),
+        notice(
+            &st,
+            lang,
+            &Done {
+                done: q.done,
+                item: None,
+            },
+            None,
+        ),
         StatusCode::OK,
     )
 }
@@ -73,15 +81,18 @@ fn login_form(
     lang: &str,
     jar: CookieJar,
     next: Option<&str>,
-    error: Option<String>,
+    error: Option<&str>,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
     let pre = pre_token(&jar);
     let jar = jar.add(st.ui.cookie(PRE_COOKIE, pre.clone()));
+    // Not signed in, the reader's language is a guess: an error is said in both.
+    let error_other = error.map(|k| st.ui.text.get(other(lang), k, None));
+    let error = error.map(|k| st.ui.text.get(lang, k, None));
     let mut r = st.ui.render(
         "login.html",
-        context! { lang => lang, other_lang => other(lang), csrf => pre, next => safe_next(next), error => error, notice => notice },
+        context! { lang => lang, other_lang => other(lang), csrf => pre, next => safe_next(next), error => error, error_other => error_other, notice => notice },
     );
     *r.status_mut() = status;
     (jar, r).into_response()
@@ -97,11 +108,6 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: Option<String>,
-}
-
-fn pre_ok(jar: &CookieJar, csrf: &str) -> bool {
-    jar.get(PRE_COOKIE)
-        .is_some_and(|c| c.value().len() >= 32 && same_secret(c.value(), csrf))
 }
 
 async fn login(
@@ -125,13 +131,12 @@ async fn login(
             &user,
         )
         .await;
-        let e = st.ui.text.get(lang, "too-many-attempts", None);
         return login_form(
             &st,
             lang,
             jar,
             f.next.as_deref(),
-            Some(e),
+            Some("too-many-attempts"),
             None,
             StatusCode::TOO_MANY_REQUESTS,
         );
@@ -173,13 +178,12 @@ async fn login(
                 &user,
             )
             .await;
-            let e = st.ui.text.get(lang, "sign-in-failed", None);
             login_form(
                 &st,
                 lang,
                 jar,
                 f.next.as_deref(),
-                Some(e),
+                Some("sign-in-failed"),
                 None,
                 StatusCode::UNAUTHORIZED,
             )
@@ -228,10 +232,17 @@ async fn setup_page(
             );
             (jar, r).into_response()
         }
+        // Used, expired or unknown: said in both languages, with the way to sign in.
         Ok(None) => {
             let mut r = st.ui.render(
                 "message.html",
-                context! { lang => lang, other_lang => other(lang), heading => staff::StaffError::BadLink.to_string() },
+                context! {
+                    lang => lang, other_lang => other(lang),
+                    heading => st.ui.text.get(lang, "err-bad-link", None),
+                    heading_other => st.ui.text.get(other(lang), "err-bad-link", None),
+                    link => "/login",
+                    link_text => st.ui.text.get(lang, "sign-in", None),
+                },
             );
             *r.status_mut() = StatusCode::NOT_FOUND;
             r
@@ -281,9 +292,16 @@ async fn setup(
             | staff::StaffError::Taken(_)
             | staff::StaffError::BadLink),
         ) => {
+            let said = e.to_string();
             let mut r = st.ui.render(
                 "message.html",
-                context! { lang => lang, other_lang => other(lang), heading => e.to_string(), link => format!("/setup/{token}"), link_text => st.ui.text.get(lang, "setup-title", None) },
+                context! {
+                    lang => lang, other_lang => other(lang),
+                    heading => st.words(lang).error(&said),
+                    heading_other => st.words(other(lang)).error(&said),
+                    link => format!("/setup/{token}"),
+                    link_text => st.ui.text.get(lang, "setup-title", None),
+                },
             );
             *r.status_mut() = StatusCode::BAD_REQUEST;
             r

@@ -3,13 +3,12 @@
 use crate::clock::to_ms;
 use crate::store::{Db, Doing, StoreError};
 use crate::web::AppState;
-use crate::web::page::{PAGE, local, page_ctx, paged, require_admin, store_error};
+use crate::web::page::{PAGE, page_ctx, paged, require_admin, store_error};
 use crate::web::ui::Auth;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use chrono_tz::Tz;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -56,14 +55,25 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
         from: day_start(q.from.as_deref(), tz, 0),
         to: day_start(q.to.as_deref(), tz, 1),
     };
-    let entries = match audit_entries(&st.runner.db, &f, tz, PAGE + 1, (page - 1) * PAGE).await {
+    let entries = match audit_entries(&st.runner.db, &f, PAGE + 1, (page - 1) * PAGE).await {
         Ok(e) => e,
         Err(e) => return store_error(&st, &a, &e),
     };
     let more = entries.len() > usize::try_from(PAGE).unwrap_or(50);
+    // An assignment names the staff member by id: say who, as the actor column does.
+    let staff = crate::staff::list(&st.runner.db).await.unwrap_or_default();
     let entries: Vec<_> = entries
         .into_iter()
         .take(usize::try_from(PAGE).unwrap_or(50))
+        .map(|mut e| {
+            if e.action == "client-assign"
+                && let Some(id) = e.detail.as_deref().and_then(|d| d.strip_prefix("staff "))
+                && let Some(s) = staff.iter().find(|s| s.id.to_string() == id)
+            {
+                e.detail = Some(format!("staff {id} {}", s.actor()));
+            }
+            e
+        })
         .collect();
     let filters = [
         ("actor", &q.actor),
@@ -80,6 +90,7 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
             context! {
                 entries => entries,
                 f => context! { actor => q.actor.clone().unwrap_or_default(), client => q.client.clone().unwrap_or_default(), action => q.action.clone().unwrap_or_default(), from => q.from.clone().unwrap_or_default(), to => q.to.clone().unwrap_or_default() },
+                actions => crate::web::ui::words::AUDIT_ACTIONS,
                 prev => (page > 1).then(|| link(page - 1)),
                 next => more.then(|| link(page + 1)),
             },
@@ -91,7 +102,8 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    /// When (ms).
+    pub at: i64,
     pub actor: String,
     pub action: String,
     pub client: Option<String>,
@@ -110,7 +122,6 @@ pub struct AuditFilter {
 pub async fn audit_entries(
     db: &Db,
     f: &AuditFilter,
-    tz: Tz,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<AuditEntry>, StoreError> {
@@ -134,7 +145,7 @@ pub async fn audit_entries(
         .map(|r| {
             Ok(AuditEntry {
                 id: r.try_get(0)?,
-                at: local(r.try_get(1)?, tz),
+                at: r.try_get(1)?,
                 actor: r.try_get(2)?,
                 action: r.try_get(3)?,
                 client: r.try_get(4)?,

@@ -7,7 +7,8 @@ use crate::store::record::audit;
 use crate::store::{Backend, Db, Doing, StoreError};
 use crate::web::AppState;
 use crate::web::page::{
-    Arg, PAGE, error_page, language_options, now, page_ctx, paged, sequence_ids, store_error,
+    Arg, Done, PAGE, error_page, language_options, notice, now, page_ctx, paged, sequence_ids,
+    store_error,
 };
 use crate::web::ui::{Auth, Form};
 use axum::Router;
@@ -39,6 +40,9 @@ struct ClientQuery {
     language: Option<String>,
     #[serde(default)]
     page: Option<i64>,
+    /// What was just done here (an erasure).
+    #[serde(default, skip_serializing)]
+    done: Option<String>,
 }
 
 fn page_link(base: &str, q: &ClientQuery, page: i64) -> String {
@@ -80,6 +84,7 @@ async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuer
                 flag_kinds => ["crisis", "callback", "barrier", "no-response", "message", "scheduling-failed", "delivery"],
                 prev => (page > 1).then(|| page_link("/clients", &q, page - 1)),
                 next => (page * PAGE < total).then(|| page_link("/clients", &q, page + 1)),
+                notice => notice(&st, a.lang, &Done { done: q.done.clone(), item: None }, None),
             },
         ),
     )

@@ -34,11 +34,12 @@ async fn cohort_page(State(st): State<AppState>, a: Auth) -> Response {
     )
     .await;
     #[allow(clippy::cast_precision_loss)]
+    let w = st.words(a.lang);
     let reasons_chart = (!c.reasons.is_empty()).then(|| {
         let g: Vec<(String, Vec<f64>)> = c
             .reasons
             .iter()
-            .map(|(k, n)| (k.clone(), vec![*n as f64]))
+            .map(|(k, n)| (w.code("reason", k), vec![*n as f64]))
             .collect();
         charts::bars(
             &st.ui.text.get(a.lang, "referrals-by-reason", None),
@@ -52,7 +53,12 @@ async fn cohort_page(State(st): State<AppState>, a: Auth) -> Response {
         .outcomes
         .iter()
         .filter(|o| o.n > 0)
-        .map(|o| (o.instrument.clone(), vec![o.baseline_mean, o.six_mean]))
+        .map(|o| {
+            (
+                w.code("field", &o.instrument),
+                vec![o.baseline_mean, o.six_mean],
+            )
+        })
         .collect();
     let outcomes_chart = (!with_pairs.is_empty()).then(|| {
         charts::bars(

@@ -5,13 +5,14 @@ use crate::domain::ClientId;
 use crate::runner::Runner;
 use crate::web::AppState;
 use crate::web::page::{access, flow_ids, language_options, now, page_ctx};
+use crate::web::simulator::{SimForm, conversation, turn};
 use crate::web::ui::{Auth, Form};
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use minijinja::{Value, context};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,18 +36,6 @@ async fn flows_page(State(st): State<AppState>, a: Auth) -> Response {
     )
 }
 
-#[derive(Debug, Deserialize, Default)]
-struct SimForm {
-    #[serde(default)]
-    client: String,
-    #[serde(default)]
-    language: String,
-    #[serde(default)]
-    start: String,
-    #[serde(default)]
-    text: String,
-}
-
 fn simulator_view(
     st: &AppState,
     a: &Auth,
@@ -59,7 +48,7 @@ fn simulator_view(
     let languages = language_options(st);
     st.ui.render(
         "simulator.html",
-        page_ctx(a, context! { flows => flows, languages => languages, client => client, language => language, conversation => conversation, error => error }),
+        page_ctx(a, context! { action => "/flows/simulator", flows => flows, languages => languages, client => client, language => language, conversation => conversation, error => error }),
     )
 }
 
@@ -83,53 +72,27 @@ async fn simulator_turn(State(st): State<AppState>, Form(a, f): Form<SimForm>) -
     {
         return r;
     }
-    let req = crate::web::simulator::SimRequest {
-        client: client.clone(),
-        text: Some(f.text.clone()).filter(|t| !t.trim().is_empty()),
-        start: Some(f.start.clone()).filter(|t| !t.trim().is_empty()),
-        language: Some(f.language.clone()).filter(|t| !t.trim().is_empty()),
-        program: None,
-        id: None,
-    };
-    let error = if req.text.is_none() && req.start.is_none() {
-        Some(st.ui.text.get(a.lang, "reply", None))
-    } else {
-        match crate::web::simulator::converse(&st, req, &a.staff.actor()).await {
-            Ok(r) => {
-                if r.created
-                    && let Ok(id) = ClientId::parse(&client)
-                {
-                    let _ = crate::web::clients::set_profile(
-                        &st.runner.db,
-                        &id,
-                        None,
-                        Some(a.staff.id),
-                        &a.staff.actor(),
-                        now(&st),
-                    )
-                    .await;
-                }
-                None
+    let error = match turn(&st, &f, &a.staff.actor()).await {
+        Ok(r) => {
+            // A test client the navigator made is theirs.
+            if r.created
+                && let Ok(id) = ClientId::parse(&client)
+            {
+                let _ = crate::web::clients::set_profile(
+                    &st.runner.db,
+                    &id,
+                    None,
+                    Some(a.staff.id),
+                    &a.staff.actor(),
+                    now(&st),
+                )
+                .await;
             }
-            Err(e) => Some(e.message().to_owned()),
+            None
         }
+        Err(e) => Some(e.message().to_owned()),
     };
-    let conversation = match ClientId::parse(&client) {
-        Ok(id) => {
-            match crate::store::record::read(&st.runner.db, &id, &a.staff.actor(), now(&st)).await {
-                Ok(Some(r)) => r
-                    .messages
-                    .iter()
-                    .rev()
-                    .take(40)
-                    .rev()
-                    .map(|m| context! { direction => m.direction.clone(), body => m.body.clone() })
-                    .collect(),
-                _ => Vec::new(),
-            }
-        }
-        Err(_) => Vec::new(),
-    };
+    let conversation = conversation(&st, &client, &a.staff.actor()).await;
     simulator_view(&st, &a, &client, &f.language, conversation, error)
 }
 

@@ -56,7 +56,7 @@ impl AppState {
             crate::store::Backend::Postgres => 4,
         };
         let inbox = Inbox::spawn(runner.clone(), writers);
-        let tz = runner.centre.time_zone;
+        let content = ui_content(&runner);
         Self {
             runner,
             inbox,
@@ -68,7 +68,7 @@ impl AppState {
                     login_attempts: 5,
                     login_window_ms: 15 * 60_000,
                 },
-                tz,
+                content,
             )),
             telegram_bot: None,
             telegram_invite_hours: 72,
@@ -92,12 +92,24 @@ impl AppState {
                 login_attempts: cfg.web.login_attempts.max(1),
                 login_window_ms: i64::from(cfg.web.login_window_minutes.max(1)) * 60_000,
             },
-            self.runner.centre.time_zone,
+            ui_content(&self.runner),
         ));
         self.public_url = cfg.public_url.clone();
         self.telegram_invite_hours = cfg.telegram.invite_hours;
         self.simulator = cfg.simulator.enabled;
         self
+    }
+
+    /// Words for stored values in `lang` (see [`ui::words::Words`]).
+    #[must_use]
+    pub fn words<'a>(&'a self, lang: &'a str) -> ui::words::Words<'a> {
+        ui::words::Words {
+            ui: &self.ui.text,
+            catalog: &self.runner.catalog,
+            flows: &self.runner.flows,
+            lang,
+            tz: self.runner.centre.time_zone,
+        }
     }
 
     /// How long a provider's webhook waits for its message to be committed before it is answered
@@ -114,6 +126,15 @@ impl AppState {
     pub fn with_twilio(mut self, cfg: crate::channel::twilio::TwilioConfig) -> Self {
         self.twilio = Some(Arc::new(cfg));
         self
+    }
+}
+
+/// What the interface's words are made from: the runner's catalog and flows, the centre's zone.
+fn ui_content(runner: &Runner) -> ui::Content {
+    ui::Content {
+        catalog: runner.catalog.clone(),
+        flows: runner.flows.clone(),
+        tz: runner.centre.time_zone,
     }
 }
 

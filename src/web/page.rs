@@ -15,6 +15,24 @@ pub(crate) fn now(st: &AppState) -> i64 {
     to_ms(st.runner.clock.now())
 }
 
+/// The navigation entry a path belongs to: `/clients/amelie` is under `/clients`.
+fn section(path: &str) -> &'static str {
+    const SECTIONS: [&str; 8] = [
+        "/today",
+        "/clients/new",
+        "/clients",
+        "/flows",
+        "/cohort",
+        "/audit",
+        "/staff",
+        "/export",
+    ];
+    SECTIONS
+        .into_iter()
+        .find(|s| path == *s || path.starts_with(&format!("{s}/")))
+        .unwrap_or("")
+}
+
 /// The context every signed-in page has, with the page's own values.
 pub(crate) fn page_ctx(a: &Auth, extra: Value) -> Value {
     context! {
@@ -22,6 +40,7 @@ pub(crate) fn page_ctx(a: &Auth, extra: Value) -> Value {
         other_lang => other(a.lang),
         me => Value::from_serialize(&a.staff),
         csrf => a.csrf.clone(),
+        section => section(&a.path),
         ..extra
     }
 }
@@ -33,22 +52,16 @@ pub(crate) struct LanguageOption {
     label: String,
 }
 
-/// The languages clients may be messaged in, the sequences and the flows, for the forms' lists.
+/// The languages clients may be messaged in, for the forms' lists: each by its own name (a
+/// draft says so).
 pub(crate) fn language_options(st: &AppState) -> Vec<LanguageOption> {
     let catalog = &st.runner.catalog;
     catalog
         .locales()
         .iter()
-        .map(|l| {
-            let name = catalog.language_name(l);
-            let label = match catalog.meta(l) {
-                Some(m) if m.english_name != name => format!("{l} — {name} ({})", m.english_name),
-                _ => format!("{l} — {name}"),
-            };
-            LanguageOption {
-                id: l.to_string(),
-                label,
-            }
+        .map(|l| LanguageOption {
+            id: l.to_string(),
+            label: catalog.language_name(l),
         })
         .collect()
 }
@@ -69,20 +82,71 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
         .collect()
 }
 
-/// Notices a redirect may ask a page to show (only these keys: a URL cannot put words on a page).
-pub(crate) const NOTICES: [&str; 6] = ["added", "sent", "done", "erased", "setup-done", "revoked"];
+/// Notices a redirect may ask a page to show: only these keys, and at most one code that names
+/// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
+/// page; the client's name comes from the record.
+const NOTICES: [&str; 18] = [
+    "added",
+    "enrolled",
+    "paused",
+    "resumed",
+    "cancelled",
+    "referral-closed",
+    "referral-saved",
+    "rescheduled",
+    "started",
+    "sent",
+    "invited",
+    "phone-set",
+    "assigned",
+    "task-done",
+    "erased",
+    "setup-done",
+    "revoked",
+    "staff-done",
+];
 
 #[derive(Debug, Deserialize, Default)]
 pub(crate) struct Done {
     #[serde(default)]
     pub(crate) done: Option<String>,
+    /// The sequence or flow the notice names.
+    #[serde(default)]
+    pub(crate) item: Option<String>,
 }
 
-pub(crate) fn notice(st: &AppState, lang: &str, d: &Done) -> Option<String> {
-    d.done
-        .as_deref()
-        .filter(|k| NOTICES.contains(k))
-        .map(|k| st.ui.text.get(lang, k, None))
+impl Done {
+    /// `?done=<key>&item=<code>`, for a redirect.
+    #[must_use]
+    pub(crate) fn query(key: &str, item: Option<&str>) -> String {
+        match item {
+            Some(i) => format!("done={key}&item={i}"),
+            None => format!("done={key}"),
+        }
+    }
+}
+
+/// What was just done, said for the reader: "Amélie is enrolled in Standard follow-up".
+pub(crate) fn notice(st: &AppState, lang: &str, d: &Done, name: Option<&str>) -> Option<String> {
+    let key = d.done.as_deref().filter(|k| NOTICES.contains(k))?;
+    let w = st.words(lang);
+    let item = d.item.as_deref().and_then(|i| {
+        let id = crate::domain::FlowId::parse(i).ok()?;
+        if st.runner.sequences.get(&id).is_some() {
+            Some(w.code("seq", i))
+        } else if st.runner.flows.get(&id).is_some() {
+            Some(w.flow(i))
+        } else {
+            None
+        }
+    });
+    w.key(
+        &format!("notice-{key}"),
+        &[
+            ("name", name.unwrap_or_default().to_owned()),
+            ("item", item.unwrap_or_default()),
+        ],
+    )
 }
 
 /// An error page with the reason and a way back.

@@ -1,6 +1,8 @@
 //! The simulator channel: a client id and a text in, the bot's replies out. It lets a centre try
 //! every flow without any provider account.
 
+use super::page::{flow_ids, language_options};
+use super::ui::{Lang, PRE_COOKIE, message_page, other, pre_ok, pre_token};
 use super::{ApiError, AppState};
 use crate::clock::to_ms;
 use crate::domain::{Channel, ClientId, FlowId, Locale};
@@ -8,14 +10,17 @@ use crate::runner::{Handled, IfBusy, Inbound};
 use crate::store::record::{self, NewClient, NewReferral};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use axum_extra::extract::cookie::CookieJar;
+use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/simulator", get(page))
+        .route("/simulator", get(page).post(page_turn))
         .route("/simulator/messages", post(message))
         .route("/simulator/clients/{id}/record", get(client_record))
 }
@@ -129,8 +134,6 @@ pub(crate) async fn converse(
         handled.duplicate = h.duplicate;
         handled.replies.extend(h.replies);
     }
-    let ids: Vec<i64> = handled.replies.iter().map(|r| r.id).collect();
-    record::mark_delivered(&runner.db, &ids, to_ms(runner.clock.now())).await?;
     Ok(SimResponse {
         client: client.to_string(),
         created,
@@ -212,13 +215,124 @@ async fn only_test_clients(
     }
 }
 
-async fn page(State(st): State<AppState>) -> Response {
+/// The public simulator, a page that works without JavaScript: a form posted here, the test
+/// client's conversation shown back. Its form carries the same pre-sign-in token as sign-in.
+async fn page(State(st): State<AppState>, Lang(lang): Lang, jar: CookieJar) -> Response {
     if !st.simulator {
-        return (
-            axum::http::StatusCode::NOT_FOUND,
-            "the simulator is turned off here\n",
-        )
-            .into_response();
+        return message_page(&st, lang, None, StatusCode::NOT_FOUND, "simulator-off");
     }
-    Html(include_str!("simulator.html")).into_response()
+    let language = st.runner.catalog.default_locale().to_string();
+    public_view(&st, lang, jar, "demo", &language, Vec::new(), None)
+}
+
+async fn page_turn(
+    State(st): State<AppState>,
+    Lang(lang): Lang,
+    jar: CookieJar,
+    axum::Form(f): axum::Form<SimForm>,
+) -> Response {
+    if !st.simulator {
+        return message_page(&st, lang, None, StatusCode::NOT_FOUND, "simulator-off");
+    }
+    if !pre_ok(&jar, &f.csrf) {
+        return message_page(&st, lang, None, StatusCode::FORBIDDEN, "form-expired");
+    }
+    let client = f.client.trim().to_owned();
+    let (status, error) = match turn(&st, &f, "simulator").await {
+        Ok(_) => (StatusCode::OK, None),
+        Err(e) => (e.status(), Some(e.message().to_owned())),
+    };
+    let conversation = conversation(&st, &client, "simulator").await;
+    let mut r = public_view(&st, lang, jar, &client, &f.language, conversation, error);
+    *r.status_mut() = status;
+    r
+}
+
+fn public_view(
+    st: &AppState,
+    lang: &'static str,
+    jar: CookieJar,
+    client: &str,
+    language: &str,
+    conversation: Vec<Value>,
+    error: Option<String>,
+) -> Response {
+    let pre = pre_token(&jar);
+    let jar = jar.add(st.ui.cookie(PRE_COOKIE, pre.clone()));
+    let r = st.ui.render(
+        "simulator.html",
+        context! {
+            lang => lang,
+            other_lang => other(lang),
+            csrf => pre,
+            action => "/simulator",
+            flows => flow_ids(st),
+            languages => language_options(st),
+            client => client,
+            language => language,
+            conversation => conversation,
+            error => error,
+        },
+    );
+    (jar, r).into_response()
+}
+
+/// The simulator's form, on the public page and the navigators' one.
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct SimForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub client: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub start: String,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One turn from a form: a reply, a flow to start, or both.
+pub(crate) async fn turn(st: &AppState, f: &SimForm, actor: &str) -> Result<SimResponse, ApiError> {
+    let given = |v: &str| Some(v.trim().to_owned()).filter(|t| !t.is_empty());
+    let req = SimRequest {
+        client: f.client.trim().to_owned(),
+        text: given(&f.text),
+        start: given(&f.start),
+        language: given(&f.language),
+        program: None,
+        id: None,
+    };
+    if req.text.is_none() && req.start.is_none() {
+        return Err(ApiError::bad_request("give text, start, or both"));
+    }
+    converse(st, req, actor).await
+}
+
+/// The last forty texts of a test client's conversation, oldest first.
+pub(crate) async fn conversation(st: &AppState, client: &str, actor: &str) -> Vec<Value> {
+    let Ok(id) = ClientId::parse(client) else {
+        return Vec::new();
+    };
+    // Only a test client's: a refusal was said (and audited) by the turn.
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM clients WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(st.runner.db.pool())
+        .await
+        .ok()
+        .flatten();
+    if kind.as_deref() != Some("test") {
+        return Vec::new();
+    }
+    match record::read(&st.runner.db, &id, actor, to_ms(st.runner.clock.now())).await {
+        Ok(Some(r)) => r
+            .messages
+            .iter()
+            .rev()
+            .take(40)
+            .rev()
+            .map(|m| context! { direction => m.direction.clone(), body => m.body.clone() })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

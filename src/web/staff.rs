@@ -30,12 +30,11 @@ async fn staff_view(
     notice: Option<String>,
 ) -> Response {
     let list = staff::list(&st.runner.db).await.unwrap_or_default();
-    let tz = st.runner.centre.time_zone;
     let tokens: Vec<Value> = staff::tokens(&st.runner.db)
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at.map(|l| crate::web::page::local(l, tz)), revoked => t.revoked_at.is_some() })
+        .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at, revoked => t.revoked_at.is_some() })
         .collect();
     st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error, notice => notice }))
 }
@@ -44,7 +43,7 @@ async fn staff_page(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) 
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    let notice = notice(&st, a.lang, &d);
+    let notice = notice(&st, a.lang, &d, None);
     staff_view(&st, &a, None, None, None, notice).await
 }
 
@@ -135,7 +134,7 @@ async fn staff_action(
             )
             .await
             {
-                Ok(_) => Redirect::to("/staff?done=done").into_response(),
+                Ok(_) => Redirect::to("/staff?done=staff-done").into_response(),
                 Err(e) => store_error(&st, &a, &e),
             }
         }

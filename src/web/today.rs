@@ -28,18 +28,20 @@ async fn today(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Re
     let t = now(&st);
     let tasks = open_tasks(&st.runner.db, a.viewer(), None, tz, 200, 0).await;
     let late = st.runner.schedule.late_after.num_milliseconds();
-    let overdue = overdue(&st.runner.db, a.viewer(), t, late, tz).await;
+    let overdue = overdue(&st.runner.db, a.viewer(), t, late).await;
     let unmatched = crate::store::delivery::unmatched(&st.runner.db, 50, t, &a.staff.actor()).await;
     let (Ok((tasks, _)), Ok(overdue), Ok(unmatched)) = (tasks, overdue, unmatched) else {
         return store_error(&st, &a, &"reading today's work");
     };
     let unmatched: Vec<Value> = unmatched
         .into_iter()
-        .map(|m| context! { at => crate::web::page::local(m.at, tz), channel => m.channel, address => m.address, body => m.body })
+        .map(
+            |m| context! { at => m.at, channel => m.channel, address => m.address, body => m.body },
+        )
         .collect();
     st.ui.render(
         "today.html",
-        page_ctx(&a, context! { tasks => tasks, overdue => overdue, unmatched => unmatched, notice => notice(&st, a.lang, &d) }),
+        page_ctx(&a, context! { tasks => tasks, overdue => overdue, unmatched => unmatched, notice => notice(&st, a.lang, &d, None) }),
     )
 }
 
@@ -67,8 +69,8 @@ async fn resolve_task(
     )
     .await
     {
-        Ok(_) => Redirect::to(&client.map_or("/today?done=done".into(), |c| {
-            format!("/clients/{c}?done=done")
+        Ok(_) => Redirect::to(&client.map_or("/today?done=task-done".into(), |c| {
+            format!("/clients/{c}?done=task-done")
         }))
         .into_response(),
         Err(e) => store_error(&st, &a, &e),
@@ -87,6 +89,12 @@ pub struct Task {
     /// The due time, in the centre's time zone.
     pub due: Option<String>,
     pub created: String,
+    /// The due time, RFC 3339.
+    pub due_at: Option<String>,
+}
+
+fn rfc3339(ms: i64) -> String {
+    crate::clock::from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Open tasks by urgency: crisis first, then urgent, then by due date and age. A navigator
@@ -143,6 +151,7 @@ pub async fn open_tasks(
                 status: r.try_get(5)?,
                 due: r.try_get::<Option<i64>, _>(6)?.map(|d| local(d, tz)),
                 created: local(r.try_get(7)?, tz),
+                due_at: r.try_get::<Option<i64>, _>(6)?.map(rfc3339),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -155,9 +164,12 @@ pub async fn open_tasks(
 pub struct Overdue {
     pub client: String,
     pub step: String,
-    pub due: String,
+    /// When it was due (ms).
+    pub due: i64,
     pub status: String,
     pub note: Option<String>,
+    pub flow: Option<String>,
+    pub time_point: Option<String>,
 }
 
 pub async fn overdue(
@@ -165,10 +177,9 @@ pub async fn overdue(
     viewer: Option<i64>,
     now: i64,
     late_ms: i64,
-    tz: Tz,
 ) -> Result<Vec<Overdue>, StoreError> {
     let rows = sqlx::query(
-        "SELECT j.client_id, COALESCE(j.step_id, j.kind), j.due_at, j.status, j.note FROM jobs j JOIN clients c ON c.id = j.client_id \
+        "SELECT j.client_id, COALESCE(j.step_id, j.kind), j.due_at, j.status, j.note, j.flow_id, j.time_point FROM jobs j JOIN clients c ON c.id = j.client_id \
          WHERE ((j.status IN ('pending', 'running') AND j.due_at < $1) OR j.status = 'failed') \
          AND ($2 = 0 OR c.navigator_id = $3) ORDER BY j.due_at LIMIT 100",
     )
@@ -183,9 +194,11 @@ pub async fn overdue(
             Ok(Overdue {
                 client: r.try_get(0)?,
                 step: r.try_get(1)?,
-                due: local(r.try_get(2)?, tz),
+                due: r.try_get(2)?,
                 status: r.try_get(3)?,
                 note: r.try_get(4)?,
+                flow: r.try_get(5)?,
+                time_point: r.try_get(6)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()

@@ -4,6 +4,7 @@
 
 pub mod pg;
 pub mod proxy;
+pub mod seed;
 pub mod telegram;
 pub mod twilio;
 pub mod web;

@@ -29,6 +29,17 @@ pub struct Page {
 }
 
 impl Page {
+    /// What a reader sees: the text without tags (and without scripts, styles and closed
+    /// `<details>`' content, which is not showing), entities decoded, spaces folded.
+    pub fn visible(&self) -> String {
+        visible_text(&self.body)
+    }
+
+    /// The interface's own words, in the page's language (see [`interface_text`]).
+    pub fn interface(&self) -> String {
+        interface_text(&self.body)
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
     }
@@ -222,5 +233,97 @@ impl Web {
             .fetch_one(self.state.runner.db.pool())
             .await
             .unwrap()
+    }
+}
+
+/// What a reader sees: the text of the body without scripts and styles, and of a closed
+/// `<details>` only its summary; entities decoded, spaces folded.
+pub fn visible_text(html: &str) -> String {
+    text_of(html, false)
+}
+
+/// The text a reader sees in the page's own language: also without what is marked as another
+/// language (`lang="en"` on a French page: the language switch, a language's own name).
+pub fn own_language_text(html: &str) -> String {
+    text_of(html, true)
+}
+
+/// The interface's own words in the page's language: also the words a reader hears or sees
+/// outside the text (`aria-label`, `title`, `alt`, `placeholder`, and `data-label`, which a
+/// stacked table shows), and without what people wrote (a conversation's texts, a client's own
+/// words) or `<code>` (a setting's name).
+pub fn interface_text(html: &str) -> String {
+    let skip = |e: &scraper::node::Element| {
+        e.name() == "code" || e.classes().any(|c| c == "bubble" || c == "client-words")
+    };
+    let mut text = text_with(html, true, &skip);
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("[aria-label], [title], [alt], [placeholder], [data-label]")
+        .unwrap_or_else(|_| unreachable!("a valid selector"));
+    for e in doc.select(&sel) {
+        for a in ["aria-label", "title", "alt", "placeholder", "data-label"] {
+            if let Some(v) = e.value().attr(a) {
+                text.push(' ');
+                text.push_str(v);
+            }
+        }
+    }
+    text
+}
+
+fn text_of(html: &str, own_language_only: bool) -> String {
+    text_with(html, own_language_only, &|_| false)
+}
+
+fn text_with(
+    html: &str,
+    own_language_only: bool,
+    skip: &dyn Fn(&scraper::node::Element) -> bool,
+) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let page_lang = doc
+        .root_element()
+        .attr("lang")
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let mut out = String::new();
+    let lang = own_language_only.then_some(page_lang.as_str());
+    collect(doc.tree.root(), lang, skip, &mut out);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn collect(
+    node: ego_tree::NodeRef<'_, scraper::Node>,
+    lang: Option<&str>,
+    skip: &dyn Fn(&scraper::node::Element) -> bool,
+    out: &mut String,
+) {
+    for child in node.children() {
+        match child.value() {
+            scraper::Node::Text(t) => out.push_str(t),
+            scraper::Node::Element(e) => {
+                let name = e.name();
+                if matches!(name, "script" | "style" | "title" | "template" | "head") || skip(e) {
+                    continue;
+                }
+                if let (Some(page), Some(l)) = (lang, e.attr("lang"))
+                    && l != page
+                {
+                    continue;
+                }
+                out.push(' ');
+                if name == "details" && e.attr("open").is_none() {
+                    for c in child.children() {
+                        if matches!(c.value(), scraper::Node::Element(s) if s.name() == "summary") {
+                            collect(c, lang, skip, out);
+                        }
+                    }
+                } else {
+                    collect(child, lang, skip, out);
+                }
+                out.push(' ');
+            }
+            _ => {}
+        }
     }
 }

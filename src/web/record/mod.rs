@@ -2,20 +2,20 @@
 //! scores, conversation and answers; the actions on it are in `actions`.
 
 mod actions;
+mod scores;
 
 use crate::domain::ClientId;
 use crate::schedule::actions as schedule;
 use crate::staff;
 use crate::web::AppState;
 use crate::web::page::{Done, access, flow_ids, notice, now, page_ctx, sequence_ids, store_error};
-use crate::web::ui::{Auth, charts, message_page};
+use crate::web::ui::{Auth, message_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use minijinja::{Value, context};
-use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,20 +23,50 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/{id}/{action}", post(actions::client_action))
 }
 
-#[derive(Debug, Deserialize, Default)]
-struct RecordQuery {
-    #[serde(default)]
-    done: Option<String>,
+/// What matters to the client, in their words and script: the latest answer to each question
+/// of the "what matters to you" conversation.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Matter {
+    field: String,
+    text: String,
+    /// Their own words (not an option they picked): shown as they wrote them.
+    own_words: bool,
 }
 
-/// Time points in the order a chart shows them.
-const TIME_POINTS: [&str; 3] = ["baseline", "3-month", "6-month"];
+fn what_matters(
+    w: &crate::web::ui::words::Words<'_>,
+    answers: &[crate::store::record::Answer],
+) -> Vec<Matter> {
+    let mut latest: std::collections::BTreeMap<&str, &crate::store::record::Answer> =
+        std::collections::BTreeMap::new();
+    for a in answers
+        .iter()
+        .filter(|a| a.flow == "what-matters" && a.status == "answered")
+    {
+        latest.insert(a.step.as_str(), a);
+    }
+    ["matters", "gifts", "needs", "needs-other", "callback"]
+        .iter()
+        .filter_map(|step| latest.get(step))
+        .map(|a| {
+            let option = a.value.as_deref().and_then(|v| w.option(v));
+            Matter {
+                field: a.record.as_deref().map_or_else(
+                    || w.question(&a.flow, &a.step).unwrap_or_default(),
+                    |r| w.code("field", r),
+                ),
+                own_words: option.is_none(),
+                text: option.unwrap_or_else(|| a.raw.clone()),
+            }
+        })
+        .collect()
+}
 
 async fn client_page(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
-    Query(q): Query<RecordQuery>,
+    Query(q): Query<Done>,
 ) -> Response {
     let meta = match access(&st, &a, &id).await {
         Ok(m) => m,
@@ -55,116 +85,59 @@ async fn client_page(
         Ok(t) => t,
         Err(e) => return store_error(&st, &a, &e),
     };
-    let mut upcoming: Vec<String> = timeline
+    let w = st.words(a.lang);
+    // Steps still to come, for the reschedule form: each once, by name.
+    let mut upcoming: Vec<(String, String)> = Vec::new();
+    for e in timeline
         .iter()
         .filter(|e| matches!(e.status.as_str(), "pending" | "blocked" | "paused"))
-        .map(|e| e.step.clone())
-        .collect();
-    upcoming.dedup();
-    let paused = timeline.iter().any(|e| e.status == "paused");
-    // Scores by measure and time point (the latest of each), and their trend.
-    let mut table: std::collections::BTreeMap<String, [Option<String>; 3]> =
-        std::collections::BTreeMap::new();
-    let mut numbers: std::collections::BTreeMap<String, [Option<i64>; 3]> =
-        std::collections::BTreeMap::new();
-    // Scores taken outside a time point (a flow started ad hoc): the latest, beside the others.
-    let mut other: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    for s in record
-        .scores
-        .iter()
-        .filter(|s| s.complete && s.time_point.is_none())
     {
-        if let Some(v) = s
-            .total
-            .map(|t| t.to_string())
-            .or_else(|| s.category.clone())
-        {
-            other.insert(s.instrument.clone(), v);
-            table.entry(s.instrument.clone()).or_default();
+        if !upcoming.iter().any(|(s, _)| *s == e.step) {
+            let name = w.step(e.flow.as_deref(), &e.step, e.time_point.as_deref());
+            upcoming.push((e.step.clone(), name));
         }
     }
-    for s in record.scores.iter().filter(|s| s.complete) {
-        let Some(k) = s
-            .time_point
-            .as_deref()
-            .and_then(|tp| TIME_POINTS.iter().position(|p| *p == tp))
-        else {
-            continue;
-        };
-        let shown = s
-            .total
-            .map(|t| t.to_string())
-            .or_else(|| s.category.clone());
-        table.entry(s.instrument.clone()).or_default()[k] = shown;
-        if let Some(t) = s.total {
-            numbers.entry(s.instrument.clone()).or_default()[k] = Some(t);
-        }
-    }
-    let score_rows: Vec<Value> = table
-        .iter()
-        .map(|(inst, v)| {
-            let change = numbers.get(inst).and_then(|n| n[0].zip(n[2])).map(|(b, s)| format!("{:+}", s - b));
-            context! { instrument => inst, baseline => v[0], three => v[1], six => v[2], other => other.get(inst), change => change }
-        })
-        .collect();
-    let labels = [
-        st.ui.text.get(a.lang, "baseline", None),
-        st.ui.text.get(a.lang, "three-months", None),
-        st.ui.text.get(a.lang, "six-months", None),
-    ];
-    let xl = [labels[0].as_str(), labels[1].as_str(), labels[2].as_str()];
-    let mut chart_list = Vec::new();
-    if let Some(u) = numbers.get("ucla3") {
-        chart_list.push(charts::trend(
-            "UCLA-3 (3–9)",
-            xl,
-            3,
-            9,
-            &[("UCLA-3".into(), *u)],
-        ));
-    }
-    let ons: Vec<(String, [Option<i64>; 3])> = numbers
-        .iter()
-        .filter(|(k, _)| k.starts_with("ons4-"))
-        .map(|(k, v)| (k.trim_start_matches("ons4-").to_owned(), *v))
-        .collect();
-    if !ons.is_empty() {
-        chart_list.push(charts::trend("ONS4 (0–10)", xl, 0, 10, &ons));
-    }
-    let messages: Vec<Value> = record.messages.iter().map(Value::from_serialize).collect();
+    let paused = timeline.iter().any(|e| e.status == "paused");
+    let (score_rows, chart_list) = scores::table(&w, &record.scores);
+    let matters = what_matters(&w, &record.answers);
     let staff_list = if a.staff.is_admin() {
         staff::list(&st.runner.db).await.unwrap_or_default()
     } else {
         Vec::new()
     };
-    let flows = flow_ids(&st);
-    let sequences = sequence_ids(&st);
+    let has_sms = record.client.channels.iter().any(|c| c.starts_with("sms:"));
+    let name = meta.name.clone().unwrap_or_else(|| id.clone());
     st.ui.render(
-        "client.html",
+        "record.html",
         page_ctx(
             &a,
             context! {
                 c => Value::from_serialize(&record.client),
+                reach => record.client.channels.iter().filter_map(|c| c.split_once(':')).collect::<Vec<_>>(),
                 name => meta.name,
                 navigator => meta.navigator,
                 consent => record.consent,
                 referrals => record.referrals,
-                support_levels => crate::web::record::actions::SUPPORT_LEVELS,
-                uptakes => crate::web::record::actions::UPTAKES,
+                support_levels => crate::runner::casework::SUPPORT_LEVELS,
+                uptakes => crate::runner::casework::UPTAKES,
                 current => record.referrals.iter().rev().find(|r| r.closed_at.is_none()).map(Value::from_serialize),
-                closing_reasons => ["goal-met", "attended", "declined", "no-contact", "moved", "referred-elsewhere", "other"],
+                closing_reasons => crate::runner::casework::CLOSING_REASONS,
                 flags => record.flags,
+                matters => matters,
                 timeline => timeline,
                 upcoming => upcoming,
                 paused => paused,
                 score_rows => score_rows,
                 charts => chart_list,
-                messages => messages,
+                messages => record.messages,
                 answers => record.answers,
-                flows => flows,
-                sequences => sequences,
+                flows => flow_ids(&st),
+                sequences => sequence_ids(&st),
+                time_points => scores::TIME_POINTS,
                 staff => staff_list,
-                notice => notice(&st, a.lang, &Done { done: q.done }),
+                has_sms => has_sms,
+                telegram_on => st.telegram_bot.is_some(),
+                notice => notice(&st, a.lang, &q, Some(&name)),
             },
         ),
     )
@@ -191,7 +164,9 @@ pub(crate) fn invite_page(
             String::new()
         }
     };
-    let until = crate::web::page::local(inv.expires_at, st.runner.centre.time_zone);
+    let until = st
+        .words(a.lang)
+        .when(crate::web::ui::words::At::ms(inv.expires_at));
     st.ui.render(
         "invite.html",
         page_ctx(

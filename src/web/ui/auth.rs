@@ -44,6 +44,8 @@ pub struct Auth {
     pub csrf: String,
     pub token: String,
     pub lang: &'static str,
+    /// The page asked for, for the navigation to mark it.
+    pub path: String,
 }
 
 impl Auth {
@@ -82,6 +84,7 @@ impl FromRequestParts<AppState> for Auth {
                     csrf,
                     token,
                     lang,
+                    path: parts.uri.path().to_owned(),
                 })
             }
             Ok(None) => Err(to_login()),
@@ -166,6 +169,10 @@ pub fn message_page(
     key: &str,
 ) -> Response {
     let heading = st.ui.text.get(lang, key, None);
+    // Not signed in, the reader's language is a guess: said in both.
+    let heading_other = auth
+        .is_none()
+        .then(|| st.ui.text.get(other(lang), key, None));
     let mut r = st.ui.render(
         "message.html",
         minijinja::context! {
@@ -174,6 +181,7 @@ pub fn message_page(
             me => auth.map(|a| Value::from_serialize(&a.staff)),
             csrf => auth.map(|a| a.csrf.clone()),
             heading => heading,
+            heading_other => heading_other,
         },
     );
     *r.status_mut() = status;
@@ -183,6 +191,13 @@ pub fn message_page(
 #[must_use]
 pub fn other(lang: &str) -> &'static str {
     if lang == "fr" { "en" } else { "fr" }
+}
+
+/// Whether a form posted before signing in carries the token of its cookie.
+#[must_use]
+pub fn pre_ok(jar: &CookieJar, csrf: &str) -> bool {
+    jar.get(PRE_COOKIE)
+        .is_some_and(|c| c.value().len() >= 32 && same_secret(c.value(), csrf))
 }
 
 /// A pre-session token for the sign-in and set-up forms (double-submit: the cookie and the

@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod charts;
+pub mod words;
 
 pub use auth::*;
 
@@ -82,6 +83,21 @@ impl UiText {
         key.to_owned()
     }
 
+    /// The text of `key` in `lang`, else in English; `None` when neither has it.
+    #[must_use]
+    pub fn lookup(&self, lang: &str, key: &str, args: Option<&FluentArgs>) -> Option<String> {
+        for l in [lang, "en"] {
+            if let Some(b) = self.bundles.get(l)
+                && let Some(m) = b.get_message(key)
+                && let Some(p) = m.value()
+            {
+                let mut errors = Vec::new();
+                return Some(b.format_pattern(p, args, &mut errors).into_owned());
+            }
+        }
+        None
+    }
+
     /// Message ids of one language.
     #[must_use]
     pub fn keys(lang: &str) -> Vec<String> {
@@ -127,7 +143,7 @@ macro_rules! templates {
 
 impl Ui {
     #[must_use]
-    pub fn new(settings: WebSettings, tz: chrono_tz::Tz) -> Self {
+    pub fn new(settings: WebSettings, content: Content) -> Self {
         let text = Arc::new(UiText::load());
         let mut env = Environment::new();
         // Every template is HTML (the SVG chart is included into pages): escape everything.
@@ -141,7 +157,7 @@ impl Ui {
             "today.html",
             "clients.html",
             "client_new.html",
-            "client.html",
+            "record.html",
             "chart.html",
             "flows.html",
             "simulator.html",
@@ -152,12 +168,7 @@ impl Ui {
             "invite.html",
             "confirm.html"
         );
-        // `{{ at|local }}`: a stored RFC 3339 time as the centre reads it.
-        env.add_filter("local", move |v: String| -> String {
-            chrono::DateTime::parse_from_rfc3339(&v).map_or(v, |t| {
-                t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-            })
-        });
+        words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's
         // language; a value without wording shows as stored.
         let tv = text.clone();
@@ -165,13 +176,8 @@ impl Ui {
             let Some(value) = value else {
                 return String::new();
             };
-            let lang = state
-                .lookup("lang")
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "en".into());
             let key = format!("v-{value}");
-            let got = tv.get(&lang, &key, None);
-            if got == key { value } else { got }
+            tv.lookup(&lang_of(state), &key, None).unwrap_or(value)
         });
         let t = text.clone();
         env.add_function(
@@ -256,6 +262,22 @@ impl Ui {
     }
 }
 
+/// What the words of a page are made from, beside the interface's own wording.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub catalog: Arc<crate::i18n::Catalog>,
+    pub flows: Arc<crate::flow::FlowSet>,
+    pub tz: chrono_tz::Tz,
+}
+
+/// The reading language of a template's page.
+pub(crate) fn lang_of(state: &State) -> String {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "en".into())
+}
+
 /// Headers every page carries: no framing, no sniffing, scripts only from this server.
 fn with_security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
@@ -305,7 +327,18 @@ mod tests {
                 login_attempts: 5,
                 login_window_ms: 1,
             },
-            chrono_tz::America::Toronto,
+            Content {
+                catalog: Arc::new(
+                    crate::i18n::Catalog::load(
+                        std::path::Path::new("locales"),
+                        &[crate::domain::Locale::parse("en").unwrap()],
+                        &crate::domain::Locale::parse("en").unwrap(),
+                    )
+                    .0,
+                ),
+                flows: Arc::new(crate::flow::FlowSet::default()),
+                tz: chrono_tz::America::Toronto,
+            },
         );
         let r = ui.render(
             "message.html",
