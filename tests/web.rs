@@ -2211,10 +2211,18 @@ async fn every_page_in_french_shows_words_never_codes() {
         )
         .await,
     );
-    let token = staff::setup_link(&w.state.runner.db, None, w.now(), 24)
+    let omar = staff::list(&w.state.runner.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.username == "omar")
+        .unwrap();
+    let token = staff::setup_link(&w.state.runner.db, Some(omar.id), w.now(), 24)
         .await
         .unwrap();
-    check("/setup", &w.get(&format!("/setup/{token}")).await);
+    let setup = w.get(&format!("/setup/{token}")).await;
+    assert_eq!(setup.status, StatusCode::OK);
+    check("/setup", &setup);
     check(
         "/setup (used)",
         &w.get("/setup/not-a-real-token-at-all").await,
