@@ -2341,3 +2341,48 @@ async fn every_page_in_french_shows_words_never_codes() {
         problems.join("\n")
     );
 }
+
+#[tokio::test]
+async fn the_record_offers_no_action_that_cannot_work() {
+    let mut w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(&w, "amelie", &[]).await;
+    add_client(&w, "no-phone", &[("phone", "")]).await;
+    let invite_sms = "<input type=\"hidden\" name=\"channel\" value=\"sms\">";
+    let invite_telegram = "<input type=\"hidden\" name=\"channel\" value=\"telegram\">";
+    // Telegram off: no Telegram invite; the SMS consent message only to a client with a phone.
+    let with_phone = w.get("/clients/amelie").await.body;
+    assert!(with_phone.contains(invite_sms) && !with_phone.contains(invite_telegram));
+    let without = w.get("/clients/no-phone").await.body;
+    assert!(!without.contains(invite_sms) && !without.contains(invite_telegram));
+    // What the record offers instead: a way to add the number.
+    assert!(without.contains("action=\"/clients/no-phone/phone\""));
+    // Telegram on: its invite is offered, to both.
+    w.state.telegram_bot = Some("matters_centre_bot".into());
+    assert!(
+        w.get("/clients/amelie")
+            .await
+            .body
+            .contains(invite_telegram)
+    );
+    assert!(
+        w.get("/clients/no-phone")
+            .await
+            .body
+            .contains(invite_telegram)
+    );
+    // A test client is reached by the simulator only: no invite at all.
+    w.get("/flows/simulator").await;
+    w.post(
+        "/flows/simulator",
+        &[
+            ("client", "test-ada"),
+            ("start", "loneliness"),
+            ("language", "en"),
+        ],
+    )
+    .await;
+    let test = w.get("/clients/test-ada").await.body;
+    assert!(!test.contains(invite_sms) && !test.contains(invite_telegram));
+}

@@ -90,36 +90,3 @@ impl Words<'_> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::*;
-    use crate::web::ui::UiText;
-
-    #[test]
-    fn times_are_written_for_the_reader() {
-        let ui = UiText::load();
-        let (catalog, _) = crate::i18n::Catalog::load(
-            std::path::Path::new("locales"),
-            &[Locale::parse("en").unwrap(), Locale::parse("fr").unwrap()],
-            &Locale::parse("en").unwrap(),
-        );
-        let flows = FlowSet::default();
-        let w = |lang| Words {
-            ui: &ui,
-            catalog: &catalog,
-            flows: &flows,
-            lang,
-            tz: chrono_tz::America::Toronto,
-        };
-        let at = At::parse("2026-11-30T14:00:00Z").unwrap();
-        assert_eq!(w("fr").when(at), "lun. 30 nov. 2026, 9 h 00");
-        assert_eq!(w("en").when(at), "Mon 30 Nov 2026, 9:00");
-        assert_eq!(
-            w("fr").local_label("Mon 2026-11-16 10:00 EST"),
-            "lun. 16 nov. 2026, 10 h 00 (EST)"
-        );
-        assert_eq!(w("fr").duration("2 d 4 h"), "2 j 4 h");
-        assert_eq!(w("fr").language("fr"), "Français");
-    }
-}

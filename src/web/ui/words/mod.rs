@@ -20,6 +20,8 @@ use regex::Regex;
 mod dates;
 mod notes;
 pub(super) mod template;
+#[cfg(test)]
+mod tests;
 pub use notes::AUDIT_ACTIONS;
 
 /// What the words are made from: the interface's wording, the client-facing catalog (questions

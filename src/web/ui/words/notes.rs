@@ -54,7 +54,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "cohort-view",
 ];
 
-type Table = &'static [(&'static str, &'static str)];
+pub(super) type Table = &'static [(&'static str, &'static str)];
 pub(super) type Compiled = LazyLock<Vec<(Regex, &'static str)>>;
 
 fn compile(table: Table) -> Vec<(Regex, &'static str)> {
@@ -78,7 +78,7 @@ pub(super) static AUDIT_ACTION: LazyLock<Vec<(&'static str, Regex, &'static str)
     });
 
 /// The notes the service writes on flags.
-const FLAG_NOTES: Table = &[
+pub(super) const FLAG_NOTES: Table = &[
     ("crisis language: contact the client today", "note-crisis"),
     (
         "crisis language from a client who has opted out: call, do not text",
@@ -104,7 +104,7 @@ const FLAG_NOTES: Table = &[
 ];
 
 /// The notes the scheduler and navigators' actions leave on steps.
-const JOB_NOTES: Table = &[
+pub(super) const JOB_NOTES: Table = &[
     ("moved out of quiet hours", "job-quiet-hours"),
     ("its end date had passed at enrolment", "job-ended-before"),
     (
@@ -159,7 +159,7 @@ const JOB_NOTES: Table = &[
 ];
 
 /// The details of audit entries, as the service writes them.
-const AUDIT_DETAILS: Table = &[
+pub(super) const AUDIT_DETAILS: Table = &[
     ("whole record", "ad-whole-record"),
     ("scheduled steps", "ad-scheduled-steps"),
     ("(?P<n>\\d+) message\\(s\\)", "ad-messages"),
@@ -283,7 +283,7 @@ pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
 ];
 
 /// Errors the library gives that the pages show.
-const ERRORS: Table = &[
+pub(super) const ERRORS: Table = &[
     ("no client (?P<id>.+)", "err-no-client"),
     (
         "no sequence (?P<seq>[^;]+); the sequences are: (?P<list>.+)",
@@ -401,50 +401,3 @@ const ERRORS: Table = &[
     ("no staff member called (?P<u>.+)", "err-no-staff"),
     ("the form is incomplete: .*", "err-form"),
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::web::ui::UiText;
-
-    #[test]
-    fn every_pattern_compiles_and_its_message_is_in_both_languages() {
-        let tables: [(&str, Table); 5] = [
-            ("flag notes", FLAG_NOTES),
-            ("job notes", JOB_NOTES),
-            ("audit details", AUDIT_DETAILS),
-            ("errors", ERRORS),
-            ("delivery errors", DELIVERY_ERRORS),
-        ];
-        let mut all: Vec<(&str, &str, &str)> = tables
-            .iter()
-            .flat_map(|(name, t)| t.iter().map(move |(p, k)| (*name, *p, *k)))
-            .collect();
-        all.extend(
-            AUDIT_BY_ACTION
-                .iter()
-                .map(|(_, p, k)| ("audit by action", *p, *k)),
-        );
-        for lang in ["en", "fr"] {
-            let keys = UiText::keys(lang);
-            for (table, pattern, key) in &all {
-                assert!(
-                    Regex::new(&format!("^{pattern}$")).is_ok(),
-                    "{table}: {pattern:?} is not a valid pattern"
-                );
-                assert!(keys.iter().any(|k| k == key), "{table}: no {key} in {lang}");
-            }
-        }
-        assert_eq!(AUDIT_ACTION.len(), AUDIT_BY_ACTION.len());
-        // Every audit action has a label in both languages.
-        for lang in ["en", "fr"] {
-            let keys = UiText::keys(lang);
-            for a in AUDIT_ACTIONS {
-                assert!(
-                    keys.iter().any(|k| *k == format!("audit-{a}")),
-                    "audit-{a} in {lang}"
-                );
-            }
-        }
-    }
-}
