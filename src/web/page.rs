@@ -181,6 +181,18 @@ pub(crate) fn store_error(st: &AppState, a: &Auth, e: &dyn std::fmt::Display) ->
 
 /// The client if this staff member may open their record: an admin any, a navigator their own.
 /// A refused attempt is audited and answered 403.
+/// A client `a` may open: their id, their meta, or the page that says why not.
+pub(crate) async fn open_client(
+    st: &AppState,
+    a: &Auth,
+    id: &str,
+) -> Result<(crate::domain::ClientId, ClientMeta), Response> {
+    let meta = access(st, a, id).await?;
+    let client = crate::domain::ClientId::parse(id)
+        .map_err(|_| message_page(st, a.lang, Some(a), StatusCode::NOT_FOUND, "not-found"))?;
+    Ok((client, meta))
+}
+
 pub(crate) async fn access(st: &AppState, a: &Auth, id: &str) -> Result<ClientMeta, Response> {
     let meta = match client_meta(&st.runner.db, id).await {
         Ok(Some(m)) => m,

@@ -4,12 +4,12 @@
 
 use super::invite_page;
 use super::scores::TIME_POINTS;
-use crate::domain::{ClientId, FlowId};
+use crate::domain::FlowId;
 use crate::runner::IfBusy;
 use crate::runner::casework::{ReferralUpdate, erase_client, send_message, update_referral};
 use crate::schedule::actions::{self, ActionError};
 use crate::web::AppState;
-use crate::web::page::{Done, access, error_page, now, page_ctx, require_admin, said};
+use crate::web::page::{Done, error_page, now, open_client, page_ctx, require_admin, said};
 use crate::web::ui::{Form, message_page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -58,12 +58,9 @@ pub(super) async fn client_action(
     Path((id, action)): Path<(String, String)>,
     Form(a, f): Form<ActionForm>,
 ) -> Response {
-    let meta = match access(&st, &a, &id).await {
-        Ok(m) => m,
+    let (client, meta) = match open_client(&st, &a, &id).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(client) = ClientId::parse(&id) else {
-        return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found");
     };
     let actor = a.staff.actor();
     let back = format!("/clients/{id}");

@@ -4,11 +4,12 @@
 mod actions;
 mod scores;
 
-use crate::domain::ClientId;
 use crate::schedule::actions as schedule;
 use crate::staff;
 use crate::web::AppState;
-use crate::web::page::{Done, access, flow_ids, notice, now, page_ctx, sequence_ids, store_error};
+use crate::web::page::{
+    Done, flow_ids, notice, now, open_client, page_ctx, sequence_ids, store_error,
+};
 use crate::web::ui::{Auth, message_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -68,12 +69,9 @@ async fn client_page(
     Path(id): Path<String>,
     Query(q): Query<Done>,
 ) -> Response {
-    let meta = match access(&st, &a, &id).await {
-        Ok(m) => m,
+    let (client, meta) = match open_client(&st, &a, &id).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(client) = ClientId::parse(&id) else {
-        return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found");
     };
     let actor = a.staff.actor();
     let record = match crate::store::record::read(&st.runner.db, &client, &actor, now(&st)).await {
