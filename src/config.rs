@@ -146,11 +146,19 @@ pub struct ScheduleSettings {
     pub workers: usize,
     /// Milliseconds between two looks for due jobs when none are due.
     pub tick_ms: u64,
+    /// The parts of the day a client may choose ("what time of day suits you?"): a client who
+    /// chose one gets every scheduled step and nudge inside it (and inside the quiet hours).
+    pub morning: String,
+    pub afternoon: String,
+    pub evening: String,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
         Self {
+            morning: "09:00-12:00".into(),
+            afternoon: "12:00-17:00".into(),
+            evening: "17:00-20:00".into(),
             send_between: "09:00-20:00".into(),
             holidays: Vec::new(),
             late_after_minutes: 60,

@@ -1255,3 +1255,111 @@ async fn a_flow_started_now_stands_in_for_its_step_and_consent_is_never_asked_tw
     .unwrap();
     assert_eq!(skipped, [Some("consent already given".to_owned())]);
 }
+
+#[tokio::test]
+async fn an_evening_client_is_texted_between_17_and_20_across_the_whole_standard_sequence() {
+    // Enrolled on a Monday afternoon; she agrees, in English, and says evenings suit her.
+    let (runner, lines, shown) = simulated(
+        "en",
+        TORONTO,
+        "2026-10-19 14:00",
+        200,
+        "yes\nEnglish\nevening\n",
+    )
+    .await;
+    let best: Option<String> = sqlx::query_scalar("SELECT best_time FROM clients")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(best.as_deref(), Some("evening"));
+    // Everything after the consent conversation (where she said so) goes out in her evening.
+    let thanks = lines_of(&lines, "out", "consent-thanks")[0].at;
+    let after: Vec<&Line> = lines
+        .iter()
+        .filter(|l| l.at > thanks && matches!(l.kind, "out" | "nudge" | "start"))
+        .collect();
+    assert!(after.len() > 40, "{shown}");
+    for l in &after {
+        let h = local(TORONTO, l.at).hour();
+        assert!(
+            (17..20).contains(&h),
+            "{} at {}\n{shown}",
+            l.what,
+            local(TORONTO, l.at)
+        );
+    }
+    // The Monday 10:00 check-in goes out on Monday evening, eight times.
+    let jobs = steps(&runner).await;
+    let weekly: Vec<NaiveDateTime> = jobs
+        .iter()
+        .filter(|j| j.0 == "weekly")
+        .map(|j| local(TORONTO, from_ms(j.3.unwrap())))
+        .collect();
+    assert_eq!(weekly.len(), 8, "{jobs:#?}");
+    for w in &weekly {
+        assert_eq!(
+            (w.weekday(), w.hour(), w.minute()),
+            (Weekday::Mon, 17, 0),
+            "{shown}"
+        );
+    }
+    // The six-month survey: on its day, in the evening.
+    let six = jobs.iter().find(|j| j.0 == "loneliness-6m").unwrap();
+    assert_eq!(
+        local(TORONTO, from_ms(six.3.unwrap())),
+        naive("2027-04-19 17:00")
+    );
+    assert!(jobs.iter().all(|j| j.2 == "done"), "{jobs:#?}");
+}
+
+#[tokio::test]
+async fn a_navigator_changes_the_best_time_and_the_steps_still_to_come_move() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-10-19 10:00"));
+    let id = consenting_client(&runner, "amelie", TORONTO, "en").await;
+    actions::enrol(&runner, &id, "standard", "staff:nora")
+        .await
+        .unwrap();
+    let due = |step: &'static str| {
+        let runner = &runner;
+        async move {
+            let ms: i64 = sqlx::query_scalar(
+                "SELECT due_at FROM jobs WHERE step_id = $1 AND status = 'pending' ORDER BY occurrence LIMIT 1",
+            )
+            .bind(step)
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+            local(TORONTO, from_ms(ms))
+        }
+    };
+    assert_eq!(due("what-matters").await, naive("2026-10-21 10:00"));
+    let moved = schedule::best_time::set_best_time(&runner, &id, "afternoon", "staff:nora")
+        .await
+        .unwrap();
+    assert!(moved >= 2, "{moved}");
+    assert_eq!(due("what-matters").await, naive("2026-10-21 12:00"));
+    assert_eq!(due("weekly").await, naive("2026-10-19 12:00"));
+    // A morning client's 10:00 step stays; an afternoon step would come back to the morning.
+    schedule::best_time::set_best_time(&runner, &id, "morning", "staff:nora")
+        .await
+        .unwrap();
+    assert_eq!(due("what-matters").await, naive("2026-10-21 10:00"));
+    // Any time: the sequence's own times.
+    schedule::best_time::set_best_time(&runner, &id, "any-time", "staff:nora")
+        .await
+        .unwrap();
+    assert_eq!(due("loneliness-3m").await, naive("2027-01-19 10:00"));
+    assert!(
+        schedule::best_time::set_best_time(&runner, &id, "midnight", "staff:nora")
+            .await
+            .is_err()
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'record-change' AND detail = 'field client.best_time'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(audited, 3);
+}

@@ -1988,6 +1988,7 @@ fn known_codes() -> (
     let kinds = [
         "flag", "reason", "level", "uptake", "closing", "seq", "flow", "tp", "measure", "role",
         "scope", "channel", "kind", "answer", "source", "field", "audit", "v", "note", "job",
+        "best",
     ];
     // Words that are codes and French words too ("Suivi standard", "client test", "Message").
     let french_too = ["standard", "test", "message"];
@@ -2385,4 +2386,46 @@ async fn the_record_offers_no_action_that_cannot_work() {
     .await;
     let test = w.get("/clients/test-ada").await.body;
     assert!(!test.contains(invite_sms) && !test.contains(invite_telegram));
+}
+
+#[tokio::test]
+async fn a_navigator_sets_the_best_time_of_day_on_the_record() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    add_client(
+        &w,
+        "amelie",
+        &[("name", "Amélie"), ("sequence", "standard")],
+    )
+    .await;
+    let r = w.get("/clients/amelie").await;
+    assert!(
+        r.visible().contains("Best time of day Not said yet"),
+        "{}",
+        r.visible()
+    );
+    let p = w
+        .post("/clients/amelie/best-time", &[("best_time", "evening")])
+        .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/clients/amelie?done=best-time-set")
+    );
+    let r = w.get("/clients/amelie?done=best-time-set").await;
+    let seen = r.visible();
+    assert!(seen.contains("Best time of day Evening"), "{seen}");
+    assert!(
+        seen.contains("The steps to come for Amélie move to the time of day chosen."),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("Moved to the client’s time of day (Evening)."),
+        "{seen}"
+    );
+    let p = w
+        .post("/clients/amelie/best-time", &[("best_time", "midnight")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.visible().contains("Choose a time of day from the list."));
 }

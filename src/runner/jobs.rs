@@ -229,6 +229,11 @@ impl Runner {
         l.time_zone.parse().unwrap_or(self.centre.time_zone)
     }
 
+    /// Why a step or nudge moved: quiet hours, or the part of the day the client chose.
+    fn moved_note(&self, l: &Loaded) -> String {
+        crate::schedule::moved_note(l.best_time.as_deref(), &self.schedule)
+    }
+
     /// A question's timeout: a nudge (or the navigator's task), at a decent hour.
     fn plan_timeout(
         &self,
@@ -264,14 +269,16 @@ impl Runner {
             return Ok(fx);
         };
         let tz = self.tz_of(l);
-        let open = self.schedule.next_open(now, tz, l.send_window);
+        let open = self
+            .schedule
+            .next_open(now, tz, l.send_window, l.best_time.as_deref());
         if open > now {
             fx.jobs.push(JobOp::Defer {
                 id: j.id,
                 token: j.token.clone(),
                 due: to_ms(open),
                 waits_for: None,
-                note: Some("moved out of quiet hours".into()),
+                note: Some(self.moved_note(l)),
             });
             return Ok(fx);
         }
@@ -358,7 +365,9 @@ impl Runner {
         };
         let planned = from_ms(j.planned_at.unwrap_or(j.due_at));
         let next = next_occurrence(step, tz, planned, j.occurrence).map(|p| {
-            let due = self.schedule.next_open(p, tz, l.send_window);
+            let due = self
+                .schedule
+                .place(p, tz, l.send_window, l.best_time.as_deref(), now);
             NewJob {
                 client: l.client.to_string(),
                 enrolment: j.enrolment.unwrap_or_default(),
@@ -371,7 +380,7 @@ impl Runner {
                 due_at: to_ms(due),
                 after_job: None,
                 delay_ms: None,
-                note: (due != p).then(|| "moved out of quiet hours".to_owned()),
+                note: (due != p).then(|| self.moved_note(l)),
             }
         });
         // Done with this occurrence: the next one, and whatever follows this step.
@@ -416,12 +425,14 @@ impl Runner {
             moving_on(&mut fx);
             return Ok(fx);
         }
-        let open = self.schedule.next_open(now, tz, l.send_window);
+        let open = self
+            .schedule
+            .next_open(now, tz, l.send_window, l.best_time.as_deref());
         if open > now {
             let why = if is_late {
                 format!("found {} late; moved to the next open window", hours(late))
             } else {
-                "moved out of quiet hours".to_owned()
+                self.moved_note(l)
             };
             fx.jobs.push(JobOp::Defer {
                 id: j.id,

@@ -29,6 +29,8 @@ pub struct Loaded {
     pub session: Option<Active>,
     /// The client's own window for scheduled messages (minutes after local midnight).
     pub send_window: Option<(u32, u32)>,
+    /// The part of the day they chose: `morning`, `afternoon`, `evening` or `any`.
+    pub best_time: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ pub async fn load(
                 (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
-                c.send_start, c.send_end, \
+                c.send_start, c.send_end, c.best_time, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
@@ -112,6 +114,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
     };
     Ok(Loaded {
         send_window,
+        best_time: get_s("best_time")?,
         client,
         language,
         time_zone: get_s("time_zone")?.unwrap_or_default(),

@@ -72,6 +72,7 @@ pub async fn write(
         // Flags raised and fields set, for the audit log (kinds and keys only, never values).
         let mut changed = Vec::new();
         let mut item_fields: Vec<(String, String, String)> = Vec::new();
+        let mut best_time: Option<String> = None;
         for (scope, e) in &it.effects.events {
             let scope = *scope;
             match e {
@@ -85,6 +86,9 @@ pub async fn write(
                     status,
                 } => {
                     let Some(st) = state_of(scope) else { continue };
+                    if record.as_deref() == Some("client.best_time") {
+                        best_time.clone_from(value);
+                    }
                     answered.push(format!("{}/{step} {}", st.flow, status.as_str()));
                     answers.push(vec![
                         s(client),
@@ -169,24 +173,27 @@ pub async fn write(
         if let Some(f) = item_fields.iter().find(|f| f.0 == "referral.uptake") {
             uptakes.push((client, f.1.clone()));
         }
-        fields.extend(
-            item_fields
-                .into_iter()
-                .map(|(key, value, source)| vec![s(client), s(key), s(value), s(source), i(now)]),
-        );
         let language = it.effects.language.clone().or_else(|| {
             it.effects.events.iter().rev().find_map(|(_, e)| match e {
                 Event::SetLanguage { locale } => Some(locale.clone()),
                 _ => None,
             })
         });
-        if consent_now[k] != l.consent || language.is_some() {
+        // The best time of day the client gave is also a column of the client: the scheduler
+        // places every step inside it.
+        if consent_now[k] != l.consent || language.is_some() || best_time.is_some() {
             client_updates.push(vec![
                 s(client),
                 s(consent_now[k]),
                 os(language.map(String::from)),
+                os(best_time),
             ]);
         }
+        fields.extend(
+            item_fields
+                .into_iter()
+                .map(|(key, value, source)| vec![s(client), s(key), s(value), s(source), i(now)]),
+        );
         // An opt-out, by keyword, by the provider or by a "no" to the consent question, cancels
         // everything scheduled for the client.
         if it.effects.cancel_all_jobs || (consent_now[k] == "revoked" && l.consent != "revoked") {
@@ -358,9 +365,10 @@ pub async fn write(
     .await?;
     if !client_updates.is_empty() {
         let sql = format!(
-            "UPDATE clients SET consent = v.column2, language = COALESCE(v.column3, language), updated_at = {now} \
+            "UPDATE clients SET consent = v.column2, language = COALESCE(v.column3, language), \
+                    best_time = COALESCE(v.column4, best_time), updated_at = {now} \
              FROM (VALUES {}) AS v WHERE clients.id = v.column1",
-            placeholders(b, client_updates.len(), 3)
+            placeholders(b, client_updates.len(), 4)
         );
         bind_all(
             sqlx::query(&sql),

@@ -54,6 +54,7 @@ struct ClientRow {
     tz: Tz,
     consent: String,
     send_window: Option<(u32, u32)>,
+    best_time: Option<String>,
 }
 
 async fn client_row(
@@ -61,19 +62,21 @@ async fn client_row(
     tx: &mut crate::store::Tx,
     client: &ClientId,
 ) -> Result<ClientRow, ActionError> {
-    let row =
-        sqlx::query("SELECT time_zone, consent, send_start, send_end FROM clients WHERE id = $1")
-            .bind(client.as_str())
-            .fetch_optional(&mut **tx)
-            .await
-            .doing("reading a client")?
-            .ok_or_else(|| ActionError::UnknownClient(client.clone()))?;
+    let row = sqlx::query(
+        "SELECT time_zone, consent, send_start, send_end, best_time FROM clients WHERE id = $1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .doing("reading a client")?
+    .ok_or_else(|| ActionError::UnknownClient(client.clone()))?;
     let tz: String = row.try_get(0).doing("reading a client")?;
     let (a, b): (Option<i64>, Option<i64>) = (
         row.try_get(2).doing("reading a client")?,
         row.try_get(3).doing("reading a client")?,
     );
     Ok(ClientRow {
+        best_time: row.try_get(4).doing("reading a client")?,
         tz: tz.parse().unwrap_or(runner.centre.time_zone),
         consent: row.try_get(1).doing("reading a client")?,
         send_window: a.zip(b).map(|(a, b)| {
@@ -176,11 +179,20 @@ pub async fn enrol(
         } else {
             match first_planned(step, c.tz, now, referred_at.map(from_ms)) {
                 Some(p) => {
-                    let due = runner.schedule.next_open(p, c.tz, c.send_window);
+                    let due = runner.schedule.place(
+                        p,
+                        c.tz,
+                        c.send_window,
+                        c.best_time.as_deref(),
+                        from_ms(now_ms),
+                    );
                     job.planned_at = Some(to_ms(p));
                     job.due_at = to_ms(due);
                     if due != p {
-                        job.note = Some("moved out of quiet hours".into());
+                        job.note = Some(crate::schedule::moved_note(
+                            c.best_time.as_deref(),
+                            &runner.schedule,
+                        ));
                     }
                     local_label(job.due_at, c.tz)
                 }
@@ -350,7 +362,10 @@ pub async fn reschedule(
             c.tz
         )));
     }
-    let due = runner.schedule.next_open(planned, c.tz, c.send_window);
+    // A time the navigator chose: quiet hours apply, the client's part of the day does not.
+    let due = runner
+        .schedule
+        .next_open(planned, c.tz, c.send_window, None);
     let note = format!("rescheduled by {actor}");
     let changed = sqlx::query(
         "UPDATE jobs SET due_at = $1, planned_at = $2, note = $3, status = CASE WHEN status = 'blocked' THEN 'pending' ELSE status END, \

@@ -4,6 +4,7 @@
 //! moves the step out of quiet hours, waits, skips or cancels it — and records which, and why.
 
 pub mod actions;
+pub mod best_time;
 pub mod sequence;
 pub mod simulate;
 pub mod time;
@@ -35,7 +36,13 @@ pub struct Settings {
     pub tick: std::time::Duration,
     /// How long a step that waits for another flow to end waits before it looks again.
     pub recheck: Duration,
+    /// The parts of the day a client may choose: `morning`, `afternoon`, `evening`.
+    pub parts: Vec<(String, OpenHours)>,
 }
+
+/// The parts of the day a client may give as their best time, as the consent flow's answers
+/// name them (`any-time` is none of them).
+pub const BEST_TIMES: [&str; 4] = ["morning", "afternoon", "evening", "any-time"];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -56,6 +63,17 @@ impl Settings {
         if c.batch == 0 {
             return Err("schedule.batch must be at least 1".into());
         }
+        let mut parts = Vec::new();
+        for (name, v) in [
+            ("morning", &c.morning),
+            ("afternoon", &c.afternoon),
+            ("evening", &c.evening),
+        ] {
+            parts.push((
+                name.to_owned(),
+                OpenHours::parse(v).map_err(|e| format!("schedule.{name}: {e}"))?,
+            ));
+        }
         Ok(Self {
             open,
             holidays,
@@ -65,6 +83,7 @@ impl Settings {
             workers: c.workers,
             tick: std::time::Duration::from_millis(c.tick_ms.max(10)),
             recheck: Duration::hours(6),
+            parts,
         })
     }
 
@@ -77,10 +96,71 @@ impl Settings {
         }
     }
 
+    /// The hours a client gets scheduled messages in: their own window or the centre's,
+    /// narrowed to the part of the day they chose (when that leaves any time: quiet hours win).
+    #[must_use]
+    pub fn hours_for(&self, own: Option<(u32, u32)>, best: Option<&str>) -> OpenHours {
+        let base = self.window(own);
+        let Some((_, part)) = best.and_then(|b| self.parts.iter().find(|(n, _)| n == b)) else {
+            return base;
+        };
+        let (start, end) = (base.start.max(part.start), base.end.min(part.end));
+        if end > start {
+            OpenHours { start, end }
+        } else {
+            base
+        }
+    }
+
     /// The first instant at or after `t` when a client may get a scheduled message.
     #[must_use]
-    pub fn next_open(&self, t: DateTime<Utc>, tz: Tz, own: Option<(u32, u32)>) -> DateTime<Utc> {
-        next_open(t, tz, &self.window(own), &self.holidays)
+    pub fn next_open(
+        &self,
+        t: DateTime<Utc>,
+        tz: Tz,
+        own: Option<(u32, u32)>,
+        best: Option<&str>,
+    ) -> DateTime<Utc> {
+        next_open(t, tz, &self.hours_for(own, best), &self.holidays)
+    }
+
+    /// When a step planned for `p` goes out. For a client who chose a part of the day, the
+    /// step moves into it on the same local day — the Monday 10:00 check-in goes on Monday
+    /// evening for an evening client, a 14:00 one on that morning for a morning client — but
+    /// never before `not_before`; then to the first open moment.
+    #[must_use]
+    pub fn place(
+        &self,
+        p: DateTime<Utc>,
+        tz: Tz,
+        own: Option<(u32, u32)>,
+        best: Option<&str>,
+        not_before: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let hours = self.hours_for(own, best);
+        let chose = best.is_some_and(|b| self.parts.iter().any(|(n, _)| n == b));
+        let l = time::local(tz, p);
+        let minute = chrono::Timelike::hour(&l) * 60 + chrono::Timelike::minute(&l);
+        let p = if chose && minute >= hours.end {
+            let start = l
+                .date()
+                .and_hms_opt(hours.start / 60, hours.start % 60, 0)
+                .unwrap_or(l);
+            resolve(tz, start).max(not_before)
+        } else {
+            p
+        };
+        next_open(p, tz, &hours, &self.holidays)
+    }
+}
+
+/// Why a step or nudge was moved: out of quiet hours, or into the part of the day the client
+/// chose (`moved to the client's evening`).
+#[must_use]
+pub fn moved_note(best: Option<&str>, settings: &Settings) -> String {
+    match best.filter(|b| settings.parts.iter().any(|(n, _)| n == b)) {
+        Some(b) => format!("moved to the client's {b}"),
+        None => "moved out of quiet hours".into(),
     }
 }
 

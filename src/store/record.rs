@@ -214,6 +214,9 @@ pub struct ClientInfo {
     /// `real`, or `test`: a client the simulator made, reached only by the simulator.
     pub kind: String,
     pub channels: Vec<String>,
+    /// The part of the day that suits them (`morning`, `afternoon`, `evening`, `any-time`):
+    /// scheduled messages go out in it.
+    pub best_time: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -356,7 +359,7 @@ pub async fn read(
     now: i64,
 ) -> Result<Option<Record>, StoreError> {
     let Some(c) = sqlx::query(
-        "SELECT id, chart_number, language, time_zone, consent, status, kind FROM clients WHERE id = $1",
+        "SELECT id, chart_number, language, time_zone, consent, status, kind, best_time FROM clients WHERE id = $1",
     )
     .bind(client.as_str())
     .fetch_optional(db.pool())
@@ -383,6 +386,7 @@ pub async fn read(
         status: st(&c, "status")?,
         kind: st(&c, "kind")?,
         channels,
+        best_time: ost(&c, "best_time")?,
     };
     let consent = rows(db, "SELECT at, channel, change, source, wording, actor FROM consent_events WHERE client_id = $1 ORDER BY id", client)
         .await?

@@ -85,7 +85,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 18] = [
+const NOTICES: [&str; 19] = [
     "added",
     "enrolled",
     "paused",
@@ -104,6 +104,7 @@ const NOTICES: [&str; 18] = [
     "setup-done",
     "revoked",
     "staff-done",
+    "best-time-set",
 ];
 
 #[derive(Debug, Deserialize, Default)]

@@ -51,6 +51,8 @@ pub(super) struct ActionForm {
     uptake: String,
     #[serde(default)]
     phone: String,
+    #[serde(default)]
+    best_time: String,
 }
 
 pub(super) async fn client_action(
@@ -126,6 +128,15 @@ pub(super) async fn client_action(
             .await
             .map(|_| ("sent", None))
             .map_err(|e| said(&e)),
+        "best-time" => crate::schedule::best_time::set_best_time(
+            &st.runner,
+            &client,
+            f.best_time.trim(),
+            &actor,
+        )
+        .await
+        .map(|_| ("best-time-set", None))
+        .map_err(|e| said(&e)),
         "phone" => actions::set_phone(&st.runner, &client, &f.phone, &actor)
             .await
             .map(|_| ("phone-set", None))

@@ -120,6 +120,7 @@ async fn client_page(
                 uptakes => crate::runner::casework::UPTAKES,
                 current => record.referrals.iter().rev().find(|r| r.closed_at.is_none()).map(Value::from_serialize),
                 closing_reasons => crate::runner::casework::CLOSING_REASONS,
+                best_times => crate::schedule::BEST_TIMES,
                 flags => record.flags,
                 matters => matters,
                 timeline => timeline,

@@ -106,6 +106,10 @@ pub(super) const FLAG_NOTES: Table = &[
 /// The notes the scheduler and navigators' actions leave on steps.
 pub(super) const JOB_NOTES: Table = &[
     ("moved out of quiet hours", "job-quiet-hours"),
+    (
+        "moved to the client's (?P<best>morning|afternoon|evening)",
+        "job-moved-to-best",
+    ),
     ("its end date had passed at enrolment", "job-ended-before"),
     (
         "found (?P<dur>.+) late; moved to the next open window",
@@ -374,6 +378,7 @@ pub(super) const ERRORS: Table = &[
         "err-level",
     ),
     ("uptake \"(?P<v>.*)\" is not one of .+", "err-uptake"),
+    ("best time \"(?P<v>.*)\" is not one of .+", "err-best-time"),
     ("choose SMS or Telegram", "err-choose-channel"),
     ("you cannot turn your own account off", "err-own-account"),
     (
