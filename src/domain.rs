@@ -5,6 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 use unic_langid::LanguageIdentifier;
 
+/// The levels of support a referral may have (the guidebook's spectrum of support).
+pub const SUPPORT_LEVELS: [&str; 4] = ["signposting", "light", "medium", "holistic"];
+
+/// What became of a referral: the client has not gone yet, went, will not go, or stopped going.
+pub const UPTAKES: [&str; 4] = ["not-yet", "attended", "declined", "dropped-out"];
+
 /// Why a value from outside was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {reason}")]

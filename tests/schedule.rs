@@ -1363,3 +1363,145 @@ async fn a_navigator_changes_the_best_time_and_the_steps_still_to_come_move() {
     .unwrap();
     assert_eq!(audited, 3);
 }
+
+/// `(step, status, note)` of the weekly check-ins, in order.
+async fn weekly_steps(runner: &Runner) -> Vec<(i64, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT occurrence, status, note FROM jobs WHERE step_id = 'weekly' ORDER BY occurrence",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_who_says_in_week_two_she_will_not_go_is_not_asked_again_and_the_navigator_has_the_task()
+ {
+    let (runner, lines, shown) = simulated(
+        "en",
+        TORONTO,
+        "2026-10-19 14:00",
+        200,
+        "yes\nEnglish\nevening\n[referral-followup/went #2] no\n[referral-followup/offer-call] no\n",
+    )
+    .await;
+    // Asked twice, never again: she said no in week 2.
+    assert_eq!(lines_of(&lines, "out", "rf-went").len(), 2, "{shown}");
+    // What got in the way, and a call offered.
+    assert_eq!(
+        lines_of(&lines, "out", "referral-followup[weekly]/wm-callback").len(),
+        1,
+        "{shown}"
+    );
+    let uptake: String = sqlx::query_scalar("SELECT uptake FROM referrals")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(uptake, "declined");
+    let weekly = weekly_steps(&runner).await;
+    assert_eq!(
+        weekly.len(),
+        3,
+        "the third, due when she said no, is the last: {weekly:?}"
+    );
+    assert_eq!(
+        (weekly[0].1.as_str(), weekly[1].1.as_str()),
+        ("done", "done")
+    );
+    assert_eq!(weekly[2].1, "cancelled");
+    assert_eq!(
+        weekly[2].2.as_deref(),
+        Some("stopped: the referral's uptake is declined")
+    );
+    let task: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM flags WHERE kind = 'not-continuing' AND status = 'open'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(task, 1);
+    // The rest of the sequence goes on: the outcome surveys at three and six months.
+    let jobs = steps(&runner).await;
+    for s in ["loneliness-3m", "loneliness-6m", "belonging-6m"] {
+        assert!(
+            jobs.iter().any(|j| j.0 == s && j.2 == "done"),
+            "{s}: {jobs:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_evening_client_who_drops_out_in_week_two_gets_no_more_check_ins_and_a_call() {
+    let (runner, lines, shown) = simulated(
+        "en",
+        TORONTO,
+        "2026-10-19 14:00",
+        120,
+        "yes\nEnglish\nevening\n[what-matters/callback] no\n[referral-followup/keep-going #2] no\n",
+    )
+    .await;
+    println!("{shown}");
+    assert_eq!(lines_of(&lines, "out", "rf-went").len(), 2, "{shown}");
+    let uptake: String = sqlx::query_scalar("SELECT uptake FROM referrals")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(uptake, "dropped-out");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM flags WHERE status = 'open' ORDER BY id")
+            .fetch_all(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(kinds, ["not-continuing", "callback"], "{shown}");
+    assert!(
+        weekly_steps(&runner)
+            .await
+            .iter()
+            .skip(2)
+            .all(|w| w.1 == "cancelled"),
+        "{shown}"
+    );
+    // Everything after consent, in her evening.
+    let thanks = lines_of(&lines, "out", "consent-thanks")[0].at;
+    for l in lines.iter().filter(|l| l.at > thanks && l.kind == "out") {
+        assert!((17..20).contains(&local(TORONTO, l.at).hour()), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_navigator_recording_a_declined_referral_stops_the_check_ins_too() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-10-19 14:00"));
+    let id = consenting_client(&runner, "amelie", TORONTO, "en").await;
+    actions::enrol(&runner, &id, "standard", "staff:nora")
+        .await
+        .unwrap();
+    let u = matters::runner::casework::ReferralUpdate {
+        uptake: "declined".into(),
+        ..Default::default()
+    };
+    matters::runner::casework::update_referral(&runner, &id, &u, "staff:nora")
+        .await
+        .unwrap();
+    let weekly = weekly_steps(&runner).await;
+    assert_eq!(weekly.len(), 1, "{weekly:?}");
+    assert_eq!(weekly[0].1, "cancelled");
+    // Other steps go on.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE step_id = 'loneliness-3m' AND status = 'pending'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(pending, 1);
+    // A step that says nothing of uptake in its own sequence is not stopped; a bad stop_when is
+    // refused with its reason.
+    let bad = "id = \"bad\"\nspec_version = 1\n[[step]]\nid = \"a\"\nflow = \"loneliness\"\nstop_when = [\"maybe\"]\n";
+    let err = sequence::parse(Path::new("bad.toml"), bad, &runner.flows).unwrap_err();
+    assert!(
+        err[0]
+            .to_string()
+            .contains("stop_when \"maybe\" is not an uptake"),
+        "{err:?}"
+    );
+}

@@ -616,3 +616,5 @@ best-any-time = Any time
 notice-best-time-set = The steps to come for { $name } move to the time of day chosen.
 job-moved-to-best = Moved to the client’s time of day ({ $best }).
 err-best-time = Choose a time of day from the list.
+job-stopped-uptake = Stopped: the referral’s uptake is “{ $uptake }”.
+field-referral-callback = Would like a call about the program

@@ -616,3 +616,5 @@ best-any-time = N’importe quand
 notice-best-time-set = Les étapes à venir pour { $name } passent au moment de la journée choisi.
 job-moved-to-best = Déplacée au moment de la journée du client ({ $best }).
 err-best-time = Choisissez un moment de la journée dans la liste.
+job-stopped-uptake = Arrêtée : la participation à l’orientation est « { $uptake } ».
+field-referral-callback = Aimerait un appel au sujet du programme

@@ -32,7 +32,7 @@ pub struct Args {
     pub start: Option<String>,
     /// --sequence: the client's replies, one per line, in the order questions come;
     /// `(silence)` leaves a question unanswered, `@DAY text` sends text on that day whatever is
-    /// asked, `(silent from here)` stops answering. Without it (or past its end), every
+    /// asked, `[flow/step #N] text` answers that question the Nth time it is asked, `(silent from here)` stops answering. Without it (or past its end), every
     /// question gets its first option.
     #[arg(long)]
     pub replies: Option<PathBuf>,

@@ -383,7 +383,7 @@ pub async fn write(
     }
 
     // The record.
-    super::record_rows::write(
+    let uptakes = super::record_rows::write(
         tx,
         b,
         now,
@@ -393,5 +393,9 @@ pub async fn write(
         &consent_now,
     )
     .await?;
+    // A client who will not go, or stopped going, is not asked about the program again.
+    for (client, uptake) in uptakes {
+        crate::schedule::stop_for_uptake(tx, b, &runner.sequences, &client, &uptake, now).await?;
+    }
     Ok(Written::Done(replies))
 }

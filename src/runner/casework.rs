@@ -154,9 +154,7 @@ pub const CLOSING_REASONS: [&str; 7] = [
     "other",
 ];
 
-/// Levels of support (the guidebook's) and uptake values a referral may take.
-pub const SUPPORT_LEVELS: [&str; 4] = ["signposting", "light", "medium", "holistic"];
-pub const UPTAKES: [&str; 4] = ["not-yet", "attended", "declined", "dropped-out"];
+pub use crate::domain::{SUPPORT_LEVELS, UPTAKES};
 
 /// What a navigator records about the open referral (or a new one when there is none).
 #[derive(Debug, Clone, Default)]
@@ -168,13 +166,16 @@ pub struct ReferralUpdate {
     pub uptake: String,
 }
 
+/// Records the referral. An uptake of declined or dropped-out stops the steps that declare it
+/// (`stop_when`), as when the client says so. Returns the referral's id.
 pub async fn update_referral(
-    db: &Db,
+    runner: &Runner,
     client: &ClientId,
     u: &ReferralUpdate,
     actor: &str,
-    now: i64,
 ) -> Result<i64, ActionError> {
+    let db = &runner.db;
+    let now = crate::clock::to_ms(runner.clock.now());
     if let Some(l) = &u.support_level
         && !SUPPORT_LEVELS.contains(&l.as_str())
     {
@@ -204,6 +205,14 @@ pub async fn update_referral(
     .fetch_optional(&mut *tx)
     .await
     .doing("recording a referral")?;
+    let before: Option<String> = match open {
+        Some(id) => sqlx::query_scalar("SELECT uptake FROM referrals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .doing("recording a referral")?,
+        None => None,
+    };
     let id = match open {
         Some(id) => {
             sqlx::query(
@@ -235,6 +244,17 @@ pub async fn update_referral(
         .await
         .doing("recording a referral")?,
     };
+    if before.as_deref() != Some(u.uptake.as_str()) {
+        crate::schedule::stop_for_uptake(
+            &mut tx,
+            db.backend(),
+            &runner.sequences,
+            client.as_str(),
+            &u.uptake,
+            now,
+        )
+        .await?;
+    }
     audit(
         &mut tx,
         now,

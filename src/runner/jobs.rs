@@ -31,6 +31,8 @@ struct Enrolment {
     status: String,
     /// The client's latest referral is closed (steps may run until it closes).
     referral_closed: bool,
+    /// The latest referral's uptake (steps may stop when it is declined or dropped out).
+    uptake: Option<String>,
 }
 
 /// Whether a flow may go to a client who has not (yet) agreed to messages: only one that asks.
@@ -135,7 +137,8 @@ impl Runner {
         }
         let sql = format!(
             "SELECT e.id, e.sequence_id, e.status, \
-                    (SELECT r.closed_at FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1) \
+                    (SELECT r.closed_at FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1), \
+                    (SELECT r.uptake FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1) \
              FROM enrolments e WHERE e.id IN ({})",
             crate::store::sql::list(self.db.backend(), ids.len())
         );
@@ -154,6 +157,7 @@ impl Runner {
                         .try_get::<Option<i64>, _>(3)
                         .doing("reading enrolments")?
                         .is_some(),
+                    uptake: r.try_get(4).doing("reading enrolments")?,
                 },
             );
         }
@@ -398,6 +402,15 @@ impl Runner {
                 j,
                 "cancelled",
                 Some("the referral is closed".into()),
+            ));
+            fx.jobs.push(JobOp::Release { after: j.id });
+            return Ok(fx);
+        }
+        if let Some(u) = e.uptake.as_ref().filter(|u| step.stop_when.contains(u)) {
+            fx.jobs.push(JobOp::finish(
+                j,
+                "cancelled",
+                Some(crate::schedule::stopped_note(u)),
             ));
             fx.jobs.push(JobOp::Release { after: j.id });
             return Ok(fx);

@@ -37,7 +37,7 @@ pub async fn write(
     inbound_of: &[Option<i64>],
     consent_rows: &[ConsentRow],
     consent_now: &[&str],
-) -> Result<(), StoreError> {
+) -> Result<Vec<(String, String)>, StoreError> {
     let items = sessions.items;
     let session_of = |k: usize, scope: Scope| sessions.of(k, scope);
     let mut answers = Vec::new();
@@ -378,6 +378,10 @@ pub async fn write(
         .await
         .doing("updating clients")?;
     }
+    let changed_uptakes: Vec<(String, String)> = uptakes
+        .iter()
+        .map(|(c, u)| ((*c).to_owned(), u.clone()))
+        .collect();
     for (client, uptake) in uptakes {
         // The referral's uptake is also a column of the referral itself.
         sqlx::query("UPDATE referrals SET uptake = $1 WHERE id = (SELECT MAX(id) FROM referrals WHERE client_id = $2 AND closed_at IS NULL)")
@@ -459,5 +463,5 @@ pub async fn write(
         "writing the audit log",
     )
     .await?;
-    Ok(())
+    Ok(changed_uptakes)
 }

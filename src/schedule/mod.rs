@@ -164,6 +164,82 @@ pub fn moved_note(best: Option<&str>, settings: &Settings) -> String {
     }
 }
 
+/// The note on a step stopped by the referral's uptake.
+#[must_use]
+pub fn stopped_note(uptake: &str) -> String {
+    format!("stopped: the referral's uptake is {uptake}")
+}
+
+/// The referral's uptake became `uptake`: every step still to come of the client's running
+/// enrolments that declares it in `stop_when` is cancelled, and says why; the steps that were to
+/// follow one of them are due now. Returns how many steps stopped.
+pub async fn stop_for_uptake(
+    tx: &mut Tx,
+    b: Backend,
+    sequences: &sequence::SequenceSet,
+    client: &str,
+    uptake: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query(
+        "SELECT j.id, e.sequence_id, j.step_id FROM jobs j JOIN enrolments e ON e.id = j.enrolment_id \
+         WHERE j.client_id = $1 AND j.kind = 'step' AND j.status IN ('pending', 'blocked', 'paused') \
+           AND e.status IN ('active', 'paused')",
+    )
+    .bind(client)
+    .fetch_all(&mut **tx)
+    .await
+    .doing("reading the steps an uptake may stop")?;
+    let mut stop = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get(0).doing("reading the steps an uptake may stop")?;
+        let seq: String = r.try_get(1).doing("reading the steps an uptake may stop")?;
+        let step: Option<String> = r.try_get(2).doing("reading the steps an uptake may stop")?;
+        let declares = crate::domain::FlowId::parse(&seq)
+            .ok()
+            .and_then(|s| sequences.get(&s))
+            .zip(step.and_then(|s| crate::domain::StepId::parse(&s).ok()))
+            .and_then(|(s, st)| s.step(&st))
+            .is_some_and(|st| st.stop_when.iter().any(|u| u == uptake));
+        if declares {
+            stop.push(id);
+        }
+    }
+    if stop.is_empty() {
+        return Ok(0);
+    }
+    let p = |k: usize, n: usize| crate::store::sql::list_from(b, k, n);
+    let sql = format!(
+        "UPDATE jobs SET status = 'cancelled', note = {}, lease_until = NULL, claim_token = NULL, updated_at = {} \
+         WHERE id IN ({})",
+        p(1, 1),
+        p(2, 1),
+        p(3, stop.len())
+    );
+    let mut q = sqlx::query(&sql).bind(stopped_note(uptake)).bind(now);
+    for id in &stop {
+        q = q.bind(*id);
+    }
+    let n = q
+        .execute(&mut **tx)
+        .await
+        .doing("stopping steps")?
+        .rows_affected();
+    let sql = format!(
+        "UPDATE jobs SET status = 'pending', due_at = {now} + COALESCE(delay_ms, 0), planned_at = {now} + COALESCE(delay_ms, 0), \
+         updated_at = {now} WHERE status = 'blocked' AND after_job IN ({})",
+        p(1, stop.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &stop {
+        q = q.bind(*id);
+    }
+    q.execute(&mut **tx)
+        .await
+        .doing("releasing the steps after stopped ones")?;
+    Ok(n)
+}
+
 /// A job row to insert.
 #[derive(Debug, Clone)]
 pub struct NewJob {

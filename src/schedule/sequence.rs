@@ -47,6 +47,10 @@ struct RawStep {
     count: Option<u32>,
     #[serde(default)]
     until: Option<String>,
+    /// The referral's uptakes that stop this step (`declined`, `dropped-out`…): a client who will
+    /// not go to the program is not asked about it again.
+    #[serde(default)]
+    stop_when: Vec<String>,
 }
 
 /// What a step's time counts from.
@@ -114,6 +118,8 @@ pub struct SeqStep {
     pub if_busy: IfBusy,
     pub catch_up: CatchUp,
     pub recurring: Option<Recurring>,
+    /// The referral's uptakes that stop this step.
+    pub stop_when: Vec<String>,
     pub line: usize,
 }
 
@@ -301,6 +307,16 @@ fn step(rs: &RawStep, k: usize, flows: &FlowSet) -> Result<SeqStep, String> {
             None
         }
     };
+    if let Some(u) = rs
+        .stop_when
+        .iter()
+        .find(|u| !crate::domain::UPTAKES.contains(&u.as_str()))
+    {
+        return Err(format!(
+            "stop_when {u:?} is not an uptake ({})",
+            crate::domain::UPTAKES.join(", ")
+        ));
+    }
     Ok(SeqStep {
         id,
         flow,
@@ -311,6 +327,7 @@ fn step(rs: &RawStep, k: usize, flows: &FlowSet) -> Result<SeqStep, String> {
         if_busy,
         catch_up,
         recurring,
+        stop_when: rs.stop_when.clone(),
         line: 0,
     })
 }

@@ -24,13 +24,18 @@ pub struct Script {
     /// When the script's answers run out: answer every question (the first option), or stay
     /// silent.
     pub then_silent: bool,
+    /// Replies to one question (`flow/step`), the nth time it is asked (0: every time); they
+    /// come before the replies in order, which they leave untouched.
+    pub keyed: Vec<(String, u32, Option<String>)>,
 }
 
 impl Script {
     /// Reads a script: one reply per line, answering the questions in the order they come;
     /// `(silence)` leaves a question unanswered; `@DAY text` (or `@DAY HH:MM text`) sends text
-    /// on that day after the start whatever is asked; `(silent from here)` stops the generated
-    /// answers; `#` starts a comment.
+    /// on that day after the start whatever is asked; `[flow/step #N] text` answers that
+    /// question the Nth time it is asked (`[flow/step] text`: every time; `(silence)` for text
+    /// leaves it unanswered); `(silent from here)` stops the generated answers; `#` starts a
+    /// comment.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut s = Self::default();
         for (k, line) in text.lines().enumerate() {
@@ -38,7 +43,30 @@ impl Script {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if line == "(silence)" {
+            if let Some(rest) = line.strip_prefix('[') {
+                let bad = || format!("line {}: [flow/step #N] needs a reply after it", k + 1);
+                let (key, text) = rest.split_once(']').ok_or_else(bad)?;
+                let text = text.trim();
+                if text.is_empty() {
+                    return Err(bad());
+                }
+                let (key, nth) = match key.split_once('#') {
+                    Some((key, n)) => (
+                        key.trim(),
+                        n.trim()
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| format!("line {}: #{n} is not a count from 1", k + 1))?,
+                    ),
+                    None => (key.trim(), 0),
+                };
+                if !key.contains('/') {
+                    return Err(format!("line {}: {key:?} is not flow/step", k + 1));
+                }
+                let reply = (text != "(silence)").then(|| text.to_owned());
+                s.keyed.push((key.to_owned(), nth, reply));
+            } else if line == "(silence)" {
                 s.answers.push_back(None);
             } else if line == "(silent from here)" {
                 s.then_silent = true;
@@ -110,6 +138,7 @@ pub enum SimError {
 /// What the client is waiting to answer.
 struct Waiting {
     session: i64,
+    flow: String,
     step: String,
     asked_at: i64,
     answer: AnswerKind,
@@ -151,6 +180,7 @@ pub async fn run(
     let mut lines = Vec::new();
     let mut seen = Seen::default();
     let mut answered: Option<(i64, String)> = None;
+    let mut asked: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut pending_reply: Option<(DateTime<Utc>, Option<String>)> = None;
     o.script.timed.sort_by_key(|t| t.0);
     let mut timed: VecDeque<(DateTime<Utc>, String)> = o
@@ -172,10 +202,22 @@ pub async fn run(
             && answered.as_ref() != Some(&(w.session, w.step.clone()))
         {
             answered = Some((w.session, w.step.clone()));
-            let reply = match o.script.answers.pop_front() {
+            let key = format!("{}/{}", w.flow, w.step);
+            let count = asked.entry(key.clone()).or_insert(0);
+            *count += 1;
+            let keyed = o
+                .script
+                .keyed
+                .iter()
+                .find(|(k, nth, _)| *k == key && (*nth == 0 || *nth == *count))
+                .map(|(_, _, r)| r.clone());
+            let reply = match keyed {
                 Some(r) => r,
-                None if o.script.then_silent => None,
-                None => Some(generated(runner, &w, &o.language)),
+                None => match o.script.answers.pop_front() {
+                    Some(r) => r,
+                    None if o.script.then_silent => None,
+                    None => Some(generated(runner, &w, &o.language)),
+                },
             };
             pending_reply = Some((
                 from_ms(w.asked_at).max(runner.clock.now()) + o.reply_after,
@@ -295,6 +337,7 @@ async fn waiting(runner: &Runner, client: &ClientId) -> Result<Option<Waiting>, 
             .map(|m| m.label)
     });
     Ok(Some(Waiting {
+        flow: state.flow.to_string(),
         session: row.try_get(0).doing(g)?,
         step: step.to_string(),
         asked_at: row

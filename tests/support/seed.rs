@@ -125,7 +125,7 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
     .await
     .unwrap();
     update_referral(
-        db,
+        runner,
         &amelie,
         &ReferralUpdate {
             referred_by: Some("Dre Roy".into()),
@@ -135,7 +135,6 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
             uptake: "attended".into(),
         },
         "staff:nora",
-        now(),
     )
     .await
     .unwrap();

@@ -119,7 +119,7 @@ pub(super) async fn client_action(
                 support_level: Some(f.support_level.clone()).filter(|l| !l.is_empty()),
                 uptake: f.uptake.clone(),
             };
-            update_referral(&st.runner.db, &client, &u, &actor, now(&st))
+            update_referral(&st.runner, &client, &u, &actor)
                 .await
                 .map(|_| ("referral-saved", None))
                 .map_err(|e| said(&e))

@@ -144,6 +144,10 @@ pub(super) const JOB_NOTES: Table = &[
         "job-step-gone",
     ),
     ("the referral is closed", "job-referral-closed"),
+    (
+        "stopped: the referral's uptake is (?P<uptake>[a-z-]+)",
+        "job-stopped-uptake",
+    ),
     ("no flow (?P<flow>[a-z0-9-]+)", "job-no-flow"),
     (
         "the client has not agreed to messages yet",
