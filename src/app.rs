@@ -103,8 +103,21 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         .time_zone
         .parse()
         .map_err(|_| BuildError::TimeZone(cfg.time_zone.clone()))?;
-    let schedule =
+    let mut schedule =
         crate::schedule::Settings::from_config(&cfg.schedule).map_err(BuildError::Schedule)?;
+    schedule.levels = cfg.support.pairs();
+    for (level, seq) in &schedule.levels {
+        let known = crate::domain::FlowId::parse(seq)
+            .ok()
+            .is_some_and(|id| content.sequences.get(&id).is_some());
+        if !known {
+            let all: Vec<String> = content.sequences.all().map(|s| s.id.to_string()).collect();
+            return Err(BuildError::Schedule(format!(
+                "support.{level}: there is no sequence {seq:?} (the sequences are: {})",
+                all.join(", ")
+            )));
+        }
+    }
     let db = connect(cfg).await?;
     db.migrate().await?;
     let runner = Runner {

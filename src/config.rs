@@ -33,6 +33,8 @@ pub struct Config {
     pub telegram: TelegramSettings,
     /// Follow-up sequences and the scheduler: the `[schedule]` table.
     pub schedule: ScheduleSettings,
+    /// `[support]`: the sequence of each level of support.
+    pub support: SupportSettings,
     /// The navigator's web interface: the `[web]` table.
     pub web: WebSettings,
     /// The database pool: the `[database]` table.
@@ -166,6 +168,44 @@ impl Default for ScheduleSettings {
             batch: 500,
             workers: 4,
             tick_ms: 1000,
+        }
+    }
+}
+
+/// The follow-up each level of support gets: a sequence id per level (the guidebook's spectrum
+/// of support). Setting or changing a referral's level enrols the client in its sequence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SupportSettings {
+    pub signposting: String,
+    pub light: String,
+    pub medium: String,
+    pub holistic: String,
+}
+
+impl SupportSettings {
+    /// `(level, sequence)`, in the guidebook's order.
+    #[must_use]
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        [
+            ("signposting", &self.signposting),
+            ("light", &self.light),
+            ("medium", &self.medium),
+            ("holistic", &self.holistic),
+        ]
+        .into_iter()
+        .map(|(l, s)| (l.to_owned(), s.trim().to_owned()))
+        .collect()
+    }
+}
+
+impl Default for SupportSettings {
+    fn default() -> Self {
+        Self {
+            signposting: "signposting".into(),
+            light: "light".into(),
+            medium: "standard".into(),
+            holistic: "holistic".into(),
         }
     }
 }
@@ -359,6 +399,7 @@ impl Default for Config {
             twilio: TwilioSettings::default(),
             telegram: TelegramSettings::default(),
             schedule: ScheduleSettings::default(),
+            support: SupportSettings::default(),
             web: WebSettings::default(),
             database: DatabaseSettings::default(),
             dispatch: DispatchSettings::default(),
@@ -391,6 +432,7 @@ impl std::fmt::Debug for Config {
             .field("twilio", &self.twilio)
             .field("telegram", &self.telegram)
             .field("schedule", &self.schedule)
+            .field("support", &self.support)
             .field("web", &self.web)
             .field("database", &self.database)
             .field("dispatch", &self.dispatch)

@@ -79,7 +79,7 @@ fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
     );
     assert!(
         stdout.contains(
-            "6 flows, 2 sequences and 9 locales are valid (2 enabled, 9 of 9 complete); 0 warnings"
+            "9 flows, 4 sequences and 9 locales are valid (2 enabled, 9 of 9 complete); 0 warnings"
         ),
         "{stdout}"
     );

@@ -1505,3 +1505,164 @@ async fn a_navigator_recording_a_declined_referral_stops_the_check_ins_too() {
         "{err:?}"
     );
 }
+
+/// `(step, status)` of every step job, in order of due time.
+async fn step_statuses(runner: &Runner) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT step_id, status FROM jobs WHERE kind = 'step' ORDER BY due_at, id")
+        .fetch_all(runner.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_level_of_support_runs_its_sequence() {
+    use matters::schedule::support;
+    let mut seen = Vec::new();
+    for (level, sequence) in [
+        ("signposting", "signposting"),
+        ("light", "light"),
+        ("medium", "standard"),
+        ("holistic", "holistic"),
+    ] {
+        let (runner, clock) = build("sqlite::memory:").await;
+        clock.set(at(TORONTO, "2026-10-19 14:00"));
+        let id = consenting_client(&runner, "amelie", TORONTO, "en").await;
+        let change = support::plan(&runner, &id, level).await.unwrap();
+        assert_eq!(change.target, sequence);
+        assert!(!change.already && change.replaces.is_empty());
+        let e = support::apply(&runner, &id, &change, "staff:nora")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.sequence, sequence);
+        run_until(&runner, &clock, at(TORONTO, "2027-05-01 00:00")).await;
+        let jobs = step_statuses(&runner).await;
+        let done = |step: &str| jobs.iter().filter(|j| j.0 == step && j.1 == "done").count();
+        let flags = |kind: &'static str| {
+            let runner = &runner;
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM flags WHERE kind = $1")
+                    .bind(kind)
+                    .fetch_one(runner.db.pool())
+                    .await
+                    .unwrap()
+            }
+        };
+        let said = |key: &'static str| {
+            let runner = &runner;
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND message_key = $1",
+                )
+                .bind(key)
+                .fetch_one(runner.db.pool())
+                .await
+                .unwrap()
+            }
+        };
+        match level {
+            "signposting" => {
+                // The program's details and one check-in; no survey.
+                assert_eq!(said("sp-details").await, 1, "{jobs:?}");
+                assert_eq!(done("check-in"), 1, "{jobs:?}");
+                assert_eq!(said("ucla3-companionship").await, 0);
+                assert_eq!(jobs.len(), 3, "{jobs:?}");
+            }
+            "light" => {
+                assert_eq!(done("check-in"), 1, "{jobs:?}");
+                assert_eq!(done("loneliness-6m"), 1, "{jobs:?}");
+                assert_eq!(said("sp-details").await, 0);
+                assert_eq!(said("hat-how").await, 0);
+            }
+            "medium" => {
+                assert_eq!(done("weekly"), 8, "{jobs:?}");
+                assert_eq!(done("loneliness-3m"), 1, "{jobs:?}");
+                assert_eq!(said("hat-how").await, 0);
+                assert_eq!(flags("navigator-call").await, 0);
+            }
+            "holistic" => {
+                // The standard follow-up, plus every other Wednesday and a monthly call task.
+                assert_eq!(done("weekly"), 8, "{jobs:?}");
+                assert_eq!(done("loneliness-6m"), 1, "{jobs:?}");
+                assert_eq!(done("how-are-things"), 12, "{jobs:?}");
+                assert_eq!(done("navigator-call"), 6, "{jobs:?}");
+                assert_eq!(flags("navigator-call").await, 6);
+                let weds: Vec<i64> = sqlx::query_scalar(
+                    "SELECT planned_at FROM jobs WHERE step_id = 'how-are-things' AND status = 'done' ORDER BY planned_at",
+                )
+                .fetch_all(runner.db.pool())
+                .await
+                .unwrap();
+                for pair in weds.windows(2) {
+                    let (a, b) = (
+                        local(TORONTO, from_ms(pair[0])),
+                        local(TORONTO, from_ms(pair[1])),
+                    );
+                    assert_eq!((b.date() - a.date()).num_days(), 14, "fortnightly: {a} {b}");
+                    assert_eq!((b.weekday(), b.hour()), (Weekday::Wed, 10));
+                }
+                // The call is the navigator's task: nothing about it went to the client.
+                assert_eq!(
+                    sqlx::query_scalar::<_, i64>(
+                        "SELECT COUNT(*) FROM sessions WHERE flow_id = 'navigator-call'"
+                    )
+                    .fetch_one(runner.db.pool())
+                    .await
+                    .unwrap(),
+                    0
+                );
+            }
+            _ => unreachable!(),
+        }
+        seen.push(level);
+    }
+    assert_eq!(seen.len(), 4);
+}
+
+#[tokio::test]
+async fn changing_the_level_ends_the_old_follow_up_and_enrols_the_new_one() {
+    use matters::schedule::support;
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-10-19 14:00"));
+    let id = consenting_client(&runner, "amelie", TORONTO, "en").await;
+    let medium = support::plan(&runner, &id, "medium").await.unwrap();
+    support::apply(&runner, &id, &medium, "staff:nora")
+        .await
+        .unwrap();
+    // The same level again: nothing to do.
+    let again = support::plan(&runner, &id, "medium").await.unwrap();
+    assert!(again.already);
+    assert!(
+        support::apply(&runner, &id, &again, "staff:nora")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Holistic: the standard enrolment ends, its steps to come are cancelled with the reason.
+    let holistic = support::plan(&runner, &id, "holistic").await.unwrap();
+    assert_eq!(holistic.replaces.len(), 1);
+    assert!(holistic.cancels() > 5, "{holistic:?}");
+    support::apply(&runner, &id, &holistic, "staff:nora")
+        .await
+        .unwrap();
+    let enrolments: Vec<(String, String)> =
+        sqlx::query_as("SELECT sequence_id, status FROM enrolments ORDER BY id")
+            .fetch_all(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        enrolments,
+        [
+            ("standard".to_owned(), "cancelled".to_owned()),
+            ("holistic".to_owned(), "active".to_owned())
+        ]
+    );
+    let notes: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT note FROM jobs j JOIN enrolments e ON e.id = j.enrolment_id WHERE e.sequence_id = 'standard'",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(notes, ["replaced: the level of support is now holistic"]);
+    assert!(support::plan(&runner, &id, "extreme").await.is_err());
+}

@@ -2429,3 +2429,95 @@ async fn a_navigator_sets_the_best_time_of_day_on_the_record() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.visible().contains("Choose a time of day from the list."));
 }
+
+#[tokio::test]
+async fn the_level_of_support_picks_the_follow_up_and_asks_before_cancelling_steps() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    // No follow-up yet: setting the level enrols her at once.
+    add_client(&w, "amelie", &[("name", "Amélie")]).await;
+    w.get("/clients/amelie").await;
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[("support_level", "medium"), ("uptake", "not-yet")],
+        )
+        .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/clients/amelie?done=level-set&item=standard"),
+        "{}",
+        p.body
+    );
+    let r = w.get("/clients/amelie?done=level-set&item=standard").await;
+    assert!(
+        r.visible()
+            .contains("Amélie’s referral is saved, and Amélie now gets the Standard follow-up."),
+        "{}",
+        r.visible()
+    );
+    // Holistic: the standard steps still to come would be cancelled — asked first, nothing
+    // changed until then.
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[
+                ("support_level", "holistic"),
+                ("uptake", "not-yet"),
+                ("program", "Café-rencontre"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let asked = p.visible();
+    assert!(asked.contains("Change the follow-up?"), "{asked}");
+    assert!(
+        asked.contains("With the level of support “Holistic support”, Amélie is enrolled in Holistic follow-up."),
+        "{asked}"
+    );
+    assert!(
+        asked.contains("of Standard follow-up are cancelled"),
+        "{asked}"
+    );
+    let level: Option<String> =
+        sqlx::query_scalar("SELECT support_level FROM referrals WHERE client_id = 'amelie'")
+            .fetch_one(w.state.runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(level.as_deref(), Some("medium"));
+    // Confirmed: the referral is saved with its program, the follow-up changes.
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[
+                ("support_level", "holistic"),
+                ("uptake", "not-yet"),
+                ("program", "Café-rencontre"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/clients/amelie?done=level-set&item=holistic")
+    );
+    let running: Vec<String> = sqlx::query_scalar(
+        "SELECT sequence_id FROM enrolments WHERE client_id = 'amelie' AND status = 'active'",
+    )
+    .fetch_all(w.state.runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(running, ["holistic"]);
+    let program: Option<String> =
+        sqlx::query_scalar("SELECT program FROM referrals WHERE client_id = 'amelie'")
+            .fetch_one(w.state.runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(program.as_deref(), Some("Café-rencontre"));
+    let r = w.get("/clients/amelie").await.visible();
+    assert!(
+        r.contains("Replaced: the level of support is now “Holistic support”."),
+        "{r}"
+    );
+}

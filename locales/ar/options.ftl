@@ -88,3 +88,8 @@ opt-fair = مقبولة
     .synonyms = مقبول, متوسطة, عادية, نص نص
 opt-poor = سيئة
     .synonyms = سيء, سيئ, ضعيفة, مش كويسة, تعبانة
+
+# How are things (holistic check-in).
+opt-well = بخير
+opt-so-so = متوسط
+opt-not-well = لست بخير

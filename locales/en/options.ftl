@@ -84,3 +84,11 @@ opt-fair = Fair
     .synonyms = so so, so-so, not great
 opt-poor = Poor
     .synonyms = bad, not good, terrible, awful
+
+# How are things (holistic check-in).
+opt-well = Well
+    .synonyms = good, fine, great, very well, pretty good, all good
+opt-so-so = So-so
+    .synonyms = ok, okay, not bad, alright, all right, could be better, so so
+opt-not-well = Not well
+    .synonyms = bad, badly, poorly, not good, not great, terrible, hard, awful

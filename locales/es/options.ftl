@@ -85,3 +85,8 @@ opt-fair = Regular
     .synonyms = más o menos, mas o menos, así así
 opt-poor = Mala
     .synonyms = mal, malo, muy mal
+
+# How are things (holistic check-in).
+opt-well = Bien
+opt-so-so = Más o menos
+opt-not-well = Mal

@@ -83,3 +83,8 @@ opt-fair = متوسط
     .synonyms = معمولی, نه خوب نه بد, ای
 opt-poor = بد
     .synonyms = خراب, ضعیف, خوب نیست
+
+# How are things (holistic check-in).
+opt-well = خوب
+opt-so-so = معمولی
+opt-not-well = خوب نیستم

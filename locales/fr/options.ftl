@@ -86,3 +86,11 @@ opt-fair = Passable
     .synonyms = moyenne, moyen, bof
 opt-poor = Mauvaise
     .synonyms = mauvais, pas bonne, pas bon
+
+# How are things (holistic check-in).
+opt-well = Bien
+    .synonyms = bon, très bien, tres bien, super, ça va bien, ca va bien
+opt-so-so = Comme ci, comme ça
+    .synonyms = correct, pas mal, bof, moyen, ça peut aller, ca peut aller, couci-couça
+opt-not-well = Pas bien
+    .synonyms = mal, pas bon, difficile, ça va mal, ca va mal, pas terrible

@@ -87,3 +87,8 @@ opt-fair = ਠੀਕ-ਠਾਕ
     .synonyms = ਠੀਕ ਠਾਕ, ਔਸਤ, theek thaak
 opt-poor = ਮਾੜੀ
     .synonyms = ਮਾੜਾ, ਖ਼ਰਾਬ, ਖਰਾਬ, maadi, kharab
+
+# How are things (holistic check-in).
+opt-well = ਵਧੀਆ
+opt-so-so = ਠੀਕ-ਠਾਕ
+opt-not-well = ਚੰਗਾ ਨਹੀਂ

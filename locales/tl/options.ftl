@@ -87,3 +87,8 @@ opt-fair = Katamtaman
     .synonyms = puwede na, pwede na, so-so, hindi masyado
 opt-poor = Mahina ang kalusugan
     .synonyms = masama, hindi maayos, pangit
+
+# How are things (holistic check-in).
+opt-well = Mabuti
+opt-so-so = Ayos lang
+opt-not-well = Hindi mabuti

@@ -87,3 +87,8 @@ opt-fair = Задовільне
     .synonyms = так собі, середнє
 opt-poor = Погане
     .synonyms = погано, кепське, плохое
+
+# How are things (holistic check-in).
+opt-well = Добре
+opt-so-so = Так собі
+opt-not-well = Погано

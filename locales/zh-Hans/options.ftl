@@ -88,3 +88,8 @@ opt-fair = 一般
     .synonyms = 还行, 马马虎虎, 普通
 opt-poor = 差
     .synonyms = 不好, 很差, 不太好, 糟糕
+
+# How are things (holistic check-in).
+opt-well = 很好
+opt-so-so = 一般
+opt-not-well = 不好

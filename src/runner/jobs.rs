@@ -35,6 +35,13 @@ struct Enrolment {
     uptake: Option<String>,
 }
 
+/// Whether a flow says anything to the client (a flow of flags only is a navigator's task).
+fn speaks(flow: &Flow) -> bool {
+    flow.steps
+        .iter()
+        .any(|s| matches!(&s.kind, StepKind::Say { .. } | StepKind::Ask(_)))
+}
+
 /// Whether a flow may go to a client who has not (yet) agreed to messages: only one that asks.
 fn asks_consent(flow: &Flow) -> bool {
     flow.steps
@@ -413,6 +420,21 @@ impl Runner {
                 Some(crate::schedule::stopped_note(u)),
             ));
             fx.jobs.push(JobOp::Release { after: j.id });
+            return Ok(fx);
+        }
+        // A flow that says nothing to the client (a navigator's call) is a task on their list:
+        // it needs no consent, no channel and no quiet hours, and leaves the client's flow be.
+        if let Some(f) = self.flows.get(&step.flow).filter(|f| !speaks(f)) {
+            let vars = self.vars(l);
+            let ctx = self.ctx(&f, &vars, l);
+            let (_, events) = engine::start(&ctx, self.catalog.negotiate(&l.language))?;
+            for e in events {
+                if matches!(e, Event::Flag { .. }) {
+                    fx.system(e);
+                }
+            }
+            fx.jobs.push(JobOp::finish(j, "done", None));
+            moving_on(&mut fx);
             return Ok(fx);
         }
         if l.channel == super::NO_CHANNEL {

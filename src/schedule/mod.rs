@@ -7,6 +7,7 @@ pub mod actions;
 pub mod best_time;
 pub mod sequence;
 pub mod simulate;
+pub mod support;
 pub mod time;
 
 use crate::clock::{from_ms, to_ms};
@@ -38,6 +39,8 @@ pub struct Settings {
     pub recheck: Duration,
     /// The parts of the day a client may choose: `morning`, `afternoon`, `evening`.
     pub parts: Vec<(String, OpenHours)>,
+    /// The sequence each level of support gets: `(level, sequence)`.
+    pub levels: Vec<(String, String)>,
 }
 
 /// The parts of the day a client may give as their best time, as the consent flow's answers
@@ -84,7 +87,17 @@ impl Settings {
             tick: std::time::Duration::from_millis(c.tick_ms.max(10)),
             recheck: Duration::hours(6),
             parts,
+            levels: crate::config::SupportSettings::default().pairs(),
         })
+    }
+
+    /// The sequence of a level of support.
+    #[must_use]
+    pub fn sequence_for(&self, level: &str) -> Option<&str> {
+        self.levels
+            .iter()
+            .find(|(l, _)| l == level)
+            .map(|(_, s)| s.as_str())
     }
 
     /// The window that applies to a client: their own, or the centre's.
@@ -373,7 +386,10 @@ pub fn next_occurrence(
     {
         return None;
     }
-    let next = r.every.next_local(time::local(tz, planned))?;
+    let mut next = time::local(tz, planned);
+    for _ in 0..r.interval.max(1) {
+        next = r.every.next_local(next)?;
+    }
     if let Some(Until::Date(d)) = r.until
         && next.date() > d
     {

@@ -47,6 +47,9 @@ struct RawStep {
     count: Option<u32>,
     #[serde(default)]
     until: Option<String>,
+    /// Take every Nth time `every` names (2 with a weekly `every`: fortnightly).
+    #[serde(default)]
+    interval: Option<u32>,
     /// The referral's uptakes that stop this step (`declined`, `dropped-out`…): a client who will
     /// not go to the program is not asked about it again.
     #[serde(default)]
@@ -102,6 +105,8 @@ pub enum Until {
 #[derive(Debug, Clone)]
 pub struct Recurring {
     pub every: Recurrence,
+    /// Every Nth time `every` names: 1 is each time, 2 every other.
+    pub interval: u32,
     pub count: Option<u32>,
     pub until: Option<Until>,
 }
@@ -294,15 +299,21 @@ fn step(rs: &RawStep, k: usize, flows: &FlowSet) -> Result<SeqStep, String> {
             if rs.at.is_some() {
                 return Err("a recurring step takes its time of day from `every`, not `at`".into());
             }
+            if rs.interval == Some(0) {
+                return Err("interval must be at least 1".into());
+            }
             Some(Recurring {
                 every,
+                interval: rs.interval.unwrap_or(1),
                 count: rs.count,
                 until,
             })
         }
         None => {
-            if rs.count.is_some() || until.is_some() {
-                return Err("count and until belong to a recurring step (with `every`)".into());
+            if rs.count.is_some() || until.is_some() || rs.interval.is_some() {
+                return Err(
+                    "count, until and interval belong to a recurring step (with `every`)".into(),
+                );
             }
             None
         }

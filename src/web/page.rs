@@ -85,7 +85,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 19] = [
+const NOTICES: [&str; 20] = [
     "added",
     "enrolled",
     "paused",
@@ -105,6 +105,7 @@ const NOTICES: [&str; 19] = [
     "revoked",
     "staff-done",
     "best-time-set",
+    "level-set",
 ];
 
 #[derive(Debug, Deserialize, Default)]

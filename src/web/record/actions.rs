@@ -6,7 +6,7 @@ use super::invite_page;
 use super::scores::TIME_POINTS;
 use crate::domain::FlowId;
 use crate::runner::IfBusy;
-use crate::runner::casework::{ReferralUpdate, erase_client, send_message, update_referral};
+use crate::runner::casework::{ReferralUpdate, erase_client, send_message};
 use crate::schedule::actions::{self, ActionError};
 use crate::web::AppState;
 use crate::web::page::{Done, error_page, now, open_client, page_ctx, require_admin, said};
@@ -119,10 +119,11 @@ pub(super) async fn client_action(
                 support_level: Some(f.support_level.clone()).filter(|l| !l.is_empty()),
                 uptake: f.uptake.clone(),
             };
-            update_referral(&st.runner, &client, &u, &actor)
-                .await
-                .map(|_| ("referral-saved", None))
-                .map_err(|e| said(&e))
+            match super::level::referral(&st, &a, &client, &meta, &u, &f.confirm).await {
+                Ok(Ok(done)) => Ok(done),
+                Ok(Err(confirm_page)) => return confirm_page,
+                Err(e) => Err(e),
+            }
         }
         "message" => send_message(&st.runner, &client, &f.body, &actor)
             .await

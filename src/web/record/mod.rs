@@ -2,6 +2,7 @@
 //! scores, conversation and answers; the actions on it are in `actions`.
 
 mod actions;
+mod level;
 mod scores;
 
 use crate::schedule::actions as schedule;

@@ -281,9 +281,9 @@ impl Words<'_> {
                 .key(&format!("perr-{value}"), &[])
                 .or_else(|| self.key("perr-other", &[("code", value.to_owned())]))
                 .unwrap_or_else(|| value.to_owned()),
-            kind @ ("tp" | "seq" | "role" | "scope" | "best" | "channel" | "uptake" | "reason"
-            | "status" | "source" | "kind" | "flag" | "field" | "closing" | "step"
-            | "answer") => self.code(kind, value),
+            kind @ ("tp" | "seq" | "role" | "scope" | "best" | "level" | "channel" | "uptake"
+            | "reason" | "status" | "source" | "kind" | "flag" | "field" | "closing"
+            | "step" | "answer") => self.code(kind, value),
             _ => value.to_owned(),
         }
     }

@@ -145,6 +145,10 @@ pub(super) const JOB_NOTES: Table = &[
     ),
     ("the referral is closed", "job-referral-closed"),
     (
+        "replaced: the level of support is now (?P<level>[a-z]+)",
+        "job-replaced-level",
+    ),
+    (
         "stopped: the referral's uptake is (?P<uptake>[a-z-]+)",
         "job-stopped-uptake",
     ),
@@ -187,6 +191,10 @@ pub(super) const AUDIT_DETAILS: Table = &[
     (
         "sequence (?P<seq>[a-z0-9-]+) \\(enrolment (?P<id>\\d+)\\)",
         "ad-enrol",
+    ),
+    (
+        "sequence (?P<seq>[a-z0-9-]+): (?P<n>\\d+) scheduled step\\(s\\)",
+        "ad-seq-steps",
     ),
     ("(?P<n>\\d+) scheduled step\\(s\\)", "ad-steps"),
     ("(?P<step>[a-z0-9-]+) to (?P<when>.+)", "ad-reschedule"),

@@ -1,0 +1,1 @@
+sp-details = Su intervenor/a le sugirió { $program }. Para los detalles o ayuda para llegar, responda a este mensaje.
