@@ -45,6 +45,8 @@ pub struct Config {
     pub simulator: SimulatorSettings,
     /// Texts from clients outside any flow: the `[inbox]` table.
     pub inbox: InboxSettings,
+    /// `[alerts]`: urgent flags pushed to a person.
+    pub alerts: AlertSettings,
     /// Seconds a stopping service gives the sends in flight to finish (SIGTERM, Ctrl-C).
     pub shutdown_grace_seconds: u32,
 }
@@ -103,6 +105,73 @@ impl Default for InboxSettings {
         Self {
             auto_reply_hours: 24,
         }
+    }
+}
+
+/// Urgent flags pushed to a person, by email and SMS, escalated until acknowledged.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertSettings {
+    /// Crisis and other urgent flags alert a person. `serve` refuses to start with alerts on
+    /// and no one to receive them.
+    pub enabled: bool,
+    /// The mail server, as a URL: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host:465` (TLS). Unset: no email.
+    pub smtp_url: Option<String>,
+    /// The sender of alert emails.
+    pub from: String,
+    /// When staff work, in the centre's time zone (a staff member's own hours win): their
+    /// clients' alerts go to them then, and to the on-call list otherwise.
+    pub working_hours: String,
+    /// A crisis alert not acknowledged within this many minutes goes to the next person.
+    pub crisis_escalate_minutes: u32,
+    /// Any other urgent flag's alert, likewise.
+    pub urgent_escalate_minutes: u32,
+    /// Who is on call when: `[[alerts.on_call]] staff = "omar", days = "Sat-Sun", hours =
+    /// "00:00-24:00"`. Hours may run past midnight (`17:00-09:00`). Tried in order.
+    pub on_call: Vec<OnCall>,
+}
+
+/// One on-call shift.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OnCall {
+    /// A staff member's user name.
+    pub staff: String,
+    /// `Mon-Fri`, `Sat,Sun`, `every day`.
+    pub days: String,
+    /// `17:00-09:00`, `00:00-24:00`.
+    pub hours: String,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            smtp_url: None,
+            from: "matters <alerts@localhost>".into(),
+            working_hours: "Mon-Fri 09:00-17:00".into(),
+            crisis_escalate_minutes: 15,
+            urgent_escalate_minutes: 30,
+            on_call: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AlertSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertSettings")
+            .field("enabled", &self.enabled)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::store::redact_url),
+            )
+            .field("from", &self.from)
+            .field("working_hours", &self.working_hours)
+            .field("crisis_escalate_minutes", &self.crisis_escalate_minutes)
+            .field("urgent_escalate_minutes", &self.urgent_escalate_minutes)
+            .field("on_call", &self.on_call)
+            .finish()
     }
 }
 
@@ -400,6 +469,7 @@ impl Default for Config {
             telegram: TelegramSettings::default(),
             schedule: ScheduleSettings::default(),
             support: SupportSettings::default(),
+            alerts: AlertSettings::default(),
             web: WebSettings::default(),
             database: DatabaseSettings::default(),
             dispatch: DispatchSettings::default(),
@@ -433,6 +503,7 @@ impl std::fmt::Debug for Config {
             .field("telegram", &self.telegram)
             .field("schedule", &self.schedule)
             .field("support", &self.support)
+            .field("alerts", &self.alerts)
             .field("web", &self.web)
             .field("database", &self.database)
             .field("dispatch", &self.dispatch)

@@ -6,6 +6,7 @@
 // Lets code shared with the tests (the Twilio stand-in) name the crate as `matters`.
 extern crate self as matters;
 
+pub mod alerts;
 pub mod app;
 pub mod channel;
 pub mod cli;

@@ -65,6 +65,11 @@ pub struct Staff {
     pub role: Role,
     pub language: String,
     pub active: bool,
+    /// Where alerts reach them.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// When they work (`Mon-Fri 09:00-17:00`); none: the centre's `[alerts] working_hours`.
+    pub working_hours: Option<String>,
 }
 
 impl Staff {
@@ -148,10 +153,13 @@ fn staff_from(r: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
         },
         language: r.try_get("language").doing("reading staff")?,
         active: r.try_get::<i64, _>("active").doing("reading staff")? != 0,
+        email: r.try_get("email").doing("reading staff")?,
+        phone: r.try_get("phone").doing("reading staff")?,
+        working_hours: r.try_get("working_hours").doing("reading staff")?,
     })
 }
 
-const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active";
+const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active, s.email, s.phone, s.working_hours";
 
 /// How many staff accounts exist.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
@@ -235,6 +243,9 @@ pub async fn add(
         role,
         language: "en".into(),
         active: true,
+        email: None,
+        phone: None,
+        working_hours: None,
     })
 }
 
@@ -507,6 +518,97 @@ pub async fn set_active(
     .await?;
     tx.commit().await.doing("committing")?;
     Ok(true)
+}
+
+/// Sets where alerts reach a staff member, and their working hours; each checked, and audited.
+/// Empty values clear. A number that is a client's, or another staff member's, is refused:
+/// a staff member's texts are never a client's.
+pub async fn set_contact(
+    db: &Db,
+    staff: i64,
+    email: &str,
+    phone: &str,
+    hours: &str,
+    now: i64,
+    actor: &str,
+) -> Result<(), StaffError> {
+    let blank = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let email = blank(email);
+    if let Some(e) = &email
+        && e.parse::<lettre::message::Mailbox>().is_err()
+    {
+        return Err(StaffError::Invalid(format!(
+            "{e:?} is not an email address like name@example.org"
+        )));
+    }
+    let phone = match blank(phone) {
+        Some(p) => Some(
+            crate::domain::PhoneNumber::parse(&p)
+                .map_err(|e| StaffError::Invalid(e.to_string()))?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let hours = blank(hours);
+    if let Some(h) = &hours {
+        crate::alerts::Hours::parse(h).map_err(StaffError::Invalid)?;
+    }
+    let mut tx = db.begin().await?;
+    if let Some(p) = &phone {
+        let client: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM channel_addresses WHERE channel = 'sms' AND address = $1",
+        )
+        .bind(p)
+        .fetch_one(&mut *tx)
+        .await
+        .doing("checking a phone number")?;
+        if client > 0 {
+            return Err(StaffError::Invalid(
+                "this number is a client's: a staff member's number must be their own".into(),
+            ));
+        }
+        let other: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM staff WHERE phone = $1 AND id <> $2")
+                .bind(p)
+                .bind(staff)
+                .fetch_one(&mut *tx)
+                .await
+                .doing("checking a phone number")?;
+        if other > 0 {
+            return Err(StaffError::Invalid(
+                "another staff member has this number".into(),
+            ));
+        }
+    }
+    let username: Option<String> = sqlx::query_scalar(
+        "UPDATE staff SET email = $1, phone = $2, working_hours = $3 WHERE id = $4 RETURNING username",
+    )
+    .bind(&email)
+    .bind(&phone)
+    .bind(&hours)
+    .bind(staff)
+    .fetch_optional(&mut *tx)
+    .await
+    .doing("setting a staff member's contact")?;
+    let Some(username) = username else {
+        return Err(StaffError::Invalid("no such staff member".into()));
+    };
+    crate::store::record::audit(
+        &mut tx,
+        now,
+        actor,
+        "staff-contact",
+        None,
+        &format!(
+            "{username}: email {}, phone {}, hours {}",
+            if email.is_some() { "set" } else { "none" },
+            if phone.is_some() { "set" } else { "none" },
+            hours.as_deref().unwrap_or("the centre's")
+        ),
+    )
+    .await?;
+    tx.commit().await.doing("committing")?;
+    Ok(())
 }
 
 pub async fn set_language(db: &Db, staff: i64, language: &str) -> Result<(), StoreError> {

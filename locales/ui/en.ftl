@@ -632,3 +632,42 @@ support-change = Change the follow-up?
 support-change-text = With the level of support “{ $level }”, { $name } is enrolled in { $target }. The { $n } steps still to come of { $old } are cancelled.
 support-change-yes = Save and change the follow-up
 notice-level-set = { $name }’s referral is saved, and { $name } now gets the { $item }.
+
+## Alerts: an urgent task pushed to a person. Never a client's name, number or words.
+alert-subject = Urgent: { $kind } ({ $centre })
+alert-body = A client's message has raised an urgent task in matters: { $kind }.
+    Open it (you will be asked to sign in) and acknowledge it:
+    { $link }
+alert-next = If no one acknowledges it within { $minutes } minutes, it goes to the next person on the list. You can also acknowledge by replying OK to the text message.
+alert-last = This alert has gone to every administrator. You can also acknowledge by replying OK to the text message.
+alert-sms = matters: urgent task ({ $kind }). Open { $link } to acknowledge, or reply OK.
+alert-test-subject = Test alert from matters ({ $centre })
+alert-test-body = This is a test of matters' alerts: nothing needs doing. Urgent tasks will reach you like this. Sign in: { $link }
+alert-test-sms = matters: test alert, nothing to do. Urgent tasks will reach you like this.
+alerts-title = Alert
+alerts-kind = Task
+alerts-raised = Raised
+alerts-status = Status
+alerts-sent-to = Sent to
+alerts-ack = I have it: acknowledge
+alerts-acked = Acknowledged by { $who }, { $when }
+alerts-open-record = Open the record
+alerts-none = No alerts.
+alerts-heading = Alerts
+alert-status-pending = Being sent
+alert-status-sent = Sent, waiting for someone to acknowledge
+alert-status-acknowledged = Acknowledged
+alert-status-closed = Closed: the task was done
+alert-channel-email = Email
+alert-channel-sms = Text message
+alert-send-sent = sent
+alert-send-failed = not sent
+notice-alert-acked = The alert is acknowledged: it goes no further. The task stays open until it is done.
+alert-contacts = Alerts: how to reach each person
+alert-contacts-help = Crisis and other urgent tasks are sent by email and text message to the client's navigator during their working hours, otherwise to the person on call, then to every administrator. The text carries no client information.
+alert-contact-none = no email or phone: alerts cannot reach them
+alert-email = Email for alerts
+alert-phone = Mobile number for alerts
+alert-hours = Working hours
+alert-hours-help = Days and hours in the centre's time zone, like Mon-Fri 09:00-17:00. Empty: the centre's hours.
+alert-hours-example = Mon-Fri 09:00-17:00

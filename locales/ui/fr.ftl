@@ -632,3 +632,42 @@ support-change = Changer le suivi?
 support-change-text = Avec le niveau de soutien « { $level } », { $name } est inscrit·e au { $target }. Les { $n } étapes à venir du { $old } sont annulées.
 support-change-yes = Enregistrer et changer le suivi
 notice-level-set = L’orientation de { $name } est enregistrée, et { $name } reçoit maintenant le { $item }.
+
+## Alertes : une tâche urgente envoyée à une personne. Jamais le nom, le numéro ni les mots d'un client.
+alert-subject = Urgent : { $kind } ({ $centre })
+alert-body = Le message d'un client a créé une tâche urgente dans matters : { $kind }.
+    Ouvrez-la (il faudra vous connecter) et confirmez-la :
+    { $link }
+alert-next = Si personne ne la confirme dans les { $minutes } minutes, elle passe à la personne suivante de la liste. Vous pouvez aussi confirmer en répondant OK au texto.
+alert-last = Cette alerte a été envoyée à tous les administrateurs. Vous pouvez aussi confirmer en répondant OK au texto.
+alert-sms = matters : tâche urgente ({ $kind }). Ouvrez { $link } pour confirmer, ou répondez OK.
+alert-test-subject = Alerte d'essai de matters ({ $centre })
+alert-test-body = Ceci est un essai des alertes de matters : rien à faire. Les tâches urgentes vous parviendront ainsi. Connexion : { $link }
+alert-test-sms = matters : alerte d'essai, rien à faire. Les tâches urgentes vous parviendront ainsi.
+alerts-title = Alerte
+alerts-kind = Tâche
+alerts-raised = Créée
+alerts-status = État
+alerts-sent-to = Envoyée à
+alerts-ack = Je m'en occupe : confirmer
+alerts-acked = Confirmée par { $who }, { $when }
+alerts-open-record = Ouvrir le dossier
+alerts-none = Aucune alerte.
+alerts-heading = Alertes
+alert-status-pending = En cours d'envoi
+alert-status-sent = Envoyée, en attente de confirmation
+alert-status-acknowledged = Confirmée
+alert-status-closed = Fermée : la tâche a été faite
+alert-channel-email = Courriel
+alert-channel-sms = Texto
+alert-send-sent = envoyée
+alert-send-failed = non envoyée
+notice-alert-acked = L'alerte est confirmée : elle s'arrête ici. La tâche reste ouverte jusqu'à ce qu'elle soit faite.
+alert-contacts = Alertes : comment joindre chaque personne
+alert-contacts-help = Les crises et autres tâches urgentes sont envoyées par courriel et par texto à l'intervenant·e du client pendant ses heures de travail, sinon à la personne de garde, puis à tous les administrateurs. Le message ne contient aucune information sur le client.
+alert-contact-none = ni courriel ni téléphone : les alertes ne peuvent pas l'atteindre
+alert-email = Courriel pour les alertes
+alert-phone = Cellulaire pour les alertes
+alert-hours = Heures de travail
+alert-hours-help = Jours et heures dans le fuseau du centre, par exemple lun-ven 09:00-17:00. Vide : les heures du centre.
+alert-hours-example = lun-ven 09:00-17:00

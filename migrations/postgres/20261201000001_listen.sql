@@ -4,3 +4,48 @@
 -- and nudge goes inside it. Owned by the client.
 ALTER TABLE clients ADD COLUMN best_time TEXT;
 UPDATE clients SET best_time = (SELECT a.value FROM answers a WHERE a.client_id = clients.id AND a.record_key = 'client.best_time' AND a.status = 'answered' ORDER BY a.id DESC LIMIT 1);
+
+-- How to reach a staff member with an alert, and when they work (`Mon-Fri 09:00-17:00` in the
+-- centre's zone; NULL: [alerts] working_hours). A staff member's number is never a client's.
+ALTER TABLE staff ADD COLUMN email TEXT;
+ALTER TABLE staff ADD COLUMN phone TEXT;
+ALTER TABLE staff ADD COLUMN working_hours TEXT;
+CREATE UNIQUE INDEX staff_phone ON staff(phone) WHERE phone IS NOT NULL;
+
+-- An urgent flag pushed to a person, escalated until someone acknowledges it. Owned by the
+-- flag's client. level: who gets it next (0: the navigator in working hours, or the first
+-- on-call person; then the next on the list; then every administrator).
+-- status: pending (not sent yet) | sent | acknowledged | closed (the task was done first).
+CREATE TABLE alerts (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    flag_id     BIGINT NOT NULL REFERENCES flags(id) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    level       BIGINT NOT NULL DEFAULT 0,
+    status      TEXT NOT NULL DEFAULT 'pending',
+    due_at      BIGINT,
+    lease_until BIGINT,
+    claim_token TEXT,
+    acked_at    BIGINT,
+    acked_by    TEXT,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX alerts_due ON alerts(due_at) WHERE status IN ('pending', 'sent');
+CREATE INDEX alerts_client ON alerts(client_id, id);
+CREATE INDEX alerts_flag ON alerts(flag_id);
+
+-- Each email or SMS an alert sent: to whom, how, and whether it left. Owned by the alert.
+CREATE TABLE alert_sends (
+    id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id  BIGINT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+    staff_id  BIGINT NOT NULL REFERENCES staff(id),
+    channel   TEXT NOT NULL,
+    address   TEXT NOT NULL,
+    level     BIGINT NOT NULL,
+    status    TEXT NOT NULL,
+    error     TEXT,
+    at        BIGINT NOT NULL
+);
+CREATE INDEX alert_sends_alert ON alert_sends(alert_id);
+CREATE INDEX alert_sends_staff ON alert_sends(staff_id, at);

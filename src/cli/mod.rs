@@ -60,10 +60,26 @@ pub enum Command {
         #[command(subcommand)]
         command: export::ExportCommand,
     },
+    /// Urgent alerts: send a test alert.
+    Alerts {
+        #[command(subcommand)]
+        command: AlertsCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send a test alert to every staff member alerts can reach (or to one), by email and
+    /// text as configured, and say what happened to each.
+    Test {
+        /// Only this staff member (their user name).
+        #[arg(long)]
+        to: Option<String>,
     },
 }
 
@@ -108,6 +124,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Clients { command } => client::run(&cfg, clock, command).await,
         Command::Staff { command } => staff::run(&cfg, clock, command).await,
         Command::Export { command } => export::run(&cfg, clock, command).await,
+        Command::Alerts {
+            command: AlertsCommand::Test { to },
+        } => alerts_test(&cfg, clock, to.as_deref()).await,
         Command::Bench {
             command: BenchCommand::Inbound(args),
         } => bench::inbound(&cfg, args).await.map(|()| 0),
@@ -115,6 +134,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             command: BenchCommand::Scheduler(args),
         } => bench_scheduler::run(&cfg, args).await.map(|()| 0),
     }
+}
+
+/// `matters alerts test`.
+async fn alerts_test(cfg: &Config, clock: Arc<dyn Clock>, to: Option<&str>) -> anyhow::Result<i32> {
+    let twilio =
+        crate::channel::twilio::TwilioConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    let sms = match twilio {
+        Some(t) => Some(crate::alerts::Sms::new(Arc::new(
+            crate::channel::twilio::Client::new(t)?,
+        ))),
+        None => None,
+    };
+    let runner = Arc::new(crate::app::build(cfg, clock).await?);
+    let alerter = crate::alerts::Alerter::new(runner, cfg, sms).map_err(anyhow::Error::msg)?;
+    if !cfg.alerts.enabled {
+        println!("note: [alerts] enabled is false: serve sends no alerts until it is true");
+    }
+    if let Err(why) = alerter.check().await {
+        eprintln!("{why}");
+        return Ok(1);
+    }
+    let sent = alerter.send_test(to).await?;
+    if sent.is_empty() {
+        eprintln!(
+            "no one to send to{}",
+            to.map(|t| format!(": {t} has no email or phone that alerts can use"))
+                .unwrap_or_default()
+        );
+        return Ok(1);
+    }
+    let mut failed = 0;
+    for (who, channel, r) in &sent {
+        match r {
+            Ok(()) => println!("{who}: {channel} sent"),
+            Err(e) => {
+                failed += 1;
+                println!("{who}: {channel} NOT sent: {e}");
+            }
+        }
+    }
+    Ok(i32::from(failed > 0))
 }
 
 /// A flow the runner knows, or an error that lists the ones it does.

@@ -39,12 +39,14 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     // Everything that must finish before the process exits.
     let mut draining: Vec<(&'static str, tokio::task::JoinHandle<()>)> = Vec::new();
 
+    let mut alert_sms = None;
     match twilio {
         Some(t) => {
-            let client = crate::channel::twilio::Client::new(t.clone())?;
+            let client = Arc::new(crate::channel::twilio::Client::new(t.clone())?);
+            alert_sms = Some(crate::alerts::Sms::new(client.clone()));
             let h = crate::channel::dispatch::spawn(
                 runner.clone(),
-                Arc::new(client),
+                client,
                 crate::domain::Channel::Sms,
                 t.dispatch_settings(),
             );
@@ -55,6 +57,18 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         None => println!(
             "channels: sms is off (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM and MATTERS_PUBLIC_URL to turn it on)"
         ),
+    }
+    if cfg.alerts.enabled {
+        // Crisis alerts that cannot reach anyone are worse than none: they look like safety.
+        let alerter = crate::alerts::Alerter::new(runner.clone(), cfg, alert_sms)
+            .map_err(anyhow::Error::msg)?;
+        let said = alerter.check().await.map_err(anyhow::Error::msg)?;
+        println!("{said}");
+        draining.push(("the alerter", crate::alerts::spawn(Arc::new(alerter))));
+    } else {
+        println!(
+            "alerts: off: urgent tasks wait on Today until someone looks ([alerts] enabled = true pushes them to a person by email and SMS)"
+        );
     }
     draining.push(("the scheduler", crate::schedule::spawn(runner.clone())));
     println!(

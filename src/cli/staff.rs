@@ -43,6 +43,21 @@ pub enum StaffCommand {
     },
     /// Revoke an API token by its number.
     Revoke { id: i64 },
+    /// Where urgent alerts reach a staff member, and when they work. An empty value clears.
+    Contact {
+        username: String,
+        /// Their email address, for alerts.
+        #[arg(long)]
+        email: Option<String>,
+        /// Their mobile number (E.164, like +16135550100), for alert texts; replying OK to an
+        /// alert from it acknowledges it.
+        #[arg(long)]
+        phone: Option<String>,
+        /// When they work, in the centre's time zone, like "Mon-Fri 09:00-17:00" (default: the
+        /// centre's [alerts] working_hours).
+        #[arg(long)]
+        hours: Option<String>,
+    },
 }
 
 /// The site's base URL, for links given to people.
@@ -125,6 +140,45 @@ pub async fn run(
                 "give {} this one-time link to choose a new password (valid 72 hours): {}/setup/{token}",
                 s.name,
                 base.trim_end_matches('/')
+            );
+        }
+        StaffCommand::Contact {
+            username,
+            email,
+            phone,
+            hours,
+        } => {
+            let Some(s) = staff::list(&db)
+                .await?
+                .into_iter()
+                .find(|s| s.username == username.trim().to_lowercase())
+            else {
+                eprintln!("no staff member called {username}");
+                return Ok(1);
+            };
+            let keep = |new: Option<String>, old: &Option<String>| {
+                new.unwrap_or_else(|| old.clone().unwrap_or_default())
+            };
+            let (email, phone, hours) = (
+                keep(email, &s.email),
+                keep(phone, &s.phone),
+                keep(hours, &s.working_hours),
+            );
+            if let Err(e) = staff::set_contact(&db, s.id, &email, &phone, &hours, now, ACTOR).await
+            {
+                eprintln!("{e}");
+                return Ok(1);
+            }
+            println!(
+                "{}: alerts by email {}, by text {}; working hours {}",
+                s.username,
+                if email.trim().is_empty() { "off" } else { "on" },
+                if phone.trim().is_empty() { "off" } else { "on" },
+                if hours.trim().is_empty() {
+                    "the centre's"
+                } else {
+                    hours.trim()
+                }
             );
         }
         StaffCommand::Token { name, scope } => {

@@ -102,6 +102,8 @@ pub async fn erase_client(
     for sql in [
         "DELETE FROM delivery_events WHERE EXISTS (SELECT 1 FROM messages m WHERE m.client_id = $1 AND m.channel = delivery_events.channel AND m.provider_id = delivery_events.provider_id)",
         "DELETE FROM telegram_invites WHERE client_id = $1",
+        "DELETE FROM alert_sends WHERE alert_id IN (SELECT id FROM alerts WHERE client_id = $1)",
+        "DELETE FROM alerts WHERE client_id = $1",
         "DELETE FROM jobs WHERE client_id = $1",
         "DELETE FROM enrolments WHERE client_id = $1",
         "DELETE FROM messages WHERE client_id = $1",

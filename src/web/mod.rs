@@ -2,6 +2,7 @@
 //! never shows internals to the caller.
 
 mod account;
+mod alerts;
 pub mod api;
 mod audit;
 mod clients;
@@ -148,6 +149,7 @@ pub fn app(state: AppState) -> Router {
         .merge(today::routes())
         .merge(clients::routes())
         .merge(record::routes())
+        .merge(alerts::routes())
         .merge(flows::routes())
         .merge(cohort::routes())
         .merge(audit::routes())

@@ -85,7 +85,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 20] = [
+const NOTICES: [&str; 21] = [
     "added",
     "enrolled",
     "paused",
@@ -106,6 +106,7 @@ const NOTICES: [&str; 20] = [
     "staff-done",
     "best-time-set",
     "level-set",
+    "alert-acked",
 ];
 
 #[derive(Debug, Deserialize, Default)]
@@ -210,6 +211,13 @@ pub(crate) async fn access(st: &AppState, a: &Auth, id: &str) -> Result<ClientMe
         Err(e) => return Err(store_error(st, a, &e)),
     };
     if a.staff.is_admin() || meta.navigator_id == Some(a.staff.id) {
+        return Ok(meta);
+    }
+    // Sent an alert about this client: they may act on it, for a day.
+    if crate::alerts::alerted_about(&st.runner.db, a.staff.id, id, now(st))
+        .await
+        .unwrap_or(false)
+    {
         return Ok(meta);
     }
     let _ = crate::store::record::audit_one(

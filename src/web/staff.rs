@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/staff", get(staff_page).post(add_staff))
         .route("/staff/tokens", post(issue_token))
+        .route("/staff/{id}/contact", post(set_contact))
         .route("/staff/{id}/{action}", post(staff_action))
         .route("/staff/tokens/{id}/revoke", post(revoke_token))
 }
@@ -155,6 +156,42 @@ async fn staff_action(
             Err(e) => store_error(&st, &a, &e),
         },
         _ => message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ContactForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    hours: String,
+}
+
+/// Where alerts reach a staff member, and when they work.
+async fn set_contact(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Form(a, f): Form<ContactForm>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    match staff::set_contact(
+        &st.runner.db,
+        id,
+        &f.email,
+        &f.phone,
+        &f.hours,
+        now(&st),
+        &a.staff.actor(),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to("/staff?done=staff-done").into_response(),
+        Err(staff::StaffError::Store(e)) => store_error(&st, &a, &e),
+        Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod pg;
 pub mod proxy;
 pub mod seed;
+pub mod smtp;
 pub mod telegram;
 pub mod twilio;
 pub mod web;

@@ -75,6 +75,16 @@ impl Web {
         }
     }
 
+    /// A browser on a server built elsewhere (with its own channels), on its clock.
+    pub fn from_state(state: AppState, clock: ManualClock) -> Self {
+        Self {
+            state,
+            clock,
+            jar: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(String::new()),
+        }
+    }
+
     /// Another browser on the same server: no cookies.
     pub fn other_browser(&self) -> Self {
         Self {

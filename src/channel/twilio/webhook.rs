@@ -23,6 +23,18 @@ pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 /// An empty TwiML answer: we reply through the REST API, after the commit.
 pub const EMPTY_TWIML: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
 
+/// A TwiML answer that texts `text` back to the sender (a staff member's reply).
+#[must_use]
+pub fn twiml_message(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{escaped}</Message></Response>"
+    )
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(SMS_PATH, post(inbound))
@@ -136,6 +148,24 @@ async fn inbound(
     ) else {
         return ApiError::bad_request("MessageSid and From are required").into_response();
     };
+    let address = PhoneNumber::parse(from).map_or_else(|_| from.to_owned(), |p| p.to_string());
+    // A staff member's number is never a client's: "OK" acknowledges their latest alert.
+    match crate::alerts::staff_by_phone(&st.runner.db, &address).await {
+        Ok(Some(staff)) => {
+            let now = to_ms(st.runner.clock.now());
+            let text = field(&params, &["Body"]).unwrap_or_default();
+            return match crate::alerts::staff_reply(&st.runner.db, &staff, text, now).await {
+                Ok(reply) => (
+                    [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                    twiml_message(&reply),
+                )
+                    .into_response(),
+                Err(e) => ApiError::from(crate::runner::RunError::from(e)).into_response(),
+            };
+        }
+        Ok(None) => {}
+        Err(e) => return ApiError::from(crate::runner::RunError::from(e)).into_response(),
+    }
     let keyword = match field(&params, &["OptOutType"])
         .map(str::to_ascii_uppercase)
         .as_deref()
@@ -147,7 +177,7 @@ async fn inbound(
     };
     let incoming = Incoming {
         channel: Channel::Sms,
-        address: PhoneNumber::parse(from).map_or_else(|_| from.to_owned(), |p| p.to_string()),
+        address,
         provider_id: Some(sid.to_owned()),
         text: field(&params, &["Body"]).unwrap_or_default().to_owned(),
         keyword,

@@ -84,6 +84,10 @@ async fn client_page(
         Ok(t) => t,
         Err(e) => return store_error(&st, &a, &e),
     };
+    let alerts = match crate::alerts::views(&st.runner.db, Some(&id), None).await {
+        Ok(v) => v,
+        Err(e) => return store_error(&st, &a, &e),
+    };
     let w = st.words(a.lang);
     // Steps still to come, for the reschedule form: each once, by name.
     let mut upcoming: Vec<(String, String)> = Vec::new();
@@ -123,6 +127,7 @@ async fn client_page(
                 closing_reasons => crate::runner::casework::CLOSING_REASONS,
                 best_times => crate::schedule::BEST_TIMES,
                 flags => record.flags,
+                alerts => alerts,
                 matters => matters,
                 timeline => timeline,
                 upcoming => upcoming,

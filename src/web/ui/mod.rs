@@ -166,7 +166,8 @@ impl Ui {
             "staff.html",
             "export.html",
             "invite.html",
-            "confirm.html"
+            "confirm.html",
+            "alert.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's
