@@ -135,6 +135,9 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         queued: crate::runner::queued_signal(),
         shutdown: crate::shutdown::Shutdown::new(),
         auto_reply_every: chrono::Duration::hours(i64::from(cfg.inbox.auto_reply_hours)),
+        conversation_quiet: chrono::Duration::hours(i64::from(
+            cfg.inbox.conversation_quiet_hours.max(1),
+        )),
     };
     runner.register_flows().await?;
     Ok(runner)

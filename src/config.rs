@@ -98,12 +98,16 @@ pub struct InboxSettings {
     /// Such a text gets the auto-reply at most once in this many hours per client; the texts
     /// after it wait, with the first, in one open task for the navigator.
     pub auto_reply_hours: u32,
+    /// Such a text opens a conversation with the navigator; it closes by itself after this
+    /// many hours without a message either way, and the bot resumes.
+    pub conversation_quiet_hours: u32,
 }
 
 impl Default for InboxSettings {
     fn default() -> Self {
         Self {
             auto_reply_hours: 24,
+            conversation_quiet_hours: 48,
         }
     }
 }

@@ -755,6 +755,9 @@ fn signed_in_pages(nora: i64) -> Vec<(&'static str, Open)> {
         ("audit", get("/audit")),
         ("staff", get("/staff")),
         ("export", get("/export")),
+        ("inbox", get("/inbox")),
+        ("notifications", get("/notifications")),
+        ("alert", get("/alerts/1")),
     ]
 }
 
@@ -952,7 +955,7 @@ async fn a_navigator_walks_the_main_path_with_the_keyboard_only() {
     );
     b.tab_to(
         "main a, main button, main input, main select, main textarea",
-        10,
+        14,
     )
     .await;
     let first_action = b
@@ -993,7 +996,7 @@ async fn a_navigator_walks_the_main_path_with_the_keyboard_only() {
     assert_eq!(open, 0);
     // Back on her record, a message by keyboard: Tab to the text, type, Tab to Send, Enter.
     b.go("/clients/amelie").await;
-    b.tab_to("#body", 80).await;
+    b.tab_to("#body", 120).await;
     b.type_text("Bonjour Amélie, je vous appelle demain matin.")
         .await;
     b.tab_to("form[action='/clients/amelie/message'] button", 1)
@@ -1012,7 +1015,7 @@ async fn a_navigator_walks_the_main_path_with_the_keyboard_only() {
     .unwrap();
     assert_eq!(sent, 1);
     // The header's navigation, by keyboard, marks where you are.
-    b.tab_to("header a[href='/clients']", 3).await;
+    b.tab_to("header a[href='/clients']", 5).await;
     b.enter().await;
     let current =
         b.c.execute(
@@ -1050,5 +1053,91 @@ async fn the_staff_page_button_adds_a_staff_member() {
         b.text("form[action='/staff'] button").await,
         "Ajouter le membre du personnel"
     );
+    b.c.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_navigator_answers_a_client_from_the_inbox_and_the_reply_appears_on_the_record() {
+    let Some(rig) = rig(false).await else {
+        return;
+    };
+    let b = &rig.b;
+    let runner = &rig.runner;
+    seed::everything(runner, &rig.clock).await;
+    b.go("/login").await;
+    b.fill("#username", "nora").await;
+    b.fill("#password", seed::PASSWORD).await;
+    b.submit("form[action='/login'] button").await;
+    // The header counts the conversation waiting; the Inbox shows her words.
+    let nav = b.text("header nav").await;
+    assert!(nav.contains("Inbox 1"), "{nav}");
+    b.go("/inbox").await;
+    assert!(
+        b.text("main").await.contains("Merci pour le café de mardi"),
+        "{}",
+        b.text("main").await
+    );
+    b.fill(
+        "form[action='/inbox/amelie/reply'] textarea",
+        "Avec plaisir ! On se voit mardi. Nora",
+    )
+    .await;
+    b.submit("form[action='/inbox/amelie/reply'] button").await;
+    assert_eq!(b.path().await, "/inbox?done=sent");
+    let answer: String = sqlx::query_scalar(
+        "SELECT body FROM messages WHERE client_id = 'amelie' AND message_key = 'navigator-message' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(answer, "Avec plaisir ! On se voit mardi. Nora");
+    // She answers; the bot stays quiet, and the record shows her reply.
+    let out_before: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE client_id = 'amelie' AND direction = 'out'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    let mut reply = matters::runner::Inbound::new(
+        matters::domain::Channel::Sms,
+        matters::domain::ClientId::parse("amelie").unwrap(),
+        Some("SMinbox0001".into()),
+        "Super, à mardi !",
+    );
+    reply.address = Some("+15145550123".into());
+    runner.receive(&reply).await.unwrap();
+    let out_after: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE client_id = 'amelie' AND direction = 'out'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(out_before, out_after, "the bot kept quiet");
+    b.go("/clients/amelie").await;
+    let shown =
+        b.c.execute(
+            "return [...document.querySelectorAll('td.bubble')].map(c => c.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown: Vec<String> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    assert!(shown.iter().any(|t| t == "Super, à mardi !"), "{shown:?}");
+    assert!(
+        shown
+            .iter()
+            .any(|t| t == "Avec plaisir ! On se voit mardi. Nora"),
+        "{shown:?}"
+    );
+    // She closes the conversation from the record: the bot resumes.
+    b.submit("form[action='/clients/amelie/close-conversation'] button")
+        .await;
+    assert_eq!(b.path().await, "/clients/amelie?done=conversation-closed");
+    b.shot("inbox-closed").await;
     b.c.clone().close().await.unwrap();
 }

@@ -970,6 +970,7 @@ fn a_configuration_key_that_does_not_exist_is_named_with_the_nearest() {
 }
 
 #[path = "support/smtp.rs"]
+#[allow(dead_code)]
 mod smtp;
 
 #[test]

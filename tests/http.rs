@@ -334,6 +334,7 @@ async fn the_auto_reply_interval_is_configurable() {
     let t = TestApp::with(Config {
         inbox: matters::config::InboxSettings {
             auto_reply_hours: 1,
+            ..matters::config::InboxSettings::default()
         },
         ..Config::default()
     })

@@ -2268,6 +2268,12 @@ async fn every_page_in_french_shows_words_never_codes() {
         "/staff".to_owned(),
         "/export".to_owned(),
         "/clients?done=erased".to_owned(),
+        "/inbox".to_owned(),
+        "/inbox?done=conversation-closed".to_owned(),
+        "/notifications".to_owned(),
+        "/alerts/1".to_owned(),
+        "/clients/amelie?done=note-added".to_owned(),
+        "/clients/amelie?done=alert-acked".to_owned(),
     ] {
         let p = w.get(&path).await;
         check(&path, &p);

@@ -49,3 +49,39 @@ CREATE TABLE alert_sends (
 );
 CREATE INDEX alert_sends_alert ON alert_sends(alert_id);
 CREATE INDEX alert_sends_staff ON alert_sends(staff_id, at);
+
+-- A navigator's conversation with a client: opened by a text outside any flow (or by the
+-- navigator writing first), closed by hand or after 48 hours of quiet. While it is open the
+-- bot keeps quiet and the client's scheduled steps wait. Owned by the client.
+CREATE TABLE conversations (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    client_id    TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    status       TEXT NOT NULL DEFAULT 'open',   -- open | closed
+    opened_by    TEXT NOT NULL,                  -- client | staff:username
+    opened_at    BIGINT NOT NULL,
+    last_at      BIGINT NOT NULL,
+    closed_at    BIGINT,
+    closed_by    TEXT,                           -- staff:username | quiet
+    unread       BIGINT NOT NULL DEFAULT 0          -- the client's texts no one has answered
+);
+CREATE UNIQUE INDEX conversations_open ON conversations(client_id) WHERE status = 'open';
+CREATE INDEX conversations_client ON conversations(client_id, id);
+CREATE INDEX conversations_quiet ON conversations(last_at) WHERE status = 'open';
+
+-- What navigators did that no message records: calls, visits, accompaniments, attempts that
+-- got no answer, notes (and the note that resolved a task). Never sent to the client. Owned by
+-- the client; written by a staff member.
+CREATE TABLE notes (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    staff_id   BIGINT REFERENCES staff(id),
+    kind       TEXT NOT NULL,      -- call | visit | accompaniment | no-answer | note | task
+    body       TEXT NOT NULL,
+    flag_id    BIGINT,
+    happened_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX notes_client ON notes(client_id, happened_at);
+
+-- When each staff member last opened their notifications: what came after is unread.
+ALTER TABLE staff ADD COLUMN notifications_seen_at BIGINT NOT NULL DEFAULT 0;

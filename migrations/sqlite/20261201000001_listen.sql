@@ -49,3 +49,39 @@ CREATE TABLE alert_sends (
 );
 CREATE INDEX alert_sends_alert ON alert_sends(alert_id);
 CREATE INDEX alert_sends_staff ON alert_sends(staff_id, at);
+
+-- A navigator's conversation with a client: opened by a text outside any flow (or by the
+-- navigator writing first), closed by hand or after 48 hours of quiet. While it is open the
+-- bot keeps quiet and the client's scheduled steps wait. Owned by the client.
+CREATE TABLE conversations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id    TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    status       TEXT NOT NULL DEFAULT 'open',   -- open | closed
+    opened_by    TEXT NOT NULL,                  -- client | staff:username
+    opened_at    INTEGER NOT NULL,
+    last_at      INTEGER NOT NULL,
+    closed_at    INTEGER,
+    closed_by    TEXT,                           -- staff:username | quiet
+    unread       INTEGER NOT NULL DEFAULT 0          -- the client's texts no one has answered
+);
+CREATE UNIQUE INDEX conversations_open ON conversations(client_id) WHERE status = 'open';
+CREATE INDEX conversations_client ON conversations(client_id, id);
+CREATE INDEX conversations_quiet ON conversations(last_at) WHERE status = 'open';
+
+-- What navigators did that no message records: calls, visits, accompaniments, attempts that
+-- got no answer, notes (and the note that resolved a task). Never sent to the client. Owned by
+-- the client; written by a staff member.
+CREATE TABLE notes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id  TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    staff_id   INTEGER REFERENCES staff(id),
+    kind       TEXT NOT NULL,      -- call | visit | accompaniment | no-answer | note | task
+    body       TEXT NOT NULL,
+    flag_id    INTEGER,
+    happened_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX notes_client ON notes(client_id, happened_at);
+
+-- When each staff member last opened their notifications: what came after is unread.
+ALTER TABLE staff ADD COLUMN notifications_seen_at INTEGER NOT NULL DEFAULT 0;

@@ -68,8 +68,12 @@ fn days(s: &str) -> Result<[bool; 7], String> {
 }
 
 fn minutes(s: &str) -> Result<u32, String> {
-    let bad = || format!("{s:?} is not a time like 09:00");
-    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let bad = || format!("{s:?} is not a time like 09:00 (or 9 h)");
+    // `09:00`, or the French `9 h`, `9h30`.
+    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = t.to_ascii_lowercase().replacen('h', ":", 1);
+    let (h, m) = t.split_once(':').ok_or_else(bad)?;
+    let m = if m.is_empty() { "0" } else { m };
     let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     if m > 59 || h > 24 || (h == 24 && m > 0) {
         return Err(bad());
@@ -82,9 +86,14 @@ impl Hours {
     pub fn parse(s: &str) -> Result<Self, String> {
         let mut spans = Vec::new();
         for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-            let (d, h) = part.rsplit_once(' ').ok_or_else(|| {
-                format!("{part:?}: write days then hours, like Mon-Fri 09:00-17:00")
-            })?;
+            // The days, then the hours from the first digit on.
+            let (d, h) = part
+                .find(|c: char| c.is_ascii_digit())
+                .filter(|&i| i > 0)
+                .map(|i| part.split_at(i))
+                .ok_or_else(|| {
+                    format!("{part:?}: write days then hours, like Mon-Fri 09:00-17:00")
+                })?;
             spans.push(Self::span(d, h)?);
         }
         if spans.is_empty() {
@@ -178,7 +187,7 @@ mod tests {
         let two = Hours::parse("Mon-Fri 09:00-17:00; Sat 10:00-14:00").unwrap();
         assert!(two.covers(at("2026-12-05 11:00")));
         assert_eq!(
-            Hours::parse("lun-ven 09:00-17:00").unwrap(),
+            Hours::parse("lun-ven 9 h-17 h").unwrap(),
             Hours::parse("Mon-Fri 09:00-17:00").unwrap()
         );
     }

@@ -397,5 +397,25 @@ pub async fn write(
     for (client, uptake) in uptakes {
         crate::schedule::stop_for_uptake(tx, b, &runner.sequences, &client, &uptake, now).await?;
     }
+    // A text outside any flow opens a conversation with the navigator; one during it adds to it.
+    for it in items {
+        if let Some(actor) = &it.effects.close_conversation
+            && crate::runner::conversation::close_in(tx, it.loaded.client.as_str(), actor, now)
+                .await?
+        {
+            crate::store::record::audit(
+                tx,
+                now,
+                actor,
+                "conversation-closed",
+                Some(&it.loaded.client),
+                "a flow was started: the conversation hands back to the bot",
+            )
+            .await?;
+        }
+        if let Some(op) = it.effects.conversation {
+            crate::runner::conversation::client_wrote(tx, &it.loaded.client, op, now).await?;
+        }
+    }
     Ok(Written::Done(replies))
 }

@@ -85,6 +85,8 @@ pub async fn send_message(
         &format!("message {id} on {ch}, {} segment(s)", cost.segments),
     )
     .await?;
+    // The navigator is talking with the client: the bot waits until the conversation closes.
+    super::conversation::staff_wrote(&mut tx, client, actor, now).await?;
     tx.commit().await.doing("sending a navigator's message")?;
     Ok(id)
 }
@@ -104,6 +106,8 @@ pub async fn erase_client(
         "DELETE FROM telegram_invites WHERE client_id = $1",
         "DELETE FROM alert_sends WHERE alert_id IN (SELECT id FROM alerts WHERE client_id = $1)",
         "DELETE FROM alerts WHERE client_id = $1",
+        "DELETE FROM conversations WHERE client_id = $1",
+        "DELETE FROM notes WHERE client_id = $1",
         "DELETE FROM jobs WHERE client_id = $1",
         "DELETE FROM enrolments WHERE client_id = $1",
         "DELETE FROM messages WHERE client_id = $1",

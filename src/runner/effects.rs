@@ -34,6 +34,10 @@ pub struct Effects {
     pub audit: Vec<(String, String, String)>,
     /// What becomes of the scheduled jobs this input is about.
     pub jobs: Vec<JobOp>,
+    /// The client's text opens a conversation with the navigator, or adds to the open one.
+    pub conversation: Option<super::conversation::Op>,
+    /// A navigator started a flow: their open conversation hands back to the bot (the actor).
+    pub close_conversation: Option<String>,
 }
 
 /// A change to the job rows, written in the input's transaction.
@@ -96,6 +100,8 @@ impl Effects {
             cancel_all_jobs: false,
             audit: Vec::new(),
             jobs: Vec::new(),
+            conversation: None,
+            close_conversation: None,
         }
     }
 

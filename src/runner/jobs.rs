@@ -279,6 +279,17 @@ impl Runner {
             ));
             return Ok(fx);
         };
+        if l.conversation.is_some() {
+            // No nudge while the navigator is talking with the client.
+            fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(now + self.schedule.recheck),
+                waits_for: None,
+                note: Some(super::conversation::WAITING_FOR_CONVERSATION.into()),
+            });
+            return Ok(fx);
+        }
         let tz = self.tz_of(l);
         let open = self
             .schedule
@@ -435,6 +446,17 @@ impl Runner {
             }
             fx.jobs.push(JobOp::finish(j, "done", None));
             moving_on(&mut fx);
+            return Ok(fx);
+        }
+        if l.conversation.is_some() && !step.sends_during_conversation {
+            // Woken when the conversation closes (by hand, or when it goes quiet).
+            fx.jobs.push(JobOp::Defer {
+                id: j.id,
+                token: j.token.clone(),
+                due: to_ms(now + self.schedule.recheck),
+                waits_for: None,
+                note: Some(super::conversation::WAITING_FOR_CONVERSATION.into()),
+            });
             return Ok(fx);
         }
         if l.channel == super::NO_CHANNEL {

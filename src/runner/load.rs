@@ -31,6 +31,8 @@ pub struct Loaded {
     pub send_window: Option<(u32, u32)>,
     /// The part of the day they chose: `morning`, `afternoon`, `evening` or `any`.
     pub best_time: Option<String>,
+    /// A navigator's conversation open with them: the bot keeps quiet.
+    pub conversation: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +59,7 @@ pub async fn load(
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 c.send_start, c.send_end, c.best_time, \
+                (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
@@ -115,6 +118,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
     Ok(Loaded {
         send_window,
         best_time: get_s("best_time")?,
+        conversation: get_i("conversation")?,
         client,
         language,
         time_zone: get_s("time_zone")?.unwrap_or_default(),

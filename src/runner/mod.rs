@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod casework;
+pub mod conversation;
 mod effects;
 mod guard;
 mod inbox;
@@ -174,6 +175,8 @@ pub struct Runner {
     pub shutdown: crate::shutdown::Shutdown,
     /// A client's text outside any flow gets the auto-reply at most once in this long.
     pub auto_reply_every: chrono::Duration,
+    /// A conversation this long without a message either way closes, and the bot resumes.
+    pub conversation_quiet: chrono::Duration,
 }
 
 /// A fresh signal for [`Runner::queued`].
@@ -458,6 +461,11 @@ impl Runner {
             let (state, events) = engine::start(&ctx, self.catalog.negotiate(&loaded.language))?;
             effects.new_session = Some((state, time_point.map(str::to_owned)));
             effects.new_session_events(events);
+            // Starting a flow hands an open conversation back to the bot: the client's answers
+            // go to the flow.
+            if loaded.conversation.is_some() {
+                effects.close_conversation = Some(actor.to_owned());
+            }
             effects.audit.push((
                 "flow-start".into(),
                 format!("{flow} ({})", time_point.unwrap_or("ad hoc")),

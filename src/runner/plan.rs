@@ -119,6 +119,9 @@ impl Runner {
                 fx.current(events);
             }
             fx.system(self.system(&locale, "crisis-reply", &vars)?);
+            if loaded.conversation.is_some() {
+                fx.conversation = Some(super::conversation::Op::Add);
+            }
             fx.flag(
                 "crisis",
                 Urgency::Urgent,
@@ -129,6 +132,22 @@ impl Runner {
                 "crisis language; fixed 9-8-8/911 reply sent".into(),
                 "client".into(),
             ));
+            return Ok(fx);
+        }
+        // A navigator's conversation is open: the bot keeps quiet (HELP still answers), the
+        // flow waits, and the text is the navigator's to read.
+        if let Some(conv) = loaded.conversation {
+            if intent == Intent::Help {
+                fx.system(self.system(&locale, "help", &vars)?);
+            } else if !self.navigator_answered(tx, loaded, conv).await? {
+                // No one has answered yet: the client still hears, now and then, that their
+                // text will be read.
+                let (replied, _) = self.outside_flow(tx, loaded).await?;
+                if !replied {
+                    fx.system(self.system(&locale, "no-session", &vars)?);
+                }
+            }
+            fx.conversation = Some(super::conversation::Op::Add);
             return Ok(fx);
         }
         let (Some(flow), Some(s)) = (flow, session) else {
@@ -145,6 +164,7 @@ impl Runner {
                     if !replied {
                         fx.system(self.system(&locale, "no-session", &vars)?);
                     }
+                    fx.conversation = Some(super::conversation::Op::Open);
                     if !open {
                         fx.flag(
                             "message",
@@ -229,6 +249,26 @@ impl Runner {
         .await
         .doing("looking for a recent auto-reply")?;
         Ok((replied > 0, open > 0))
+    }
+
+    /// Whether a navigator has written to the client since this conversation opened.
+    async fn navigator_answered(
+        &self,
+        tx: &mut Tx,
+        loaded: &Loaded,
+        conversation: i64,
+    ) -> Result<bool, RunError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM messages WHERE client_id = $1 AND direction = 'out' \
+               AND message_key = 'navigator-message' \
+               AND created_at >= (SELECT opened_at FROM conversations WHERE id = $2)",
+        )
+        .bind(loaded.client.as_str())
+        .bind(conversation)
+        .fetch_one(&mut **tx)
+        .await
+        .doing("looking for a navigator's answer")?;
+        Ok(n > 0)
     }
 
     /// "To change language, reply with its name: English, Français."

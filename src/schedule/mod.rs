@@ -497,6 +497,8 @@ pub struct Ticked {
 /// several workers claim batches side by side (`SKIP LOCKED` keeps them apart); SQLite has one
 /// writer, so one.
 pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
+    // Conversations gone quiet close first, so the steps they held are claimed in this tick.
+    crate::runner::conversation::close_quiet(runner).await?;
     let workers = match runner.db.backend() {
         Backend::Sqlite => 1,
         Backend::Postgres => runner.schedule.workers.max(1),

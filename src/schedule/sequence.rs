@@ -54,6 +54,10 @@ struct RawStep {
     /// not go to the program is not asked about it again.
     #[serde(default)]
     stop_when: Vec<String>,
+    /// While a navigator's conversation with the client is open the step waits, unless this
+    /// says `send` (a reminder that must go out on its day).
+    #[serde(default)]
+    during_conversation: Option<String>,
 }
 
 /// What a step's time counts from.
@@ -125,6 +129,8 @@ pub struct SeqStep {
     pub recurring: Option<Recurring>,
     /// The referral's uptakes that stop this step.
     pub stop_when: Vec<String>,
+    /// Sent even while a navigator's conversation is open (`during_conversation = "send"`).
+    pub sends_during_conversation: bool,
     pub line: usize,
 }
 
@@ -328,6 +334,15 @@ fn step(rs: &RawStep, k: usize, flows: &FlowSet) -> Result<SeqStep, String> {
             crate::domain::UPTAKES.join(", ")
         ));
     }
+    let sends_during_conversation = match rs.during_conversation.as_deref() {
+        None | Some("wait") => false,
+        Some("send") => true,
+        Some(other) => {
+            return Err(format!(
+                "during_conversation {other:?} is neither \"wait\" (the default) nor \"send\""
+            ));
+        }
+    };
     Ok(SeqStep {
         id,
         flow,
@@ -339,6 +354,7 @@ fn step(rs: &RawStep, k: usize, flows: &FlowSet) -> Result<SeqStep, String> {
         catch_up,
         recurring,
         stop_when: rs.stop_when.clone(),
+        sends_during_conversation,
         line: 0,
     })
 }

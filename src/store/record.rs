@@ -201,6 +201,84 @@ pub struct Record {
     pub flags: Vec<Flag>,
     pub sessions: Vec<SessionRow>,
     pub messages: Vec<Message>,
+    /// What navigators recorded: calls, visits, accompaniments, attempts, notes.
+    pub notes: Vec<Note>,
+    /// Conversations with a navigator, open and closed.
+    pub conversations: Vec<Conversation>,
+}
+
+/// A navigator's note or contact with the client. Never sent to the client.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub id: i64,
+    /// call | visit | accompaniment | no-answer | note | task
+    pub kind: String,
+    pub body: String,
+    pub staff: Option<String>,
+    pub flag_id: Option<i64>,
+    pub happened_at: i64,
+    pub created_at: i64,
+}
+
+/// The kinds of note a navigator records.
+pub const NOTE_KINDS: [&str; 5] = ["call", "visit", "accompaniment", "no-answer", "note"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    pub status: String,
+    pub opened_by: String,
+    pub opened_at: i64,
+    pub last_at: i64,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    pub unread: i64,
+}
+
+/// A note to record.
+#[derive(Debug, Clone)]
+pub struct NewNote<'a> {
+    pub client: &'a ClientId,
+    pub staff: Option<i64>,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub flag: Option<i64>,
+    pub happened_at: i64,
+}
+
+/// Records a navigator's note or contact (`kind` from [`NOTE_KINDS`], or `task` with the
+/// flag it resolved), audited without its words.
+pub async fn add_note(
+    tx: &mut super::Tx,
+    n: &NewNote<'_>,
+    now: i64,
+    actor: &str,
+) -> Result<i64, StoreError> {
+    let client = n.client;
+    let kind = n.kind;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notes (client_id, staff_id, kind, body, flag_id, happened_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(client.as_str())
+    .bind(n.staff)
+    .bind(kind)
+    .bind(n.body)
+    .bind(n.flag)
+    .bind(n.happened_at)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("recording a note")?;
+    audit(
+        tx,
+        now,
+        actor,
+        "note-add",
+        Some(client),
+        &format!("note {id} ({kind})"),
+    )
+    .await?;
+    Ok(id)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -565,6 +643,51 @@ pub async fn read(
     )
     .await?;
     tx.commit().await.doing("auditing a record view")?;
+    let notes = sqlx::query(
+        "SELECT n.id, n.kind, n.body, s.display_name, n.flag_id, n.happened_at, n.created_at \
+         FROM notes n LEFT JOIN staff s ON s.id = n.staff_id WHERE n.client_id = $1 \
+         ORDER BY n.happened_at DESC, n.id DESC",
+    )
+    .bind(client.as_str())
+    .fetch_all(db.pool())
+    .await
+    .doing("reading notes")?
+    .iter()
+    .map(|r| {
+        Ok(Note {
+            id: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            body: r.try_get(2)?,
+            staff: r.try_get(3)?,
+            flag_id: r.try_get(4)?,
+            happened_at: r.try_get(5)?,
+            created_at: r.try_get(6)?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()
+    .doing("reading notes")?;
+    let conversations = sqlx::query(
+        "SELECT status, opened_by, opened_at, last_at, closed_at, closed_by, unread \
+         FROM conversations WHERE client_id = $1 ORDER BY id DESC",
+    )
+    .bind(client.as_str())
+    .fetch_all(db.pool())
+    .await
+    .doing("reading conversations")?
+    .iter()
+    .map(|r| {
+        Ok(Conversation {
+            status: r.try_get(0)?,
+            opened_by: r.try_get(1)?,
+            opened_at: r.try_get(2)?,
+            last_at: r.try_get(3)?,
+            closed_at: r.try_get(4)?,
+            closed_by: r.try_get(5)?,
+            unread: r.try_get(6)?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()
+    .doing("reading conversations")?;
     Ok(Some(Record {
         client: client_info,
         consent,
@@ -575,6 +698,8 @@ pub async fn read(
         flags,
         sessions,
         messages,
+        notes,
+        conversations,
     }))
 }
 

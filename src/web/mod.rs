@@ -9,6 +9,8 @@ mod clients;
 mod cohort;
 mod export;
 mod flows;
+mod inbox;
+pub mod notifications;
 pub mod page;
 mod record;
 pub(crate) mod simulator;
@@ -150,6 +152,8 @@ pub fn app(state: AppState) -> Router {
         .merge(clients::routes())
         .merge(record::routes())
         .merge(alerts::routes())
+        .merge(inbox::routes())
+        .merge(notifications::routes())
         .merge(flows::routes())
         .merge(cohort::routes())
         .merge(audit::routes())

@@ -17,8 +17,10 @@ pub(crate) fn now(st: &AppState) -> i64 {
 
 /// The navigation entry a path belongs to: `/clients/amelie` is under `/clients`.
 fn section(path: &str) -> &'static str {
-    const SECTIONS: [&str; 8] = [
+    const SECTIONS: [&str; 10] = [
         "/today",
+        "/inbox",
+        "/notifications",
         "/clients/new",
         "/clients",
         "/flows",
@@ -39,6 +41,7 @@ pub(crate) fn page_ctx(a: &Auth, extra: Value) -> Value {
         lang => a.lang,
         other_lang => other(a.lang),
         me => Value::from_serialize(&a.staff),
+        counts => Value::from_serialize(a.counts),
         csrf => a.csrf.clone(),
         section => section(&a.path),
         ..extra
@@ -85,7 +88,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 21] = [
+const NOTICES: [&str; 23] = [
     "added",
     "enrolled",
     "paused",
@@ -107,6 +110,8 @@ const NOTICES: [&str; 21] = [
     "best-time-set",
     "level-set",
     "alert-acked",
+    "conversation-closed",
+    "note-added",
 ];
 
 #[derive(Debug, Deserialize, Default)]

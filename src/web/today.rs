@@ -5,7 +5,7 @@ use crate::domain::ClientId;
 use crate::store::record::audit;
 use crate::store::{Db, Doing, StoreError};
 use crate::web::AppState;
-use crate::web::page::{Arg, Done, Empty, access, local, notice, now, page_ctx, store_error};
+use crate::web::page::{Arg, Done, access, local, notice, now, page_ctx, store_error};
 use crate::web::ui::{Auth, Form, message_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -48,8 +48,18 @@ async fn today(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Re
 async fn resolve_task(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-    Form(a, Empty {}): Form<Empty>,
+    Form(a, f): Form<ResolveForm>,
 ) -> Response {
+    let note = f.note.trim().to_owned();
+    if note.chars().count() > 2000 {
+        return crate::web::page::error_page(
+            &st,
+            &a,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the note is longer than 2000 characters",
+            "/today",
+        );
+    }
     let client = match flag_client(&st.runner.db, id).await {
         Ok(Some(c)) => c,
         Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
@@ -64,6 +74,7 @@ async fn resolve_task(
         &st.runner.db,
         id,
         client.as_deref(),
+        (!note.is_empty()).then_some((a.staff.id, note.as_str())),
         &a.staff.actor(),
         now(&st),
     )
@@ -75,6 +86,13 @@ async fn resolve_task(
         .into_response(),
         Err(e) => store_error(&st, &a, &e),
     }
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+struct ResolveForm {
+    /// What was done, for the record.
+    #[serde(default)]
+    note: String,
 }
 
 /// A task or flag for a navigator.
@@ -216,10 +234,12 @@ pub async fn flag_client(db: &Db, id: i64) -> Result<Option<Option<String>>, Sto
         .transpose()
 }
 
+/// Resolves a task, with what was done as a note on the client's record (never sent).
 pub async fn close_task(
     db: &Db,
     id: i64,
     client: Option<&str>,
+    note: Option<(i64, &str)>,
     actor: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
@@ -244,6 +264,22 @@ pub async fn close_task(
             &format!("task {id}"),
         )
         .await?;
+        if let (Some(c), Some((staff, body))) = (c.as_ref(), note) {
+            crate::store::record::add_note(
+                &mut tx,
+                &crate::store::record::NewNote {
+                    client: c,
+                    staff: Some(staff),
+                    kind: "task",
+                    body,
+                    flag: Some(id),
+                    happened_at: now,
+                },
+                now,
+                actor,
+            )
+            .await?;
+        }
     }
     tx.commit().await.doing("committing")?;
     Ok(n > 0)

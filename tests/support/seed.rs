@@ -343,6 +343,38 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
         .await;
     }
 
+    // The crisis went to the on-call person as an alert, acknowledged by no one yet; the
+    // navigator noted a call and a visit.
+    exec(
+        runner,
+        "INSERT INTO alerts (flag_id, client_id, kind, level, status, due_at, created_at, updated_at) \
+         SELECT id, 'amelie', 'crisis', 1, 'sent', $1, $1, $1 FROM flags WHERE client_id = 'amelie' AND kind = 'crisis' AND status = 'open'",
+        &[],
+        n,
+    )
+    .await;
+    exec(
+        runner,
+        "INSERT INTO alert_sends (alert_id, staff_id, channel, address, level, status, at) \
+         SELECT a.id, s.id, 'email', 'nora@csc.example', 0, 'sent', $1 FROM alerts a, staff s WHERE s.username = 'nora'",
+        &[],
+        n,
+    )
+    .await;
+    for (kind, body) in [
+        ("call", "Appel : elle ira au café-rencontre mardi."),
+        ("no-answer", "Pas de réponse, message laissé."),
+    ] {
+        exec(
+            runner,
+            "INSERT INTO notes (client_id, staff_id, kind, body, happened_at, created_at) \
+             SELECT 'amelie', id, $1, $2, $3, $3 FROM staff WHERE username = 'nora'",
+            &[kind, body],
+            n,
+        )
+        .await;
+    }
+
     // Bruno: English, a referral, nothing else yet.
     let spec = ClientSpec {
         id: OTHER.into(),

@@ -160,11 +160,18 @@ async fn inbound(
                     twiml_message(&reply),
                 )
                     .into_response(),
-                Err(e) => ApiError::from(crate::runner::RunError::from(e)).into_response(),
+                Err(e) => {
+                    let e = st.runner.db.explain(e).await;
+                    ApiError::from(crate::runner::RunError::from(e)).into_response()
+                }
             };
         }
         Ok(None) => {}
-        Err(e) => return ApiError::from(crate::runner::RunError::from(e)).into_response(),
+        Err(e) => {
+            // Said as its cause (the database refused, is gone…), not as a pool's timeout.
+            let e = st.runner.db.explain(e).await;
+            return ApiError::from(crate::runner::RunError::from(e)).into_response();
+        }
     }
     let keyword = match field(&params, &["OptOutType"])
         .map(str::to_ascii_uppercase)

@@ -53,6 +53,13 @@ pub(super) struct ActionForm {
     phone: String,
     #[serde(default)]
     best_time: String,
+    /// A note's kind (call, visit…), its date (YYYY-MM-DD) and its words.
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    note: String,
 }
 
 pub(super) async fn client_action(
@@ -125,6 +132,13 @@ pub(super) async fn client_action(
                 Err(e) => Err(e),
             }
         }
+        "note" => add_note(&st, a.staff.id, &client, &f, &actor)
+            .await
+            .map(|()| ("note-added", None)),
+        "close-conversation" => crate::runner::conversation::close(&st.runner, &client, &actor)
+            .await
+            .map(|_| ("conversation-closed", None))
+            .map_err(|e| said(&e)),
         "message" => send_message(&st.runner, &client, &f.body, &actor)
             .await
             .map(|_| ("sent", None))
@@ -230,4 +244,67 @@ pub(super) async fn client_action(
         }
         Err(e) => error_page(&st, &a, StatusCode::UNPROCESSABLE_ENTITY, &e, &back),
     }
+}
+
+/// A call, visit, accompaniment, attempt or note, on the date it happened (today by default;
+/// never in the future).
+async fn add_note(
+    st: &AppState,
+    staff: i64,
+    client: &crate::domain::ClientId,
+    f: &ActionForm,
+    actor: &str,
+) -> Result<(), String> {
+    let kind = f.kind.trim();
+    if !crate::store::record::NOTE_KINDS.contains(&kind) {
+        return Err(format!(
+            "{kind:?} is not a kind of note ({})",
+            crate::store::record::NOTE_KINDS.join(", ")
+        ));
+    }
+    let body = f.note.trim();
+    if body.is_empty() {
+        return Err("the note is empty".into());
+    }
+    if body.chars().count() > 2000 {
+        return Err("the note is longer than 2000 characters".into());
+    }
+    let t = now(st);
+    let tz = st.runner.centre.time_zone;
+    let happened_at = match f.date.trim() {
+        "" => t,
+        d => {
+            let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| format!("{d:?} is not a date like 2026-12-01"))?;
+            let today = crate::clock::from_ms(t).with_timezone(&tz).date_naive();
+            if day > today {
+                return Err("the date is in the future".into());
+            }
+            if day == today {
+                t
+            } else {
+                // The day, at noon where the centre is.
+                day.and_hms_opt(12, 0, 0)
+                    .and_then(|n| n.and_local_timezone(tz).earliest())
+                    .map_or(t, |l| crate::clock::to_ms(l.with_timezone(&chrono::Utc)))
+            }
+        }
+    };
+    let mut tx = st.runner.db.begin().await.map_err(|e| said(&e))?;
+    crate::store::record::add_note(
+        &mut tx,
+        &crate::store::record::NewNote {
+            client,
+            staff: Some(staff),
+            kind,
+            body,
+            flag: None,
+            happened_at,
+        },
+        t,
+        actor,
+    )
+    .await
+    .map_err(|e| said(&e))?;
+    tx.commit().await.map_err(|e| said(&e))
 }

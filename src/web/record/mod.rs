@@ -15,13 +15,14 @@ use crate::web::ui::{Auth, message_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/clients/{id}", get(client_page))
+        .route("/clients/{id}/export", get(export_record))
         .route("/clients/{id}/{action}", post(actions::client_action))
 }
 
@@ -128,6 +129,10 @@ async fn client_page(
                 best_times => crate::schedule::BEST_TIMES,
                 flags => record.flags,
                 alerts => alerts,
+                conversation_open => record.conversations.iter().find(|v| v.status == "open").map(Value::from_serialize),
+                notes => record.notes,
+                note_kinds => crate::store::record::NOTE_KINDS,
+                today => crate::clock::from_ms(now(&st)).with_timezone(&st.runner.centre.time_zone).format("%Y-%m-%d").to_string(),
                 matters => matters,
                 timeline => timeline,
                 upcoming => upcoming,
@@ -146,6 +151,50 @@ async fn client_page(
             },
         ),
     )
+}
+
+/// The whole record as JSON, for a client's request to see what is held about them (PHIPA):
+/// everything on the record page, with the navigators' notes and the alerts. Audited.
+async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> Response {
+    let (client, _) = match open_client(&st, &a, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let actor = a.staff.actor();
+    let record = match crate::store::record::read(&st.runner.db, &client, &actor, now(&st)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let alerts = match crate::alerts::views(&st.runner.db, Some(&id), None).await {
+        Ok(v) => v,
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let _ = crate::store::record::audit_one(
+        &st.runner.db,
+        now(&st),
+        &actor,
+        "client-export",
+        Some(&id),
+        "the whole record, as JSON",
+    )
+    .await;
+    let body = serde_json::json!({ "record": record, "alerts": alerts });
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-record.json\""),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        serde_json::to_string_pretty(&body).unwrap_or_default(),
+    )
+        .into_response()
 }
 
 /// The Telegram link and its QR code (an SVG made here from the link; no outside service),

@@ -46,6 +46,15 @@ pub struct Auth {
     pub lang: &'static str,
     /// The page asked for, for the navigation to mark it.
     pub path: String,
+    /// What waits for them, counted in the header.
+    pub counts: Counts,
+}
+
+/// The header's counts: conversations waiting for an answer, notifications not yet seen.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Counts {
+    pub inbox: i64,
+    pub notifications: i64,
 }
 
 impl Auth {
@@ -79,12 +88,22 @@ impl FromRequestParts<AppState> for Auth {
         match crate::staff::session(&st.runner.db, &token, now, st.ui.settings.idle_ms).await {
             Ok(Some(Session { staff, csrf })) => {
                 let lang = request_lang(&parts.headers, Some(&staff));
+                let viewer = (!staff.is_admin()).then_some(staff.id);
+                let counts = Counts {
+                    inbox: crate::runner::conversation::waiting(&st.runner.db, viewer)
+                        .await
+                        .unwrap_or(0),
+                    notifications: crate::web::notifications::unread(&st.runner.db, &staff, viewer)
+                        .await
+                        .unwrap_or(0),
+                };
                 Ok(Auth {
                     staff,
                     csrf,
                     token,
                     lang,
                     path: parts.uri.path().to_owned(),
+                    counts,
                 })
             }
             Ok(None) => Err(to_login()),

@@ -167,7 +167,9 @@ impl Ui {
             "export.html",
             "invite.html",
             "confirm.html",
-            "alert.html"
+            "alert.html",
+            "inbox.html",
+            "notifications.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's
