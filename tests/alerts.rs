@@ -49,12 +49,16 @@ const SATURDAY_NIGHT: &str = "2026-12-06T04:00:00Z";
 const MONDAY_MORNING: &str = "2026-12-07T15:00:00Z";
 
 async fn rig(start: &str) -> Rig {
+    rig_on(start, "sqlite::memory:").await
+}
+
+async fn rig_on(start: &str, db: &str) -> Rig {
     let mail = MailServer::start().await;
     let sms = StandIn::start(SID, TOKEN, true).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let cfg = Config {
-        database_url: "sqlite::memory:".into(),
+        database_url: db.into(),
         public_url: Some(base.clone()),
         centre_name: "CSC Centre-Ville".into(),
         twilio: TwilioSettings {
@@ -346,6 +350,36 @@ async fn a_crisis_on_saturday_night_reaches_the_on_call_person_then_the_next_the
 }
 
 #[tokio::test]
+async fn on_postgres_the_alert_goes_out_escalates_and_is_acknowledged_by_a_reply() {
+    let Some((url, _schema, _admin)) = support::pg::postgres().await else {
+        return;
+    };
+    let r = rig_on(SATURDAY_NIGHT, &url).await;
+    r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
+    r.advance(1);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    assert_eq!(r.mail.to("omar@csc.example").len(), 1);
+    r.advance(15 * 60);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    assert_eq!(r.mail.to("priya@csc.example").len(), 1);
+    let (_, twiml) = r.texts(OMAR_PHONE, "OK").await;
+    assert!(twiml.contains("acknowledged"), "{twiml}");
+    assert_eq!(r.alert_status().await.0, "acknowledged");
+    r.web.sign_in("omar").await;
+    let page = r.web.get("/clients/amelie").await;
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "an alerted person opens the record"
+    );
+    assert!(
+        page.visible().contains("Acknowledged by omar"),
+        "{}",
+        page.visible()
+    );
+}
+
+#[tokio::test]
 async fn a_reply_ok_from_a_staff_phone_acknowledges_and_is_never_a_clients_message() {
     let r = rig(SATURDAY_NIGHT).await;
     r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
@@ -466,4 +500,52 @@ async fn serve_refuses_alerts_that_cannot_reach_anyone_and_says_why() {
     assert!(sent[0].2.is_ok(), "{:?}", sent[0]);
     let m = &r.mail.to("omar@csc.example")[0];
     assert!(m.header("Subject").unwrap().contains("Test"), "{}", m.data);
+
+    // An administrator sets a contact on the Staff page; a bad value is said, and kept out.
+    let nora: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE username = 'nora'")
+        .fetch_one(r.web.state.runner.db.pool())
+        .await
+        .unwrap();
+    r.web.sign_in("ada").await;
+    r.web.get("/staff").await;
+    let form = format!("/staff/{nora}/contact");
+    let bad = r
+        .web
+        .post(
+            &form,
+            &[
+                ("email", "nora@csc.example"),
+                ("phone", "12"),
+                ("hours", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.body.contains("class=\"error\""), "{}", bad.body);
+    let ok = r
+        .web
+        .post(
+            &form,
+            &[
+                ("email", "nora@csc.example"),
+                ("phone", "(613) 555-0109"),
+                ("hours", "lun-jeu 8 h 30-16 h 30"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let (phone, hours): (String, String) =
+        sqlx::query_as("SELECT phone, working_hours FROM staff WHERE id = $1")
+            .bind(nora)
+            .fetch_one(r.web.state.runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(phone, "+16135550109");
+    assert_eq!(hours, "lun-jeu 8 h 30-16 h 30");
+    // A navigator cannot.
+    let nav = r.web.other_browser();
+    nav.sign_in("sam").await;
+    nav.get("/today").await;
+    let p = nav.post(&form, &[("email", "x@y.z")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
 }

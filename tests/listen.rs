@@ -16,7 +16,10 @@ use support::web::Web;
 const PHONE: &str = "+15145550177";
 
 async fn rig() -> Web {
-    let w = Web::new().await;
+    rig_on(Web::new().await).await
+}
+
+async fn rig_on(w: Web) -> Web {
     let nora = w.staff("nora", Role::Navigator).await;
     w.staff("ada", Role::Admin).await;
     let spec = ClientSpec {
@@ -70,7 +73,38 @@ async fn tick(w: &Web) {
 
 #[tokio::test]
 async fn a_text_outside_a_flow_opens_a_conversation_the_bot_waits_and_the_navigator_answers() {
-    let w = rig().await;
+    conversation(rig().await).await;
+}
+
+#[tokio::test]
+async fn the_same_conversation_on_postgres_with_its_notifications() {
+    let Some((url, _schema, _admin)) = support::pg::postgres().await else {
+        return;
+    };
+    let w = rig_on(Web::with_db(&url).await).await;
+    let w = conversation(w).await;
+    // The notifications' union, a note and the whole-record download, on Postgres's types.
+    let p = w.get("/notifications").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.visible().contains("rent increase"), "{}", p.visible());
+    w.get("/clients/bea").await;
+    let p = w
+        .post(
+            "/clients/bea/note",
+            &[("kind", "visit"), ("date", ""), ("note", "Home visit.")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let export = w.get("/clients/bea/export").await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert_eq!(export.json()["record"]["notes"][0]["body"], "Home visit.");
+    assert_eq!(
+        export.json()["record"]["conversations"][0]["status"],
+        "closed"
+    );
+}
+
+async fn conversation(w: Web) -> Web {
     // Bea writes before anything was sent: a conversation opens, with one auto-reply.
     says(&w, "Can someone call me about the housing form?").await;
     assert_eq!(
@@ -153,6 +187,7 @@ async fn a_text_outside_a_flow_opens_a_conversation_the_bot_waits_and_the_naviga
         actions.iter().any(|(_, a)| a == "conversation-closed"),
         "{actions:?}"
     );
+    w
 }
 
 #[tokio::test]

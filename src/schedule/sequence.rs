@@ -406,6 +406,26 @@ catch_up = "skip"
     }
 
     #[test]
+    fn a_step_may_go_out_during_a_navigators_conversation_if_it_says_so() {
+        let src = |v: &str| {
+            format!(
+                "id = \"s\"\nspec_version = 1\n[[step]]\nid = \"a\"\nflow = \"consent\"\n[[step]]\nid = \"b\"\nflow = \"consent\"\nanchor = \"previous\"\nduring_conversation = \"{v}\"\n"
+            )
+        };
+        let s = parse(Path::new("s.toml"), &src("send"), &flows()).unwrap();
+        assert!(
+            !s.steps[0].sends_during_conversation,
+            "steps wait by default"
+        );
+        assert!(s.steps[1].sends_during_conversation);
+        let s = parse(Path::new("s.toml"), &src("wait"), &flows()).unwrap();
+        assert!(!s.steps[1].sends_during_conversation);
+        let e = parse(Path::new("s.toml"), &src("sometimes"), &flows()).unwrap_err();
+        let shown: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert!(shown[0].contains("during_conversation"), "{shown:?}");
+    }
+
+    #[test]
     fn mistakes_are_refused_with_their_lines() {
         let src = "id = \"s\"\nspec_version = 1\n[[step]]\nid = \"x\"\nflow = \"nope\"\n[[step]]\nid = \"w\"\nflow = \"consent\"\nevery = \"0 10 * * Mon\"\n[[step]]\nid = \"p\"\nflow = \"consent\"\noffset = \"3 fortnights\"\n";
         let p = parse(Path::new("s.toml"), src, &flows()).unwrap_err();
