@@ -60,6 +60,18 @@ pub enum StaffCommand {
     },
 }
 
+/// The staff member with this user name, or `None` after saying there is none.
+async fn named(db: &crate::store::Db, username: &str) -> anyhow::Result<Option<staff::Staff>> {
+    let found = staff::list(db)
+        .await?
+        .into_iter()
+        .find(|s| s.username == username.trim().to_lowercase());
+    if found.is_none() {
+        eprintln!("no staff member called {username}");
+    }
+    Ok(found)
+}
+
 /// The site's base URL, for links given to people.
 fn site(cfg: &Config) -> String {
     cfg.public_url
@@ -126,12 +138,7 @@ pub async fn run(
             println!("{username} can sign in again");
         }
         StaffCommand::Link { username } => {
-            let Some(s) = staff::list(&db)
-                .await?
-                .into_iter()
-                .find(|s| s.username == username.trim().to_lowercase())
-            else {
-                eprintln!("no staff member called {username}");
+            let Some(s) = named(&db, &username).await? else {
                 return Ok(1);
             };
             let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
@@ -148,12 +155,7 @@ pub async fn run(
             phone,
             hours,
         } => {
-            let Some(s) = staff::list(&db)
-                .await?
-                .into_iter()
-                .find(|s| s.username == username.trim().to_lowercase())
-            else {
-                eprintln!("no staff member called {username}");
+            let Some(s) = named(&db, &username).await? else {
                 return Ok(1);
             };
             let keep = |new: Option<String>, old: &Option<String>| {

@@ -245,6 +245,18 @@ impl Runner {
         crate::schedule::moved_note(l.best_time.as_deref(), &self.schedule)
     }
 
+    /// A step or nudge held while a navigator's conversation is open: woken when it closes (by
+    /// hand, or when it goes quiet), and looked at again now and then meanwhile.
+    fn wait_for_conversation(&self, j: &DueJob, now: chrono::DateTime<chrono::Utc>) -> JobOp {
+        JobOp::Defer {
+            id: j.id,
+            token: j.token.clone(),
+            due: to_ms(now + self.schedule.recheck),
+            waits_for: None,
+            note: Some(super::conversation::WAITING_FOR_CONVERSATION.into()),
+        }
+    }
+
     /// A question's timeout: a nudge (or the navigator's task), at a decent hour.
     fn plan_timeout(
         &self,
@@ -281,13 +293,7 @@ impl Runner {
         };
         if l.conversation.is_some() {
             // No nudge while the navigator is talking with the client.
-            fx.jobs.push(JobOp::Defer {
-                id: j.id,
-                token: j.token.clone(),
-                due: to_ms(now + self.schedule.recheck),
-                waits_for: None,
-                note: Some(super::conversation::WAITING_FOR_CONVERSATION.into()),
-            });
+            fx.jobs.push(self.wait_for_conversation(j, now));
             return Ok(fx);
         }
         let tz = self.tz_of(l);
@@ -449,14 +455,7 @@ impl Runner {
             return Ok(fx);
         }
         if l.conversation.is_some() && !step.sends_during_conversation {
-            // Woken when the conversation closes (by hand, or when it goes quiet).
-            fx.jobs.push(JobOp::Defer {
-                id: j.id,
-                token: j.token.clone(),
-                due: to_ms(now + self.schedule.recheck),
-                waits_for: None,
-                note: Some(super::conversation::WAITING_FOR_CONVERSATION.into()),
-            });
+            fx.jobs.push(self.wait_for_conversation(j, now));
             return Ok(fx);
         }
         if l.channel == super::NO_CHANNEL {

@@ -65,22 +65,44 @@ fn what_matters(
         .collect()
 }
 
+/// A client this staff member may open, and their whole record (the read is audited).
+async fn whole_record(
+    st: &AppState,
+    a: &Auth,
+    id: &str,
+) -> Result<
+    (
+        crate::domain::ClientId,
+        crate::web::page::ClientMeta,
+        crate::store::record::Record,
+    ),
+    Response,
+> {
+    let (client, meta) = open_client(st, a, id).await?;
+    match crate::store::record::read(&st.runner.db, &client, &a.staff.actor(), now(st)).await {
+        Ok(Some(r)) => Ok((client, meta, r)),
+        Ok(None) => Err(message_page(
+            st,
+            a.lang,
+            Some(a),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )),
+        Err(e) => Err(store_error(st, a, &e)),
+    }
+}
+
 async fn client_page(
     State(st): State<AppState>,
     a: Auth,
     Path(id): Path<String>,
     Query(q): Query<Done>,
 ) -> Response {
-    let (client, meta) = match open_client(&st, &a, &id).await {
+    let (client, meta, record) = match whole_record(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let actor = a.staff.actor();
-    let record = match crate::store::record::read(&st.runner.db, &client, &actor, now(&st)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
-        Err(e) => return store_error(&st, &a, &e),
-    };
     let timeline = match schedule::timeline(&st.runner, &client, &actor).await {
         Ok(t) => t,
         Err(e) => return store_error(&st, &a, &e),
@@ -156,16 +178,11 @@ async fn client_page(
 /// The whole record as JSON, for a client's request to see what is held about them (PHIPA):
 /// everything on the record page, with the navigators' notes and the alerts. Audited.
 async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> Response {
-    let (client, _) = match open_client(&st, &a, &id).await {
+    let (_, _, record) = match whole_record(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let actor = a.staff.actor();
-    let record = match crate::store::record::read(&st.runner.db, &client, &actor, now(&st)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
-        Err(e) => return store_error(&st, &a, &e),
-    };
     let alerts = match crate::alerts::views(&st.runner.db, Some(&id), None).await {
         Ok(v) => v,
         Err(e) => return store_error(&st, &a, &e),
