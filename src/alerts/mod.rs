@@ -249,7 +249,7 @@ impl Alerter {
             let kind: String = r.try_get(2).doing("reading a flag")?;
             sqlx::query(
                 "INSERT INTO alerts (flag_id, client_id, kind, level, status, due_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 0, 'pending', $4, $4, $4)",
+                 VALUES ($1, $2, $3, 0, 'pending', $4, $4, $4) ON CONFLICT (flag_id) DO NOTHING",
             )
             .bind(flag)
             .bind(&client)
