@@ -9,6 +9,19 @@ use unic_langid::LanguageIdentifier;
 pub const SUPPORT_LEVELS: [&str; 4] = ["signposting", "light", "medium", "holistic"];
 
 /// What became of a referral: the client has not gone yet, went, will not go, or stopped going.
+/// The reasons a client is referred, as the referral form and the catalogue name them.
+pub const REASONS: [&str; 9] = [
+    "social-isolation",
+    "loneliness",
+    "low-mood",
+    "food-insecurity",
+    "housing",
+    "income",
+    "transportation",
+    "bereavement",
+    "other",
+];
+
 pub const UPTAKES: [&str; 4] = ["not-yet", "attended", "declined", "dropped-out"];
 
 /// Why a value from outside was refused.

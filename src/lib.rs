@@ -17,6 +17,7 @@ pub mod export;
 pub mod flow;
 pub mod i18n;
 pub mod problem;
+pub mod programs;
 pub mod runner;
 pub mod safety;
 pub mod schedule;

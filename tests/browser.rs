@@ -758,6 +758,8 @@ fn signed_in_pages(nora: i64) -> Vec<(&'static str, Open)> {
         ("inbox", get("/inbox")),
         ("notifications", get("/notifications")),
         ("alert", get("/alerts/1")),
+        ("programs", get("/programs")),
+        ("program", get("/programs/cafe-rencontre")),
     ]
 }
 

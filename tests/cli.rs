@@ -1028,3 +1028,46 @@ fn serve_refuses_alerts_no_one_can_receive_and_alerts_test_reaches_who_can() {
     assert!(got[0].header("Subject").unwrap().contains("Test alert"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn programs_import_from_csv_lists_rejected_rows_and_can_run_again() {
+    let dir = temp("programs");
+    let db = format!("sqlite://{}/p.db?mode=rwc", dir.display());
+    let csv = dir.join("catalogue.csv");
+    std::fs::write(
+        &csv,
+        "code,partner,name_en,name_fr,location,schedule,cost\n\
+         walking-group,Centretown CA,Tuesday walking group,Marche du mardi,Dundonald Park,Tue 10:00,free\n\
+         Bad Code,Somewhere,X,,Here,,free\n",
+    )
+    .unwrap();
+    let run = || {
+        matters()
+            .args(["programs", "import", csv.to_str().unwrap()])
+            .env("MATTERS_DATABASE_URL", &db)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a rejected row fails the import's exit code"
+    );
+    assert!(said.contains("1 added, 0 updated, 1 rejected"), "{said}");
+    assert!(said.contains("line 3: code \"Bad Code\""), "{said}");
+    let again = run();
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("0 added, 1 updated, 1 rejected"), "{said}");
+    let list = matters()
+        .args(["programs", "list"])
+        .env("MATTERS_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        said.contains("walking-group") && said.contains("Tuesday walking group"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

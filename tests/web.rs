@@ -2272,6 +2272,10 @@ async fn every_page_in_french_shows_words_never_codes() {
         "/inbox?done=conversation-closed".to_owned(),
         "/notifications".to_owned(),
         "/alerts/1".to_owned(),
+        "/programs".to_owned(),
+        "/programs?all=1".to_owned(),
+        "/programs/cafe-rencontre".to_owned(),
+        "/programs/old-choir?done=program-retired".to_owned(),
         "/clients/amelie?done=note-added".to_owned(),
         "/clients/amelie?done=alert-acked".to_owned(),
     ] {

@@ -6,6 +6,7 @@ mod bench_twilio;
 mod client;
 mod export;
 mod flows;
+mod programs;
 mod serve;
 mod simulate;
 mod staff;
@@ -50,6 +51,11 @@ pub enum Command {
     },
     /// Hold a conversation with the bot in the terminal.
     Simulate(simulate::Args),
+    /// The catalogue of programs and partners: import from CSV, list.
+    Programs {
+        #[command(subcommand)]
+        command: programs::ProgramsCommand,
+    },
     /// Staff accounts and API tokens.
     Staff {
         #[command(subcommand)]
@@ -123,6 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Simulate(args) => simulate::run(&cfg, args).await,
         Command::Clients { command } => client::run(&cfg, clock, command).await,
         Command::Staff { command } => staff::run(&cfg, clock, command).await,
+        Command::Programs { command } => programs::run(&cfg, clock, command).await,
         Command::Export { command } => export::run(&cfg, clock, command).await,
         Command::Alerts {
             command: AlertsCommand::Test { to },

@@ -25,6 +25,20 @@ pub fn sample_vars(centre: &str, catalog: &Catalog) -> Vars {
         ("min".to_owned(), "0".to_owned()),
         ("max".to_owned(), "10".to_owned()),
         ("languages".to_owned(), languages.join(", ")),
+        // A catalogue program's details (programs.ftl).
+        (
+            "where".to_owned(),
+            "Dundonald Park, 516 Somerset St W".to_owned(),
+        ),
+        ("when".to_owned(), "Tuesdays 10:00".to_owned()),
+        ("contact".to_owned(), "Lise 613-555-0171".to_owned()),
+        ("transport".to_owned(), "Bus 11 to Bank St".to_owned()),
+        ("day".to_owned(), "Tuesdays".to_owned()),
+        ("time".to_owned(), "10:00".to_owned()),
+        ("date".to_owned(), "2026-12-15".to_owned()),
+        ("h".to_owned(), "10".to_owned()),
+        ("hh".to_owned(), "10".to_owned()),
+        ("mm".to_owned(), "00".to_owned()),
     ])
 }
 

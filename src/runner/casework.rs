@@ -7,7 +7,114 @@ use crate::domain::ClientId;
 use crate::schedule::actions::ActionError;
 use crate::store::record::audit;
 use crate::store::{Db, Doing, StoreError};
-use sqlx::Row;
+
+/// The channel and address a navigator's message goes to: SMS first, then Telegram, else the
+/// simulator.
+async fn channel_of(db: &Db, client: &ClientId) -> Result<Option<(String, String)>, StoreError> {
+    sqlx::query_as(
+        "SELECT channel, address FROM channel_addresses WHERE client_id = $1 \
+         ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'telegram' THEN 1 ELSE 2 END LIMIT 1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(db.pool())
+    .await
+    .doing("finding a client's channel")
+}
+
+/// Puts one message in the outbox (delivered at once on the simulator, which has nobody to
+/// deliver to). Returns its id.
+#[allow(clippy::too_many_arguments)] // one row's columns
+async fn queue(
+    tx: &mut crate::store::Tx,
+    client: &ClientId,
+    ch: &str,
+    address: &str,
+    body: &str,
+    key: &str,
+    priority: i64,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let cost = crate::sms::cost(body);
+    let status = if ch == "simulator" {
+        "delivered"
+    } else {
+        "queued"
+    };
+    sqlx::query_scalar(
+        "INSERT INTO messages (client_id, direction, channel, address, body, message_key, priority, status, encoding, segments, created_at, updated_at) \
+         VALUES ($1, 'out', $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+    )
+    .bind(client.as_str())
+    .bind(ch)
+    .bind(address)
+    .bind(body)
+    .bind(key)
+    .bind(priority)
+    .bind(status)
+    .bind(cost.encoding.to_string())
+    .bind(i64::try_from(cost.segments).unwrap_or(i64::MAX))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("queueing a message")
+}
+
+/// Texts the client the details of the catalogue program they were referred to, in their
+/// language (signposting). Only to a client who agreed to messages and can be reached; returns
+/// the message id, or why nothing was sent.
+pub async fn send_program_details(
+    runner: &Runner,
+    client: &ClientId,
+    program: &crate::programs::Program,
+    actor: &str,
+) -> Result<Result<i64, &'static str>, StoreError> {
+    let db = &runner.db;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT consent, language FROM clients WHERE id = $1")
+            .bind(client.as_str())
+            .fetch_optional(db.pool())
+            .await
+            .doing("reading a client")?;
+    let Some((consent, language)) = row else {
+        return Ok(Err("no such client"));
+    };
+    if consent != "granted" {
+        return Ok(Err("the client has not agreed to messages"));
+    }
+    let Some((ch, address)) = channel_of(db, client).await? else {
+        return Ok(Err("nothing reaches the client yet"));
+    };
+    let locale = runner.catalog.negotiate(
+        &crate::domain::Locale::parse(&language)
+            .unwrap_or_else(|_| runner.catalog.default_locale().clone()),
+    );
+    let body = crate::programs::details_text(&runner.catalog, &locale, program);
+    let now = crate::clock::to_ms(runner.clock.now());
+    let mut tx = db.begin().await?;
+    let id = queue(
+        &mut tx,
+        client,
+        &ch,
+        &address,
+        &body,
+        "program-details",
+        1,
+        now,
+    )
+    .await?;
+    audit(
+        &mut tx,
+        now,
+        actor,
+        "program-details-send",
+        Some(client),
+        &format!("program {} details, message {id} on {ch}", program.code),
+    )
+    .await?;
+    tx.commit().await.doing("sending a program's details")?;
+    runner.queued.send_modify(|n| *n = n.wrapping_add(1));
+    Ok(Ok(id))
+}
 
 /// Queues a navigator's own message to a client on their channel (SMS first, then Telegram,
 /// else the simulator). Refused after an opt-out. Returns the message id.
@@ -42,40 +149,22 @@ pub async fn send_message(
         }
         _ => {}
     }
-    let channel = sqlx::query(
-        "SELECT channel, address FROM channel_addresses WHERE client_id = $1 \
-         ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'telegram' THEN 1 ELSE 2 END LIMIT 1",
-    )
-    .bind(client.as_str())
-    .fetch_optional(db.pool())
-    .await
-    .doing("sending a navigator's message")?
-    .ok_or_else(|| ActionError::Invalid(format!("{client} has no channel to message")))?;
-    let ch: String = channel.try_get(0).doing("sending a navigator's message")?;
-    let address: String = channel.try_get(1).doing("sending a navigator's message")?;
+    let (ch, address) = channel_of(db, client)
+        .await?
+        .ok_or_else(|| ActionError::Invalid(format!("{client} has no channel to message")))?;
     let cost = crate::sms::cost(body);
-    // The simulator has nobody to deliver to: it is delivered as soon as it is written.
-    let status = if ch == "simulator" {
-        "delivered"
-    } else {
-        "queued"
-    };
     let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (client_id, direction, channel, address, body, message_key, priority, status, encoding, segments, created_at, updated_at) \
-         VALUES ($1, 'out', $2, $3, $4, 'navigator-message', 0, $5, $6, $7, $8, $8) RETURNING id",
+    let id = queue(
+        &mut tx,
+        client,
+        &ch,
+        &address,
+        body,
+        "navigator-message",
+        0,
+        now,
     )
-    .bind(client.as_str())
-    .bind(&ch)
-    .bind(&address)
-    .bind(body)
-    .bind(status)
-    .bind(cost.encoding.to_string())
-    .bind(i64::try_from(cost.segments).unwrap_or(i64::MAX))
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .doing("sending a navigator's message")?;
+    .await?;
     audit(
         &mut tx,
         now,
@@ -88,6 +177,8 @@ pub async fn send_message(
     // The navigator is talking with the client: the bot waits until the conversation closes.
     super::conversation::staff_wrote(&mut tx, client, actor, now).await?;
     tx.commit().await.doing("sending a navigator's message")?;
+    // The dispatchers wake at once: an answer goes out like a reply.
+    runner.queued.send_modify(|n| *n = n.wrapping_add(1));
     Ok(id)
 }
 
@@ -165,6 +256,8 @@ pub use crate::domain::{SUPPORT_LEVELS, UPTAKES};
 /// What a navigator records about the open referral (or a new one when there is none).
 #[derive(Debug, Clone, Default)]
 pub struct ReferralUpdate {
+    /// A program of the catalogue, by its code; `None`: "other", the free text in `program`.
+    pub program_code: Option<String>,
     pub referred_by: Option<String>,
     pub rx_type: Option<String>,
     pub program: Option<String>,
@@ -203,6 +296,28 @@ pub async fn update_referral(
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
+    // A program of the catalogue: its name, in the client's language, is what messages say.
+    let catalogue = match u
+        .program_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => Some(crate::programs::by_code(db, code).await?.ok_or_else(|| {
+            ActionError::Invalid(format!("there is no program {code:?} in the catalogue"))
+        })?),
+        None => None,
+    };
+    let language: Option<String> = sqlx::query_scalar("SELECT language FROM clients WHERE id = $1")
+        .bind(client.as_str())
+        .fetch_optional(db.pool())
+        .await
+        .doing("recording a referral")?;
+    let program_name = match &catalogue {
+        Some(p) => Some(p.name(language.as_deref().unwrap_or("en"))),
+        None => clean(&u.program),
+    };
+    let program_id = catalogue.as_ref().map(|p| p.id);
     let mut tx = db.begin().await?;
     let open: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM referrals WHERE client_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1",
@@ -211,41 +326,53 @@ pub async fn update_referral(
     .fetch_optional(&mut *tx)
     .await
     .doing("recording a referral")?;
-    let before: Option<String> = match open {
-        Some(id) => sqlx::query_scalar("SELECT uptake FROM referrals WHERE id = $1")
+    let (before, program_before): (Option<String>, Option<i64>) = match open {
+        Some(id) => sqlx::query_as("SELECT uptake, program_id FROM referrals WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
-            .doing("recording a referral")?,
-        None => None,
+            .doing("recording a referral")?
+            .map_or((None, None), |(u, p): (String, Option<i64>)| (Some(u), p)),
+        None => (None, None),
     };
+    if let Some(p) = &catalogue
+        && !p.active
+        && program_before != Some(p.id)
+    {
+        return Err(ActionError::Invalid(format!(
+            "the program {} is retired: choose another",
+            p.code
+        )));
+    }
     let id = match open {
         Some(id) => {
             sqlx::query(
-                "UPDATE referrals SET referred_by = $1, rx_type = $2, program = $3, support_level = $4, uptake = $5 WHERE id = $6",
+                "UPDATE referrals SET referred_by = $1, rx_type = $2, program = $3, support_level = $4, uptake = $5, program_id = $7 WHERE id = $6",
             )
             .bind(clean(&u.referred_by))
             .bind(clean(&u.rx_type))
-            .bind(clean(&u.program))
+            .bind(&program_name)
             .bind(clean(&u.support_level))
             .bind(&u.uptake)
             .bind(id)
+            .bind(program_id)
             .execute(&mut *tx)
             .await
             .doing("recording a referral")?;
             id
         }
         None => sqlx::query_scalar(
-            "INSERT INTO referrals (client_id, referred_at, referred_by, rx_type, program, support_level, uptake, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $2) RETURNING id",
+            "INSERT INTO referrals (client_id, referred_at, referred_by, rx_type, program, support_level, uptake, program_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $2) RETURNING id",
         )
         .bind(client.as_str())
         .bind(now)
         .bind(clean(&u.referred_by))
         .bind(clean(&u.rx_type))
-        .bind(clean(&u.program))
+        .bind(&program_name)
         .bind(clean(&u.support_level))
         .bind(&u.uptake)
+        .bind(program_id)
         .fetch_one(&mut *tx)
         .await
         .doing("recording a referral")?,
@@ -271,5 +398,12 @@ pub async fn update_referral(
     )
     .await?;
     tx.commit().await.doing("recording a referral")?;
+    // Referred to a program of the catalogue: its details, texted (signposting).
+    if let Some(p) = &catalogue
+        && program_before != Some(p.id)
+        && let Err(why) = send_program_details(runner, client, p, actor).await?
+    {
+        tracing::debug!(why, "a program's details were not sent");
+    }
     Ok(id)
 }

@@ -315,6 +315,9 @@ pub struct Referral {
     pub reasons: Vec<String>,
     pub rx_type: Option<String>,
     pub program: Option<String>,
+    /// The program of the catalogue, when it is one (else `program` is free text: "other").
+    pub program_id: Option<i64>,
+    pub program_code: Option<String>,
     pub support_level: Option<String>,
     pub uptake: String,
     pub closed_at: Option<String>,
@@ -482,7 +485,8 @@ pub async fn read(
         .collect::<Result<_, StoreError>>()?;
     let referrals = rows(
         db,
-        "SELECT id, referred_at, referred_by, reasons, rx_type, program, support_level, uptake, closed_at, closing_reason FROM referrals WHERE client_id = $1 ORDER BY id",
+        "SELECT r.id, r.referred_at, r.referred_by, r.reasons, r.rx_type, r.program, r.program_id, p.code AS program_code, r.support_level, r.uptake, r.closed_at, r.closing_reason \
+         FROM referrals r LEFT JOIN programs p ON p.id = r.program_id WHERE r.client_id = $1 ORDER BY r.id",
         client,
     )
     .await?
@@ -495,6 +499,8 @@ pub async fn read(
             reasons: st(r, "reasons")?.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             rx_type: ost(r, "rx_type")?,
             program: ost(r, "program")?,
+            program_id: oint(r, "program_id")?,
+            program_code: ost(r, "program_code")?,
             support_level: ost(r, "support_level")?,
             uptake: st(r, "uptake")?,
             closed_at: oint(r, "closed_at")?.map(t),

@@ -90,17 +90,7 @@ async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuer
     )
 }
 
-const REASONS: [&str; 9] = [
-    "social-isolation",
-    "loneliness",
-    "low-mood",
-    "food-insecurity",
-    "housing",
-    "income",
-    "transportation",
-    "bereavement",
-    "other",
-];
+use crate::domain::REASONS;
 
 #[derive(Debug, Deserialize, Default, serde::Serialize)]
 struct NewClientForm {

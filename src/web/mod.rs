@@ -12,6 +12,7 @@ mod flows;
 mod inbox;
 pub mod notifications;
 pub mod page;
+mod programs;
 mod record;
 pub(crate) mod simulator;
 mod staff;
@@ -154,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(inbox::routes())
         .merge(notifications::routes())
+        .merge(programs::routes())
         .merge(flows::routes())
         .merge(cohort::routes())
         .merge(audit::routes())

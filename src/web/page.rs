@@ -17,7 +17,8 @@ pub(crate) fn now(st: &AppState) -> i64 {
 
 /// The navigation entry a path belongs to: `/clients/amelie` is under `/clients`.
 fn section(path: &str) -> &'static str {
-    const SECTIONS: [&str; 10] = [
+    const SECTIONS: [&str; 11] = [
+        "/programs",
         "/today",
         "/inbox",
         "/notifications",
@@ -88,7 +89,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 23] = [
+const NOTICES: [&str; 26] = [
     "added",
     "enrolled",
     "paused",
@@ -112,6 +113,9 @@ const NOTICES: [&str; 23] = [
     "alert-acked",
     "conversation-closed",
     "note-added",
+    "program-saved",
+    "program-retired",
+    "program-restored",
 ];
 
 #[derive(Debug, Deserialize, Default)]

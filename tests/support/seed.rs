@@ -133,6 +133,7 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
             program: Some("Café-rencontre".into()),
             support_level: Some("medium".into()),
             uptake: "attended".into(),
+            ..ReferralUpdate::default()
         },
         "staff:nora",
     )
@@ -374,6 +375,59 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
         )
         .await;
     }
+
+    // The catalogue: a program with every field, and one retired.
+    for input in [
+        matters::programs::ProgramInput {
+            code: "cafe-rencontre".into(),
+            partner: "Maison de quartier Vanier".into(),
+            partner_contact: "613-555-0160".into(),
+            location: "290, rue Dupuis".into(),
+            online: true,
+            schedule: "Tue 14:00; 2026-12-15 14:00".into(),
+            cost: "fee-waivable".into(),
+            transport: "Autobus 12".into(),
+            accessibility: "Rez-de-chaussée".into(),
+            languages: "fr,en".into(),
+            contact: "Lise 613-555-0161".into(),
+            eligibility: "Adultes".into(),
+            reasons: "loneliness,social-isolation".into(),
+            active: true,
+            texts: vec![
+                (
+                    "fr".into(),
+                    "Café-rencontre".into(),
+                    "Un café entre voisins".into(),
+                ),
+                (
+                    "en".into(),
+                    "Neighbourhood café".into(),
+                    "Coffee with neighbours".into(),
+                ),
+            ],
+        },
+        matters::programs::ProgramInput {
+            code: "old-choir".into(),
+            location: "Bibliothèque".into(),
+            cost: "free".into(),
+            active: false,
+            texts: vec![("en".into(), "Old choir".into(), String::new())],
+            ..Default::default()
+        },
+    ] {
+        let mut tx = db.begin().await.unwrap();
+        matters::programs::upsert(&mut tx, &input, now(), "staff:ada")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    exec(
+        runner,
+        "UPDATE referrals SET program_id = (SELECT id FROM programs WHERE code = 'cafe-rencontre'), uptake = uptake || '' WHERE client_id = 'amelie' AND $1 > 0",
+        &[],
+        n,
+    )
+    .await;
 
     // Bruno: English, a referral, nothing else yet.
     let spec = ClientSpec {

@@ -45,6 +45,9 @@ pub(super) struct ActionForm {
     rx_type: String,
     #[serde(default)]
     program: String,
+    /// A program of the catalogue; empty: "other", the free text in `program`.
+    #[serde(default)]
+    program_code: String,
     #[serde(default)]
     support_level: String,
     #[serde(default)]
@@ -120,6 +123,7 @@ pub(super) async fn client_action(
         },
         "referral" => {
             let u = ReferralUpdate {
+                program_code: Some(f.program_code.clone()).filter(|c| !c.trim().is_empty()),
                 referred_by: Some(f.referred_by.clone()),
                 rx_type: Some(f.rx_type.clone()),
                 program: Some(f.program.clone()),

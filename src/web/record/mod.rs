@@ -111,6 +111,18 @@ async fn client_page(
         Ok(v) => v,
         Err(e) => return store_error(&st, &a, &e),
     };
+    let programs: Vec<Value> = crate::programs::list(&st.runner.db, false)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let label = match &p.partner {
+                Some(partner) => format!("{} — {partner}", p.name(a.lang)),
+                None => p.name(a.lang),
+            };
+            context! { id => p.id, code => p.code, label => label }
+        })
+        .collect();
     let w = st.words(a.lang);
     // Steps still to come, for the reschedule form: each once, by name.
     let mut upcoming: Vec<(String, String)> = Vec::new();
@@ -151,6 +163,7 @@ async fn client_page(
                 best_times => crate::schedule::BEST_TIMES,
                 flags => record.flags,
                 alerts => alerts,
+                programs => programs,
                 conversation_open => record.conversations.iter().find(|v| v.status == "open").map(Value::from_serialize),
                 notes => record.notes,
                 note_kinds => crate::store::record::NOTE_KINDS,

@@ -169,7 +169,10 @@ impl Ui {
             "confirm.html",
             "alert.html",
             "inbox.html",
-            "notifications.html"
+            "notifications.html",
+            "program_form.html",
+            "programs.html",
+            "program.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's

@@ -1,0 +1,316 @@
+//! Programs and partners: a catalogue imported from CSV (bad rows said by line, safe to run
+//! again), kept on the web by administrators, read by navigators; a referral names a program
+//! and the client is texted its details in their language, within two SMS segments.
+
+mod support;
+
+use axum::http::StatusCode;
+use matters::domain::{ClientId, Locale};
+use matters::schedule::actions::{self, ClientSpec};
+use matters::staff::Role;
+use support::web::Web;
+
+const CSV: &str = "code,partner,partner_contact,name_en,description_en,name_fr,description_fr,location,online,schedule,cost,transport,languages,contact,reasons\n\
+walking-group,Centretown Community Association,613-555-0170,Tuesday walking group,A gentle one-hour walk with others,Marche du mardi,Une marche douce d'une heure en groupe,\"Dundonald Park, Somerset St W\",no,Tue 10:00,free,Bus 11 to Bank St,\"en,fr\",Lise 613-555-0171,\"loneliness,social-isolation\"\n\
+cafe,Maison de quartier,,Community café,,Café-rencontre,,,yes,Thu 14:00,pricey,,fr,,loneliness\n\
+nameless,Somewhere,,,,,,1 Main St,no,,free,,,,\n\
+knitting,Library,,Knitting circle,,Cercle de tricot,,Main library,no,Someday 10:00,free,,,,\n\
+choir,Library,,Community choir,Sing together,Chorale,Chanter ensemble,Main library,no,\"Wed 18:30; 2026-12-16 18:30\",fee-waivable,,\"en,fr\",,\"loneliness,low-mood\"\n";
+
+async fn import(w: &Web) -> matters::programs::import::Report {
+    matters::programs::import::import(&w.state.runner.db, CSV.as_bytes(), w.now(), "cli", |_| {})
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_catalogue_imports_from_csv_with_bad_rows_said_and_again_without_duplicates() {
+    let w = Web::new().await;
+    let mut seen = 0;
+    let r = matters::programs::import::import(
+        &w.state.runner.db,
+        CSV.as_bytes(),
+        w.now(),
+        "cli",
+        |n| seen = n,
+    )
+    .await
+    .unwrap();
+    assert_eq!(seen, 5, "the progress saw every row");
+    assert_eq!((r.added, r.updated), (2, 0));
+    let why: Vec<String> = r
+        .rejected
+        .iter()
+        .map(|(l, w)| format!("{l}: {w}"))
+        .collect();
+    assert_eq!(why.len(), 3, "{why:?}");
+    assert!(why[0].starts_with("3: cost \"pricey\""), "{why:?}");
+    assert!(why[1].starts_with("4: a program needs a name"), "{why:?}");
+    assert!(
+        why[2].starts_with("5: ") && why[2].contains("not a day"),
+        "{why:?}"
+    );
+    // Again: the same programs, changed in place.
+    let again = import(&w).await;
+    assert_eq!((again.added, again.updated), (0, 2));
+    assert_eq!(w.count("SELECT COUNT(*) FROM programs").await, 2);
+    assert_eq!(w.count("SELECT COUNT(*) FROM partners").await, 2);
+    let p = matters::programs::by_code(&w.state.runner.db, "walking-group")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.name("fr"), "Marche du mardi");
+    assert_eq!(
+        p.name("ar"),
+        "Tuesday walking group",
+        "English where there is none"
+    );
+    assert_eq!(p.reasons, vec!["loneliness", "social-isolation"]);
+    // A header this import does not know is refused whole.
+    let e = matters::programs::import::import(
+        &w.state.runner.db,
+        "code,colour\nx,blue\n".as_bytes(),
+        w.now(),
+        "cli",
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("colour"), "{e}");
+}
+
+#[tokio::test]
+async fn a_programs_details_fit_two_segments_in_english_and_french() {
+    let w = Web::new().await;
+    import(&w).await;
+    let cat = &w.state.runner.catalog;
+    for code in ["walking-group", "choir"] {
+        let p = matters::programs::by_code(&w.state.runner.db, code)
+            .await
+            .unwrap()
+            .unwrap();
+        for lang in ["en", "fr"] {
+            let l = cat.negotiate(&Locale::parse(lang).unwrap());
+            let text = matters::programs::details_text(cat, &l, &p);
+            let cost = matters::sms::cost(&text);
+            println!(
+                "{code} {lang} ({} segment(s), {}): {text}",
+                cost.segments, cost.encoding
+            );
+            assert!(cost.segments <= 2, "{lang}: {text}");
+            assert!(text.contains(&p.name(lang)), "{text}");
+        }
+    }
+    let p = matters::programs::by_code(&w.state.runner.db, "walking-group")
+        .await
+        .unwrap()
+        .unwrap();
+    let en =
+        matters::programs::details_text(cat, &cat.negotiate(&Locale::parse("en").unwrap()), &p);
+    assert!(en.contains("Where: Dundonald Park"), "{en}");
+    assert!(en.contains("When: Tuesdays 10:00"), "{en}");
+    assert!(en.contains("Free"), "{en}");
+    assert!(en.contains("Contact: Lise 613-555-0171"), "{en}");
+    let fr =
+        matters::programs::details_text(cat, &cat.negotiate(&Locale::parse("fr").unwrap()), &p);
+    assert!(fr.contains("Quand : les mardis à 10 h 00"), "{fr}");
+    assert!(fr.contains("Gratuit"), "{fr}");
+}
+
+#[tokio::test]
+async fn a_navigator_refers_to_a_catalogue_program_and_the_client_is_texted_its_details() {
+    let w = Web::new().await;
+    import(&w).await;
+    let nora = w.staff("nora", Role::Navigator).await;
+    w.staff("ada", Role::Admin).await;
+    let spec = ClientSpec {
+        id: "amelie".into(),
+        phone: Some("+15145550123".into()),
+        language: "fr".into(),
+        ..ClientSpec::default()
+    };
+    let checked = actions::check(&w.state.runner, &spec).unwrap();
+    actions::add(&w.state.runner, &checked, "staff:nora")
+        .await
+        .unwrap();
+    matters::web::set_profile(
+        &w.state.runner.db,
+        &ClientId::parse("amelie").unwrap(),
+        Some("Amélie Tremblay"),
+        Some(nora.id),
+        "staff:nora",
+        w.now(),
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE clients SET consent = 'granted' WHERE id = 'amelie'")
+        .execute(w.state.runner.db.pool())
+        .await
+        .unwrap();
+    w.sign_in("nora").await;
+    let rec = w.get("/clients/amelie").await;
+    assert!(
+        rec.body.contains("value=\"walking-group\""),
+        "the catalogue in the form"
+    );
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[
+                ("program_code", "walking-group"),
+                ("uptake", "not-yet"),
+                ("referred_by", "Dre Roy"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM messages WHERE client_id = 'amelie' AND message_key = 'program-details'",
+    )
+    .fetch_all(w.state.runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].starts_with("Marche du mardi"), "{}", texts[0]);
+    assert!(texts[0].contains("Où : Dundonald Park"), "{}", texts[0]);
+    // The record names the program, in the client's language, linked to its page.
+    let rec = w.get("/clients/amelie").await;
+    assert!(rec.body.contains("href=\"/programs/walking-group\""));
+    // Saved again with the same program: not texted twice.
+    w.post(
+        "/clients/amelie/referral",
+        &[("program_code", "walking-group"), ("uptake", "attended")],
+    )
+    .await;
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM messages WHERE message_key = 'program-details'")
+            .await,
+        1
+    );
+    // The program's page counts it, for its navigator.
+    let page = w.get("/programs/walking-group").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let v = page.visible();
+    assert!(v.contains("Amélie Tremblay"), "{v}");
+    assert!(v.contains("100 %"), "one attended of one: {v}");
+    // The list, for every navigator.
+    let list = w.get("/programs").await;
+    assert!(
+        list.visible().contains("Tuesday walking group"),
+        "{}",
+        list.visible()
+    );
+    assert!(
+        !list.body.contains("action=\"/programs\""),
+        "navigators do not edit"
+    );
+    // An unknown program is refused, and nothing changes.
+    let bad = w
+        .post(
+            "/clients/amelie/referral",
+            &[("program_code", "nope"), ("uptake", "attended")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn administrators_keep_the_catalogue_on_the_web_and_a_retired_program_takes_no_referral() {
+    let w = Web::new().await;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    w.get("/programs").await;
+    let bad = w
+        .post(
+            "/programs",
+            &[
+                ("code", "Bad Code"),
+                ("name_en", "X"),
+                ("location", "here"),
+                ("cost", "free"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.visible().contains("lower case letters"),
+        "{}",
+        bad.visible()
+    );
+    assert_eq!(w.count("SELECT COUNT(*) FROM programs").await, 0);
+    let ok = w
+        .post(
+            "/programs",
+            &[
+                ("code", "garden"),
+                ("partner", "Just Food"),
+                ("name_en", "Community garden"),
+                ("name_fr", "Jardin communautaire"),
+                ("location", "2391 Pepin Ct"),
+                ("schedule", "Sat 09:30"),
+                ("cost", "low-cost"),
+                ("languages", "en"),
+                ("languages", "fr"),
+                ("reasons", "food-insecurity"),
+                ("reasons", "social-isolation"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(
+        ok.location.as_deref(),
+        Some("/programs/garden?done=program-saved")
+    );
+    let page = w.get("/programs/garden?done=program-saved").await;
+    let v = page.visible();
+    assert!(
+        v.contains("Community garden") && v.contains("Just Food"),
+        "{v}"
+    );
+    assert!(
+        v.contains("Low cost") && v.contains("Saturdays 09:30"),
+        "{v}"
+    );
+    let p = w.post("/programs/garden/retire", &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(
+        w.get("/programs")
+            .await
+            .visible()
+            .contains("No programs yet")
+    );
+    // A referral cannot name a retired program.
+    let spec = ClientSpec {
+        id: "bruno".into(),
+        phone: Some("+15145550199".into()),
+        language: "en".into(),
+        ..ClientSpec::default()
+    };
+    let checked = actions::check(&w.state.runner, &spec).unwrap();
+    actions::add(&w.state.runner, &checked, "staff:ada")
+        .await
+        .unwrap();
+    let e = matters::runner::casework::update_referral(
+        &w.state.runner,
+        &ClientId::parse("bruno").unwrap(),
+        &matters::runner::casework::ReferralUpdate {
+            program_code: Some("garden".into()),
+            uptake: "not-yet".into(),
+            ..Default::default()
+        },
+        "staff:ada",
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("retired"), "{e}");
+    let audit: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'program-%' ORDER BY id",
+    )
+    .fetch_all(w.state.runner.db.pool())
+    .await
+    .unwrap();
+    assert!(
+        audit.contains(&"program-add".to_owned()) && audit.contains(&"program-retire".to_owned()),
+        "{audit:?}"
+    );
+}
