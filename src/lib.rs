@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod export;
+pub mod fhir;
 pub mod flow;
 pub mod i18n;
 pub mod problem;

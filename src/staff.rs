@@ -627,6 +627,8 @@ pub async fn set_language(db: &Db, staff: i64, language: &str) -> Result<(), Sto
 pub enum Scope {
     Read,
     Write,
+    /// The FHIR routes only (`/fhir/…`): an EMR that sends referrals and reads their Tasks.
+    Fhir,
 }
 
 impl Scope {
@@ -634,8 +636,9 @@ impl Scope {
         match s.trim() {
             "read" => Ok(Scope::Read),
             "write" => Ok(Scope::Write),
+            "fhir" => Ok(Scope::Fhir),
             other => Err(StaffError::Invalid(format!(
-                "scope {other:?} is not read or write"
+                "scope {other:?} is not read, write or fhir"
             ))),
         }
     }
@@ -645,6 +648,7 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::Fhir => "fhir",
         }
     }
 }
@@ -674,10 +678,10 @@ fn token_from(r: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
     Ok(ApiToken {
         id: r.try_get("id").doing("reading a token")?,
         name: r.try_get("name").doing("reading a token")?,
-        scope: if scope == "write" {
-            Scope::Write
-        } else {
-            Scope::Read
+        scope: match scope.as_str() {
+            "write" => Scope::Write,
+            "fhir" => Scope::Fhir,
+            _ => Scope::Read,
         },
         created_by: r.try_get("created_by").doing("reading a token")?,
         created_at: r.try_get("created_at").doing("reading a token")?,

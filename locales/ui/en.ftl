@@ -306,6 +306,7 @@ role-admin = Administrator
 role-navigator = Navigator
 scope-read = Read only
 scope-write = Read and write
+scope-fhir = FHIR referrals from the EMR only
 channel-sms = SMS
 channel-telegram = Telegram
 channel-simulator = Simulator

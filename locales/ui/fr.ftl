@@ -306,6 +306,7 @@ role-admin = Administrateur
 role-navigator = Intervenant
 scope-read = Lecture seule
 scope-write = Lecture et écriture
+scope-fhir = Orientations FHIR du DME seulement
 channel-sms = Texto
 channel-telegram = Telegram
 channel-simulator = Simulateur

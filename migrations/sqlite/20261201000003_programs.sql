@@ -44,3 +44,18 @@ CREATE TABLE program_texts (
 -- which is what every referral made before the catalogue keeps).
 ALTER TABLE referrals ADD COLUMN program_id INTEGER REFERENCES programs(id);
 CREATE INDEX referrals_program ON referrals(program_id) WHERE program_id IS NOT NULL;
+
+-- A referral that came from the EMR as a FHIR ServiceRequest: the resource as stored, and the
+-- Task that tracks it has the same id. Owned by the referral (and so by its client).
+CREATE TABLE service_requests (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    referral_id INTEGER NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,
+    client_id   TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    identifier  TEXT,                 -- the sender's own identifier (system|value), to take a retry once
+    requester   TEXT,
+    resource    TEXT NOT NULL,        -- the ServiceRequest as stored (JSON)
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX service_requests_identifier ON service_requests(identifier) WHERE identifier IS NOT NULL;
+CREATE INDEX service_requests_referral ON service_requests(referral_id);

@@ -37,7 +37,7 @@ pub enum StaffCommand {
     Token {
         /// Who or what uses it.
         name: String,
-        /// read or write.
+        /// read, write, or fhir (the /fhir routes only: an EMR sending referrals).
         #[arg(long, default_value = "read")]
         scope: String,
     },

@@ -207,6 +207,7 @@ pub async fn erase_client(
         "DELETE FROM flags WHERE client_id = $1",
         "DELETE FROM fields WHERE client_id = $1",
         "DELETE FROM sessions WHERE client_id = $1",
+        "DELETE FROM service_requests WHERE client_id = $1",
         "DELETE FROM referrals WHERE client_id = $1",
         "DELETE FROM consent_events WHERE client_id = $1",
         "DELETE FROM channel_addresses WHERE client_id = $1",

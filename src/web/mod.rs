@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod cohort;
 mod export;
+mod fhir;
 mod flows;
 mod inbox;
 pub mod notifications;
@@ -156,6 +157,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox::routes())
         .merge(notifications::routes())
         .merge(programs::routes())
+        .merge(fhir::routes())
         .merge(flows::routes())
         .merge(cohort::routes())
         .merge(audit::routes())

@@ -106,6 +106,10 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         let now = to_ms(st.runner.clock.now());
         match crate::staff::token(&st.runner.db, secret, now).await? {
+            Some(t) if t.scope == Scope::Fhir => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "this token is for the FHIR routes (/fhir/…) only",
+            )),
             Some(t) => Ok(Caller(t)),
             None => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
