@@ -314,3 +314,152 @@ async fn administrators_keep_the_catalogue_on_the_web_and_a_retired_program_take
         "{audit:?}"
     );
 }
+
+#[tokio::test]
+async fn referrals_are_made_and_changed_through_the_api_as_its_openapi_document_says() {
+    let w = Web::new().await;
+    import(&w).await;
+    let db = &w.state.runner.db;
+    let (_, write) =
+        matters::staff::issue_token(db, "EMR", matters::staff::Scope::Write, "cli", w.now())
+            .await
+            .unwrap();
+    let (_, read) =
+        matters::staff::issue_token(db, "Viewer", matters::staff::Scope::Read, "cli", w.now())
+            .await
+            .unwrap();
+    let spec = ClientSpec {
+        id: "amelie".into(),
+        phone: Some("+15145550123".into()),
+        language: "fr".into(),
+        ..ClientSpec::default()
+    };
+    let checked = actions::check(&w.state.runner, &spec).unwrap();
+    actions::add(&w.state.runner, &checked, "cli")
+        .await
+        .unwrap();
+    sqlx::query("UPDATE clients SET consent = 'granted' WHERE id = 'amelie'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let body = serde_json::json!({
+        "referred_by": "Dre Roy", "role": "Family physician", "organisation": "ESF Vanier",
+        "reasons": ["loneliness"], "program": "walking-group", "support_level": "medium",
+        "referred_on": "2026-05-28"
+    });
+    // A read-only token, a bad reason, an unknown field: refused, nothing written.
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/referrals",
+            Some(&read),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let mut bad = body.clone();
+    bad["reasons"] = serde_json::json!(["boredom"]);
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/referrals",
+            Some(&write),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    let mut extra = body.clone();
+    extra["colour"] = serde_json::json!("blue");
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/referrals",
+            Some(&write),
+            Some(extra),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST, "{}", p.body);
+    assert_eq!(w.count("SELECT COUNT(*) FROM referrals").await, 0);
+    // Made: the program's details go to her, in French.
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/referrals",
+            Some(&write),
+            Some(body),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    let r = p.json();
+    assert_eq!(r["program_code"], "walking-group");
+    assert_eq!(r["program"], "Marche du mardi");
+    assert_eq!(r["referred_by"], "Dre Roy, Family physician, ESF Vanier");
+    let rid = r["id"].as_i64().unwrap();
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM messages WHERE message_key = 'program-details'")
+            .await,
+        1
+    );
+    // A second referral, beside the first.
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/referrals",
+            Some(&write),
+            Some(
+                serde_json::json!({ "program_other": "Food bank", "reasons": ["food-insecurity"] }),
+            ),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM referrals WHERE client_id = 'amelie'")
+            .await,
+        2
+    );
+    // Changed, then closed.
+    let path = format!("/api/v1/clients/amelie/referrals/{rid}");
+    let p = w
+        .api(
+            "PATCH",
+            &path,
+            Some(&write),
+            Some(serde_json::json!({ "uptake": "attended" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.json()["uptake"], "attended");
+    let p = w
+        .api(
+            "PATCH",
+            &path,
+            Some(&write),
+            Some(serde_json::json!({ "closing_reason": "goal-met" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert_eq!(p.json()["closing_reason"], "goal-met");
+    let p = w
+        .api(
+            "PATCH",
+            &path,
+            Some(&write),
+            Some(serde_json::json!({ "closing_reason": "moved" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "closed once");
+    let p = w
+        .api(
+            "PATCH",
+            "/api/v1/clients/amelie/referrals/999",
+            Some(&write),
+            Some(serde_json::json!({ "uptake": "attended" })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    // The OpenAPI document has both.
+    let doc = w.api("GET", "/api/openapi.json", None, None).await.json();
+    assert!(doc["paths"]["/api/v1/clients/{id}/referrals"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/clients/{id}/referrals/{rid}"]["patch"].is_object());
+    assert!(doc["components"]["schemas"]["NewReferralBody"].is_object());
+}

@@ -892,13 +892,23 @@ async fn every_documented_route_answers_as_documented() {
     sqlx::query("INSERT INTO flags (client_id, kind, urgency, created_at) VALUES ('amelie', 'callback', 'normal', 0)").execute(db.pool()).await.unwrap();
     let bodies = |path: &str| match path {
         "/api/v1/clients" => json!({ "id": "bruno", "language": "en" }),
+        "/api/v1/clients/{id}/referrals" => {
+            json!({ "program_other": "Café", "reasons": ["loneliness"], "referred_by": "Dre Roy" })
+        }
+        "/api/v1/clients/{id}/referrals/{rid}" => json!({ "uptake": "attended" }),
         _ => json!({ "sequence": "light" }),
     };
+    let rid: i64 = sqlx::query_scalar("SELECT MIN(id) FROM referrals WHERE client_id = 'amelie'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let url = path.replace("{id}", "amelie");
-            let body = (method == "post").then(|| bodies(path));
+            let url = path
+                .replace("{id}", "amelie")
+                .replace("{rid}", &rid.to_string());
+            let body = (method == "post" || method == "patch").then(|| bodies(path));
             let responses = op["responses"].as_object().unwrap();
             let p = w
                 .api(&method.to_uppercase(), &url, Some(&write), body.clone())
@@ -926,15 +936,15 @@ async fn every_documented_route_answers_as_documented() {
             let err = &responses["401"]["content"]["application/json"]["schema"];
             assert!(validator_for(&doc, err).is_valid(&p.json()), "{}", p.body);
             assert_eq!(p.json()["status"], 401);
-            if method == "post" {
-                let p = w.api("POST", &url, Some(&read), body).await;
+            if method == "post" || method == "patch" {
+                let p = w.api(&method.to_uppercase(), &url, Some(&read), body).await;
                 assert_eq!(p.status, StatusCode::FORBIDDEN, "{path}");
                 assert!(responses.contains_key("403"));
             }
             checked += 1;
         }
     }
-    assert_eq!(checked, 9);
+    assert_eq!(checked, 11);
     // Paging, a missing client, a bad body: documented statuses, one shape.
     let p = w
         .api(

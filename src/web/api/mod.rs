@@ -26,8 +26,8 @@ use utoipa::{IntoParams, Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "matters API", version = "1", description = "Clients, referrals, enrolments, answers, scores and tasks of the navigator's record. Every call is audited."),
-    paths(clients::list_clients, clients::create_client, clients::get_client, record::client_referrals, record::client_enrolments, record::enrol_client, record::client_answers, record::client_scores, record::list_tasks),
-    components(schemas(ErrorBody, ClientSummary, clients::ClientPage, clients::NewClient, clients::ClientDetail, ClientInfo, Referral, record::Enrolment, record::NewEnrolment, Answer, record::AnswerPage, Score, Task, record::TaskPage)),
+    paths(clients::list_clients, clients::create_client, clients::get_client, record::client_referrals, record::create_referral, record::patch_referral, record::client_enrolments, record::enrol_client, record::client_answers, record::client_scores, record::list_tasks),
+    components(schemas(ErrorBody, ClientSummary, clients::ClientPage, clients::NewClient, clients::ClientDetail, ClientInfo, Referral, record::NewReferralBody, record::ReferralPatchBody, record::Enrolment, record::NewEnrolment, Answer, record::AnswerPage, Score, Task, record::TaskPage)),
     modifiers(&Bearer),
     security(("bearer" = []))
 )]
@@ -55,7 +55,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}", get(clients::get_client))
         .route(
             "/api/v1/clients/{id}/referrals",
-            get(record::client_referrals),
+            get(record::client_referrals).post(record::create_referral),
+        )
+        .route(
+            "/api/v1/clients/{id}/referrals/{rid}",
+            axum::routing::patch(record::patch_referral),
         )
         .route(
             "/api/v1/clients/{id}/enrolments",
@@ -188,6 +192,28 @@ pub struct ClientPath {
     /// The client's id.
     #[param(pattern = r"^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
     id: String,
+}
+
+/// A client's id and one of their referrals' ids in a path.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReferralPath {
+    /// The client's id.
+    #[param(pattern = r"^[A-Za-z0-9._-]{1,64}$", min_length = 1, max_length = 64)]
+    id: String,
+    /// The referral's id.
+    rid: i64,
+}
+
+impl FromRequestParts<AppState> for ReferralPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Path::<(String, i64)>::from_request_parts(parts, st)
+            .await
+            .map(|Path((id, rid))| Self { id, rid })
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
 }
 
 /// The query string, parsed; one that does not parse is a 400 in the API's error shape.

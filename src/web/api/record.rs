@@ -1,7 +1,9 @@
 //! The API's view of a client's record: referrals, enrolments (and enrolling), answers, scores;
 //! and the open tasks of all clients.
 
-use super::{ApiQuery, Caller, ClientPath, PageParams, client_id, json_body, read_record};
+use super::{
+    ApiQuery, Caller, ClientPath, PageParams, ReferralPath, client_id, json_body, read_record,
+};
 use crate::schedule::actions::{self};
 use crate::store::record::{Answer, Referral, Score};
 use crate::web::Task;
@@ -37,6 +39,145 @@ pub(super) async fn client_referrals(
     ClientPath { id }: ClientPath,
 ) -> Result<Json<Vec<Referral>>, ApiError> {
     Ok(Json(read_record(&st, &caller, &id).await?.referrals))
+}
+
+/// A referral to make.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReferralBody {
+    /// Who referred: the provider's name.
+    pub referred_by: Option<String>,
+    /// Their role (family physician, nurse practitioner…).
+    pub role: Option<String>,
+    /// Their organisation.
+    pub organisation: Option<String>,
+    /// Reason codes: social-isolation, loneliness, low-mood, food-insecurity, housing, income,
+    /// transportation, bereavement, other.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// A program of the catalogue, by its code; its details are texted to the client.
+    pub program: Option<String>,
+    /// A program outside the catalogue, by name.
+    pub program_other: Option<String>,
+    /// signposting | light | medium | holistic
+    pub support_level: Option<String>,
+    /// `YYYY-MM-DD`; default today.
+    pub referred_on: Option<String>,
+}
+
+/// What changes on a referral: its uptake, reasons, level, or its closing.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralPatchBody {
+    /// not-yet | attended | declined | dropped-out
+    pub uptake: Option<String>,
+    pub reasons: Option<Vec<String>>,
+    pub support_level: Option<String>,
+    /// Closes the referral with this reason: goal-met, attended, declined, no-contact, moved,
+    /// referred-elsewhere, other.
+    pub closing_reason: Option<String>,
+}
+
+fn body_of<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    json_body(body).map_err(|e| {
+        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            ApiError::bad_request(e.message().to_owned())
+        } else {
+            e
+        }
+    })
+}
+
+async fn one_referral(
+    st: &AppState,
+    caller: &Caller,
+    id: &str,
+    rid: i64,
+) -> Result<Referral, ApiError> {
+    read_record(st, caller, id)
+        .await?
+        .referrals
+        .into_iter()
+        .find(|r| r.id == rid)
+        .ok_or_else(|| ApiError::not_found(format!("client {id} has no referral {rid}")))
+}
+
+/// Makes a referral for a client (write scope); a program of the catalogue is texted to them.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/referrals", params(ClientPath), request_body = NewReferralBody, responses(
+    (status = 201, description = "Made", body = Referral),
+    (status = 400, description = "A malformed id, malformed JSON, or fields that are not the schema's", body = ErrorBody),
+    (status = 401, description = "No or bad token", body = ErrorBody),
+    (status = 403, description = "A read-only token", body = ErrorBody),
+    (status = 404, description = "No such client", body = ErrorBody),
+    (status = 413, description = "A body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Not application/json", body = ErrorBody),
+    (status = 422, description = "A field is invalid (a reason, a level, a program, a date)", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
+))]
+pub(super) async fn create_referral(
+    State(st): State<AppState>,
+    caller: Caller,
+    ClientPath { id }: ClientPath,
+    body: Result<Json<NewReferralBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    caller.write()?;
+    let c = client_id(&id)?;
+    let b = body_of(body)?;
+    let who: Vec<String> = [b.referred_by, b.role, b.organisation]
+        .into_iter()
+        .flatten()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let spec = crate::runner::casework::NewReferralSpec {
+        referred_by: (!who.is_empty()).then(|| who.join(", ")),
+        reasons: b.reasons,
+        program_code: b.program,
+        program_other: b.program_other,
+        support_level: b.support_level,
+        referred_on: b.referred_on,
+    };
+    let rid =
+        crate::runner::casework::add_referral(&st.runner, &c, &spec, &caller.0.actor()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(one_referral(&st, &caller, &id, rid).await?),
+    )
+        .into_response())
+}
+
+/// Changes a referral: its uptake, reasons or level, or closes it (write scope).
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/referrals/{rid}", params(ReferralPath), request_body = ReferralPatchBody, responses(
+    (status = 200, description = "Changed", body = Referral),
+    (status = 400, description = "A malformed id, malformed JSON, or fields that are not the schema's", body = ErrorBody),
+    (status = 401, description = "No or bad token", body = ErrorBody),
+    (status = 403, description = "A read-only token", body = ErrorBody),
+    (status = 404, description = "No such client or referral", body = ErrorBody),
+    (status = 413, description = "A body over 64 KiB", body = ErrorBody),
+    (status = 415, description = "Not application/json", body = ErrorBody),
+    (status = 422, description = "A field is invalid, or the referral is already closed", body = ErrorBody),
+    (status = 503, description = "The database is unreachable; try again", body = ErrorBody)
+))]
+pub(super) async fn patch_referral(
+    State(st): State<AppState>,
+    caller: Caller,
+    path: ReferralPath,
+    body: Result<Json<ReferralPatchBody>, JsonRejection>,
+) -> Result<Json<Referral>, ApiError> {
+    caller.write()?;
+    let (id, rid) = (path.id.clone(), path.rid);
+    let c = client_id(&id)?;
+    let b = body_of(body)?;
+    // Another client's referral is not found here.
+    one_referral(&st, &caller, &id, rid).await?;
+    let p = crate::runner::casework::ReferralPatch {
+        uptake: b.uptake,
+        reasons: b.reasons,
+        support_level: b.support_level,
+        closing_reason: b.closing_reason,
+    };
+    crate::runner::casework::patch_referral(&st.runner, &c, rid, &p, &caller.0.actor()).await?;
+    Ok(Json(one_referral(&st, &caller, &id, rid).await?))
 }
 
 /// An enrolment in a follow-up sequence.
