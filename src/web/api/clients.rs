@@ -1,6 +1,6 @@
 //! The API's clients: a page of them, one, and adding one.
 
-use super::{ApiQuery, Caller, ClientPath, PageParams, json_body, read_record};
+use super::{ApiQuery, Caller, ClientPath, PageParams, body_of, read_record};
 use crate::clock::to_ms;
 use crate::schedule::actions::{self, ClientSpec};
 use crate::store::record::ClientInfo;
@@ -131,13 +131,7 @@ pub(super) async fn create_client(
     body: Result<Json<NewClient>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.write()?;
-    let b = json_body(body).map_err(|e| {
-        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
-            ApiError::bad_request(e.message().to_owned())
-        } else {
-            e
-        }
-    })?;
+    let b = body_of(body)?;
     let spec = ClientSpec {
         id: b.id.clone(),
         phone: b.phone.clone(),

@@ -216,6 +216,20 @@ impl FromRequestParts<AppState> for ReferralPath {
     }
 }
 
+/// A JSON body, or the error: one whose fields are not the schema's is a 400 (not a 422: a
+/// 422 says a field's value is wrong).
+pub(super) fn body_of<T>(
+    body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    json_body(body).map_err(|e| {
+        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            ApiError::bad_request(e.message().to_owned())
+        } else {
+            e
+        }
+    })
+}
+
 /// The query string, parsed; one that does not parse is a 400 in the API's error shape.
 pub struct ApiQuery<T>(pub T);
 

@@ -2,7 +2,7 @@
 //! and the open tasks of all clients.
 
 use super::{
-    ApiQuery, Caller, ClientPath, PageParams, ReferralPath, client_id, json_body, read_record,
+    ApiQuery, Caller, ClientPath, PageParams, ReferralPath, body_of, client_id, read_record,
 };
 use crate::schedule::actions::{self};
 use crate::store::record::{Answer, Referral, Score};
@@ -76,16 +76,6 @@ pub struct ReferralPatchBody {
     /// Closes the referral with this reason: goal-met, attended, declined, no-contact, moved,
     /// referred-elsewhere, other.
     pub closing_reason: Option<String>,
-}
-
-fn body_of<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    json_body(body).map_err(|e| {
-        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
-            ApiError::bad_request(e.message().to_owned())
-        } else {
-            e
-        }
-    })
 }
 
 async fn one_referral(
@@ -275,13 +265,7 @@ pub(super) async fn enrol_client(
 ) -> Result<Response, ApiError> {
     caller.write()?;
     let c = client_id(&id)?;
-    let b = json_body(body).map_err(|e| {
-        if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
-            ApiError::bad_request(e.message().to_owned())
-        } else {
-            e
-        }
-    })?;
+    let b = body_of(body)?;
     let e = actions::enrol(&st.runner, &c, &b.sequence, &caller.0.actor()).await?;
     let list = enrolments(&st, &id).await?;
     let made = list
