@@ -26,5 +26,6 @@ pub mod shutdown;
 pub mod sms;
 pub mod staff;
 pub mod store;
+pub mod summaries;
 pub mod transcript;
 pub mod web;

@@ -760,6 +760,7 @@ fn signed_in_pages(nora: i64) -> Vec<(&'static str, Open)> {
         ("alert", get("/alerts/1")),
         ("programs", get("/programs")),
         ("program", get("/programs/cafe-rencontre")),
+        ("letter", get("/clients/amelie/summaries/1")),
     ]
 }
 

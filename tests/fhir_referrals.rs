@@ -339,7 +339,11 @@ async fn the_task_follows_the_referral_through_its_life() {
     let t2 = task(&w).await;
     show("she goes (uptake attended)", &t2);
     assert_eq!(t2["status"], "in-progress");
-    // Closed: goal met.
+    // Closed: goal met. At the medium level the summary goes at once, as the Task's output.
+    sqlx::query("UPDATE referrals SET support_level = 'medium' WHERE client_id = 'hc-7788'")
+        .execute(w.state.runner.db.pool())
+        .await
+        .unwrap();
     w.clock.advance(chrono::Duration::days(90));
     matters::schedule::actions::close_referral(&w.state.runner, &client, "goal-met", "staff:nora")
         .await
@@ -350,6 +354,10 @@ async fn the_task_follows_the_referral_through_its_life() {
         .json();
     show("closed: goal met", &t3);
     assert_eq!(t3["status"], "completed");
+    let output = t3["output"][0]["valueString"].as_str().unwrap_or_default();
+    println!("Task/{id} output:\n{output}");
+    assert!(output.contains("the client's goal is met"), "{t3}");
+    assert!(output.contains("l'objectif est atteint"), "{t3}");
     assert!(matches!(r4(&t3), Resource::Task(_)));
     // Another referral, declined, then closed: rejected with the reason.
     let p = post(&w, &t, {

@@ -463,3 +463,158 @@ async fn referrals_are_made_and_changed_through_the_api_as_its_openapi_document_
     assert!(doc["paths"]["/api/v1/clients/{id}/referrals/{rid}"]["patch"].is_object());
     assert!(doc["components"]["schemas"]["NewReferralBody"].is_object());
 }
+
+#[tokio::test]
+async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review() {
+    let w = Web::new().await;
+    import(&w).await;
+    let db = &w.state.runner.db;
+    let nora = w.staff("nora", Role::Navigator).await;
+    for (id, phone) in [("amelie", "+15145550123"), ("bruno", "+15145550199")] {
+        let spec = ClientSpec {
+            id: id.into(),
+            phone: Some(phone.into()),
+            language: "fr".into(),
+            ..ClientSpec::default()
+        };
+        let checked = actions::check(&w.state.runner, &spec).unwrap();
+        actions::add(&w.state.runner, &checked, "cli")
+            .await
+            .unwrap();
+        matters::web::set_profile(
+            db,
+            &ClientId::parse(id).unwrap(),
+            None,
+            Some(nora.id),
+            "cli",
+            w.now(),
+        )
+        .await
+        .unwrap();
+    }
+    // Her loneliness at baseline and three months: 7, then 5 (lower is better).
+    for (tp, total) in [("baseline", 7), ("3-month", 5)] {
+        sqlx::query(
+            "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at) \
+             VALUES ('amelie', 0, 'loneliness', 'r1', 'ucla3', $1, $2, 1, '{}', $3)",
+        )
+        .bind(tp)
+        .bind(total)
+        .bind(w.now())
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    let refer = |client: &'static str, level: &'static str| {
+        let runner = w.state.runner.clone();
+        async move {
+            matters::runner::casework::add_referral(
+                &runner,
+                &ClientId::parse(client).unwrap(),
+                &matters::runner::casework::NewReferralSpec {
+                    referred_by: Some("Dre Roy".into()),
+                    program_code: Some("walking-group".into()),
+                    support_level: Some(level.into()),
+                    ..Default::default()
+                },
+                "staff:nora",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let medium = refer("amelie", "medium").await;
+    let light = refer("bruno", "light").await;
+    // The client names a barrier, then goes: the uptake changes.
+    sqlx::query(
+        "INSERT INTO answers (client_id, session_id, flow_id, revision, step_id, record_key, raw_text, value, status, locale, at) \
+         VALUES ('amelie', 0, 'referral-followup', 'r1', 'barrier', 'referral.barrier', '1', 'transport', 'answered', 'fr', $1)",
+    )
+    .bind(w.now())
+    .execute(db.pool())
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for rid in [medium, light] {
+        let client = if rid == medium { "amelie" } else { "bruno" };
+        matters::runner::casework::patch_referral(
+            &w.state.runner,
+            &ClientId::parse(client).unwrap(),
+            rid,
+            &matters::runner::casework::ReferralPatch {
+                uptake: Some("attended".into()),
+                ..Default::default()
+            },
+            "staff:nora",
+        )
+        .await
+        .unwrap();
+    }
+    let auto = matters::summaries::of_referral(db, medium).await.unwrap();
+    assert_eq!(auto.len(), 1);
+    assert_eq!(auto[0].status, "sent", "the medium level sends at once");
+    println!("EN: {}\nFR: {}", auto[0].text_en, auto[0].text_fr);
+    let en = &auto[0].text_en;
+    assert!(
+        en.contains("Referral by Dre Roy to Tuesday walking group."),
+        "{en}"
+    );
+    assert!(
+        en.contains("The client went to the program. They are still going."),
+        "{en}"
+    );
+    assert!(en.contains("Barriers they named: transport"), "{en}");
+    assert!(
+        en.contains("Loneliness (UCLA-3, 3 to 9): 7 at baseline, 5 at 3 months (better)."),
+        "{en}"
+    );
+    let fr = &auto[0].text_fr;
+    assert!(
+        fr.contains("Orientation par Dre Roy vers Marche du mardi."),
+        "{fr}"
+    );
+    assert!(
+        fr.contains("Solitude (UCLA-3, de 3 à 9) : 7 au départ, 5 à 3 mois (mieux)."),
+        "{fr}"
+    );
+    // The light level waits for a navigator's review, who sends it from the record.
+    let draft = matters::summaries::of_referral(db, light).await.unwrap();
+    assert_eq!(draft[0].status, "draft");
+    w.sign_in("nora").await;
+    let rec = w.get("/clients/bruno").await;
+    assert!(
+        rec.visible().contains("Waiting for your review"),
+        "{}",
+        rec.visible()
+    );
+    let sid = draft[0].id.to_string();
+    // Not another client's summary.
+    let p = w
+        .post("/clients/amelie/summary-send", &[("summary", &sid)])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    w.get("/clients/bruno").await;
+    let p = w
+        .post("/clients/bruno/summary-send", &[("summary", &sid)])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(
+        matters::summaries::of_referral(db, light).await.unwrap()[0].status,
+        "sent"
+    );
+    // The letter, in both languages; reading it is audited.
+    let letter = w.get(&format!("/clients/bruno/summaries/{sid}")).await;
+    assert_eq!(letter.status, StatusCode::OK);
+    assert!(
+        letter.body.contains("Referral update")
+            && letter.body.contains("Nouvelles de l'orientation")
+    );
+    let actions: Vec<String> = w
+        .audit_actions("bruno")
+        .await
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    for a in ["summary-write", "summary-send", "summary-view"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+}

@@ -2286,6 +2286,8 @@ async fn every_page_in_french_shows_words_never_codes() {
         "/programs?all=1".to_owned(),
         "/programs/cafe-rencontre".to_owned(),
         "/programs/old-choir?done=program-retired".to_owned(),
+        "/clients/amelie/summaries/1".to_owned(),
+        "/clients/amelie?done=summary-sent".to_owned(),
         "/clients/amelie?done=note-added".to_owned(),
         "/clients/amelie?done=alert-acked".to_owned(),
     ] {

@@ -763,3 +763,65 @@ cost-fee-waivable = Fee, can be waived
 notice-program-saved = The program is saved.
 notice-program-retired = The program is retired.
 notice-program-restored = The program is back in the catalogue.
+summaries = Word back to the referrer
+summary-sent-on = sent { $when }
+summary-draft = Waiting for your review
+summary-send = Reviewed: send it
+summary-letter = The letter (English and French)
+summary-back = Back to the record
+summary-print = Print this page for a paper letter.
+notice-summary-sent = The summary is sent: the referrer's system reads it with the referral.
+audit-alert-sent = Sent an urgent alert
+audit-alert-escalated = Sent an alert on to the next person
+audit-alert-acknowledged = Acknowledged an alert
+audit-alert-viewed = Opened an alert
+audit-alert-test = Sent a test alert
+audit-staff-contact = Set where alerts reach a staff member
+audit-conversation-closed = Closed a conversation
+audit-note-add = Added a note
+audit-client-export = Downloaded the whole record
+audit-inbox-view = Opened the Inbox
+audit-notifications-view = Opened the notifications
+audit-program-add = Added a program
+audit-program-update = Changed a program
+audit-program-retire = Retired a program
+audit-program-restore = Brought a program back
+audit-program-view = Opened a program
+audit-program-details-send = Texted a program's details
+audit-fhir-service-request = Took a referral from the EMR (FHIR)
+audit-fhir-service-request-again = Took a repeated referral from the EMR once
+audit-fhir-read = The EMR read a referral (FHIR)
+audit-summary-write = Wrote a summary for the referrer
+audit-summary-send = Sent a summary to the referrer
+audit-summary-view = Read a summary for the referrer
+ad-summary-write = Summary { $id } of referral { $r }, { $ev ->
+        [closed] on closing
+       *[other] on a change of uptake
+    }, { $how ->
+        [sent] sent at once
+       *[other] waiting for review
+    }
+ad-summary-send = Summary { $id }, reviewed and sent
+ad-summary-view = Summary { $id }, as a letter
+ad-note-add = Note { $id } ({ $nk ->
+        [call] phone call
+        [visit] visit
+        [accompaniment] accompaniment
+        [no-answer] tried, no answer
+        [task] task done
+       *[other] note
+    })
+ad-conversation-closed-hand = Closed by hand; the bot resumes
+ad-conversation-closed-quiet = { $h } hours without a message; the bot resumes
+ad-conversation-closed-flow = A flow was started; the bot takes over
+ad-alert-ack-link = By the alert's link
+ad-alert-ack-sms = By a reply OK by text
+ad-alert-sent = { $flag }: sent to { $who }
+ad-alert-escalated = { $flag }: not acknowledged, sent on to { $who }
+ad-alert-viewed = Alert { $id }
+ad-client-export = The whole record, as JSON
+ad-program-details-send = Program { $code }, message { $id } ({ $channel })
+ad-fhir-sr = ServiceRequest { $id }: referral { $r }
+ad-inbox-view = { $n } open conversations
+ad-notifications-view = { $n } notifications
+ad-program-view = { $code }: { $n } referrals listed

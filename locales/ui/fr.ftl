@@ -763,3 +763,65 @@ cost-fee-waivable = Frais, dont on peut être exempté
 notice-program-saved = Le programme est enregistré.
 notice-program-retired = Le programme est retiré.
 notice-program-restored = Le programme est de retour au catalogue.
+summaries = Nouvelles pour la personne qui a orienté
+summary-sent-on = envoyé le { $when }
+summary-draft = En attente de votre révision
+summary-send = Révisé : l'envoyer
+summary-letter = La lettre (anglais et français)
+summary-back = Retour au dossier
+summary-print = Imprimez cette page pour une lettre sur papier.
+notice-summary-sent = Le résumé est envoyé : le système de la personne qui a orienté le lit avec l'orientation.
+audit-alert-sent = A envoyé une alerte urgente
+audit-alert-escalated = A transmis une alerte à la personne suivante
+audit-alert-acknowledged = A confirmé une alerte
+audit-alert-viewed = A ouvert une alerte
+audit-alert-test = A envoyé une alerte d'essai
+audit-staff-contact = A indiqué comment joindre un membre du personnel
+audit-conversation-closed = A fermé une conversation
+audit-note-add = A ajouté une note
+audit-client-export = A téléchargé tout le dossier
+audit-inbox-view = A ouvert la boîte de réception
+audit-notifications-view = A ouvert les notifications
+audit-program-add = A ajouté un programme
+audit-program-update = A modifié un programme
+audit-program-retire = A retiré un programme
+audit-program-restore = A remis un programme au catalogue
+audit-program-view = A ouvert un programme
+audit-program-details-send = A envoyé par texto les détails d'un programme
+audit-fhir-service-request = A reçu une orientation du DME (FHIR)
+audit-fhir-service-request-again = A reçu une seule fois une orientation répétée du DME
+audit-fhir-read = Le DME a lu une orientation (FHIR)
+audit-summary-write = A rédigé un résumé pour la personne qui a orienté
+audit-summary-send = A envoyé un résumé à la personne qui a orienté
+audit-summary-view = A lu un résumé pour la personne qui a orienté
+ad-summary-write = Résumé { $id } de l'orientation { $r }, { $ev ->
+        [closed] à la fermeture
+       *[other] à un changement de participation
+    }, { $how ->
+        [sent] envoyé aussitôt
+       *[other] en attente de révision
+    }
+ad-summary-send = Résumé { $id }, révisé et envoyé
+ad-summary-view = Résumé { $id }, en lettre
+ad-note-add = Note { $id } ({ $nk ->
+        [call] appel
+        [visit] visite
+        [accompaniment] accompagnement
+        [no-answer] tentative sans réponse
+        [task] tâche faite
+       *[other] note
+    })
+ad-conversation-closed-hand = Fermée à la main; le robot reprend
+ad-conversation-closed-quiet = { $h } heures sans message; le robot reprend
+ad-conversation-closed-flow = Un questionnaire a été lancé; le robot reprend
+ad-alert-ack-link = Par le lien de l'alerte
+ad-alert-ack-sms = Par une réponse OK par texto
+ad-alert-sent = { $flag } : envoyée à { $who }
+ad-alert-escalated = { $flag } : non confirmée, transmise à { $who }
+ad-alert-viewed = Alerte { $id }
+ad-client-export = Tout le dossier, en JSON
+ad-program-details-send = Programme { $code }, message { $id } ({ $channel })
+ad-fhir-sr = ServiceRequest { $id } : orientation { $r }
+ad-inbox-view = { $n } conversations ouvertes
+ad-notifications-view = { $n } notifications
+ad-program-view = { $code } : { $n } orientations listées

@@ -59,3 +59,19 @@ CREATE TABLE service_requests (
 );
 CREATE UNIQUE INDEX service_requests_identifier ON service_requests(identifier) WHERE identifier IS NOT NULL;
 CREATE INDEX service_requests_referral ON service_requests(referral_id);
+
+-- Word back to the referrer: a short summary written when the uptake changes or the referral
+-- closes, in English and French. status: draft (waits for a navigator's review) | sent.
+-- Owned by the referral.
+CREATE TABLE referrer_summaries (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    referral_id BIGINT NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,
+    event       TEXT NOT NULL,        -- uptake | closed
+    status      TEXT NOT NULL,
+    text_en     TEXT NOT NULL,
+    text_fr     TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    sent_at     BIGINT,
+    sent_by     TEXT
+);
+CREATE INDEX referrer_summaries_referral ON referrer_summaries(referral_id, id);

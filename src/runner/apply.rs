@@ -396,6 +396,8 @@ pub async fn write(
     // A client who will not go, or stopped going, is not asked about the program again.
     for (client, uptake) in uptakes {
         crate::schedule::stop_for_uptake(tx, b, &runner.sequences, &client, &uptake, now).await?;
+        crate::summaries::write_for_client(tx, &runner.catalog, &client, "uptake", now, "client")
+            .await?;
     }
     // A text outside any flow opens a conversation with the navigator; one during it adds to it.
     for it in items {

@@ -388,6 +388,10 @@ pub async fn update_referral(
             now,
         )
         .await?;
+        // Word back to the referrer, when there is news.
+        if before.is_some() || u.uptake != "not-yet" {
+            crate::summaries::write(&mut tx, &runner.catalog, id, "uptake", now, actor).await?;
+        }
     }
     audit(
         &mut tx,
@@ -628,6 +632,16 @@ pub async fn patch_referral(
             now,
         )
         .await?;
+    }
+    // Word back to the referrer: the uptake changed, or the referral closed.
+    let uptake_changed = p.uptake.as_ref().is_some_and(|u| *u != before);
+    if p.closing_reason.is_some() || uptake_changed {
+        let event = if p.closing_reason.is_some() {
+            "closed"
+        } else {
+            "uptake"
+        };
+        crate::summaries::write(&mut tx, &runner.catalog, referral, event, now, actor).await?;
     }
     let mut what = Vec::new();
     if let Some(u) = &p.uptake {

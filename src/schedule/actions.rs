@@ -434,6 +434,7 @@ pub async fn close_referral(
         &format!("referral {id}: {reason}"),
     )
     .await?;
+    crate::summaries::write(&mut tx, &runner.catalog, id, "closed", now, actor).await?;
     tx.commit().await.doing("committing")?;
     Ok(id)
 }

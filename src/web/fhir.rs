@@ -117,7 +117,7 @@ async fn metadata(State(st): State<AppState>) -> Response {
 /// A stored request: its resource (with our id) and its Task.
 async fn stored(st: &AppState, id: i64) -> Result<Option<(Value, Value, String)>, StoreError> {
     let row = sqlx::query(
-        "SELECT s.resource, s.client_id, c.consent, r.uptake, r.closing_reason, r.referred_at, r.closed_at, s.created_at, s.updated_at, c.chart_number \
+        "SELECT s.resource, s.client_id, c.consent, r.uptake, r.closing_reason, r.referred_at, r.closed_at, s.created_at, s.updated_at, c.chart_number, s.referral_id \
          FROM service_requests s JOIN referrals r ON r.id = s.referral_id JOIN clients c ON c.id = s.client_id WHERE s.id = $1",
     )
     .bind(id)
@@ -138,16 +138,27 @@ async fn stored(st: &AppState, id: i64) -> Result<Option<(Value, Value, String)>
     let created: i64 = r.try_get(7).map_err(get)?;
     let updated: i64 = r.try_get(8).map_err(get)?;
     let chart: Option<String> = r.try_get(9).map_err(get)?;
+    let referral: i64 = r.try_get(10).map_err(get)?;
     let sr: Value = serde_json::from_str(&resource).unwrap_or(Value::Null);
     let state = fhir::task_state(&consent, &uptake, closing.as_deref());
     let modified = closed_at.unwrap_or(updated).max(updated);
-    let task = fhir::task(
+    let mut task = fhir::task(
         id,
         &state,
         chart.as_deref(),
         &instant(created),
         &instant(modified),
     );
+    // Word back: the latest summary sent, in English and French.
+    if let Some(s) = crate::summaries::latest_sent(&st.runner.db, referral).await? {
+        task["output"] = json!([{
+            "type": { "text": "Summary for the referrer" },
+            "valueString": format!("{}\n\n{}", s.text_en, s.text_fr),
+        }]);
+        if let Some(at) = s.sent_at {
+            task["lastModified"] = json!(instant(at.max(modified)));
+        }
+    }
     Ok(Some((sr, task, client)))
 }
 

@@ -63,6 +63,9 @@ pub(super) struct ActionForm {
     date: String,
     #[serde(default)]
     note: String,
+    /// A referrer summary to send after review.
+    #[serde(default)]
+    summary: String,
 }
 
 pub(super) async fn client_action(
@@ -139,6 +142,16 @@ pub(super) async fn client_action(
         "note" => add_note(&st, a.staff.id, &client, &f, &actor)
             .await
             .map(|()| ("note-added", None)),
+        "summary-send" => match f.summary.trim().parse::<i64>() {
+            Ok(sid) => {
+                match crate::summaries::send(&st.runner.db, sid, &client, now(&st), &actor).await {
+                    Ok(true) => Ok(("summary-sent", None)),
+                    Ok(false) => Err("no summary of this client waits for review".into()),
+                    Err(e) => Err(said(&e)),
+                }
+            }
+            Err(_) => Err("no summary of this client waits for review".into()),
+        },
         "close-conversation" => crate::runner::conversation::close(&st.runner, &client, &actor)
             .await
             .map(|_| ("conversation-closed", None))

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/clients/{id}", get(client_page))
         .route("/clients/{id}/export", get(export_record))
+        .route("/clients/{id}/summaries/{sid}", get(summary_letter))
         .route("/clients/{id}/{action}", post(actions::client_action))
 }
 
@@ -111,6 +112,13 @@ async fn client_page(
         Ok(v) => v,
         Err(e) => return store_error(&st, &a, &e),
     };
+    let mut summaries = Vec::new();
+    for r in &record.referrals {
+        match crate::summaries::of_referral(&st.runner.db, r.id).await {
+            Ok(mut list) => summaries.append(&mut list),
+            Err(e) => return store_error(&st, &a, &e),
+        }
+    }
     let programs: Vec<Value> = crate::programs::list(&st.runner.db, false)
         .await
         .unwrap_or_default()
@@ -164,6 +172,7 @@ async fn client_page(
                 flags => record.flags,
                 alerts => alerts,
                 programs => programs,
+                summaries => summaries,
                 conversation_open => record.conversations.iter().find(|v| v.status == "open").map(Value::from_serialize),
                 notes => record.notes,
                 note_kinds => crate::store::record::NOTE_KINDS,
@@ -225,6 +234,48 @@ async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<Strin
         serde_json::to_string_pretty(&body).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// A summary for the referrer as a printable letter, in English and French. Audited.
+async fn summary_letter(
+    State(st): State<AppState>,
+    a: Auth,
+    Path((id, sid)): Path<(String, i64)>,
+) -> Response {
+    let (_, meta, record) = match whole_record(&st, &a, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let summary = match crate::summaries::by_id(&st.runner.db, sid).await {
+        Ok(Some(s)) if record.referrals.iter().any(|r| r.id == s.referral_id) => s,
+        Ok(_) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let referral = record
+        .referrals
+        .iter()
+        .find(|r| r.id == summary.referral_id);
+    let _ = crate::store::record::audit_one(
+        &st.runner.db,
+        now(&st),
+        &a.staff.actor(),
+        "summary-view",
+        Some(&id),
+        &format!("summary {sid} read as a letter"),
+    )
+    .await;
+    st.ui.render(
+        "letter.html",
+        page_ctx(
+            &a,
+            context! {
+                s => Value::from_serialize(&summary),
+                client => id, name => meta.name, chart => record.client.chart_number,
+                referred_by => referral.and_then(|r| r.referred_by.clone()),
+                centre => st.runner.centre.name.clone(),
+            },
+        ),
+    )
 }
 
 /// The Telegram link and its QR code (an SVG made here from the link; no outside service),

@@ -172,7 +172,8 @@ impl Ui {
             "notifications.html",
             "program_form.html",
             "programs.html",
-            "program.html"
+            "program.html",
+            "letter.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's

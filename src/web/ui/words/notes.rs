@@ -52,6 +52,29 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "export-csv",
     "export-fhir",
     "cohort-view",
+    "alert-sent",
+    "alert-escalated",
+    "alert-acknowledged",
+    "alert-viewed",
+    "alert-test",
+    "staff-contact",
+    "conversation-closed",
+    "note-add",
+    "client-export",
+    "inbox-view",
+    "notifications-view",
+    "program-add",
+    "program-update",
+    "program-retire",
+    "program-restore",
+    "program-view",
+    "program-details-send",
+    "fhir-service-request",
+    "fhir-service-request-again",
+    "fhir-read",
+    "summary-write",
+    "summary-send",
+    "summary-view",
 ];
 
 pub(super) type Table = &'static [(&'static str, &'static str)];
@@ -280,6 +303,96 @@ pub(super) const DELIVERY_ERRORS: Table = &[
 /// Details that read one way for one action: `(action, pattern, message)`, tried before the
 /// general ones (a staff member's `nora (navigator)` is not a flow and its time point).
 pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
+    (
+        "summary-write",
+        "summary (?P<id>\\d+) of referral (?P<r>\\d+) \\((?P<ev>uptake|closed)\\), (?P<how>sent|for review)",
+        "ad-summary-write",
+    ),
+    (
+        "summary-send",
+        "summary (?P<id>\\d+) reviewed and sent",
+        "ad-summary-send",
+    ),
+    (
+        "summary-view",
+        "summary (?P<id>\\d+) read as a letter",
+        "ad-summary-view",
+    ),
+    (
+        "note-add",
+        "note (?P<id>\\d+) \\((?P<nk>[a-z-]+)\\)",
+        "ad-note-add",
+    ),
+    (
+        "conversation-closed",
+        "the conversation is closed; the bot resumes",
+        "ad-conversation-closed-hand",
+    ),
+    (
+        "conversation-closed",
+        "(?P<h>\\d+) hours without a message: closed; the bot resumes",
+        "ad-conversation-closed-quiet",
+    ),
+    (
+        "conversation-closed",
+        "a flow was started: the conversation hands back to the bot",
+        "ad-conversation-closed-flow",
+    ),
+    (
+        "alert-acknowledged",
+        "alert acknowledged by the link",
+        "ad-alert-ack-link",
+    ),
+    (
+        "alert-acknowledged",
+        "alert acknowledged by a reply OK by text",
+        "ad-alert-ack-sms",
+    ),
+    (
+        "alert-sent",
+        "(?P<flag>[a-z-]+) alert sent to (?P<who>.+)",
+        "ad-alert-sent",
+    ),
+    (
+        "alert-escalated",
+        "(?P<flag>[a-z-]+) alert not acknowledged: sent on to (?P<who>.+)",
+        "ad-alert-escalated",
+    ),
+    (
+        "alert-viewed",
+        "alert #(?P<id>\\d+) opened",
+        "ad-alert-viewed",
+    ),
+    (
+        "client-export",
+        "the whole record, as JSON",
+        "ad-client-export",
+    ),
+    (
+        "program-details-send",
+        "program (?P<code>\\S+) details, message (?P<id>\\d+) on (?P<channel>\\w+)",
+        "ad-program-details-send",
+    ),
+    (
+        "fhir-service-request",
+        "ServiceRequest/(?P<id>\\d+) made referral (?P<r>\\d+)",
+        "ad-fhir-sr",
+    ),
+    (
+        "inbox-view",
+        "(?P<n>\\d+) open conversations listed",
+        "ad-inbox-view",
+    ),
+    (
+        "notifications-view",
+        "(?P<n>\\d+) notifications listed",
+        "ad-notifications-view",
+    ),
+    (
+        "program-view",
+        "(?P<code>\\S+): (?P<n>\\d+) referrals listed",
+        "ad-program-view",
+    ),
     (
         "staff-add",
         "(?P<u>\\S+) \\((?P<role>admin|navigator)\\)",

@@ -74,3 +74,17 @@ fn every_pattern_compiles_and_its_message_is_in_both_languages() {
         }
     }
 }
+
+/// A syntax error in the interface's wording drops the broken message silently at load: every
+/// entry must parse, in both languages.
+#[test]
+fn the_interface_wording_parses_without_an_error() {
+    for (lang, src) in [
+        ("en", include_str!("../../../../locales/ui/en.ftl")),
+        ("fr", include_str!("../../../../locales/ui/fr.ftl")),
+    ] {
+        if let Err((_, errors)) = fluent_bundle::FluentResource::try_new(src.to_owned()) {
+            panic!("locales/ui/{lang}.ftl: {errors:?}");
+        }
+    }
+}
