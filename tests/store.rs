@@ -424,3 +424,96 @@ async fn the_story_holds_on_postgres() {
         .await
         .unwrap();
 }
+
+/// Migrations that have landed, with their SHA-256. sqlx refuses to start on a database whose
+/// applied migration has changed since, so a landed one is never edited: a change is a new file.
+const LANDED: &[(&str, &str)] = &[
+    (
+        "migrations/postgres/20261121000001_record.sql",
+        "bb990beb8948520d612766534a4b8def81088b97da19f27568b75ec880cb2dce",
+    ),
+    (
+        "migrations/postgres/20261121000002_delivery.sql",
+        "cc7de80a9662e07a28276a6309567f61688fe47de241bc79adb531dd968607bb",
+    ),
+    (
+        "migrations/postgres/20261121000003_telegram.sql",
+        "a28389d9a1bee503b17044abcc675c73f218c8614a91d5902abe494edbb6e250",
+    ),
+    (
+        "migrations/postgres/20261121000004_schedule.sql",
+        "6702cad6237ab7bff4214f4f5dfdeb27d0d8534303cb4195fab505fb67f94fbe",
+    ),
+    (
+        "migrations/postgres/20261121000005_web.sql",
+        "70d8498517a773892da676a46a07b6bb6a663226f2e1275ee2c47cf8aa07ecec",
+    ),
+    (
+        "migrations/postgres/20261130000001_safe.sql",
+        "c5880ad14f8187fbec15fef42d5029bac45e188018c809cdb4039290a4feacdd",
+    ),
+    (
+        "migrations/postgres/20261201000001_listen.sql",
+        "6b1fe4f4d901dbc54453b8a6016dfe37a4ff17d871deab2376971b273ecefc30",
+    ),
+    (
+        "migrations/postgres/20261201000002_hear.sql",
+        "1692c19e9c346fdf60b9cc56f6193ea95c562e83163d0688fb7666ef3eeea3d5",
+    ),
+    (
+        "migrations/postgres/20261201000003_programs.sql",
+        "2b3e2c741ccda4aa3059211ecf35d911f5259330f59cb729630640b0059503c2",
+    ),
+    (
+        "migrations/sqlite/20261121000001_record.sql",
+        "9ebaadab1208f6681936f4f7de247928d9cb1ace6daf26b08819a1835e327d22",
+    ),
+    (
+        "migrations/sqlite/20261121000002_delivery.sql",
+        "7eb6c597280165eae0af8d717f3fca5f878afe8d1f4af821b3f9bd1dbc3c8e49",
+    ),
+    (
+        "migrations/sqlite/20261121000003_telegram.sql",
+        "54d4de50b90661e543a51a4533ea7d5c737d959dc818b4fa850f15dd4497fbe8",
+    ),
+    (
+        "migrations/sqlite/20261121000004_schedule.sql",
+        "b837d0fa03524a2ec1d7565f63b668c8522a04a3224578531bb825baef54f626",
+    ),
+    (
+        "migrations/sqlite/20261121000005_web.sql",
+        "44c3358efce518eeb10ab080bf08b6373eaaaf500a849da324e397ca46596523",
+    ),
+    (
+        "migrations/sqlite/20261130000001_safe.sql",
+        "c5880ad14f8187fbec15fef42d5029bac45e188018c809cdb4039290a4feacdd",
+    ),
+    (
+        "migrations/sqlite/20261201000001_listen.sql",
+        "6b1fe4f4d901dbc54453b8a6016dfe37a4ff17d871deab2376971b273ecefc30",
+    ),
+    (
+        "migrations/sqlite/20261201000002_hear.sql",
+        "cc27308af6d8ee3b0173dd3e4e902a8848a520d7eb72bed84f4e71a23b359f20",
+    ),
+    (
+        "migrations/sqlite/20261201000003_programs.sql",
+        "a3137b01b0bc8c9d410d4f35c0f886379b4b07e085d37e3a8e9e6678742a15cb",
+    ),
+];
+
+#[test]
+fn a_landed_migration_never_changes() {
+    use sha2::{Digest, Sha256};
+    for (path, want) in LANDED {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let got: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            &got, want,
+            "{path} has landed and must not change (sqlx would refuse every database that applied it): put the change in a new migration"
+        );
+    }
+}
