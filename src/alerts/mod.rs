@@ -348,7 +348,10 @@ impl Alerter {
                         ("sent", None)
                     }
                     Err(e) => {
-                        tracing::warn!(alert = d.id, channel, error = %e, "an alert could not be sent");
+                        // The provider's words may hold the address: at debug only; the
+                        // send keeps them in alert_sends.
+                        tracing::warn!(alert = d.id, channel, "an alert could not be sent");
+                        tracing::debug!(alert = d.id, channel, error = %e, "why the alert could not be sent");
                         ("failed", Some(e.clone()))
                     }
                 };
