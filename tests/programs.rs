@@ -508,10 +508,10 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
     let refer = |client: &'static str, level: &'static str| {
         let runner = w.state.runner.clone();
         async move {
-            matters::runner::casework::add_referral(
+            matters::runner::referrals::add_referral(
                 &runner,
                 &ClientId::parse(client).unwrap(),
-                &matters::runner::casework::NewReferralSpec {
+                &matters::runner::referrals::NewReferralSpec {
                     referred_by: Some("Dre Roy".into()),
                     program_code: Some("walking-group".into()),
                     support_level: Some(level.into()),
@@ -536,11 +536,11 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
     .unwrap_or_else(|e| panic!("{e}"));
     for rid in [medium, light] {
         let client = if rid == medium { "amelie" } else { "bruno" };
-        matters::runner::casework::patch_referral(
+        matters::runner::referrals::patch_referral(
             &w.state.runner,
             &ClientId::parse(client).unwrap(),
             rid,
-            &matters::runner::casework::ReferralPatch {
+            &matters::runner::referrals::ReferralPatch {
                 uptake: Some("attended".into()),
                 ..Default::default()
             },

@@ -15,6 +15,7 @@ mod load;
 mod plan;
 mod provider;
 mod record_rows;
+pub mod referrals;
 
 pub use inbox::{Inbox, MAX_BATCH};
 pub use jobs::GIVE_UP_AFTER;

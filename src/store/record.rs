@@ -62,6 +62,8 @@ pub struct NewReferral {
     pub support_level: Option<String>,
     /// When the client was referred (ms); unset: now.
     pub referred_at: Option<i64>,
+    /// A program of the catalogue (`program` then holds its name in the client's language).
+    pub program_id: Option<i64>,
 }
 
 /// Adds a client with one channel address. Returns false if the client already existed (then
@@ -117,8 +119,8 @@ pub async fn add_referral(
 ) -> Result<i64, StoreError> {
     let mut tx = db.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, rx_type, program, support_level, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, rx_type, program, support_level, program_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(client.as_str())
     .bind(r.referred_at.unwrap_or(now))
@@ -127,6 +129,7 @@ pub async fn add_referral(
     .bind(r.rx_type.as_deref())
     .bind(r.program.as_deref())
     .bind(r.support_level.as_deref())
+    .bind(r.program_id)
     .bind(now)
     .fetch_one(&mut *tx)
     .await

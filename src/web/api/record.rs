@@ -119,7 +119,7 @@ pub(super) async fn create_referral(
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    let spec = crate::runner::casework::NewReferralSpec {
+    let spec = crate::runner::referrals::NewReferralSpec {
         referred_by: (!who.is_empty()).then(|| who.join(", ")),
         reasons: b.reasons,
         program_code: b.program,
@@ -128,7 +128,7 @@ pub(super) async fn create_referral(
         referred_on: b.referred_on,
     };
     let rid =
-        crate::runner::casework::add_referral(&st.runner, &c, &spec, &caller.0.actor()).await?;
+        crate::runner::referrals::add_referral(&st.runner, &c, &spec, &caller.0.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(one_referral(&st, &caller, &id, rid).await?),
@@ -160,13 +160,13 @@ pub(super) async fn patch_referral(
     let b = body_of(body)?;
     // Another client's referral is not found here.
     one_referral(&st, &caller, &id, rid).await?;
-    let p = crate::runner::casework::ReferralPatch {
+    let p = crate::runner::referrals::ReferralPatch {
         uptake: b.uptake,
         reasons: b.reasons,
         support_level: b.support_level,
         closing_reason: b.closing_reason,
     };
-    crate::runner::casework::patch_referral(&st.runner, &c, rid, &p, &caller.0.actor()).await?;
+    crate::runner::referrals::patch_referral(&st.runner, &c, rid, &p, &caller.0.actor()).await?;
     Ok(Json(one_referral(&st, &caller, &id, rid).await?))
 }
 
