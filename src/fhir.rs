@@ -377,6 +377,51 @@ pub fn task(
     t
 }
 
+/// The word back to the referrer as a FHIR `Communication` from the centre to the requester,
+/// based on the ServiceRequest: the summary in English, then in French.
+#[derive(Debug, Clone)]
+pub struct Feedback<'a> {
+    /// The summary's id.
+    pub id: i64,
+    pub service_request: i64,
+    pub chart: Option<&'a str>,
+    pub requester: Option<&'a str>,
+    pub centre: &'a str,
+    pub sent: &'a str,
+    pub text_en: &'a str,
+    pub text_fr: &'a str,
+}
+
+/// The Communication of one summary sent.
+#[must_use]
+pub fn communication(f: &Feedback<'_>) -> Value {
+    let Feedback {
+        id,
+        service_request,
+        chart,
+        requester,
+        centre,
+        sent,
+        text_en,
+        text_fr,
+    } = *f;
+    let mut c = json!({
+        "resourceType": "Communication",
+        "id": id.to_string(),
+        "basedOn": [{ "reference": format!("ServiceRequest/{service_request}") }],
+        "status": "completed",
+        "category": [{ "text": "Word back to the referrer" }],
+        "sent": sent,
+        "recipient": [{ "display": requester.unwrap_or("The referring provider") }],
+        "sender": { "display": centre },
+        "payload": [{ "contentString": text_en }, { "contentString": text_fr }],
+    });
+    if let Some(chart) = chart {
+        c["subject"] = json!({ "identifier": { "value": chart } });
+    }
+    c
+}
+
 /// What this server supports.
 #[must_use]
 pub fn capability_statement(date: &str) -> Value {
@@ -403,6 +448,12 @@ pub fn capability_statement(date: &str) -> Value {
                     "interaction": [{ "code": "read" }, { "code": "search-type" }],
                     "searchParam": [{ "name": "based-on", "type": "reference" }],
                     "documentation": "Tracks a referral: requested, accepted, in-progress, completed, rejected or cancelled."
+                },
+                {
+                    "type": "Communication",
+                    "interaction": [{ "code": "read" }, { "code": "search-type" }],
+                    "searchParam": [{ "name": "based-on", "type": "reference" }],
+                    "documentation": "The word back to the referrer: each summary sent (uptake, barriers, whether the client is still going, measures from baseline), in English then French."
                 }
             ]
         }]

@@ -17,6 +17,7 @@ pub mod export;
 pub mod fhir;
 pub mod flow;
 pub mod i18n;
+pub mod letter;
 pub mod problem;
 pub mod programs;
 pub mod runner;

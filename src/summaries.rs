@@ -11,8 +11,63 @@ use crate::i18n::{Catalog, Vars};
 use crate::store::{Db, Doing, StoreError, Tx};
 use sqlx::Row;
 
-/// The levels of support whose summaries go without review.
+/// The levels of support whose summaries go without review, until an administrator chooses:
+/// the guidebook's medium and holistic levels ask for formal feedback to the referrer.
 pub const AUTOMATIC: [&str; 2] = ["medium", "holistic"];
+
+/// Where an administrator's choice is kept: the levels that go without review, comma-separated.
+const AUTOMATIC_KEY: &str = "summaries.automatic";
+
+/// The levels of support whose summaries go without review.
+pub async fn automatic_levels(tx: &mut Tx) -> Result<Vec<String>, StoreError> {
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(AUTOMATIC_KEY)
+        .fetch_optional(&mut **tx)
+        .await
+        .doing("reading a setting")?;
+    Ok(match v {
+        Some(v) => v
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => AUTOMATIC.iter().map(|l| (*l).to_owned()).collect(),
+    })
+}
+
+/// An administrator chooses the levels whose summaries go without review. Audited.
+pub async fn set_automatic_levels(
+    db: &Db,
+    levels: &[String],
+    now: i64,
+    actor: &str,
+) -> Result<(), StoreError> {
+    let mut chosen: Vec<&str> = crate::domain::SUPPORT_LEVELS
+        .into_iter()
+        .filter(|l| levels.iter().any(|x| x == l))
+        .collect();
+    chosen.dedup();
+    let value = chosen.join(",");
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(AUTOMATIC_KEY)
+    .bind(&value)
+    .execute(&mut *tx)
+    .await
+    .doing("saving a setting")?;
+    crate::store::record::audit(
+        &mut tx,
+        now,
+        actor,
+        "summaries-setting",
+        None,
+        &format!("summaries go without review at {} levels", chosen.len()),
+    )
+    .await?;
+    tx.commit().await.doing("saving a setting")
+}
 
 /// Lower is better for these measures; higher for the rest.
 const LOWER_IS_BETTER: [&str; 2] = ["ucla3", "ons4-anxious"];
@@ -81,9 +136,9 @@ async fn facts(tx: &mut Tx, referral: i64) -> Result<Option<Facts>, StoreError> 
     .await
     .doing("reading barriers")?;
     let rows = sqlx::query(
-        "SELECT instrument, time_point, total FROM scores WHERE client_id = $1 AND complete = 1 AND total IS NOT NULL ORDER BY id",
+        "SELECT instrument, time_point, total FROM scores WHERE referral_id = $1 AND complete = 1 AND total IS NOT NULL ORDER BY id",
     )
-    .bind(&client)
+    .bind(referral)
     .fetch_all(&mut **tx)
     .await
     .doing("reading scores")?;
@@ -261,7 +316,11 @@ pub async fn write(
     let Some(f) = facts(tx, referral).await? else {
         return Ok(None);
     };
-    let auto = f.level.as_deref().is_some_and(|l| AUTOMATIC.contains(&l));
+    let automatic = automatic_levels(tx).await?;
+    let auto = f
+        .level
+        .as_deref()
+        .is_some_and(|l| automatic.iter().any(|a| a == l));
     let (en, fr) = (words(&f, "en", catalog), words(&f, "fr", catalog));
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO referrer_summaries (referral_id, event, status, text_en, text_fr, created_at, sent_at, sent_by) \
@@ -367,28 +426,6 @@ pub async fn send(
     Ok(n > 0)
 }
 
-/// Writes a summary of the client's current referral (the latest one), if they have one.
-pub async fn write_for_client(
-    tx: &mut Tx,
-    catalog: &Catalog,
-    client: &str,
-    event: &str,
-    now: i64,
-    actor: &str,
-) -> Result<Option<i64>, StoreError> {
-    let referral: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM referrals WHERE client_id = $1 ORDER BY (closed_at IS NULL) DESC, id DESC LIMIT 1",
-    )
-    .bind(client)
-    .fetch_optional(&mut **tx)
-    .await
-    .doing("finding a referral")?;
-    match referral {
-        Some(r) => write(tx, catalog, r, event, now, actor).await,
-        None => Ok(None),
-    }
-}
-
 /// The latest summary sent for a referral, for its Task's output.
 pub async fn latest_sent(db: &Db, referral: i64) -> Result<Option<Summary>, StoreError> {
     Ok(read(
@@ -398,4 +435,64 @@ pub async fn latest_sent(db: &Db, referral: i64) -> Result<Option<Summary>, Stor
     )
     .await?
     .pop())
+}
+
+/// Writes the summary of each referral whose 6-month outcome is in: it has a 6-month score, and
+/// none of its 6-month steps is still to run or running. Once per referral. Returns how many.
+pub async fn sweep_outcomes(db: &Db, catalog: &Catalog, now: i64) -> Result<usize, StoreError> {
+    let ready: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT s.referral_id FROM scores s WHERE s.time_point = '6-month' AND s.referral_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM referrer_summaries x WHERE x.referral_id = s.referral_id AND x.event = 'outcome') \
+         AND NOT EXISTS (SELECT 1 FROM jobs j JOIN enrolments e ON e.id = j.enrolment_id WHERE e.referral_id = s.referral_id \
+                         AND j.time_point = '6-month' AND j.status IN ('pending', 'blocked', 'running', 'paused')) \
+         AND NOT EXISTS (SELECT 1 FROM sessions a WHERE a.referral_id = s.referral_id AND a.status = 'active' AND a.time_point = '6-month') \
+         ORDER BY s.referral_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .doing("finding 6-month outcomes")?;
+    let mut n = 0;
+    for referral in ready {
+        let mut tx = db.begin().await?;
+        // Another process may have written it since.
+        let done: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM referrer_summaries WHERE referral_id = $1 AND event = 'outcome'",
+        )
+        .bind(referral)
+        .fetch_optional(&mut *tx)
+        .await
+        .doing("finding 6-month outcomes")?;
+        if done.is_none()
+            && write(&mut tx, catalog, referral, "outcome", now, "system")
+                .await?
+                .is_some()
+        {
+            n += 1;
+        }
+        tx.commit().await.doing("writing a referrer summary")?;
+    }
+    Ok(n)
+}
+
+/// Runs in `serve`: every minute, the word back on 6-month outcomes and the reminders of
+/// programs' sessions.
+pub fn spawn(runner: std::sync::Arc<crate::runner::Runner>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut stop = runner.shutdown.signal();
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.wait() => return,
+                _ = every.tick() => {}
+            }
+            let now = crate::clock::to_ms(runner.clock.now());
+            if let Err(e) = sweep_outcomes(&runner.db, &runner.catalog, now).await {
+                tracing::error!(error = %e, "writing 6-month summaries failed; it tries again in a minute");
+            }
+            if let Err(e) = crate::programs::reminders::sweep(&runner).await {
+                tracing::error!(error = %e, "sending programs' reminders failed; it tries again in a minute");
+            }
+        }
+    })
 }

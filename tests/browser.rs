@@ -761,6 +761,7 @@ fn signed_in_pages(nora: i64) -> Vec<(&'static str, Open)> {
         ("programs", get("/programs")),
         ("program", get("/programs/cafe-rencontre")),
         ("letter", get("/clients/amelie/summaries/1")),
+        ("referrers", get("/referrers")),
     ]
 }
 
@@ -1142,5 +1143,107 @@ async fn a_navigator_answers_a_client_from_the_inbox_and_the_reply_appears_on_th
         .await;
     assert_eq!(b.path().await, "/clients/amelie?done=conversation-closed");
     b.shot("inbox-closed").await;
+    b.c.clone().close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_navigator_refers_to_a_catalogue_program_and_an_administrator_sends_the_word_back() {
+    let Some(rig) = rig(false).await else {
+        return;
+    };
+    let b = &rig.b;
+    let runner = &rig.runner;
+    let seeded = seed::everything(runner, &rig.clock).await;
+    // Bruno is Nora's, and agreed to messages.
+    sqlx::query("UPDATE clients SET navigator_id = $1, consent = 'granted' WHERE id = 'bruno'")
+        .bind(seeded.nora)
+        .execute(runner.db.pool())
+        .await
+        .unwrap();
+    b.go("/login").await;
+    b.fill("#username", "nora").await;
+    b.fill("#password", seed::PASSWORD).await;
+    b.submit("form[action='/login'] button").await;
+    b.go("/clients/bruno").await;
+    // She picks the café from the catalogue, and his reasons.
+    b.c.execute(
+        "document.querySelector('#ref-catalogue').value = 'cafe-rencontre';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.c.find(Locator::Css("#ref-reason-loneliness"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.submit("form[action='/clients/bruno/referral'] button")
+        .await;
+    assert_eq!(b.path().await, "/clients/bruno?done=referral-saved");
+    // His texts: the program's details, in English, on the record's conversation.
+    let texts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT body, status FROM messages WHERE client_id = 'bruno' AND message_key = 'program-details'",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].0.starts_with("Neighbourhood café"),
+        "{}",
+        texts[0].0
+    );
+    assert_eq!(texts[0].1, "queued", "in the outbox for his phone");
+    let main = b.text("main").await;
+    assert!(
+        main.contains("Neighbourhood café: Coffee with neighbours"),
+        "{main}"
+    );
+    let reasons: String =
+        sqlx::query_scalar("SELECT reasons FROM referrals WHERE client_id = 'bruno'")
+            .fetch_one(runner.db.pool())
+            .await
+            .unwrap();
+    assert!(reasons.split(',').any(|r| r == "loneliness"), "{reasons}");
+    // He went: she records it. With no level of support set, the word back waits for review.
+    b.c.execute(
+        "document.querySelector('#ref-uptake').value = 'attended';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.submit("form[action='/clients/bruno/referral'] button")
+        .await;
+    assert!(b.text("main").await.contains("Waiting for your review"));
+    // An administrator reviews the summary and sends it.
+    b.c.delete_all_cookies().await.unwrap();
+    b.go("/login").await;
+    b.fill("#username", "ada").await;
+    b.fill("#password", seed::PASSWORD).await;
+    b.submit("form[action='/login'] button").await;
+    b.go("/referrers").await;
+    let page = b.text("main").await;
+    assert!(page.contains("Waiting for your review"), "{page}");
+    b.go("/clients/bruno").await;
+    b.submit("form[action='/clients/bruno/summary-send'] button")
+        .await;
+    assert_eq!(b.path().await, "/clients/bruno?done=summary-sent");
+    let sent: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT s.status, s.sent_by FROM referrer_summaries s JOIN referrals r ON r.id = s.referral_id WHERE r.client_id = 'bruno'",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        sent,
+        vec![("sent".to_owned(), Some("staff:ada".to_owned()))]
+    );
+    let main = b.text("main").await;
+    assert!(
+        main.contains("Summary for the referrer, on a change of uptake · sent"),
+        "{main}"
+    );
+    b.shot("referrer-summary-sent").await;
     b.c.clone().close().await.unwrap();
 }

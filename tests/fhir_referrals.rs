@@ -359,6 +359,58 @@ async fn the_task_follows_the_referral_through_its_life() {
     assert!(output.contains("the client's goal is met"), "{t3}");
     assert!(output.contains("l'objectif est atteint"), "{t3}");
     assert!(matches!(r4(&t3), Resource::Task(_)));
+    // The same word back, as a Communication to the requester, based on the ServiceRequest.
+    let found = w
+        .api(
+            "GET",
+            &format!("/fhir/Communication?based-on=ServiceRequest/{id}"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    let b = found.json();
+    assert!(matches!(r4(&b), Resource::Bundle(_)), "{b}");
+    // One on the change of uptake (medium was set after it: it waited for review) is a draft,
+    // and drafts are not sent: only the closing summary is a Communication.
+    assert_eq!(b["total"], 1, "{b}");
+    let c = b["entry"][0]["resource"].clone();
+    assert!(matches!(r4(&c), Resource::Communication(_)), "{c}");
+    assert_eq!(c["status"], "completed");
+    assert_eq!(c["basedOn"][0]["reference"], format!("ServiceRequest/{id}"));
+    assert!(
+        c["payload"][0]["contentString"]
+            .as_str()
+            .unwrap()
+            .contains("the client's goal is met")
+    );
+    assert!(
+        c["payload"][1]["contentString"]
+            .as_str()
+            .unwrap()
+            .contains("l'objectif est atteint")
+    );
+    println!(
+        "Communication/{}: to {:?}, sent {}",
+        c["id"].as_str().unwrap_or_default(),
+        c["recipient"][0]["display"].as_str().unwrap_or_default(),
+        c["sent"].as_str().unwrap_or_default()
+    );
+    let one = w
+        .api(
+            "GET",
+            &format!("/fhir/Communication/{}", c["id"].as_str().unwrap()),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json(), c);
+    let none = w
+        .api("GET", "/fhir/Communication/99999", Some(&t), None)
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(matches!(r4(&none.json()), Resource::OperationOutcome(_)));
     // Another referral, declined, then closed: rejected with the reason.
     let p = post(&w, &t, {
         let mut s = service_request("SR-LIFE-2");

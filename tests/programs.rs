@@ -407,16 +407,49 @@ async fn referrals_are_made_and_changed_through_the_api_as_its_openapi_document_
             "/api/v1/clients/amelie/referrals",
             Some(&write),
             Some(
-                serde_json::json!({ "program_other": "Food bank", "reasons": ["food-insecurity"] }),
+                serde_json::json!({ "program_other": "Food bank", "reasons": ["food-insecurity"], "reminders": true }),
             ),
         )
         .await;
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    let food = p.json()["id"].as_i64().unwrap();
     assert_eq!(
         w.count("SELECT COUNT(*) FROM referrals WHERE client_id = 'amelie'")
             .await,
         2
     );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM consent_events WHERE client_id = 'amelie' AND purpose = 'reminders' AND change = 'granted'")
+            .await,
+        1,
+        "her agreement to reminders is in the consent ledger"
+    );
+    // A sequence follows up the first referral, not the latest.
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/enrolments",
+            Some(&write),
+            Some(serde_json::json!({ "sequence": "light", "referral_id": rid })),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
+    assert_eq!(p.json()["referral_id"], rid);
+    let p = w
+        .api(
+            "POST",
+            "/api/v1/clients/amelie/enrolments",
+            Some(&write),
+            Some(serde_json::json!({ "sequence": "light" })),
+        )
+        .await;
+    assert_eq!(
+        p.status,
+        StatusCode::CREATED,
+        "the same sequence, for her latest referral: {}",
+        p.body
+    );
+    assert_eq!(p.json()["referral_id"], food);
     // Changed, then closed.
     let path = format!("/api/v1/clients/amelie/referrals/{rid}");
     let p = w
@@ -492,19 +525,6 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
         .await
         .unwrap();
     }
-    // Her loneliness at baseline and three months: 7, then 5 (lower is better).
-    for (tp, total) in [("baseline", 7), ("3-month", 5)] {
-        sqlx::query(
-            "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at) \
-             VALUES ('amelie', 0, 'loneliness', 'r1', 'ucla3', $1, $2, 1, '{}', $3)",
-        )
-        .bind(tp)
-        .bind(total)
-        .bind(w.now())
-        .execute(db.pool())
-        .await
-        .unwrap();
-    }
     let refer = |client: &'static str, level: &'static str| {
         let runner = w.state.runner.clone();
         async move {
@@ -525,6 +545,25 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
     };
     let medium = refer("amelie", "medium").await;
     let light = refer("bruno", "light").await;
+    // Her loneliness at baseline and three months, for this referral: 7, then 5 (lower is
+    // better). A score of another referral is not this one's.
+    for (tp, total, referral) in [
+        ("baseline", 7, medium),
+        ("3-month", 5, medium),
+        ("3-month", 9, light),
+    ] {
+        sqlx::query(
+            "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at, referral_id) \
+             VALUES ('amelie', 0, 'loneliness', 'r1', 'ucla3', $1, $2, 1, '{}', $3, $4)",
+        )
+        .bind(tp)
+        .bind(total)
+        .bind(w.now())
+        .bind(referral)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
     // The client names a barrier, then goes: the uptake changes.
     sqlx::query(
         "INSERT INTO answers (client_id, session_id, flow_id, revision, step_id, record_key, raw_text, value, status, locale, at) \
@@ -608,13 +647,352 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
         letter.body.contains("Referral update")
             && letter.body.contains("Nouvelles de l'orientation")
     );
+    // And as a PDF, read back by a real PDF parser.
+    let pdf = w.get(&format!("/clients/bruno/summaries/{sid}/pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(
+        pdf.header("content-type").as_deref(),
+        Some("application/pdf")
+    );
+    let doc = lopdf::Document::load_mem(&pdf.bytes).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("its text");
+    assert!(text.contains("Referral update"), "{text}");
+    assert!(
+        text.contains("Nouvelles de l") && text.contains("orientation"),
+        "{text}"
+    );
+    assert!(text.contains("Orientation par Dre Roy vers"), "{text}");
+    assert!(text.contains("participé"), "French accents kept: {text}");
+    // The record's history of the referral: its uptake, and the word back.
+    let rec = w.get("/clients/bruno").await;
+    let v = rec.visible();
+    assert!(v.contains("Uptake: Attended"), "{v}");
+    assert!(
+        v.contains("Summary for the referrer, on a change of uptake · sent"),
+        "{v}"
+    );
     let actions: Vec<String> = w
         .audit_actions("bruno")
         .await
         .into_iter()
         .map(|(_, a)| a)
         .collect();
-    for a in ["summary-write", "summary-send", "summary-view"] {
+    for a in [
+        "summary-write",
+        "summary-send",
+        "summary-view",
+        "summary-pdf",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
+    let history: Vec<(String, String)> = sqlx::query_as(
+        "SELECT uptake, source FROM referral_uptake WHERE referral_id = $1 ORDER BY id",
+    )
+    .bind(light)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        history,
+        vec![
+            ("not-yet".into(), "navigator".into()),
+            ("attended".into(), "navigator".into())
+        ]
+    );
+    // The Referrers page: Dre Roy's two referrals, as their navigator sees them.
+    let page = w.get("/referrers").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let v = page.visible();
+    assert!(v.contains("Dre Roy"), "{v}");
+    assert!(v.contains("2 referrals: 2 open, 0 closed"), "{v}");
+    assert!(
+        !page.body.contains("action=\"/referrers\""),
+        "navigators do not set it"
+    );
+    // An administrator chooses: the light level goes at once too, signposting waits.
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    w.get("/referrers").await;
+    let p = w
+        .post(
+            "/referrers",
+            &[
+                ("signposting", "review"),
+                ("light", "auto"),
+                ("medium", "auto"),
+                ("holistic", "auto"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    matters::runner::referrals::patch_referral(
+        &w.state.runner,
+        &ClientId::parse("bruno").unwrap(),
+        light,
+        &matters::runner::referrals::ReferralPatch {
+            uptake: Some("dropped-out".into()),
+            ..Default::default()
+        },
+        "staff:nora",
+    )
+    .await
+    .unwrap();
+    let now_light = matters::summaries::of_referral(db, light).await.unwrap();
+    assert_eq!(now_light[0].status, "sent", "light now goes at once");
+    let fr = w.get("/referrers").await;
+    assert!(
+        fr.body.contains("value=\"auto\" checked"),
+        "the choice shows"
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'summaries-setting'")
+            .await,
+        1
+    );
+    // The 6-month outcome: written once when it is in, not while a 6-month step is to come.
+    sqlx::query(
+        "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at, referral_id) \
+         VALUES ('amelie', 0, 'loneliness', 'r1', 'ucla3', '6-month', 4, 1, '{}', $1, $2)",
+    )
+    .bind(w.now())
+    .bind(medium)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let enrolment: i64 = sqlx::query_scalar(
+        "INSERT INTO enrolments (client_id, sequence_id, revision, status, enrolled_at, referral_id, actor, created_at, updated_at) \
+         VALUES ('amelie', 'standard', 'r1', 'active', $1, $2, 'test', $1, $1) RETURNING id",
+    )
+    .bind(w.now())
+    .bind(medium)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (client_id, kind, step_id, status, due_at, created_at, updated_at, enrolment_id, time_point, flow_id) \
+         VALUES ('amelie', 'step', 'wellbeing-6m', 'blocked', $1, $1, $1, $2, '6-month', 'wellbeing')",
+    )
+    .bind(w.now())
+    .bind(enrolment)
+    .execute(db.pool())
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let catalog = w.state.runner.catalog.clone();
+    assert_eq!(
+        matters::summaries::sweep_outcomes(db, &catalog, w.now())
+            .await
+            .unwrap(),
+        0
+    );
+    sqlx::query("UPDATE jobs SET status = 'done' WHERE enrolment_id = $1")
+        .bind(enrolment)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        matters::summaries::sweep_outcomes(db, &catalog, w.now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        matters::summaries::sweep_outcomes(db, &catalog, w.now())
+            .await
+            .unwrap(),
+        0
+    );
+    let six = matters::summaries::of_referral(db, medium).await.unwrap();
+    assert_eq!(six[0].event, "outcome");
+    assert!(
+        six[0]
+            .text_en
+            .contains("7 at baseline, 4 at 6 months (better)"),
+        "{}",
+        six[0].text_en
+    );
+    assert!(
+        six[0].text_fr.contains("7 au départ, 4 à 6 mois (mieux)"),
+        "{}",
+        six[0].text_fr
+    );
+}
+
+#[tokio::test]
+async fn a_client_who_agreed_to_reminders_is_texted_the_day_before_each_session_once() {
+    let w = Web::new().await;
+    import(&w).await;
+    let db = &w.state.runner.db;
+    let nora = w.staff("nora", Role::Navigator).await;
+    for (id, phone, lang) in [
+        ("amelie", "+15145550123", "fr"),
+        ("bruno", "+15145550199", "en"),
+    ] {
+        let spec = ClientSpec {
+            id: id.into(),
+            phone: Some(phone.into()),
+            language: lang.into(),
+            ..ClientSpec::default()
+        };
+        let checked = actions::check(&w.state.runner, &spec).unwrap();
+        actions::add(&w.state.runner, &checked, "cli")
+            .await
+            .unwrap();
+        matters::web::set_profile(
+            db,
+            &ClientId::parse(id).unwrap(),
+            None,
+            Some(nora.id),
+            "cli",
+            w.now(),
+        )
+        .await
+        .unwrap();
+        sqlx::query("UPDATE clients SET consent = 'granted' WHERE id = $1")
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    // Amélie agrees to reminders on the record's referral form; Bruno is referred without.
+    w.sign_in("nora").await;
+    w.get("/clients/amelie").await;
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[
+                ("program_code", "walking-group"),
+                ("uptake", "not-yet"),
+                ("reasons_shown", "1"),
+                ("reasons", "loneliness"),
+                ("reasons", "social-isolation"),
+                ("reminders_shown", "1"),
+                ("reminders", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    w.get("/clients/bruno").await;
+    w.post(
+        "/clients/bruno/referral",
+        &[
+            ("program_code", "walking-group"),
+            ("uptake", "not-yet"),
+            ("reminders_shown", "1"),
+        ],
+    )
+    .await;
+    let (reasons, reminders): (String, Option<String>) = sqlx::query_as(
+        "SELECT r.reasons, c.reminders FROM referrals r JOIN clients c ON c.id = r.client_id WHERE r.client_id = 'amelie'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons, "loneliness,social-isolation",
+        "the reasons are edited on the record"
+    );
+    assert_eq!(reminders.as_deref(), Some("granted"));
+    let ledger: Vec<(String, String)> = sqlx::query_as(
+        "SELECT purpose, change FROM consent_events WHERE client_id = 'amelie' ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        ledger.contains(&("reminders".into(), "granted".into())),
+        "{ledger:?}"
+    );
+    let rec = w.get("/clients/amelie").await;
+    assert!(
+        rec.visible().contains("reminders before program sessions"),
+        "{}",
+        rec.visible()
+    );
+    let reminders = async || -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT client_id, body FROM messages WHERE message_key = 'program-reminder' ORDER BY id",
+        )
+        .fetch_all(w.state.runner.db.pool())
+        .await
+        .unwrap()
+    };
+    // Monday 10:00 in Toronto: the walk is tomorrow, Tuesday at 10:00.
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        1
+    );
+    let sent = reminders().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "amelie", "only the client who agreed");
+    assert_eq!(
+        sent[0].1,
+        "Rappel : Marche du mardi a lieu demain à 10 h 00, Dundonald Park, Somerset St W."
+    );
+    assert!(matters::sms::cost(&sent[0].1).segments <= 2);
+    // Once per session.
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        0
+    );
+    // Tuesday: no session on Wednesday.
+    w.clock.advance(chrono::Duration::days(1));
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        0
+    );
+    // The next Monday, before 10:00: not yet; after: the next week's walk.
+    w.clock
+        .advance(chrono::Duration::days(6) - chrono::Duration::hours(1));
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        0
+    );
+    w.clock.advance(chrono::Duration::minutes(90));
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        1
+    );
+    // She decides not to go: no more reminders.
+    w.sign_in("nora").await;
+    w.get("/clients/amelie").await;
+    let p = w
+        .post(
+            "/clients/amelie/referral",
+            &[("program_code", "walking-group"), ("uptake", "declined")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT client_id, uptake FROM referrals ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert!(
+        rows.contains(&("amelie".into(), "declined".into())),
+        "{rows:?}"
+    );
+    w.clock.advance(chrono::Duration::days(7));
+    assert_eq!(
+        matters::programs::reminders::sweep(&w.state.runner)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(reminders().await.len(), 2);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'program-reminder-send'")
+            .await,
+        2
+    );
 }

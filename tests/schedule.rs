@@ -1666,3 +1666,102 @@ async fn changing_the_level_ends_the_old_follow_up_and_enrols_the_new_one() {
     assert_eq!(notes, ["replaced: the level of support is now holistic"]);
     assert!(support::plan(&runner, &id, "extreme").await.is_err());
 }
+
+#[tokio::test]
+async fn a_sequence_follows_up_one_referral_and_its_scores_carry_that_referral() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let runner = with_sequence(
+        runner,
+        "id = \"measure\"\nspec_version = 1\n\n[[step]]\nid = \"lonely\"\nflow = \"loneliness\"\nanchor = \"enrolment\"\ntime_point = \"baseline\"\n",
+    );
+    clock.set(at(TORONTO, "2026-11-02 11:00"));
+    let client = consenting_client(&runner, "rosa", TORONTO, "en").await;
+    let first: i64 = sqlx::query_scalar("SELECT id FROM referrals WHERE client_id = 'rosa'")
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+    // A second referral, later: the client's latest open one.
+    let second = record::add_referral(
+        &runner.db,
+        &client,
+        &NewReferral::default(),
+        to_ms(clock.now()),
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(second > first);
+    // The navigator enrols her to follow up the first referral.
+    let e = actions::enrol_for(&runner, &client, "measure", Some(first), "navigator-1")
+        .await
+        .unwrap();
+    // The same sequence may follow up the other referral too; not the same one twice.
+    assert!(matches!(
+        actions::enrol_for(&runner, &client, "measure", Some(first), "navigator-1").await,
+        Err(actions::ActionError::AlreadyEnrolled(..))
+    ));
+    let other = actions::enrol_for(&runner, &client, "measure", Some(second), "navigator-1")
+        .await
+        .unwrap();
+    assert_ne!(e.enrolment, other.enrolment);
+    // Not a referral she does not have.
+    assert!(matches!(
+        actions::enrol_for(
+            &runner,
+            &client,
+            "measure",
+            Some(second + 100),
+            "navigator-1"
+        )
+        .await,
+        Err(actions::ActionError::Invalid(_))
+    ));
+    let of: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, referral_id FROM enrolments ORDER BY id")
+            .fetch_all(runner.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        of,
+        vec![(e.enrolment, Some(first)), (other.enrolment, Some(second))]
+    );
+    // The first one's step runs (the other waits for it: one conversation at a time).
+    schedule::tick(&runner, 1).await.unwrap();
+    let session: (i64, Option<i64>) = sqlx::query_as(
+        "SELECT id, referral_id FROM sessions WHERE client_id = 'rosa' AND status = 'active'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        session.1,
+        Some(first),
+        "the session follows up the first referral"
+    );
+    for reply in ["often", "often", "some of the time", "never"] {
+        runner
+            .receive(&Inbound::new(
+                Channel::Simulator,
+                client.clone(),
+                None,
+                reply,
+            ))
+            .await
+            .unwrap();
+    }
+    let scores: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT instrument, total, referral_id FROM scores WHERE client_id = 'rosa' ORDER BY id",
+    )
+    .fetch_all(runner.db.pool())
+    .await
+    .unwrap();
+    let ucla = scores
+        .iter()
+        .find(|s| s.0 == "ucla3")
+        .expect("a UCLA-3 score");
+    assert_eq!(ucla.1, Some(8));
+    assert!(
+        scores.iter().all(|s| s.2 == Some(first)),
+        "every score carries the referral it measures: {scores:?}"
+    );
+}

@@ -500,6 +500,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261201000003_programs.sql",
         "a3137b01b0bc8c9d410d4f35c0f886379b4b07e085d37e3a8e9e6678742a15cb",
     ),
+    (
+        "migrations/postgres/20261202000001_followthrough.sql",
+        "31e4a99b1a8adbd86a5d8a2056af46eda9804fa8e1f4c152d1f20d293ebb13e8",
+    ),
+    (
+        "migrations/sqlite/20261202000001_followthrough.sql",
+        "8d10d6b3d1c293bed2652fa3febb6bf991e52cdae0943d30247d654554d3963e",
+    ),
 ];
 
 #[test]
@@ -516,4 +524,145 @@ fn a_landed_migration_never_changes() {
             "{path} has landed and must not change (sqlx would refuse every database that applied it): put the change in a new migration"
         );
     }
+}
+
+/// A database as it was before the catalogue (migrations up to and including `20261201000001`):
+/// a client with two referrals to programs named in free text, and scores of each. Then today's
+/// migrations: the referrals stay, as "other" (no catalogue program, their words kept), each
+/// score is attached to the referral it measured, and their uptake begins its history.
+async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &str) {
+    let db = Db::connect(url).await.unwrap();
+    let early = std::env::temp_dir().join(format!(
+        "matters-early-{}-{}",
+        std::process::id(),
+        dir.replace('/', "-")
+    ));
+    let _ = std::fs::remove_dir_all(&early);
+    std::fs::create_dir_all(&early).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.as_str() <= "20261201000001_listen.sql")
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7, "{names:?}");
+    for n in &names {
+        std::fs::copy(format!("{dir}/{n}"), early.join(n)).unwrap();
+    }
+    sqlx::migrate::Migrator::new(early.as_path())
+        .await
+        .unwrap()
+        .run(db.pool())
+        .await
+        .unwrap();
+    let day = 86_400_000_i64;
+    let t0 = 1_780_000_000_000_i64;
+    for sql in [
+        format!(
+            "INSERT INTO clients (id, language, time_zone, consent, created_at, updated_at) VALUES ('old-1', 'fr', 'America/Toronto', 'granted', {t0}, {t0})"
+        ),
+        format!(
+            "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, program, support_level, uptake, closed_at, closing_reason, created_at) VALUES ('old-1', {t0}, 'Dre Roy', 'loneliness', 'Café des voisins', 'medium', 'attended', {}, 'goal-met', {t0})",
+            t0 + 90 * day
+        ),
+        format!(
+            "INSERT INTO referrals (client_id, referred_at, referred_by, reasons, program, support_level, uptake, created_at) VALUES ('old-1', {}, 'Dre Roy', 'social-isolation', 'Chorale du quartier', 'light', 'not-yet', {})",
+            t0 + 100 * day,
+            t0 + 100 * day
+        ),
+        format!(
+            "INSERT INTO sessions (client_id, flow_id, revision, state, status, time_point, started_at, updated_at) VALUES ('old-1', 'loneliness', 'r1', '{{}}', 'completed', 'baseline', {}, {})",
+            t0 + day,
+            t0 + day
+        ),
+        format!(
+            "INSERT INTO sessions (client_id, flow_id, revision, state, status, time_point, started_at, updated_at) VALUES ('old-1', 'loneliness', 'r1', '{{}}', 'completed', 'baseline', {}, {})",
+            t0 + 101 * day,
+            t0 + 101 * day
+        ),
+    ] {
+        sqlx::query(&sql).execute(db.pool()).await.unwrap();
+    }
+    let sessions: Vec<i64> = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    for (k, s) in sessions.iter().enumerate() {
+        let at = t0 + day + 100 * day * i64::try_from(k).unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at) \
+             VALUES ('old-1', {s}, 'loneliness', 'r1', 'ucla3', 'baseline', {}, 1, '{{}}', {at})",
+            7 - k
+        ))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    // Today's migrations, on top.
+    db.migrate().await.unwrap();
+    let referrals: Vec<(i64, Option<String>, Option<i64>, String)> = sqlx::query_as(
+        "SELECT id, program, program_id, uptake FROM referrals WHERE client_id = 'old-1' ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(referrals.len(), 2);
+    assert_eq!(referrals[0].1.as_deref(), Some("Café des voisins"));
+    assert_eq!(referrals[0].2, None, "a free-text program is \"other\"");
+    assert_eq!(referrals[1].1.as_deref(), Some("Chorale du quartier"));
+    assert_eq!(referrals[1].2, None);
+    let scores: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT total, referral_id FROM scores ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        scores,
+        vec![(7, Some(referrals[0].0)), (6, Some(referrals[1].0))],
+        "each score is attached to the referral open when it was taken"
+    );
+    let history: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT referral_id, uptake, source FROM referral_uptake ORDER BY referral_id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        history,
+        vec![
+            (referrals[0].0, "attended".into(), "before".into()),
+            (referrals[1].0, "not-yet".into(), "before".into())
+        ]
+    );
+    // The record reads them as before, with the referral each score measures.
+    let read = record::read(&db, &ClientId::parse("old-1").unwrap(), "test", t0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.referrals.len(), 2);
+    assert_eq!(read.referrals[0].program_code, None);
+    assert_eq!(read.scores[1].referral_id, Some(referrals[1].0));
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&early);
+}
+
+#[tokio::test]
+async fn free_text_programs_and_their_scores_survive_the_migration_on_sqlite() {
+    let file = std::env::temp_dir().join(format!("matters-old-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let url = format!("sqlite://{}", file.display());
+    migrating_keeps_free_text_referrals_and_their_scores(&url, "migrations/sqlite").await;
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test]
+async fn free_text_programs_and_their_scores_survive_the_migration_on_postgres() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    migrating_keeps_free_text_referrals_and_their_scores(&url, "migrations/postgres").await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
 }

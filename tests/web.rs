@@ -2290,6 +2290,8 @@ async fn every_page_in_french_shows_words_never_codes() {
         "/clients/amelie?done=summary-sent".to_owned(),
         "/clients/amelie?done=note-added".to_owned(),
         "/clients/amelie?done=alert-acked".to_owned(),
+        "/referrers".to_owned(),
+        "/referrers?done=summaries-set".to_owned(),
     ] {
         let p = w.get(&path).await;
         check(&path, &p);

@@ -18,3 +18,6 @@ pd-cost-low-cost = تكلفة منخفضة
 pd-cost-fee-waivable = توجد رسوم يمكن الإعفاء منها
 pd-contact = للتواصل: { $contact }
 pd-transport = الوصول: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = تذكير: { $program } غدًا في الساعة { $time }، في { $where }.
+pd-reminder-online = تذكير: { $program } غدًا في الساعة { $time }، عبر الإنترنت.

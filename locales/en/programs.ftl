@@ -18,3 +18,6 @@ pd-cost-low-cost = Low cost
 pd-cost-fee-waivable = There is a fee, which can be waived
 pd-contact = Contact: { $contact }
 pd-transport = Getting there: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = Reminder: { $program } is tomorrow at { $time }, { $where }.
+pd-reminder-online = Reminder: { $program } is tomorrow at { $time }, online.

@@ -18,3 +18,6 @@ pd-cost-low-cost = Bajo costo
 pd-cost-fee-waivable = Tiene un costo, que se puede exonerar
 pd-contact = Contacto: { $contact }
 pd-transport = Cómo llegar: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = Recordatorio: { $program } es mañana a las { $time }, en { $where }.
+pd-reminder-online = Recordatorio: { $program } es mañana a las { $time }, en línea.

@@ -18,3 +18,6 @@ pd-cost-low-cost = کم‌هزینه
 pd-cost-fee-waivable = هزینه دارد، اما می‌توان از آن معاف شد
 pd-contact = تماس: { $contact }
 pd-transport = رسیدن به آنجا: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = یادآوری: { $program } فردا ساعت { $time } است، در { $where }.
+pd-reminder-online = یادآوری: { $program } فردا ساعت { $time } است، به‌صورت آنلاین.

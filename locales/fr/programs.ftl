@@ -18,3 +18,6 @@ pd-cost-low-cost = Coût modique
 pd-cost-fee-waivable = Des frais, dont on peut être exempté
 pd-contact = Contact : { $contact }
 pd-transport = Pour s'y rendre : { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = Rappel : { $program } a lieu demain à { $time }, { $where }.
+pd-reminder-online = Rappel : { $program } a lieu demain à { $time }, en ligne.

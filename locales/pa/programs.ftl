@@ -18,3 +18,6 @@ pd-cost-low-cost = ਘੱਟ ਕੀਮਤ
 pd-cost-fee-waivable = ਫੀਸ ਹੈ, ਜੋ ਮੁਆਫ਼ ਹੋ ਸਕਦੀ ਹੈ
 pd-contact = ਸੰਪਰਕ: { $contact }
 pd-transport = ਉੱਥੇ ਪਹੁੰਚਣਾ: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = ਯਾਦ ਦਿਵਾਉਣਾ: { $program } ਕੱਲ੍ਹ { $time } ਵਜੇ ਹੈ, { $where }।
+pd-reminder-online = ਯਾਦ ਦਿਵਾਉਣਾ: { $program } ਕੱਲ੍ਹ { $time } ਵਜੇ ਹੈ, ਔਨਲਾਈਨ।

@@ -18,3 +18,6 @@ pd-cost-low-cost = Mababang bayad
 pd-cost-fee-waivable = May bayad, na maaaring i-waive
 pd-contact = Makipag-ugnayan: { $contact }
 pd-transport = Paano pumunta: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = Paalala: Ang { $program } ay bukas nang { $time }, sa { $where }.
+pd-reminder-online = Paalala: Ang { $program } ay bukas nang { $time }, online.

@@ -796,6 +796,7 @@ audit-summary-send = Sent a summary to the referrer
 audit-summary-view = Read a summary for the referrer
 ad-summary-write = Summary { $id } of referral { $r }, { $ev ->
         [closed] on closing
+        [outcome] on the 6-month outcome
        *[other] on a change of uptake
     }, { $how ->
         [sent] sent at once
@@ -825,3 +826,47 @@ ad-fhir-sr = ServiceRequest { $id }: referral { $r }
 ad-inbox-view = { $n } open conversations
 ad-notifications-view = { $n } notifications
 ad-program-view = { $code }: { $n } referrals listed
+
+# Issue 18, continued: referral history, reminders, referrers.
+referral-history = History
+history-uptake = Uptake: { $uptake }
+history-summary = { $event ->
+        [closed] Summary for the referrer, on closing
+        [outcome] Summary for the referrer, 6-month outcome
+       *[other] Summary for the referrer, on a change of uptake
+    } · { $status ->
+        [sent] sent
+       *[other] waiting for review
+    }
+reminders-agreed = The client agrees to a text the day before each session of their program
+purpose-reminders = reminders before program sessions
+purpose-messaging = messages
+channel-any = any channel
+referrers-title = Referrers
+referrers-link = Referrers: who referred, and what became of each referral
+referrers-help = Each referring provider's referrals, with the uptake, the closing and the word sent back.
+referrers-empty = No referrals yet.
+referrers-unnamed = Referrer not named
+referrers-counts = { $n } referrals: { $open } open, { $closed } closed
+referrers-summary-sent = Sent
+referrers-setting = Word back to referrers
+referrers-setting-help = For each level of support: do summaries go to the referrer at once, or wait for the navigator's review? The guidebook asks for formal feedback at the medium and holistic levels.
+referrers-auto = Send at once
+referrers-review = Wait for review
+referrers-save = Save
+notice-summaries-set = Saved: summaries follow the new setting from now on.
+summary-pdf = The letter as a PDF
+audit-referrers-view = Opened the Referrers page
+audit-summaries-setting = Changed when summaries go to referrers
+audit-reminders-consent = Recorded the client's choice about reminders
+audit-program-reminder-send = Texted a reminder of a program's session
+audit-summary-pdf = Downloaded a summary as a PDF
+ad-referrers-view = { $n } referrals of { $k } referrers listed
+ad-summaries-setting = Summaries now sent at once at { $n } levels of support
+ad-reminders-consent = Reminders { $change ->
+        [granted] agreed
+       *[other] no longer wanted
+    }
+ad-program-reminder-send = Program { $code }, session on { $on }, message { $id } ({ $channel })
+ad-summary-pdf = Summary { $id }, as a PDF
+enrol-for-referral = For the referral

@@ -796,6 +796,7 @@ audit-summary-send = A envoyé un résumé à la personne qui a orienté
 audit-summary-view = A lu un résumé pour la personne qui a orienté
 ad-summary-write = Résumé { $id } de l'orientation { $r }, { $ev ->
         [closed] à la fermeture
+        [outcome] aux résultats à 6 mois
        *[other] à un changement de participation
     }, { $how ->
         [sent] envoyé aussitôt
@@ -825,3 +826,47 @@ ad-fhir-sr = ServiceRequest { $id } : orientation { $r }
 ad-inbox-view = { $n } conversations ouvertes
 ad-notifications-view = { $n } notifications
 ad-program-view = { $code } : { $n } orientations listées
+
+# Issue 18, suite : historique de l'orientation, rappels, personnes qui orientent.
+referral-history = Historique
+history-uptake = Participation : { $uptake }
+history-summary = { $event ->
+        [closed] Résumé pour la personne qui a orienté, à la fermeture
+        [outcome] Résumé pour la personne qui a orienté, résultats à 6 mois
+       *[other] Résumé pour la personne qui a orienté, participation changée
+    } · { $status ->
+        [sent] envoyé
+       *[other] en attente de relecture
+    }
+reminders-agreed = La personne accepte un texto la veille de chaque séance de son programme
+purpose-reminders = rappels avant les séances de programme
+purpose-messaging = messages
+channel-any = tout canal
+referrers-title = Personnes qui orientent
+referrers-link = Personnes qui orientent : qui a orienté, et ce que chaque orientation est devenue
+referrers-help = Les orientations de chaque prestataire, avec la participation, la fermeture et le retour envoyé.
+referrers-empty = Aucune orientation pour l'instant.
+referrers-unnamed = Personne non nommée
+referrers-counts = { $n } orientations : { $open } ouvertes, { $closed } fermées
+referrers-summary-sent = Envoyé
+referrers-setting = Retour aux personnes qui orientent
+referrers-setting-help = Pour chaque niveau de soutien : les résumés partent-ils tout de suite, ou attendent-ils la relecture de l'intervenante ? Le guide demande un retour formel aux niveaux moyen et global.
+referrers-auto = Envoyer tout de suite
+referrers-review = Attendre la relecture
+referrers-save = Enregistrer
+notice-summaries-set = Enregistré : les résumés suivent le nouveau réglage à partir de maintenant.
+summary-pdf = La lettre en PDF
+audit-referrers-view = A ouvert la page des personnes qui orientent
+audit-summaries-setting = A changé l'envoi des résumés aux personnes qui orientent
+audit-reminders-consent = A noté le choix de la personne au sujet des rappels
+audit-program-reminder-send = A envoyé par texto le rappel d'une séance de programme
+audit-summary-pdf = A téléchargé un résumé en PDF
+ad-referrers-view = { $n } orientations de { $k } personnes listées
+ad-summaries-setting = Résumés désormais envoyés tout de suite à { $n } niveaux de soutien
+ad-reminders-consent = Rappels { $change ->
+        [granted] acceptés
+       *[other] plus souhaités
+    }
+ad-program-reminder-send = Programme { $code }, séance du { $on }, message { $id } ({ $channel })
+ad-summary-pdf = Résumé { $id }, en PDF
+enrol-for-referral = Pour l'orientation

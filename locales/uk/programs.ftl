@@ -18,3 +18,6 @@ pd-cost-low-cost = Недорого
 pd-cost-fee-waivable = Є плата, від якої можна звільнити
 pd-contact = Контакт: { $contact }
 pd-transport = Як дістатися: { $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = Нагадування: { $program } завтра о { $time }, { $where }.
+pd-reminder-online = Нагадування: { $program } завтра о { $time }, онлайн.

@@ -18,3 +18,6 @@ pd-cost-low-cost = 低费用
 pd-cost-fee-waivable = 需付费，可申请减免
 pd-contact = 联系：{ $contact }
 pd-transport = 交通：{ $transport }
+# The day before a session, to clients who agreed to reminders.
+pd-reminder = 提醒：{ $program } 明天 { $time } 举行，地点：{ $where }。
+pd-reminder-online = 提醒：{ $program } 明天 { $time } 在线举行。

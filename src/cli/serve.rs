@@ -71,6 +71,10 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         );
     }
     draining.push(("the scheduler", crate::schedule::spawn(runner.clone())));
+    draining.push((
+        "summaries and reminders",
+        crate::summaries::spawn(runner.clone()),
+    ));
     println!(
         "scheduler: {} sequences; scheduled messages go out {} in each client's time zone",
         runner.sequences.all().count(),

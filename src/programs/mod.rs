@@ -4,6 +4,7 @@
 //! referrals counted together.
 
 pub mod import;
+pub mod reminders;
 pub mod schedule;
 
 use crate::domain::Locale;

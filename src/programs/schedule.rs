@@ -116,6 +116,33 @@ pub fn describe(sessions: &[Session], catalog: &Catalog, locale: &Locale) -> Str
         .join(", ")
 }
 
+/// The sessions that fall on one local date, earliest first.
+#[must_use]
+pub fn on_date(sessions: &[Session], date: NaiveDate) -> Vec<NaiveTime> {
+    use chrono::Datelike;
+    let mut out: Vec<NaiveTime> = sessions
+        .iter()
+        .filter_map(|s| match s {
+            Session::Weekly { day, at } if date.weekday() == *day => Some(*at),
+            Session::Dated { on, at } if *on == date => Some(*at),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A time of day in the client's language: `10:00`, `10 h 00`.
+#[must_use]
+pub fn clock(catalog: &Catalog, locale: &Locale, t: NaiveTime) -> String {
+    let mut v = Vars::new();
+    v.insert("h".into(), t.format("%-H").to_string());
+    v.insert("hh".into(), t.format("%H").to_string());
+    v.insert("mm".into(), t.format("%M").to_string());
+    catalog.format(locale, "pd-time", &v).unwrap_or_default()
+}
+
 /// The weekly sessions, described; and the dated ones, as local date-times, for a page to say
 /// in its own words.
 #[must_use]

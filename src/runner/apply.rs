@@ -186,6 +186,7 @@ pub async fn write(
                 i(now),
                 i(now),
                 V::I(st.ended.as_ref().map(|_| now)),
+                V::I(items[*k].effects.referral),
             ]);
         }
         let cols = [
@@ -198,6 +199,7 @@ pub async fn write(
             "started_at",
             "updated_at",
             "ended_at",
+            "referral_id",
         ];
         let ids =
             match insert_returning_ids(tx, b, "sessions", &cols, rows, "starting sessions").await {
@@ -394,10 +396,9 @@ pub async fn write(
     )
     .await?;
     // A client who will not go, or stopped going, is not asked about the program again.
-    for (client, uptake) in uptakes {
+    for (client, uptake, referral) in uptakes {
         crate::schedule::stop_for_uptake(tx, b, &runner.sequences, &client, &uptake, now).await?;
-        crate::summaries::write_for_client(tx, &runner.catalog, &client, "uptake", now, "client")
-            .await?;
+        crate::summaries::write(tx, &runner.catalog, referral, "uptake", now, "client").await?;
     }
     // A text outside any flow opens a conversation with the navigator; one during it adds to it.
     for it in items {

@@ -10,7 +10,10 @@ use crate::store::{Db, Doing, StoreError};
 
 /// The channel and address a navigator's message goes to: SMS first, then Telegram, else the
 /// simulator.
-async fn channel_of(db: &Db, client: &ClientId) -> Result<Option<(String, String)>, StoreError> {
+pub(crate) async fn channel_of(
+    db: &Db,
+    client: &ClientId,
+) -> Result<Option<(String, String)>, StoreError> {
     sqlx::query_as(
         "SELECT channel, address FROM channel_addresses WHERE client_id = $1 \
          ORDER BY CASE channel WHEN 'sms' THEN 0 WHEN 'telegram' THEN 1 ELSE 2 END LIMIT 1",
@@ -24,7 +27,7 @@ async fn channel_of(db: &Db, client: &ClientId) -> Result<Option<(String, String
 /// Puts one message in the outbox (delivered at once on the simulator, which has nobody to
 /// deliver to). Returns its id.
 #[allow(clippy::too_many_arguments)] // one row's columns
-async fn queue(
+pub(crate) async fn queue(
     tx: &mut crate::store::Tx,
     client: &ClientId,
     ch: &str,
@@ -264,6 +267,62 @@ pub struct ReferralUpdate {
     pub program: Option<String>,
     pub support_level: Option<String>,
     pub uptake: String,
+    /// The reasons for referral; `None` leaves them as they are.
+    pub reasons: Option<Vec<String>>,
+    /// The client agreed (or no longer agrees) to a text the day before a program's session;
+    /// `None` leaves it as it is.
+    pub reminders: Option<bool>,
+}
+
+/// Records in the consent ledger whether the client agrees to reminders of a program's
+/// sessions (a purpose of its own, apart from agreeing to messages), when that changes.
+pub async fn set_reminders(
+    tx: &mut crate::store::Tx,
+    client: &ClientId,
+    granted: bool,
+    actor: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let change = if granted { "granted" } else { "revoked" };
+    let n = sqlx::query(
+        "UPDATE clients SET reminders = $1 WHERE id = $2 AND (reminders IS NULL OR reminders <> $1)",
+    )
+    .bind(change)
+    .bind(client.as_str())
+    .execute(&mut **tx)
+    .await
+    .doing("recording reminders")?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO consent_events (client_id, channel, change, source, wording, actor, at, purpose) \
+         VALUES ($1, 'any', $2, $3, $4, $5, $6, 'reminders')",
+    )
+    .bind(client.as_str())
+    .bind(change)
+    .bind(if actor.starts_with("api:") { "provider" } else { "navigator" })
+    .bind(if granted {
+        "agreed to a text the day before each session of their program"
+    } else {
+        "no more texts before program sessions"
+    })
+    .bind(actor)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .doing("recording reminders")?;
+    audit(
+        tx,
+        now,
+        actor,
+        "reminders-consent",
+        Some(client),
+        &format!("reminders {change}"),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// Records the referral. An uptake of declined or dropped-out stops the steps that declare it
@@ -290,6 +349,9 @@ pub async fn update_referral(
             u.uptake,
             UPTAKES.join(", ")
         )));
+    }
+    if let Some(r) = &u.reasons {
+        crate::runner::referrals::check_reasons(r)?;
     }
     let clean = |v: &Option<String>| {
         v.as_deref()
@@ -360,11 +422,19 @@ pub async fn update_referral(
             .execute(&mut *tx)
             .await
             .doing("recording a referral")?;
+            if let Some(r) = &u.reasons {
+                sqlx::query("UPDATE referrals SET reasons = $1 WHERE id = $2")
+                    .bind(r.join(","))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .doing("recording a referral")?;
+            }
             id
         }
         None => sqlx::query_scalar(
-            "INSERT INTO referrals (client_id, referred_at, referred_by, rx_type, program, support_level, uptake, program_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $2) RETURNING id",
+            "INSERT INTO referrals (client_id, referred_at, referred_by, rx_type, program, support_level, uptake, program_id, created_at, reasons) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $2, $9) RETURNING id",
         )
         .bind(client.as_str())
         .bind(now)
@@ -374,11 +444,16 @@ pub async fn update_referral(
         .bind(clean(&u.support_level))
         .bind(&u.uptake)
         .bind(program_id)
+        .bind(u.reasons.as_ref().map(|r| r.join(",")).unwrap_or_default())
         .fetch_one(&mut *tx)
         .await
         .doing("recording a referral")?,
     };
+    if let Some(granted) = u.reminders {
+        set_reminders(&mut tx, client, granted, actor, now).await?;
+    }
     if before.as_deref() != Some(u.uptake.as_str()) {
+        crate::store::uptake::record(&mut tx, id, &u.uptake, actor, now).await?;
         crate::schedule::stop_for_uptake(
             &mut tx,
             db.backend(),

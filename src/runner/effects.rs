@@ -26,6 +26,8 @@ pub struct Effects {
     pub events: Vec<(Scope, Event)>,
     pub session_update: Option<Session>,
     pub new_session: Option<(Session, Option<String>)>,
+    /// The referral the new session follows up (a step's enrolment's, else the open one).
+    pub referral: Option<i64>,
     /// Granted?, source, wording, actor.
     pub consent: Option<(bool, String, String, String)>,
     pub language: Option<Locale>,
@@ -95,6 +97,7 @@ impl Effects {
             events: Vec::new(),
             session_update: None,
             new_session: None,
+            referral: loaded.referral,
             consent: None,
             language: None,
             cancel_all_jobs: false,

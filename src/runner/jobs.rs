@@ -29,10 +29,13 @@ pub const GIVE_UP_AFTER: i64 = 5;
 struct Enrolment {
     sequence: String,
     status: String,
-    /// The client's latest referral is closed (steps may run until it closes).
+    /// The referral it follows up (else the client's latest) is closed (steps may run until it
+    /// closes).
     referral_closed: bool,
-    /// The latest referral's uptake (steps may stop when it is declined or dropped out).
+    /// That referral's uptake (steps may stop when it is declined or dropped out).
     uptake: Option<String>,
+    /// The referral it follows up: the sessions it starts, and their scores, carry it.
+    referral: Option<i64>,
 }
 
 /// Whether a flow says anything to the client (a flow of flags only is a navigator's task).
@@ -143,10 +146,10 @@ impl Runner {
             return Ok(out);
         }
         let sql = format!(
-            "SELECT e.id, e.sequence_id, e.status, \
-                    (SELECT r.closed_at FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1), \
-                    (SELECT r.uptake FROM referrals r WHERE r.client_id = e.client_id ORDER BY r.id DESC LIMIT 1) \
-             FROM enrolments e WHERE e.id IN ({})",
+            "SELECT e.id, e.sequence_id, e.status, r.closed_at, r.uptake, e.referral_id \
+             FROM enrolments e LEFT JOIN referrals r ON r.id = COALESCE(e.referral_id, \
+                  (SELECT MAX(x.id) FROM referrals x WHERE x.client_id = e.client_id)) \
+             WHERE e.id IN ({})",
             crate::store::sql::list(self.db.backend(), ids.len())
         );
         let mut q = sqlx::query(&sql);
@@ -165,6 +168,7 @@ impl Runner {
                         .doing("reading enrolments")?
                         .is_some(),
                     uptake: r.try_get(4).doing("reading enrolments")?,
+                    referral: r.try_get(5).doing("reading enrolments")?,
                 },
             );
         }
@@ -350,6 +354,9 @@ impl Runner {
         enrolment: Option<&Enrolment>,
     ) -> Result<Effects, RunError> {
         let mut fx = Effects::new(l);
+        if let Some(r) = enrolment.and_then(|e| e.referral) {
+            fx.referral = Some(r);
+        }
         let now = self.clock.now();
         let tz = self.tz_of(l);
         if enrolment.is_some_and(|e| e.status == "paused") {

@@ -22,6 +22,8 @@ pub struct Loaded {
     pub time_zone: String,
     pub consent: String,
     pub program: Option<String>,
+    /// The client's latest open referral: what a session started now follows up.
+    pub referral: Option<i64>,
     /// The channel they were last reached on, or [`NO_CHANNEL`].
     pub channel: String,
     /// The client's address on that channel.
@@ -42,6 +44,8 @@ pub struct Active {
     pub version: i64,
     pub prompt_message_id: Option<i64>,
     pub time_point: Option<String>,
+    /// The referral this session follows up.
+    pub referral: Option<i64>,
 }
 
 /// Reads clients and their running sessions, in one query.
@@ -56,11 +60,12 @@ pub async fn load(
     let sql = format!(
         "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, \
                 (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
+                (SELECT r.id FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS open_referral, \
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 c.send_start, c.send_end, c.best_time, \
                 (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
-                s.id, s.state, s.version, s.prompt_message_id, s.time_point \
+                s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          WHERE c.id IN ({})",
         list(b, clients.len())
@@ -103,6 +108,9 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
                     .try_get::<Option<i64>, _>("prompt_message_id")
                     .doing("reading a session")?,
                 time_point: get_s("time_point")?,
+                referral: row
+                    .try_get::<Option<i64>, _>("session_referral")
+                    .doing("reading a session")?,
             })
         }
         None => None,
@@ -124,6 +132,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         time_zone: get_s("time_zone")?.unwrap_or_default(),
         consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
         program: get_s("program")?,
+        referral: get_i("open_referral")?,
         channel: get_s("channel")?.unwrap_or_else(|| NO_CHANNEL.into()),
         address: get_s("address")?,
         session,

@@ -37,7 +37,7 @@ pub async fn write(
     inbound_of: &[Option<i64>],
     consent_rows: &[ConsentRow],
     consent_now: &[&str],
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<(String, String, i64)>, StoreError> {
     let items = sessions.items;
     let session_of = |k: usize, scope: Scope| sessions.of(k, scope);
     let mut answers = Vec::new();
@@ -66,6 +66,11 @@ pub async fn write(
             Scope::Current => l.session.as_ref().and_then(|a| a.time_point.clone()),
             Scope::New => it.effects.new_session.as_ref().and_then(|(_, t)| t.clone()),
             Scope::Client => None,
+        };
+        let referral_of = |scope: Scope| match scope {
+            Scope::Current => l.session.as_ref().and_then(|a| a.referral),
+            Scope::New => it.effects.referral,
+            Scope::Client => l.referral,
         };
         let mut timeout: Option<(Scope, Option<(String, i64)>)> = None;
         let mut answered = Vec::new();
@@ -138,6 +143,7 @@ pub async fn write(
                         i(i64::from(*complete)),
                         s(serde_json::to_string(parts).unwrap_or_default()),
                         i(now),
+                        V::I(referral_of(scope)),
                     ]);
                 }
                 Event::Flag {
@@ -171,7 +177,8 @@ pub async fn write(
             }
         }
         if let Some(f) = item_fields.iter().find(|f| f.0 == "referral.uptake") {
-            uptakes.push((client, f.1.clone()));
+            let referral = l.session.as_ref().and_then(|a| a.referral).or(l.referral);
+            uptakes.push((client, f.1.clone(), referral));
         }
         let language = it.effects.language.clone().or_else(|| {
             it.effects.events.iter().rev().find_map(|(_, e)| match e {
@@ -312,6 +319,7 @@ pub async fn write(
         "complete",
         "items",
         "at",
+        "referral_id",
     ];
     insert_rows(tx, b, "scores", &score_cols, scores, "recording scores").await?;
     insert_rows(
@@ -378,18 +386,34 @@ pub async fn write(
         .await
         .doing("updating clients")?;
     }
-    let changed_uptakes: Vec<(String, String)> = uptakes
-        .iter()
-        .map(|(c, u)| ((*c).to_owned(), u.clone()))
-        .collect();
-    for (client, uptake) in uptakes {
-        // The referral's uptake is also a column of the referral itself.
-        sqlx::query("UPDATE referrals SET uptake = $1 WHERE id = (SELECT MAX(id) FROM referrals WHERE client_id = $2 AND closed_at IS NULL)")
-            .bind(uptake)
+    // The referral's uptake is also a column of the referral itself, with its history: the
+    // referral the session follows up, else the client's open one.
+    let mut changed_uptakes = Vec::new();
+    for (client, uptake, referral) in uptakes {
+        let referral = match referral {
+            Some(r) => Some(r),
+            None => sqlx::query_scalar(
+                "SELECT MAX(id) FROM referrals WHERE client_id = $1 AND closed_at IS NULL",
+            )
             .bind(client)
-            .execute(&mut **tx)
+            .fetch_one(&mut **tx)
             .await
-            .doing("recording a referral's uptake")?;
+            .doing("finding a referral")?,
+        };
+        let Some(referral) = referral else { continue };
+        let n = sqlx::query(
+            "UPDATE referrals SET uptake = $1 WHERE id = $2 AND closed_at IS NULL AND uptake <> $1",
+        )
+        .bind(&uptake)
+        .bind(referral)
+        .execute(&mut **tx)
+        .await
+        .doing("recording a referral's uptake")?
+        .rows_affected();
+        if n > 0 {
+            crate::store::uptake::record(tx, referral, &uptake, "client", now).await?;
+            changed_uptakes.push((client.to_owned(), uptake, referral));
+        }
     }
     // STOP cancels every job of the client not yet run; an answer, the timeout of its question.
     if !cancel_all.is_empty() {

@@ -21,9 +21,11 @@ pub struct NewReferralSpec {
     pub support_level: Option<String>,
     /// `YYYY-MM-DD`; unset: today.
     pub referred_on: Option<String>,
+    /// The client agrees to reminders before the program's sessions; unset: unchanged.
+    pub reminders: Option<bool>,
 }
 
-fn check_reasons(reasons: &[String]) -> Result<(), ActionError> {
+pub(crate) fn check_reasons(reasons: &[String]) -> Result<(), ActionError> {
     if let Some(r) = reasons
         .iter()
         .find(|r| !crate::domain::REASONS.contains(&r.as_str()))
@@ -121,6 +123,11 @@ pub async fn add_referral(
         ..Default::default()
     };
     let id = crate::store::record::add_referral(db, client, &new, now, actor).await?;
+    if let Some(granted) = r.reminders {
+        let mut tx = db.begin().await?;
+        super::casework::set_reminders(&mut tx, client, granted, actor, now).await?;
+        tx.commit().await.doing("recording reminders")?;
+    }
     if let Some(p) = &program
         && let Err(why) = send_program_details(runner, client, p, actor).await?
     {
@@ -206,6 +213,7 @@ pub async fn patch_referral(
     if let Some(u) = &p.uptake
         && *u != before
     {
+        crate::store::uptake::record(&mut tx, referral, u, actor, now).await?;
         crate::schedule::stop_for_uptake(
             &mut tx,
             db.backend(),

@@ -88,12 +88,26 @@ async fn client_row(
     })
 }
 
-/// Enrols a client in a sequence: every step becomes a job, due in the next open window of the
-/// client's own time zone. Steps that follow another wait for it to end.
+/// Enrols a client in a sequence for their open referral (the latest, when there is more than
+/// one): see [`enrol_for`].
 pub async fn enrol(
     runner: &Runner,
     client: &ClientId,
     sequence: &str,
+    actor: &str,
+) -> Result<Enrolled, ActionError> {
+    enrol_for(runner, client, sequence, None, actor).await
+}
+
+/// Enrols a client in a sequence that follows up one referral (`None`: their latest open one):
+/// every step becomes a job, due in the next open window of the client's own time zone, and
+/// anchored to the referral's date. Steps that follow another wait for it to end. The sessions
+/// the steps start, and their scores, carry the referral.
+pub async fn enrol_for(
+    runner: &Runner,
+    client: &ClientId,
+    sequence: &str,
+    referral: Option<i64>,
     actor: &str,
 ) -> Result<Enrolled, ActionError> {
     let known = || {
@@ -116,11 +130,24 @@ pub async fn enrol(
     if c.consent == "revoked" {
         return Err(ActionError::OptedOut(client.clone()));
     }
-    let referral = sqlx::query("SELECT id, referred_at FROM referrals WHERE client_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
-        .bind(client.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .doing("reading a referral")?;
+    let referral = match referral {
+        Some(r) => Some(
+            sqlx::query("SELECT id, referred_at FROM referrals WHERE client_id = $1 AND id = $2 AND closed_at IS NULL")
+                .bind(client.as_str())
+                .bind(r)
+                .fetch_optional(&mut *tx)
+                .await
+                .doing("reading a referral")?
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!("client {client} has no open referral {r}"))
+                })?,
+        ),
+        None => sqlx::query("SELECT id, referred_at FROM referrals WHERE client_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1")
+            .bind(client.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .doing("reading a referral")?,
+    };
     let (referral_id, referred_at): (Option<i64>, Option<i64>) = match referral {
         Some(r) => (
             Some(r.try_get(0).doing("reading a referral")?),

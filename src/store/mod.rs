@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod record;
 pub mod scores;
 pub mod sql;
+pub mod uptake;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

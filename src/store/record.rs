@@ -134,6 +134,7 @@ pub async fn add_referral(
     .fetch_one(&mut *tx)
     .await
     .doing("adding a referral")?;
+    super::uptake::record(&mut tx, id, "not-yet", actor, now).await?;
     audit(
         &mut tx,
         now,
@@ -298,6 +299,8 @@ pub struct ClientInfo {
     /// The part of the day that suits them (`morning`, `afternoon`, `evening`, `any-time`):
     /// scheduled messages go out in it.
     pub best_time: Option<String>,
+    /// Agreed to a text the day before a program's session: granted | revoked | None.
+    pub reminders: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -308,6 +311,8 @@ pub struct ConsentEntry {
     pub source: String,
     pub wording: Option<String>,
     pub actor: String,
+    /// messaging (what the client's consent follows) | reminders (before a program's session)
+    pub purpose: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -358,6 +363,8 @@ pub struct Score {
     /// Each item's score, by step.
     #[schema(value_type = Object)]
     pub items: serde_json::Value,
+    /// The referral it measures.
+    pub referral_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -443,7 +450,7 @@ pub async fn read(
     now: i64,
 ) -> Result<Option<Record>, StoreError> {
     let Some(c) = sqlx::query(
-        "SELECT id, chart_number, language, time_zone, consent, status, kind, best_time FROM clients WHERE id = $1",
+        "SELECT id, chart_number, language, time_zone, consent, status, kind, best_time, reminders FROM clients WHERE id = $1",
     )
     .bind(client.as_str())
     .fetch_optional(db.pool())
@@ -471,8 +478,9 @@ pub async fn read(
         kind: st(&c, "kind")?,
         channels,
         best_time: ost(&c, "best_time")?,
+        reminders: ost(&c, "reminders")?,
     };
-    let consent = rows(db, "SELECT at, channel, change, source, wording, actor FROM consent_events WHERE client_id = $1 ORDER BY id", client)
+    let consent = rows(db, "SELECT at, channel, change, source, wording, actor, purpose FROM consent_events WHERE client_id = $1 ORDER BY id", client)
         .await?
         .iter()
         .map(|r| {
@@ -483,6 +491,7 @@ pub async fn read(
                 source: st(r, "source")?,
                 wording: ost(r, "wording")?,
                 actor: st(r, "actor")?,
+                purpose: st(r, "purpose")?,
             })
         })
         .collect::<Result<_, StoreError>>()?;
@@ -549,7 +558,7 @@ pub async fn read(
     .collect::<Result<_, StoreError>>()?;
     let scores = rows(
         db,
-        "SELECT at, instrument, flow_id, revision, time_point, total, category, complete, items FROM scores WHERE client_id = $1 ORDER BY id",
+        "SELECT at, instrument, flow_id, revision, time_point, total, category, complete, items, referral_id FROM scores WHERE client_id = $1 ORDER BY id",
         client,
     )
     .await?
@@ -565,6 +574,7 @@ pub async fn read(
             category: ost(r, "category")?,
             complete: int(r, "complete")? != 0,
             items: serde_json::from_str(&st(r, "items")?).unwrap_or(serde_json::Value::Null),
+            referral_id: oint(r, "referral_id")?,
         })
     })
     .collect::<Result<_, StoreError>>()?;

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/fhir/ServiceRequest/{id}", get(read_service_request))
         .route("/fhir/Task", get(search_tasks))
         .route("/fhir/Task/{id}", get(read_task))
+        .route("/fhir/Communication", get(search_communications))
+        .route("/fhir/Communication/{id}", get(read_communication))
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response {
@@ -547,4 +549,114 @@ async fn search_tasks(
         None => Vec::new(),
     };
     reply(StatusCode::OK, &bundle("searchset", &tasks))
+}
+
+/// The summaries sent for referrals from ServiceRequests, as Communications: by the summary's id,
+/// or every one based on a ServiceRequest. With the client each belongs to.
+async fn communications(
+    st: &AppState,
+    by_summary: Option<i64>,
+    by_request: Option<i64>,
+) -> Result<Vec<(Value, String)>, StoreError> {
+    let (filter, id) = match (by_summary, by_request) {
+        (Some(s), _) => ("s.id = $1", s),
+        (None, Some(r)) => ("x.id = $1", r),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let sql = format!(
+        "SELECT s.id, x.id, x.client_id, c.chart_number, r.referred_by, s.text_en, s.text_fr, s.sent_at \
+         FROM referrer_summaries s JOIN service_requests x ON x.referral_id = s.referral_id \
+         JOIN referrals r ON r.id = s.referral_id JOIN clients c ON c.id = x.client_id \
+         WHERE s.status = 'sent' AND {filter} ORDER BY s.id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(id)
+        .fetch_all(st.runner.db.pool())
+        .await
+        .doing("reading Communications")?;
+    let get = |e: sqlx::Error| StoreError::Query {
+        doing: "reading Communications",
+        source: e,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let sent: Option<i64> = r.try_get(7).map_err(get)?;
+        let (chart, requester): (Option<String>, Option<String>) =
+            (r.try_get(3).map_err(get)?, r.try_get(4).map_err(get)?);
+        let (en, fr): (String, String) = (r.try_get(5).map_err(get)?, r.try_get(6).map_err(get)?);
+        let c = fhir::communication(&fhir::Feedback {
+            id: r.try_get(0).map_err(get)?,
+            service_request: r.try_get(1).map_err(get)?,
+            chart: chart.as_deref(),
+            requester: requester.as_deref(),
+            centre: &st.runner.centre.name,
+            sent: &instant(sent.unwrap_or_default()),
+            text_en: &en,
+            text_fr: &fr,
+        });
+        out.push((c, r.try_get(2).map_err(get)?));
+    }
+    Ok(out)
+}
+
+async fn read_communication(
+    State(st): State<AppState>,
+    caller: FhirCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = id_of(&id) else {
+        return refused(StatusCode::NOT_FOUND, "not-found", "no such Communication");
+    };
+    match communications(&st, Some(id), None).await {
+        Ok(mut list) if !list.is_empty() => {
+            let (c, client) = list.remove(0);
+            caller
+                .audit(
+                    &st,
+                    "fhir-read",
+                    Some(&client),
+                    &format!("Communication/{id}"),
+                )
+                .await;
+            reply(StatusCode::OK, &c)
+        }
+        Ok(_) => refused(StatusCode::NOT_FOUND, "not-found", "no such Communication"),
+        Err(e) => unavailable(&e),
+    }
+}
+
+async fn search_communications(
+    State(st): State<AppState>,
+    caller: FhirCaller,
+    Query(q): Query<TaskSearch>,
+) -> Response {
+    let Some(based_on) = q.based_on else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "not-supported",
+            "search Communications by based-on=ServiceRequest/{id}",
+        );
+    };
+    let id = based_on
+        .strip_prefix("ServiceRequest/")
+        .unwrap_or(&based_on);
+    let found = match id_of(id) {
+        Some(id) => match communications(&st, None, Some(id)).await {
+            Ok(f) => f,
+            Err(e) => return unavailable(&e),
+        },
+        None => Vec::new(),
+    };
+    if let Some((_, client)) = found.first() {
+        caller
+            .audit(
+                &st,
+                "fhir-read",
+                Some(client),
+                &format!("Communication?based-on={based_on}"),
+            )
+            .await;
+    }
+    let list: Vec<Value> = found.into_iter().map(|(c, _)| c).collect();
+    reply(StatusCode::OK, &bundle("searchset", &list))
 }

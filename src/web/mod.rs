@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod page;
 mod programs;
 mod record;
+mod referrers;
 pub(crate) mod simulator;
 mod staff;
 mod today;
@@ -157,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox::routes())
         .merge(notifications::routes())
         .merge(programs::routes())
+        .merge(referrers::routes())
         .merge(fhir::routes())
         .merge(flows::routes())
         .merge(cohort::routes())

@@ -89,7 +89,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 27] = [
+const NOTICES: [&str; 28] = [
     "added",
     "enrolled",
     "paused",
@@ -117,6 +117,7 @@ const NOTICES: [&str; 27] = [
     "program-retired",
     "program-restored",
     "summary-sent",
+    "summaries-set",
 ];
 
 #[derive(Debug, Deserialize, Default)]

@@ -26,6 +26,8 @@ pub struct Page {
     pub location: Option<String>,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as it came (a PDF is not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -38,6 +40,14 @@ impl Page {
     /// The interface's own words, in the page's language (see [`interface_text`]).
     pub fn interface(&self) -> String {
         interface_text(&self.body)
+    }
+
+    /// A header's value, when it has one and it is text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -121,8 +131,14 @@ impl Web {
         let location = headers
             .get(header::LOCATION)
             .map(|l| l.to_str().unwrap().to_owned());
-        let body = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes())
-            .into_owned();
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(i) = body.find("name=\"csrf\" value=\"") {
             let rest = &body[i + 19..];
             *self.csrf.lock().unwrap() = rest[..rest.find('"').unwrap()].to_owned();
@@ -132,6 +148,7 @@ impl Web {
             location,
             headers,
             body,
+            bytes,
         }
     }
 

@@ -63,6 +63,9 @@ pub struct NewReferralBody {
     pub support_level: Option<String>,
     /// `YYYY-MM-DD`; default today.
     pub referred_on: Option<String>,
+    /// The client agrees (true) or not (false) to a text the day before each session of the
+    /// program, recorded in the consent ledger; left out: unchanged.
+    pub reminders: Option<bool>,
 }
 
 /// What changes on a referral: its uptake, reasons, level, or its closing.
@@ -126,6 +129,7 @@ pub(super) async fn create_referral(
         program_other: b.program_other,
         support_level: b.support_level,
         referred_on: b.referred_on,
+        reminders: b.reminders,
     };
     let rid =
         crate::runner::referrals::add_referral(&st.runner, &c, &spec, &caller.0.actor()).await?;
@@ -179,11 +183,13 @@ pub struct Enrolment {
     pub status: String,
     pub enrolled_at: String,
     pub end_reason: Option<String>,
+    /// The referral it follows up: the sessions it starts, and their scores, carry it.
+    pub referral_id: Option<i64>,
 }
 
 async fn enrolments(st: &AppState, id: &str) -> Result<Vec<Enrolment>, ApiError> {
     let rows = sqlx::query(
-        "SELECT id, sequence_id, status, enrolled_at, end_reason FROM enrolments WHERE client_id = $1 ORDER BY id",
+        "SELECT id, sequence_id, status, enrolled_at, end_reason, referral_id FROM enrolments WHERE client_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(st.runner.db.pool())
@@ -198,6 +204,7 @@ async fn enrolments(st: &AppState, id: &str) -> Result<Vec<Enrolment>, ApiError>
                 enrolled_at: crate::clock::from_ms(r.try_get(3)?)
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 end_reason: r.try_get(4)?,
+                referral_id: r.try_get(5)?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -242,6 +249,9 @@ pub(super) async fn client_enrolments(
 pub struct NewEnrolment {
     /// A sequence id (standard, light…).
     pub sequence: String,
+    /// The open referral it follows up; the client's latest open referral when left out.
+    #[serde(default)]
+    pub referral_id: Option<i64>,
 }
 
 /// Enrols a client in a sequence (write scope).
@@ -266,7 +276,14 @@ pub(super) async fn enrol_client(
     caller.write()?;
     let c = client_id(&id)?;
     let b = body_of(body)?;
-    let e = actions::enrol(&st.runner, &c, &b.sequence, &caller.0.actor()).await?;
+    let e = actions::enrol_for(
+        &st.runner,
+        &c,
+        &b.sequence,
+        b.referral_id,
+        &caller.0.actor(),
+    )
+    .await?;
     let list = enrolments(&st, &id).await?;
     let made = list
         .into_iter()

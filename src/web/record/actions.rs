@@ -52,6 +52,19 @@ pub(super) struct ActionForm {
     support_level: String,
     #[serde(default)]
     uptake: String,
+    /// The referral's reasons (checkboxes); `reasons_shown`: the form had them.
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    reasons_shown: String,
+    /// The client agrees to reminders before sessions; `reminders_shown`: the form asked.
+    #[serde(default)]
+    reminders: String,
+    #[serde(default)]
+    reminders_shown: String,
+    /// The referral an enrolment follows up (when the client has more than one open).
+    #[serde(default)]
+    referral: String,
     #[serde(default)]
     phone: String,
     #[serde(default)]
@@ -81,10 +94,16 @@ pub(super) async fn client_action(
     let back = format!("/clients/{id}");
     // Ok: the notice's key and the code it names.
     let r: Result<(&str, Option<String>), String> = match action.as_str() {
-        "enrol" => actions::enrol(&st.runner, &client, &f.sequence, &actor)
-            .await
-            .map(|e| ("enrolled", Some(e.sequence)))
-            .map_err(|e| said(&e)),
+        "enrol" => actions::enrol_for(
+            &st.runner,
+            &client,
+            &f.sequence,
+            f.referral.trim().parse().ok(),
+            &actor,
+        )
+        .await
+        .map(|e| ("enrolled", Some(e.sequence)))
+        .map_err(|e| said(&e)),
         "pause" => actions::pause(&st.runner, &client, &actor)
             .await
             .map(|_| ("paused", None))
@@ -132,6 +151,8 @@ pub(super) async fn client_action(
                 program: Some(f.program.clone()),
                 support_level: Some(f.support_level.clone()).filter(|l| !l.is_empty()),
                 uptake: f.uptake.clone(),
+                reasons: (!f.reasons_shown.is_empty()).then(|| f.reasons.clone()),
+                reminders: (!f.reminders_shown.is_empty()).then_some(!f.reminders.is_empty()),
             };
             match super::level::referral(&st, &a, &client, &meta, &u, &f.confirm).await {
                 Ok(Ok(done)) => Ok(done),

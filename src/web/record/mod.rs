@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/clients/{id}", get(client_page))
         .route("/clients/{id}/export", get(export_record))
         .route("/clients/{id}/summaries/{sid}", get(summary_letter))
+        .route("/clients/{id}/summaries/{sid}/pdf", get(summary_pdf))
         .route("/clients/{id}/{action}", post(actions::client_action))
 }
 
@@ -119,6 +120,25 @@ async fn client_page(
             Err(e) => return store_error(&st, &a, &e),
         }
     }
+    // Each referral's history: its uptake over time, and each word back to the referrer.
+    let mut history: Vec<Value> = match crate::store::uptake::of_client(&st.runner.db, &id).await {
+        Ok(list) => list
+            .iter()
+            .map(|u| {
+                context! { referral_id => u.referral_id, at => u.at, kind => "uptake", uptake => u.uptake, actor => u.actor, source => u.source }
+            })
+            .collect(),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    history.extend(summaries.iter().map(|s| {
+        context! { referral_id => s.referral_id, at => s.created_at, kind => "summary", event => s.event, status => s.status }
+    }));
+    history.sort_by_key(|h| {
+        h.get_attr("at")
+            .ok()
+            .and_then(|v| i64::try_from(v).ok())
+            .unwrap_or(0)
+    });
     let programs: Vec<Value> = crate::programs::list(&st.runner.db, false)
         .await
         .unwrap_or_default()
@@ -173,6 +193,8 @@ async fn client_page(
                 alerts => alerts,
                 programs => programs,
                 summaries => summaries,
+                history => history,
+                reasons => crate::domain::REASONS,
                 conversation_open => record.conversations.iter().find(|v| v.status == "open").map(Value::from_serialize),
                 notes => record.notes,
                 note_kinds => crate::store::record::NOTE_KINDS,
@@ -276,6 +298,66 @@ async fn summary_letter(
             },
         ),
     )
+}
+
+/// A summary for the referrer as a PDF letter, in English and French. Audited.
+async fn summary_pdf(
+    State(st): State<AppState>,
+    a: Auth,
+    Path((id, sid)): Path<(String, i64)>,
+) -> Response {
+    let (_, meta, record) = match whole_record(&st, &a, &id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let summary = match crate::summaries::by_id(&st.runner.db, sid).await {
+        Ok(Some(s)) if record.referrals.iter().any(|r| r.id == s.referral_id) => s,
+        Ok(_) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let referred_by = record
+        .referrals
+        .iter()
+        .find(|r| r.id == summary.referral_id)
+        .and_then(|r| r.referred_by.clone());
+    let date = crate::clock::from_ms(summary.created_at)
+        .with_timezone(&st.runner.centre.time_zone)
+        .format("%Y-%m-%d")
+        .to_string();
+    let about = meta.name.clone().unwrap_or_else(|| id.clone());
+    let bytes = crate::letter::pdf(&crate::letter::Letter {
+        centre: &st.runner.centre.name,
+        date: &date,
+        referred_by: referred_by.as_deref(),
+        about: &about,
+        chart: record.client.chart_number.as_deref(),
+        text_en: &summary.text_en,
+        text_fr: &summary.text_fr,
+    });
+    let _ = crate::store::record::audit_one(
+        &st.runner.db,
+        now(&st),
+        &a.staff.actor(),
+        "summary-pdf",
+        Some(&id),
+        &format!("summary {sid} as a PDF"),
+    )
+    .await;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"referral-update-{sid}.pdf\""),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The Telegram link and its QR code (an SVG made here from the link; no outside service),

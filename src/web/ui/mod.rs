@@ -173,7 +173,8 @@ impl Ui {
             "program_form.html",
             "programs.html",
             "program.html",
-            "letter.html"
+            "letter.html",
+            "referrers.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's

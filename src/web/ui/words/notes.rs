@@ -75,6 +75,11 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "summary-write",
     "summary-send",
     "summary-view",
+    "summary-pdf",
+    "referrers-view",
+    "summaries-setting",
+    "reminders-consent",
+    "program-reminder-send",
 ];
 
 pub(super) type Table = &'static [(&'static str, &'static str)];
@@ -305,7 +310,7 @@ pub(super) const DELIVERY_ERRORS: Table = &[
 pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
     (
         "summary-write",
-        "summary (?P<id>\\d+) of referral (?P<r>\\d+) \\((?P<ev>uptake|closed)\\), (?P<how>sent|for review)",
+        "summary (?P<id>\\d+) of referral (?P<r>\\d+) \\((?P<ev>uptake|closed|outcome)\\), (?P<how>sent|for review)",
         "ad-summary-write",
     ),
     (
@@ -317,6 +322,31 @@ pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
         "summary-view",
         "summary (?P<id>\\d+) read as a letter",
         "ad-summary-view",
+    ),
+    (
+        "summary-pdf",
+        "summary (?P<id>\\d+) as a PDF",
+        "ad-summary-pdf",
+    ),
+    (
+        "referrers-view",
+        "(?P<n>\\d+) referrals of (?P<k>\\d+) referrers listed",
+        "ad-referrers-view",
+    ),
+    (
+        "summaries-setting",
+        "summaries go without review at (?P<n>\\d+) levels",
+        "ad-summaries-setting",
+    ),
+    (
+        "reminders-consent",
+        "reminders (?P<change>granted|revoked)",
+        "ad-reminders-consent",
+    ),
+    (
+        "program-reminder-send",
+        "program (?P<code>\\S+) session (?P<on>\\S+), message (?P<id>\\d+) on (?P<channel>\\S+)",
+        "ad-program-reminder-send",
     ),
     (
         "note-add",
