@@ -322,11 +322,16 @@ pub struct TaskState {
 /// rejected (declined) or cancelled (moved, no contact, referred elsewhere…).
 #[must_use]
 pub fn task_state(consent: &str, uptake: &str, closing: Option<&str>) -> TaskState {
-    let business = match uptake {
-        "attended" => "The client is going to the program",
-        "declined" => "The client decided not to go",
-        "dropped-out" => "The client stopped going",
-        _ => "The client has not gone yet",
+    let business = match (closing, uptake) {
+        (Some("goal-met"), _) => "Closed: the client's goal is met",
+        (Some(_), "attended") => "Closed: the client went to the program",
+        (Some(_), "dropped-out") => "Closed: the client went, then stopped going",
+        (Some(_), "declined") => "Closed: the client decided not to go",
+        (Some(_), _) => "Closed before the client went",
+        (None, "attended") => "The client is going to the program",
+        (None, "declined") => "The client decided not to go",
+        (None, "dropped-out") => "The client stopped going",
+        (None, _) => "The client has not gone yet",
     }
     .to_owned();
     let (status, reason) = match closing {
@@ -472,10 +477,9 @@ mod tests {
             task_state("granted", "attended", None).status,
             "in-progress"
         );
-        assert_eq!(
-            task_state("granted", "attended", Some("goal-met")).status,
-            "completed"
-        );
+        let done = task_state("granted", "attended", Some("goal-met"));
+        assert_eq!(done.status, "completed");
+        assert_eq!(done.business, "Closed: the client's goal is met");
         let r = task_state("granted", "declined", None);
         assert_eq!((r.status, r.reason.is_some()), ("rejected", true));
         assert_eq!(

@@ -325,11 +325,18 @@ async fn the_task_follows_the_referral_through_its_life() {
     assert_eq!(t1["status"], "accepted");
     // She goes to the program.
     w.clock.advance(chrono::Duration::days(8));
-    matters::runner::casework::update_referral(
+    let referral: i64 =
+        sqlx::query_scalar("SELECT referral_id FROM service_requests WHERE id = $1")
+            .bind(id.parse::<i64>().unwrap())
+            .fetch_one(w.state.runner.db.pool())
+            .await
+            .unwrap();
+    matters::runner::referrals::patch_referral(
         &w.state.runner,
         &client,
-        &matters::runner::casework::ReferralUpdate {
-            uptake: "attended".into(),
+        referral,
+        &matters::runner::referrals::ReferralPatch {
+            uptake: Some("attended".into()),
             ..Default::default()
         },
         "staff:nora",
@@ -339,6 +346,20 @@ async fn the_task_follows_the_referral_through_its_life() {
     let t2 = task(&w).await;
     show("she goes (uptake attended)", &t2);
     assert_eq!(t2["status"], "in-progress");
+    // Her loneliness at baseline and three months, measured for this referral.
+    for (tp, total) in [("baseline", 8), ("3-month", 5)] {
+        sqlx::query(
+            "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, complete, items, at, referral_id) \
+             VALUES ('hc-7788', 0, 'loneliness', 'r1', 'ucla3', $1, $2, 1, '{}', $3, $4)",
+        )
+        .bind(tp)
+        .bind(total)
+        .bind(w.now())
+        .bind(referral)
+        .execute(w.state.runner.db.pool())
+        .await
+        .unwrap();
+    }
     // Closed: goal met. At the medium level the summary goes at once, as the Task's output.
     sqlx::query("UPDATE referrals SET support_level = 'medium' WHERE client_id = 'hc-7788'")
         .execute(w.state.runner.db.pool())
@@ -357,6 +378,11 @@ async fn the_task_follows_the_referral_through_its_life() {
     let output = t3["output"][0]["valueString"].as_str().unwrap_or_default();
     println!("Task/{id} output:\n{output}");
     assert!(output.contains("the client's goal is met"), "{t3}");
+    assert!(output.contains("Referral by Dre Hélène Roy"), "{t3}");
+    assert!(
+        output.contains("8 at baseline, 5 at 3 months (better)"),
+        "{t3}"
+    );
     assert!(output.contains("l'objectif est atteint"), "{t3}");
     assert!(matches!(r4(&t3), Resource::Task(_)));
     // The same word back, as a Communication to the requester, based on the ServiceRequest.

@@ -17,6 +17,30 @@ nameless,Somewhere,,,,,,1 Main St,no,,free,,,,\n\
 knitting,Library,,Knitting circle,,Cercle de tricot,,Main library,no,Someday 10:00,free,,,,\n\
 choir,Library,,Community choir,Sing together,Chorale,Chanter ensemble,Main library,no,\"Wed 18:30; 2026-12-16 18:30\",fee-waivable,,\"en,fr\",,\"loneliness,low-mood\"\n";
 
+/// A client by phone in a language, followed by a navigator.
+async fn client(w: &Web, id: &str, phone: &str, lang: &str, navigator: i64) {
+    let spec = ClientSpec {
+        id: id.into(),
+        phone: Some(phone.into()),
+        language: lang.into(),
+        ..ClientSpec::default()
+    };
+    let checked = actions::check(&w.state.runner, &spec).unwrap();
+    actions::add(&w.state.runner, &checked, "cli")
+        .await
+        .unwrap();
+    matters::web::set_profile(
+        &w.state.runner.db,
+        &ClientId::parse(id).unwrap(),
+        None,
+        Some(navigator),
+        "cli",
+        w.now(),
+    )
+    .await
+    .unwrap();
+}
+
 async fn import(w: &Web) -> matters::programs::import::Report {
     matters::programs::import::import(&w.state.runner.db, CSV.as_bytes(), w.now(), "cli", |_| {})
         .await
@@ -504,26 +528,7 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
     let db = &w.state.runner.db;
     let nora = w.staff("nora", Role::Navigator).await;
     for (id, phone) in [("amelie", "+15145550123"), ("bruno", "+15145550199")] {
-        let spec = ClientSpec {
-            id: id.into(),
-            phone: Some(phone.into()),
-            language: "fr".into(),
-            ..ClientSpec::default()
-        };
-        let checked = actions::check(&w.state.runner, &spec).unwrap();
-        actions::add(&w.state.runner, &checked, "cli")
-            .await
-            .unwrap();
-        matters::web::set_profile(
-            db,
-            &ClientId::parse(id).unwrap(),
-            None,
-            Some(nora.id),
-            "cli",
-            w.now(),
-        )
-        .await
-        .unwrap();
+        client(&w, id, phone, "fr", nora.id).await;
     }
     let refer = |client: &'static str, level: &'static str| {
         let runner = w.state.runner.clone();
@@ -657,6 +662,7 @@ async fn the_referrer_hears_back_in_english_and_french_at_once_or_after_review()
     let doc = lopdf::Document::load_mem(&pdf.bytes).expect("a PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text = doc.extract_text(&pages).expect("its text");
+    println!("The PDF letter, as its text reads:\n{text}");
     assert!(text.contains("Referral update"), "{text}");
     assert!(
         text.contains("Nouvelles de l") && text.contains("orientation"),
@@ -828,26 +834,7 @@ async fn a_client_who_agreed_to_reminders_is_texted_the_day_before_each_session_
         ("amelie", "+15145550123", "fr"),
         ("bruno", "+15145550199", "en"),
     ] {
-        let spec = ClientSpec {
-            id: id.into(),
-            phone: Some(phone.into()),
-            language: lang.into(),
-            ..ClientSpec::default()
-        };
-        let checked = actions::check(&w.state.runner, &spec).unwrap();
-        actions::add(&w.state.runner, &checked, "cli")
-            .await
-            .unwrap();
-        matters::web::set_profile(
-            db,
-            &ClientId::parse(id).unwrap(),
-            None,
-            Some(nora.id),
-            "cli",
-            w.now(),
-        )
-        .await
-        .unwrap();
+        client(&w, id, phone, lang, nora.id).await;
         sqlx::query("UPDATE clients SET consent = 'granted' WHERE id = $1")
             .bind(id)
             .execute(db.pool())

@@ -257,7 +257,10 @@ pub const CLOSING_REASONS: [&str; 7] = [
 
 pub use crate::domain::{SUPPORT_LEVELS, UPTAKES};
 
-/// What a navigator records about the open referral (or a new one when there is none).
+/// What a navigator records about the open referral (or a new one when there is none), as the
+/// record's form has it: who referred, the type, the program and the level are written as given
+/// (`None` clears them); reasons and reminders only when given. A system that changes one field
+/// uses [`crate::runner::referrals::patch_referral`].
 #[derive(Debug, Clone, Default)]
 pub struct ReferralUpdate {
     /// A program of the catalogue, by its code; `None`: "other", the free text in `program`.

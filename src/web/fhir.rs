@@ -512,22 +512,35 @@ struct TaskSearch {
     based_on: Option<String>,
 }
 
+/// A search's `based-on=ServiceRequest/{id}`: as given, and the id when it is one; `None` when
+/// the search has none (see [`no_based_on`]).
+fn based_on(q: TaskSearch) -> Option<(String, Option<i64>)> {
+    let based_on = q.based_on?;
+    let id = id_of(
+        based_on
+            .strip_prefix("ServiceRequest/")
+            .unwrap_or(&based_on),
+    );
+    Some((based_on, id))
+}
+
+fn no_based_on(what: &str) -> Response {
+    refused(
+        StatusCode::BAD_REQUEST,
+        "not-supported",
+        &format!("search {what} by based-on=ServiceRequest/{{id}}"),
+    )
+}
+
 async fn search_tasks(
     State(st): State<AppState>,
     caller: FhirCaller,
     Query(q): Query<TaskSearch>,
 ) -> Response {
-    let Some(based_on) = q.based_on else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "not-supported",
-            "search Tasks by based-on=ServiceRequest/{id}",
-        );
+    let Some((based_on, id)) = based_on(q) else {
+        return no_based_on("Tasks");
     };
-    let id = based_on
-        .strip_prefix("ServiceRequest/")
-        .unwrap_or(&based_on);
-    let found = match id_of(id) {
+    let found = match id {
         Some(id) => match stored(&st, id).await {
             Ok(f) => f,
             Err(e) => return unavailable(&e),
@@ -630,17 +643,10 @@ async fn search_communications(
     caller: FhirCaller,
     Query(q): Query<TaskSearch>,
 ) -> Response {
-    let Some(based_on) = q.based_on else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "not-supported",
-            "search Communications by based-on=ServiceRequest/{id}",
-        );
+    let Some((based_on, id)) = based_on(q) else {
+        return no_based_on("Communications");
     };
-    let id = based_on
-        .strip_prefix("ServiceRequest/")
-        .unwrap_or(&based_on);
-    let found = match id_of(id) {
+    let found = match id {
         Some(id) => match communications(&st, None, Some(id)).await {
             Ok(f) => f,
             Err(e) => return unavailable(&e),

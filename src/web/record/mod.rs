@@ -258,20 +258,45 @@ async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<Strin
         .into_response()
 }
 
+/// One summary of one of this client's referrals, with the record (the read is audited).
+async fn summary_of(
+    st: &AppState,
+    a: &Auth,
+    id: &str,
+    sid: i64,
+) -> Result<
+    (
+        crate::web::page::ClientMeta,
+        crate::store::record::Record,
+        crate::summaries::Summary,
+    ),
+    Response,
+> {
+    let (_, meta, record) = whole_record(st, a, id).await?;
+    match crate::summaries::by_id(&st.runner.db, sid).await {
+        Ok(Some(s)) if record.referrals.iter().any(|r| r.id == s.referral_id) => {
+            Ok((meta, record, s))
+        }
+        Ok(_) => Err(message_page(
+            st,
+            a.lang,
+            Some(a),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )),
+        Err(e) => Err(store_error(st, a, &e)),
+    }
+}
+
 /// A summary for the referrer as a printable letter, in English and French. Audited.
 async fn summary_letter(
     State(st): State<AppState>,
     a: Auth,
     Path((id, sid)): Path<(String, i64)>,
 ) -> Response {
-    let (_, meta, record) = match whole_record(&st, &a, &id).await {
+    let (meta, record, summary) = match summary_of(&st, &a, &id, sid).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let summary = match crate::summaries::by_id(&st.runner.db, sid).await {
-        Ok(Some(s)) if record.referrals.iter().any(|r| r.id == s.referral_id) => s,
-        Ok(_) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
-        Err(e) => return store_error(&st, &a, &e),
     };
     let referral = record
         .referrals
@@ -306,14 +331,9 @@ async fn summary_pdf(
     a: Auth,
     Path((id, sid)): Path<(String, i64)>,
 ) -> Response {
-    let (_, meta, record) = match whole_record(&st, &a, &id).await {
+    let (meta, record, summary) = match summary_of(&st, &a, &id, sid).await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let summary = match crate::summaries::by_id(&st.runner.db, sid).await {
-        Ok(Some(s)) if record.referrals.iter().any(|r| r.id == s.referral_id) => s,
-        Ok(_) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
-        Err(e) => return store_error(&st, &a, &e),
     };
     let referred_by = record
         .referrals
