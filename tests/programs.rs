@@ -476,34 +476,15 @@ async fn referrals_are_made_and_changed_through_the_api_as_its_openapi_document_
     assert_eq!(p.json()["referral_id"], food);
     // Changed, then closed.
     let path = format!("/api/v1/clients/amelie/referrals/{rid}");
-    let p = w
-        .api(
-            "PATCH",
-            &path,
-            Some(&write),
-            Some(serde_json::json!({ "uptake": "attended" })),
-        )
-        .await;
+    let patch =
+        async |body: serde_json::Value| w.api("PATCH", &path, Some(&write), Some(body)).await;
+    let p = patch(serde_json::json!({ "uptake": "attended" })).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert_eq!(p.json()["uptake"], "attended");
-    let p = w
-        .api(
-            "PATCH",
-            &path,
-            Some(&write),
-            Some(serde_json::json!({ "closing_reason": "goal-met" })),
-        )
-        .await;
+    let p = patch(serde_json::json!({ "closing_reason": "goal-met" })).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert_eq!(p.json()["closing_reason"], "goal-met");
-    let p = w
-        .api(
-            "PATCH",
-            &path,
-            Some(&write),
-            Some(serde_json::json!({ "closing_reason": "moved" })),
-        )
-        .await;
+    let p = patch(serde_json::json!({ "closing_reason": "moved" })).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "closed once");
     let p = w
         .api(

@@ -194,55 +194,35 @@ pub async fn upsert(
         .fetch_optional(&mut **tx)
         .await
         .doing("finding a program")?;
-    let id = match existing {
-        Some(id) => {
-            sqlx::query(
-                "UPDATE programs SET partner_id = $1, location = $2, online = $3, schedule = $4, cost = $5, \
-                 transport = $6, accessibility = $7, languages = $8, contact = $9, eligibility = $10, \
-                 reasons = $11, active = $12, updated_at = $13 WHERE id = $14",
-            )
-            .bind(partner)
-            .bind(blank(&p.location))
-            .bind(i64::from(p.online))
-            .bind(blank(&p.schedule))
-            .bind(&cost)
-            .bind(blank(&p.transport))
-            .bind(blank(&p.accessibility))
-            .bind(&languages)
-            .bind(blank(&p.contact))
-            .bind(blank(&p.eligibility))
-            .bind(&reasons)
-            .bind(i64::from(p.active))
-            .bind(now)
-            .bind(id)
-            .execute(&mut **tx)
-            .await
-            .doing("updating a program")?;
-            id
-        }
-        None => sqlx::query_scalar(
-            "INSERT INTO programs (code, partner_id, location, online, schedule, cost, transport, accessibility, \
-             languages, contact, eligibility, reasons, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-        )
-        .bind(code)
-        .bind(partner)
-        .bind(blank(&p.location))
-        .bind(i64::from(p.online))
-        .bind(blank(&p.schedule))
-        .bind(&cost)
-        .bind(blank(&p.transport))
-        .bind(blank(&p.accessibility))
-        .bind(&languages)
-        .bind(blank(&p.contact))
-        .bind(blank(&p.eligibility))
-        .bind(&reasons)
-        .bind(i64::from(p.active))
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await
-        .doing("adding a program")?,
-    };
+    // One statement adds it or changes it (its code is its name; created_at stays).
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO programs (code, partner_id, location, online, schedule, cost, transport, accessibility, \
+         languages, contact, eligibility, reasons, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+         ON CONFLICT (code) DO UPDATE SET partner_id = excluded.partner_id, location = excluded.location, \
+         online = excluded.online, schedule = excluded.schedule, cost = excluded.cost, \
+         transport = excluded.transport, accessibility = excluded.accessibility, \
+         languages = excluded.languages, contact = excluded.contact, eligibility = excluded.eligibility, \
+         reasons = excluded.reasons, active = excluded.active, updated_at = excluded.updated_at \
+         RETURNING id",
+    )
+    .bind(code)
+    .bind(partner)
+    .bind(blank(&p.location))
+    .bind(i64::from(p.online))
+    .bind(blank(&p.schedule))
+    .bind(&cost)
+    .bind(blank(&p.transport))
+    .bind(blank(&p.accessibility))
+    .bind(&languages)
+    .bind(blank(&p.contact))
+    .bind(blank(&p.eligibility))
+    .bind(&reasons)
+    .bind(i64::from(p.active))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("saving a program")?;
     for (lang, name, description) in &p.texts {
         let Some(name) = blank(name) else { continue };
         sqlx::query("DELETE FROM program_texts WHERE program_id = $1 AND language = $2")
