@@ -19,6 +19,8 @@ pub struct Letter<'a> {
     pub chart: Option<&'a str>,
     pub text_en: &'a str,
     pub text_fr: &'a str,
+    /// Where the referrer tells us how the referral went for them (a sent summary's link).
+    pub feedback: Option<&'a str>,
 }
 
 /// US Letter, in points, with one-inch margins.
@@ -127,6 +129,14 @@ fn lines(l: &Letter<'_>) -> Vec<(bool, f32, String)> {
         ),
     );
     para(&mut out, l.text_fr);
+    if let Some(link) = l.feedback {
+        para(
+            &mut out,
+            &format!(
+                "Tell us how this referral went for you / Votre avis sur cette orientation : {link}"
+            ),
+        );
+    }
     out
 }
 
@@ -225,6 +235,7 @@ mod tests {
             chart: None,
             text_en: &long,
             text_fr: &long,
+            feedback: None,
         };
         let bytes = pdf(&l);
         assert!(bytes.starts_with(b"%PDF-"));

@@ -70,6 +70,8 @@ pub struct Staff {
     pub phone: Option<String>,
     /// When they work (`Mon-Fri 09:00-17:00`); none: the centre's `[alerts] working_hours`.
     pub working_hours: Option<String>,
+    /// May see clients' sociodemographic answers (an administrator's setting, off by default).
+    pub sees_sociodemographics: bool,
 }
 
 impl Staff {
@@ -156,10 +158,14 @@ fn staff_from(r: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
         email: r.try_get("email").doing("reading staff")?,
         phone: r.try_get("phone").doing("reading staff")?,
         working_hours: r.try_get("working_hours").doing("reading staff")?,
+        sees_sociodemographics: r
+            .try_get::<i64, _>("sees_sociodemographics")
+            .doing("reading staff")?
+            != 0,
     })
 }
 
-const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active, s.email, s.phone, s.working_hours";
+const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active, s.email, s.phone, s.working_hours, s.sees_sociodemographics";
 
 /// How many staff accounts exist.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
@@ -246,6 +252,7 @@ pub async fn add(
         email: None,
         phone: None,
         working_hours: None,
+        sees_sociodemographics: false,
     })
 }
 
@@ -480,6 +487,38 @@ pub async fn end_session(db: &Db, token: &str, actor: &str, now: i64) -> Result<
 
 /// Turns a staff member's account off (they leave the centre) or back on. Turning it off ends
 /// their sessions at once.
+/// Lets a staff member see clients' sociodemographic answers, or stops it. Audited.
+pub async fn set_sees_sociodemographics(
+    db: &Db,
+    id: i64,
+    on: bool,
+    actor: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let n = sqlx::query("UPDATE staff SET sees_sociodemographics = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .doing("changing an account")?
+        .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    audit(
+        &mut tx,
+        now,
+        actor,
+        "staff-sociodemographics",
+        None,
+        &format!("staff {id}: {}", if on { "on" } else { "off" }),
+    )
+    .await?;
+    tx.commit().await.doing("changing an account")?;
+    Ok(true)
+}
+
 pub async fn set_active(
     db: &Db,
     username: &str,

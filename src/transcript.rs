@@ -7,6 +7,7 @@
 //! lang: fr                  # the client's language (enabled for the run if it is not)
 //! languages: en, fr, ar     # optional: the languages enabled, in order
 //! program: Marche du mardi  # optional: the program they were referred to
+//! goals: Walk to church | Call my sister   # optional: their active goals, in their words
 //! < @loneliness-intro       # the bot's next message comes from this Fluent id
 //! < ~9-8-8                  # … contains this text
 //! & ~911                    # and the same message also contains this
@@ -18,6 +19,7 @@
 //! = status companionship skipped
 //! = score ucla3 8           # or: incomplete, or a category
 //! = flag crisis urgent      # = no-flag crisis
+//! = goal-rating 1 7          # the first goal's latest rating
 //! = consent revoked         # = language fr, = field client.best_time morning, = session stopped
 //! ```
 
@@ -116,7 +118,7 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         }
         if body.is_empty()
             && let Some((k, v)) = trimmed.split_once(':')
-            && ["flow", "lang", "languages", "program", "time_zone"].contains(&k.trim())
+            && ["flow", "lang", "languages", "program", "goals", "time_zone"].contains(&k.trim())
         {
             header.insert(k.trim().to_owned(), v.trim().to_owned());
             continue;
@@ -175,6 +177,24 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
             ..NewReferral::default()
         };
         record::add_referral(&runner.db, &client, &r, now, "transcript")
+            .await
+            .map_err(|e| fail(1, e.to_string()))?;
+    }
+    for g in header
+        .get("goals")
+        .map(|g| {
+            g.split('|')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .collect()
+        })
+        .unwrap_or_else(Vec::new)
+    {
+        let goal = crate::store::goals::NewGoal {
+            text: g.to_owned(),
+            ..Default::default()
+        };
+        crate::store::goals::add(&runner.db, &client, &goal, "transcript", now)
             .await
             .map_err(|e| fail(1, e.to_string()))?;
     }
@@ -269,10 +289,78 @@ async fn step(run: &mut Run, n: usize, line: &str) -> Result<(), String> {
         return Ok(());
     }
     if let Some(check) = line.strip_prefix('=') {
+        if let Some(rest) = check.trim().strip_prefix("goal-rating ") {
+            return goal_rating(run, rest).await.map_err(|e| run.fail(n, e));
+        }
+        if let Some(rest) = check.trim().strip_prefix("sdoh ") {
+            return sociodemographic(run, rest)
+                .await
+                .map_err(|e| run.fail(n, e));
+        }
         let rec = run.record(n).await?;
         return assert_record(&rec, check.trim()).map_err(|e| run.fail(n, e));
     }
     Err(run.fail(n, format!("a line must start with >, <, & or =: {line:?}")))
+}
+
+/// `= sdoh race prefer-not`: what is held for a question (`none`: nothing); `= sdoh consent
+/// granted`. The answers table never holds them.
+async fn sociodemographic(run: &Run, check: &str) -> Result<(), String> {
+    let (q, want) = check
+        .split_once(' ')
+        .ok_or("sdoh takes a question and a value")?;
+    let held = crate::equity::read(&run.runner.db, run.client.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    let got = if q == "consent" {
+        held.consent.clone()
+    } else {
+        held.answers.get(q).cloned()
+    }
+    .unwrap_or_else(|| "none".into());
+    let rec = record::read(
+        &run.runner.db,
+        &run.client,
+        "transcript",
+        to_ms(run.clock.now()),
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    .ok_or("the client has no record")?;
+    if let Some(a) = rec
+        .answers
+        .iter()
+        .find(|a| a.record.as_deref().is_some_and(|r| r.starts_with("sdoh.")))
+    {
+        return Err(format!(
+            "a sociodemographic answer ({}) is in the answers table",
+            a.step
+        ));
+    }
+    (got == want.trim())
+        .then_some(())
+        .ok_or_else(|| format!("sociodemographic {q} is {got}, expected {want}"))
+}
+
+/// `= goal-rating 2 7`: the second goal's latest rating is 7 (`none`: not rated).
+async fn goal_rating(run: &Run, check: &str) -> Result<(), String> {
+    let (nth, want) = check
+        .split_once(' ')
+        .ok_or("goal-rating takes a goal's number and a rating")?;
+    let nth: usize = nth.parse().map_err(|_| format!("bad goal number {nth}"))?;
+    let goals = crate::store::goals::of_client(&run.runner.db, run.client.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
+    let g = goals
+        .get(nth.wrapping_sub(1))
+        .ok_or_else(|| format!("there is no goal {nth}"))?;
+    let got = g
+        .ratings
+        .last()
+        .map_or_else(|| "none".to_owned(), |r| r.rating.to_string());
+    (got == want.trim())
+        .then_some(())
+        .ok_or_else(|| format!("goal {nth} ({:?}) is rated {got}, expected {want}", g.text))
 }
 
 fn assert_record(rec: &Record, check: &str) -> Result<(), String> {

@@ -762,6 +762,10 @@ fn signed_in_pages(nora: i64) -> Vec<(&'static str, Open)> {
         ("program", get("/programs/cafe-rencontre")),
         ("letter", get("/clients/amelie/summaries/1")),
         ("referrers", get("/referrers")),
+        (
+            "sociodemographics",
+            get("/clients/amelie/sociodemographics"),
+        ),
     ]
 }
 

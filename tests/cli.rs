@@ -79,7 +79,7 @@ fn flows_check_is_clean_and_prints_the_sms_cost_of_every_message() {
     );
     assert!(
         stdout.contains(
-            "9 flows, 4 sequences and 9 locales are valid (2 enabled, 9 of 9 complete); 0 warnings"
+            "12 flows, 4 sequences and 9 locales are valid (2 enabled, 9 of 9 complete); 0 warnings"
         ),
         "{stdout}"
     );
@@ -791,7 +791,10 @@ fn staff_tokens_and_exports_from_the_command_line() {
         "{said}"
     );
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("pseudonym,language,"), "{text}");
+    assert!(
+        text.starts_with("pseudonym,referral_number,language,"),
+        "{text}"
+    );
     assert!(
         text.lines().nth(1).unwrap().starts_with("P-")
             && !text.contains("amelie")

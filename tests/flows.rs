@@ -70,7 +70,7 @@ fn every_shipped_flow_and_locale_loads_without_a_problem() {
             "{want} missing from {ids:?}"
         );
     }
-    assert_eq!(ids.len(), 9, "{ids:?}");
+    assert_eq!(ids.len(), 12, "{ids:?}");
     assert_eq!(c.catalog.locales(), vec![locale("en"), locale("fr")]);
 }
 

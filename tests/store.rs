@@ -508,6 +508,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261202000001_followthrough.sql",
         "8d10d6b3d1c293bed2652fa3febb6bf991e52cdae0943d30247d654554d3963e",
     ),
+    (
+        "migrations/postgres/20261203000001_goals_equity.sql",
+        "37b94eb572976c822d47dc7671075a2e2212d5eb644995111e3dbe0460be1645",
+    ),
+    (
+        "migrations/sqlite/20261203000001_goals_equity.sql",
+        "f57b15c231af9e0724d95d7d18ba8a04119173c892618c3ff322fa47cd6d172b",
+    ),
 ];
 
 #[test]
@@ -530,10 +538,11 @@ fn a_landed_migration_never_changes() {
 /// a client with two referrals to programs named in free text, and scores of each. Then today's
 /// migrations: the referrals stay, as "other" (no catalogue program, their words kept), each
 /// score is attached to the referral it measured, and their uptake begins its history.
-async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &str) {
-    let db = Db::connect(url).await.unwrap();
+/// Applies the migrations of `dir` up to and including `last` (there must be `n` of them), as a
+/// database made by an older matters would have them.
+async fn migrate_until(db: &Db, dir: &str, last: &str, n: usize) {
     let early = std::env::temp_dir().join(format!(
-        "matters-early-{}-{}",
+        "matters-early-{}-{}-{last}",
         std::process::id(),
         dir.replace('/', "-")
     ));
@@ -542,10 +551,10 @@ async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &s
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.as_str() <= "20261201000001_listen.sql")
+        .filter(|n| n.as_str() <= last)
         .collect();
     names.sort();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), n, "{names:?}");
     for n in &names {
         std::fs::copy(format!("{dir}/{n}"), early.join(n)).unwrap();
     }
@@ -555,6 +564,12 @@ async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &s
         .run(db.pool())
         .await
         .unwrap();
+    let _ = std::fs::remove_dir_all(&early);
+}
+
+async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &str) {
+    let db = Db::connect(url).await.unwrap();
+    migrate_until(&db, dir, "20261201000001_listen.sql", 7).await;
     let day = 86_400_000_i64;
     let t0 = 1_780_000_000_000_i64;
     for sql in [
@@ -643,7 +658,141 @@ async fn migrating_keeps_free_text_referrals_and_their_scores(url: &str, dir: &s
     assert_eq!(read.referrals[0].program_code, None);
     assert_eq!(read.scores[1].referral_id, Some(referrals[1].0));
     db.close().await;
-    let _ = std::fs::remove_dir_all(&early);
+}
+
+/// A database of before goals and sociodemographics (up to `20261202000001`), with what a client
+/// said and scored; then today's migrations keep every answer and score as it was, and the new
+/// tables start empty, every client "never asked" and no staff member allowed to see them.
+async fn migrating_keeps_every_answer_and_score(url: &str, dir: &str) {
+    let db = Db::connect(url).await.unwrap();
+    migrate_until(&db, dir, "20261202000001_followthrough.sql", 10).await;
+    let t0 = 1_780_000_000_000_i64;
+    for sql in [
+        format!(
+            "INSERT INTO clients (id, language, time_zone, consent, created_at, updated_at) VALUES ('old-2', 'ar', 'America/Toronto', 'granted', {t0}, {t0})"
+        ),
+        format!(
+            "INSERT INTO referrals (client_id, referred_at, reasons, program, uptake, created_at) VALUES ('old-2', {t0}, 'loneliness', 'Café', 'attended', {t0})"
+        ),
+        format!(
+            "INSERT INTO sessions (client_id, flow_id, revision, state, status, time_point, started_at, updated_at, referral_id) \
+             VALUES ('old-2', 'what-matters', 'r1', '{{}}', 'completed', NULL, {t0}, {t0}, (SELECT MAX(id) FROM referrals))"
+        ),
+    ] {
+        sqlx::query(&sql).execute(db.pool()).await.unwrap();
+    }
+    let answers = [
+        (
+            "matters",
+            "wm.what_matters",
+            "أحفادي والخروج من البيت",
+            None,
+        ),
+        ("needs", "wm.need", "3", Some("disconnected")),
+        ("callback", "wm.callback", "نعم", Some("yes")),
+    ];
+    for (step, key, raw, value) in answers {
+        sqlx::query(
+            "INSERT INTO answers (client_id, session_id, flow_id, revision, step_id, record_key, raw_text, value, status, locale, at) \
+             VALUES ('old-2', (SELECT MAX(id) FROM sessions), 'what-matters', 'r1', $1, $2, $3, $4, 'answered', 'ar', $5)",
+        )
+        .bind(step)
+        .bind(key)
+        .bind(raw)
+        .bind(value.unwrap_or(raw))
+        .bind(t0)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query(&format!(
+        "INSERT INTO scores (client_id, session_id, flow_id, revision, instrument, time_point, total, category, complete, items, at, referral_id) \
+         VALUES ('old-2', 1, 'belonging', 'r1', 'cchs-belonging', 'baseline', NULL, 'somewhat-weak', 1, '{{}}', {t0}, (SELECT MAX(id) FROM referrals))"
+    ))
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let before_answers: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT step_id, raw_text, value FROM answers ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let before_scores: Vec<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT instrument, category, referral_id FROM scores ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    db.migrate().await.unwrap();
+    let after_answers: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT step_id, raw_text, value FROM answers ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let after_scores: Vec<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT instrument, category, referral_id FROM scores ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(after_answers.len(), 3);
+    assert_eq!(after_answers, before_answers);
+    assert_eq!(after_scores, before_scores);
+    let (consent, goal): (Option<String>, Option<i64>) = sqlx::query_as(
+        "SELECT c.sociodemographics, s.goal_id FROM clients c JOIN sessions s ON s.client_id = c.id WHERE c.id = 'old-2'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!((consent, goal), (None, None));
+    for table in [
+        "goals",
+        "goal_ratings",
+        "sociodemographics",
+        "health_use",
+        "provider_feedback",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    // The record and the evaluation read them as before.
+    let read = record::read(&db, &ClientId::parse("old-2").unwrap(), "test", t0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.answers[0].raw, "أحفادي والخروج من البيت");
+    let facts = matters::evaluation::facts(
+        &db,
+        None,
+        &matters::evaluation::Filter::default(),
+        chrono_tz::America::Toronto,
+    )
+    .await
+    .unwrap();
+    assert_eq!(facts[0].value("cchs-belonging", "baseline"), Some(2.0));
+    db.close().await;
+}
+
+#[tokio::test]
+async fn every_answer_and_score_survives_the_goals_migration_on_sqlite() {
+    let file = std::env::temp_dir().join(format!("matters-old-goals-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let url = format!("sqlite://{}", file.display());
+    migrating_keeps_every_answer_and_score(&url, "migrations/sqlite").await;
+    let _ = std::fs::remove_file(&file);
+}
+
+#[tokio::test]
+async fn every_answer_and_score_survives_the_goals_migration_on_postgres() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    migrating_keeps_every_answer_and_score(&url, "migrations/postgres").await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -668,21 +668,40 @@ async fn the_record_shows_scores_with_a_trend_and_the_cohort_shows_the_change() 
     );
     let c = w.get("/cohort").await;
     assert_eq!(c.status, StatusCode::OK);
-    // Only amelie has both time points: n 1, 9 → 4.
+    // Only amelie has both time points, 9 → 4: one client, so every figure is a small cell.
     let cohort = c.visible();
     assert!(
-        cohort.contains("Loneliness (UCLA-3, 3–9, lower is better) 1 9.0 4.0 -5.0"),
+        cohort.contains("Loneliness (UCLA-3, 3–9, lower is better) < 5 < 5 < 5 < 5 < 5"),
         "{cohort}"
     );
     assert!(
-        cohort.contains("Loneliness 2") && cohort.contains("Social isolation 2"),
+        cohort.contains("Loneliness < 5") && cohort.contains("Social isolation < 5"),
         "{cohort}"
     );
     assert!(
-        cohort.contains("Loneliness survey 4 4 100%"),
-        "four surveys started and completed: {cohort}"
+        cohort.contains("Loneliness survey < 5 < 5 < 5"),
+        "four surveys started and completed, fewer than five: {cohort}"
     );
-    assert!(c.body.matches("<svg").count() >= 2);
+    assert!(!c.body.contains("<svg"), "no chart draws a small cell");
+    // Behind the page, the pair is there.
+    let facts = matters::evaluation::facts(
+        &w.state.runner.db,
+        None,
+        &matters::evaluation::Filter::default(),
+        chrono_tz::America::Toronto,
+    )
+    .await
+    .unwrap();
+    let amelie = facts.iter().find(|f| f.client == "amelie").unwrap();
+    assert_eq!(
+        (
+            amelie.value("ucla3", "baseline"),
+            amelie.value("ucla3", "6-month")
+        ),
+        (Some(9.0), Some(4.0))
+    );
+    let m = matters::evaluation::measure_row(&facts.iter().collect::<Vec<_>>(), "ucla3");
+    assert_eq!((m.change_6.n, m.change_6.text.as_str()), (1, "< 5"));
 }
 
 #[tokio::test]
@@ -944,7 +963,7 @@ async fn every_documented_route_answers_as_documented() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11);
+    assert_eq!(checked, 12);
     // Paging, a missing client, a bad body: documented statuses, one shape.
     let p = w
         .api(
@@ -1189,6 +1208,7 @@ async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
     assert!(matches!(whole, Resource::Bundle(_)));
     let mut questionnaires = 0;
     let mut responses = Vec::new();
+    let mut observations = Vec::new();
     for e in bundle["entry"].as_array().unwrap() {
         let r = &e["resource"];
         let parsed: Resource = fhirbolt::json::from_str(&r.to_string(), None)
@@ -1200,11 +1220,31 @@ async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
                 assert!(!q.item.is_empty());
             }
             Resource::QuestionnaireResponse(_) => responses.push(r.clone()),
+            Resource::Observation(_) => observations.push(r.clone()),
             other => panic!("unexpected {other:?}"),
         }
     }
     assert_eq!(questionnaires, 3, "loneliness, wellbeing, belonging");
     assert_eq!(responses.len(), 2);
+    // A score is an Observation derived from the response it came from.
+    assert_eq!(
+        observations.len(),
+        6,
+        "UCLA-3, ONS loneliness, four ONS4 items"
+    );
+    let response_urls: Vec<&Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "QuestionnaireResponse")
+        .map(|e| &e["fullUrl"])
+        .collect();
+    for o in &observations {
+        assert!(
+            response_urls.contains(&&o["derivedFrom"][0]["reference"]),
+            "{o}"
+        );
+    }
     // Every entry has its own fullUrl, a urn:uuid.
     let urls: std::collections::BTreeSet<&str> = bundle["entry"]
         .as_array()
@@ -1212,7 +1252,7 @@ async fn the_fhir_export_is_r4_by_a_fhir_model_library() {
         .iter()
         .map(|e| e["fullUrl"].as_str().expect("a fullUrl"))
         .collect();
-    assert_eq!(urls.len(), 5);
+    assert_eq!(urls.len(), 11);
     assert!(
         urls.iter()
             .all(|u| u.starts_with("urn:uuid:") && u.len() == 45),
@@ -1345,8 +1385,8 @@ async fn the_navigators_day_on_postgres() {
     );
     let cohort = w.get("/cohort").await.visible();
     assert!(
-        cohort.contains("Loneliness (UCLA-3, 3–9, lower is better) 1 9.0 3.0 -6.0"),
-        "{cohort}"
+        cohort.contains("Loneliness (UCLA-3, 3–9, lower is better) < 5 < 5 < 5 < 5 < 5"),
+        "one client: a small cell, {cohort}"
     );
     assert!(w.get("/today").await.body.contains("crisis words"));
     let audit = w
@@ -1490,7 +1530,7 @@ async fn the_referral_is_recorded_and_a_telegram_invite_shows_its_qr_code() {
         p.body
     );
     let cohort = w.get("/cohort").await.visible();
-    assert!(cohort.contains("Attended 1 100%"), "{cohort}");
+    assert!(cohort.contains("Attended < 5 < 5"), "{cohort}");
     // The Telegram link and its QR code, made here.
     w.get("/clients/amelie").await;
     let p = w
@@ -2292,6 +2332,10 @@ async fn every_page_in_french_shows_words_never_codes() {
         "/clients/amelie?done=alert-acked".to_owned(),
         "/referrers".to_owned(),
         "/referrers?done=summaries-set".to_owned(),
+        "/clients/amelie/sociodemographics".to_owned(),
+        "/clients/amelie/sociodemographics?done=sociodemographics-saved".to_owned(),
+        "/clients/amelie?done=goal-set".to_owned(),
+        "/cohort?level=holistic&reason=loneliness".to_owned(),
     ] {
         let p = w.get(&path).await;
         check(&path, &p);

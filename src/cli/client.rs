@@ -48,6 +48,10 @@ pub enum ClientCommand {
     /// send_between, chart_number, program, referred_on, reasons, sequence). Bad rows are
     /// reported and skipped; clients already there are left alone, so it is safe to run again.
     Import { file: std::path::PathBuf },
+    /// Import health-system use for the evaluation's before-and-after, from a CSV with the
+    /// header client,period,primary_care,ed_visits,admissions (period: before or after the
+    /// referral). Bad rows are reported and skipped; a client's period imported again is replaced.
+    HealthUse { file: std::path::PathBuf },
     /// Enrol a client in a follow-up sequence.
     Enrol { id: String, sequence: String },
     /// Hold a client's scheduled steps until resumed.
@@ -154,6 +158,23 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             }
             if let Some(flow) = start {
                 start_flow(&runner, &client, &flow, time_point.as_deref()).await?;
+            }
+        }
+        ClientCommand::HealthUse { file } => {
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let now = crate::clock::to_ms(runner.clock.now());
+            let report = crate::health_use::import(&runner.db, f, ACTOR, now).await?;
+            for (line, why) in &report.errors {
+                eprintln!("{}:{line}: {why}", file.display());
+            }
+            println!(
+                "{} rows imported, {} refused",
+                report.imported,
+                report.errors.len()
+            );
+            if !report.errors.is_empty() {
+                return Ok(1);
             }
         }
         ClientCommand::Import { file } => {

@@ -57,6 +57,7 @@ pub async fn run(
             let n = crate::export::evaluation_csv(
                 &runner,
                 deidentified,
+                false,
                 ACTOR,
                 &mut buf,
                 &mut |d, t| {

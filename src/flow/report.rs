@@ -22,6 +22,11 @@ pub fn sample_vars(centre: &str, catalog: &Catalog) -> Vars {
         ("centre".to_owned(), centre.to_owned()),
         ("program".to_owned(), "the Tuesday walking group".to_owned()),
         ("count".to_owned(), "5".to_owned()),
+        // A goal in the client's words (goal-checkin.ftl).
+        (
+            "goal".to_owned(),
+            "Walk to the library with Rosa every week".to_owned(),
+        ),
         ("min".to_owned(), "0".to_owned()),
         ("max".to_owned(), "10".to_owned()),
         ("languages".to_owned(), languages.join(", ")),

@@ -187,6 +187,7 @@ pub async fn write(
                 i(now),
                 V::I(st.ended.as_ref().map(|_| now)),
                 V::I(items[*k].effects.referral),
+                V::I(items[*k].effects.goal),
             ]);
         }
         let cols = [
@@ -200,6 +201,7 @@ pub async fn write(
             "updated_at",
             "ended_at",
             "referral_id",
+            "goal_id",
         ];
         let ids =
             match insert_returning_ids(tx, b, "sessions", &cols, rows, "starting sessions").await {

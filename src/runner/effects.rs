@@ -28,6 +28,8 @@ pub struct Effects {
     pub new_session: Option<(Session, Option<String>)>,
     /// The referral the new session follows up (a step's enrolment's, else the open one).
     pub referral: Option<i64>,
+    /// The goal the new session checks in on (a goal check-in).
+    pub goal: Option<i64>,
     /// Granted?, source, wording, actor.
     pub consent: Option<(bool, String, String, String)>,
     pub language: Option<Locale>,
@@ -98,6 +100,7 @@ impl Effects {
             session_update: None,
             new_session: None,
             referral: loaded.referral,
+            goal: None,
             consent: None,
             language: None,
             cancel_all_jobs: false,

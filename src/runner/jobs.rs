@@ -573,7 +573,23 @@ impl Runner {
             fx.session_update = Some(s);
             fx.current(ev);
         }
-        let vars = self.vars(l);
+        // A goal check-in starts with the client's first active goal; with none, there is
+        // nothing to ask.
+        let vars = if super::goals::is_checkin(f.id.as_str()) {
+            let Some((goal, text)) = &l.first_goal else {
+                fx.jobs.push(JobOp::finish(
+                    j,
+                    "skipped",
+                    Some("the client has no active goal".into()),
+                ));
+                moving_on(&mut fx);
+                return Ok(fx);
+            };
+            fx.goal = Some(*goal);
+            self.goal_vars(l, text)
+        } else {
+            self.vars(l)
+        };
         let ctx = self.ctx(&f, &vars, l);
         let (state, events) = engine::start(&ctx, self.catalog.negotiate(&l.language))?;
         fx.new_session = Some((state, step.time_point.clone()));

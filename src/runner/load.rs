@@ -21,6 +21,8 @@ pub struct Loaded {
     pub language: Locale,
     pub time_zone: String,
     pub consent: String,
+    /// The consent to be asked sociodemographic questions: granted, revoked, or never asked.
+    pub sociodemographics: Option<String>,
     pub program: Option<String>,
     /// The client's latest open referral: what a session started now follows up.
     pub referral: Option<i64>,
@@ -35,6 +37,10 @@ pub struct Loaded {
     pub best_time: Option<String>,
     /// A navigator's conversation open with them: the bot keeps quiet.
     pub conversation: Option<i64>,
+    /// Their first active goal (id, text in their words): what a goal check-in starts with.
+    pub first_goal: Option<(i64, String)>,
+    /// The active goal after the running session's goal: the check-in that follows it.
+    pub next_goal: Option<(i64, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +52,8 @@ pub struct Active {
     pub time_point: Option<String>,
     /// The referral this session follows up.
     pub referral: Option<i64>,
+    /// The goal a goal check-in is about (id, text in the client's words).
+    pub goal: Option<(i64, String)>,
 }
 
 /// Reads clients and their running sessions, in one query.
@@ -58,15 +66,20 @@ pub async fn load(
         return Ok(HashMap::new());
     }
     let sql = format!(
-        "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, \
+        "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, c.sociodemographics, \
                 (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
                 (SELECT r.id FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS open_referral, \
                 (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
                 (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 c.send_start, c.send_end, c.best_time, \
                 (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
-                s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral \
+                s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral, \
+                s.goal_id, sg.text AS goal_text, fg.id AS first_goal, fg.text AS first_goal_text, \
+                ng.id AS next_goal, ng.text AS next_goal_text \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
+         LEFT JOIN goals sg ON sg.id = s.goal_id \
+         LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
+         LEFT JOIN goals ng ON ng.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active' AND g.id > s.goal_id) \
          WHERE c.id IN ({})",
         list(b, clients.len())
     );
@@ -111,6 +124,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
                 referral: row
                     .try_get::<Option<i64>, _>("session_referral")
                     .doing("reading a session")?,
+                goal: goal_of(row, "goal_id", "goal_text")?,
             })
         }
         None => None,
@@ -131,12 +145,24 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         language,
         time_zone: get_s("time_zone")?.unwrap_or_default(),
         consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
+        sociodemographics: get_s("sociodemographics")?,
         program: get_s("program")?,
         referral: get_i("open_referral")?,
         channel: get_s("channel")?.unwrap_or_else(|| NO_CHANNEL.into()),
         address: get_s("address")?,
         session,
+        first_goal: goal_of(row, "first_goal", "first_goal_text")?,
+        next_goal: goal_of(row, "next_goal", "next_goal_text")?,
     })
+}
+
+/// A goal's id and text, from two columns of a row.
+fn goal_of(row: &AnyRow, id: &str, text: &str) -> Result<Option<(i64, String)>, StoreError> {
+    let id = row.try_get::<Option<i64>, _>(id).doing("reading a goal")?;
+    let text = row
+        .try_get::<Option<String>, _>(text)
+        .doing("reading a goal")?;
+    Ok(id.zip(text))
 }
 
 /// Which of these provider message ids were already recorded (the provider is retrying).

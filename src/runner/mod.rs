@@ -7,6 +7,8 @@ mod apply;
 pub mod casework;
 pub mod conversation;
 mod effects;
+mod equity_rows;
+pub mod goals;
 mod guard;
 mod inbox;
 mod job_rows;
@@ -139,6 +141,8 @@ pub enum RunError {
     OptedOut(ClientId),
     #[error("client {0} has no phone number or Telegram chat yet: nothing can reach them")]
     NoChannel(ClientId),
+    #[error("client {0} has no active goal to check in on: set one on their record first")]
+    NoGoal(ClientId),
     #[error("flow {flow} revision {revision} is not known")]
     UnknownRevision { flow: FlowId, revision: String },
     #[error(transparent)]
@@ -457,7 +461,16 @@ impl Runner {
                 effects.session_update = Some(s);
                 effects.current(ev);
             }
-            let vars = self.vars(loaded);
+            let vars = if goals::is_checkin(f.id.as_str()) {
+                let (goal, text) = loaded
+                    .first_goal
+                    .as_ref()
+                    .ok_or_else(|| RunError::NoGoal(client.clone()))?;
+                effects.goal = Some(*goal);
+                self.goal_vars(loaded, text)
+            } else {
+                self.vars(loaded)
+            };
             let ctx = self.ctx(&f, &vars, loaded);
             let (state, events) = engine::start(&ctx, self.catalog.negotiate(&loaded.language))?;
             effects.new_session = Some((state, time_point.map(str::to_owned)));

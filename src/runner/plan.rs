@@ -198,6 +198,7 @@ impl Runner {
         };
         fx.session_update = Some(state);
         fx.current(events);
+        self.next_goal(loaded, &mut fx)?;
         Ok(fx)
     }
 
@@ -231,6 +232,7 @@ impl Runner {
         let (state, events) = engine::handle(&ctx, &active.state, Input::Pick(pick.option))?;
         fx.session_update = Some(state);
         fx.current(events);
+        self.next_goal(loaded, &mut fx)?;
         Ok(fx)
     }
 
@@ -330,6 +332,15 @@ impl Runner {
                 .unwrap_or_default()
         });
         v.insert("program".into(), program);
+        // A goal check-in quotes the goal it is about, else the first active one.
+        if let Some((_, goal)) = loaded
+            .session
+            .as_ref()
+            .and_then(|a| a.goal.as_ref())
+            .or(loaded.first_goal.as_ref())
+        {
+            v.insert("goal".into(), goal.clone());
+        }
         v
     }
 

@@ -4,7 +4,7 @@
 use super::effects::{Item, Scope};
 use crate::clock::to_ms;
 use crate::flow::def::Urgency;
-use crate::flow::engine::Event;
+use crate::flow::engine::{AnswerStatus, Event};
 use crate::store::sql::{V, bind_all, i, insert_rows, insert_sql, list, os, placeholders, s};
 use crate::store::{Backend, Doing, StoreError, Tx};
 
@@ -50,6 +50,9 @@ pub async fn write(
     let mut cancel_all = Vec::new();
     let mut client_updates = Vec::new();
     let mut uptakes = Vec::new();
+    let mut goal_ratings = Vec::new();
+    let mut sdoh: Vec<(usize, String, String)> = Vec::new();
+    let mut sdoh_consent: Vec<(usize, bool)> = Vec::new();
     for (k, it) in items.iter().enumerate() {
         let l = it.loaded;
         let client = l.client.as_str();
@@ -65,6 +68,14 @@ pub async fn write(
         let time_point_of = |scope: Scope| match scope {
             Scope::Current => l.session.as_ref().and_then(|a| a.time_point.clone()),
             Scope::New => it.effects.new_session.as_ref().and_then(|(_, t)| t.clone()),
+            Scope::Client => None,
+        };
+        let goal_of = |scope: Scope| match scope {
+            Scope::Current => l
+                .session
+                .as_ref()
+                .and_then(|a| a.goal.as_ref().map(|g| g.0)),
+            Scope::New => it.effects.goal,
             Scope::Client => None,
         };
         let referral_of = |scope: Scope| match scope {
@@ -91,8 +102,30 @@ pub async fn write(
                     status,
                 } => {
                     let Some(st) = state_of(scope) else { continue };
+                    // Sociodemographics are kept apart from the answers (and only with their
+                    // own consent): never in the answers table.
+                    if let Some(q) = record.as_deref().and_then(|r| r.strip_prefix("sdoh.")) {
+                        answered.push(format!("{}/{step} {}", st.flow, status.as_str()));
+                        let value = match (status, value.as_deref()) {
+                            (AnswerStatus::Answered, Some(v)) => crate::equity::from_flow(v),
+                            (AnswerStatus::Skipped, _) => crate::equity::PREFER_NOT,
+                            _ => continue,
+                        };
+                        if q == "consent" {
+                            sdoh_consent.push((k, value == "yes"));
+                        } else {
+                            sdoh.push((k, q.to_owned(), value.to_owned()));
+                        }
+                        continue;
+                    }
                     if record.as_deref() == Some("client.best_time") {
                         best_time.clone_from(value);
+                    }
+                    // A goal's rating is also the goal's, with where it came from.
+                    if record.as_deref() == Some("goal.rating")
+                        && let (Some(goal), Some(rating)) = (goal_of(scope), *score)
+                    {
+                        goal_ratings.push((goal, client, rating, session_of(k, scope)));
                     }
                     answered.push(format!("{}/{step} {}", st.flow, status.as_str()));
                     answers.push(vec![
@@ -322,6 +355,13 @@ pub async fn write(
         "referral_id",
     ];
     insert_rows(tx, b, "scores", &score_cols, scores, "recording scores").await?;
+    super::equity_rows::write(tx, now, items, &sdoh_consent, &sdoh).await?;
+    for (goal, client, rating, session) in goal_ratings {
+        crate::store::goals::insert_rating(
+            tx, goal, client, rating, "client", session, "client", now,
+        )
+        .await?;
+    }
     insert_rows(
         tx,
         b,

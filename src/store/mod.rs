@@ -3,6 +3,7 @@
 //! `ON CONFLICT`, `RETURNING`); each has its own migrations, embedded and run at start-up.
 
 pub mod delivery;
+pub mod goals;
 pub mod record;
 pub mod scores;
 pub mod sql;

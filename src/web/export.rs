@@ -40,6 +40,7 @@ async fn export_csv(State(st): State<AppState>, a: Auth, Query(q): Query<ExportQ
     match crate::export::evaluation_csv(
         &st.runner,
         deid,
+        a.staff.sees_sociodemographics,
         &a.staff.actor(),
         &mut out,
         &mut |_, _| {},

@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod cohort;
 mod export;
+mod feedback;
 mod fhir;
 mod flows;
 mod inbox;
@@ -17,6 +18,7 @@ mod programs;
 mod record;
 mod referrers;
 pub(crate) mod simulator;
+mod sociodemographics;
 mod staff;
 mod today;
 pub mod ui;
@@ -159,6 +161,8 @@ pub fn app(state: AppState) -> Router {
         .merge(notifications::routes())
         .merge(programs::routes())
         .merge(referrers::routes())
+        .merge(sociodemographics::routes())
+        .merge(feedback::routes())
         .merge(fhir::routes())
         .merge(flows::routes())
         .merge(cohort::routes())

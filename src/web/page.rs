@@ -89,7 +89,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 28] = [
+const NOTICES: [&str; 32] = [
     "added",
     "enrolled",
     "paused",
@@ -118,6 +118,10 @@ const NOTICES: [&str; 28] = [
     "program-restored",
     "summary-sent",
     "summaries-set",
+    "goal-set",
+    "goal-rated",
+    "goal-closed",
+    "sociodemographics-saved",
 ];
 
 #[derive(Debug, Deserialize, Default)]

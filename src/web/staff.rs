@@ -125,6 +125,20 @@ async fn staff_action(
             )
             .await
         }
+        "sociodemographics-on" | "sociodemographics-off" => {
+            match staff::set_sees_sociodemographics(
+                &st.runner.db,
+                target.id,
+                action == "sociodemographics-on",
+                &actor,
+                t,
+            )
+            .await
+            {
+                Ok(_) => Redirect::to("/staff?done=staff-done").into_response(),
+                Err(e) => store_error(&st, &a, &e),
+            }
+        }
         "disable" | "enable" => {
             match staff::set_active(
                 &st.runner.db,

@@ -429,6 +429,60 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
     )
     .await;
 
+    // Amélie's goals, in her words: one rated twice and met, one still going; her
+    // sociodemographics, given in person with her consent; Ada may see them.
+    let db = &runner.db;
+    let goal = matters::store::goals::NewGoal {
+        text: "Retourner à la chorale le jeudi".into(),
+        steps: Some("Appeler Lise; demander l'horaire".into()),
+        target_on: Some("2026-09-01".into()),
+        referral: None,
+        rating: Some(3),
+    };
+    let g = matters::store::goals::add(db, &id(CLIENT), &goal, "staff:nora", now())
+        .await
+        .unwrap();
+    matters::store::goals::rate(db, &id(CLIENT), g, 8, "staff:nora", now())
+        .await
+        .unwrap();
+    matters::store::goals::close(db, &id(CLIENT), g, "met", "staff:nora", now())
+        .await
+        .unwrap();
+    let walk = matters::store::goals::NewGoal {
+        text: "Marcher jusqu'au parc avec ma voisine".into(),
+        rating: Some(5),
+        ..Default::default()
+    };
+    matters::store::goals::add(db, &id(CLIENT), &walk, "staff:nora", now())
+        .await
+        .unwrap();
+    matters::equity::enter(
+        db,
+        &id(CLIENT),
+        &[
+            ("born-in-canada".into(), "no".into()),
+            ("arrival".into(), "2020-later".into()),
+            ("race".into(), "middle-eastern".into()),
+            ("income".into(), "prefer-not".into()),
+            ("household".into(), "1".into()),
+            ("age".into(), "65-74".into()),
+        ],
+        true,
+        "staff:nora",
+        now(),
+    )
+    .await
+    .unwrap();
+    let ada = staff::list(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.username == "ada")
+        .unwrap();
+    staff::set_sees_sociodemographics(db, ada.id, true, "setup", now())
+        .await
+        .unwrap();
+
     // Bruno: English, a referral, nothing else yet.
     let spec = ClientSpec {
         id: OTHER.into(),

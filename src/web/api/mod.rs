@@ -4,6 +4,7 @@
 //! token's name, like a navigator's view in the web interface.
 
 mod clients;
+mod cohort;
 mod record;
 
 use super::{ApiError, AppState, ErrorBody};
@@ -26,8 +27,8 @@ use utoipa::{IntoParams, Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "matters API", version = "1", description = "Clients, referrals, enrolments, answers, scores and tasks of the navigator's record. Every call is audited."),
-    paths(clients::list_clients, clients::create_client, clients::get_client, record::client_referrals, record::create_referral, record::patch_referral, record::client_enrolments, record::enrol_client, record::client_answers, record::client_scores, record::list_tasks),
-    components(schemas(ErrorBody, ClientSummary, clients::ClientPage, clients::NewClient, clients::ClientDetail, ClientInfo, Referral, record::NewReferralBody, record::ReferralPatchBody, record::Enrolment, record::NewEnrolment, Answer, record::AnswerPage, Score, Task, record::TaskPage)),
+    paths(clients::list_clients, clients::create_client, clients::get_client, record::client_referrals, record::create_referral, record::patch_referral, record::client_enrolments, record::enrol_client, record::client_answers, record::client_scores, record::list_tasks, cohort::cohort),
+    components(schemas(ErrorBody, ClientSummary, clients::ClientPage, clients::NewClient, clients::ClientDetail, ClientInfo, Referral, record::NewReferralBody, record::ReferralPatchBody, record::Enrolment, record::NewEnrolment, Answer, record::AnswerPage, Score, Task, record::TaskPage, crate::evaluation::Cohort, crate::evaluation::Cell, crate::evaluation::MeasureRow, crate::evaluation::ReasonRow, crate::evaluation::UptakeRow, crate::evaluation::UseRow, crate::evaluation::Stratified, crate::evaluation::Stratum)),
     modifiers(&Bearer),
     security(("bearer" = []))
 )]
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/clients/{id}/answers", get(record::client_answers))
         .route("/api/v1/clients/{id}/scores", get(record::client_scores))
         .route("/api/v1/tasks", get(record::list_tasks))
+        .route("/api/v1/cohort", get(cohort::cohort))
         .method_not_allowed_fallback(method_not_allowed)
 }
 

@@ -64,7 +64,7 @@ pub(super) struct ActionForm {
     reminders_shown: String,
     /// The referral an enrolment follows up (when the client has more than one open).
     #[serde(default)]
-    referral: String,
+    pub(super) referral: String,
     #[serde(default)]
     phone: String,
     #[serde(default)]
@@ -79,6 +79,19 @@ pub(super) struct ActionForm {
     /// A referrer summary to send after review.
     #[serde(default)]
     summary: String,
+    /// A goal: which one, its words, steps and target date, a 0–10 rating, how it closes.
+    #[serde(default)]
+    pub(super) goal: String,
+    #[serde(default)]
+    pub(super) goal_text: String,
+    #[serde(default)]
+    pub(super) goal_steps: String,
+    #[serde(default)]
+    pub(super) target_on: String,
+    #[serde(default)]
+    pub(super) rating: String,
+    #[serde(default)]
+    pub(super) how: String,
 }
 
 pub(super) async fn client_action(
@@ -159,6 +172,9 @@ pub(super) async fn client_action(
                 Ok(Err(confirm_page)) => return confirm_page,
                 Err(e) => Err(e),
             }
+        }
+        "goal-add" | "goal-rate" | "goal-close" => {
+            super::goals::act(&st, &client, &action, &f, &actor).await
         }
         "note" => add_note(&st, a.staff.id, &client, &f, &actor)
             .await

@@ -2,6 +2,7 @@
 //! scores, conversation and answers; the actions on it are in `actions`.
 
 mod actions;
+mod goals;
 mod level;
 mod scores;
 
@@ -166,6 +167,10 @@ async fn client_page(
     let paused = timeline.iter().any(|e| e.status == "paused");
     let (score_rows, chart_list) = scores::table(&w, &record.scores);
     let matters = what_matters(&w, &record.answers);
+    let (goal_list, attainment) = match crate::store::goals::of_client(&st.runner.db, &id).await {
+        Ok(list) => goals::view(&list),
+        Err(e) => return store_error(&st, &a, &e),
+    };
     let staff_list = if a.staff.is_admin() {
         staff::list(&st.runner.db).await.unwrap_or_default()
     } else {
@@ -200,6 +205,9 @@ async fn client_page(
                 note_kinds => crate::store::record::NOTE_KINDS,
                 today => crate::clock::from_ms(now(&st)).with_timezone(&st.runner.centre.time_zone).format("%Y-%m-%d").to_string(),
                 matters => matters,
+                goals => goal_list,
+                attainment => attainment,
+                goal_closings => crate::store::goals::CLOSINGS,
                 timeline => timeline,
                 upcoming => upcoming,
                 paused => paused,
@@ -311,6 +319,13 @@ async fn summary_letter(
         &format!("summary {sid} read as a letter"),
     )
     .await;
+    let feedback = if summary.status == "sent" {
+        crate::feedback::link(&st.runner.db, st.public_url.as_deref(), sid)
+            .await
+            .ok()
+    } else {
+        None
+    };
     st.ui.render(
         "letter.html",
         page_ctx(
@@ -320,6 +335,7 @@ async fn summary_letter(
                 client => id, name => meta.name, chart => record.client.chart_number,
                 referred_by => referral.and_then(|r| r.referred_by.clone()),
                 centre => st.runner.centre.name.clone(),
+                feedback => feedback,
             },
         ),
     )
@@ -345,6 +361,13 @@ async fn summary_pdf(
         .format("%Y-%m-%d")
         .to_string();
     let about = meta.name.clone().unwrap_or_else(|| id.clone());
+    let feedback = if summary.status == "sent" {
+        crate::feedback::link(&st.runner.db, st.public_url.as_deref(), sid)
+            .await
+            .ok()
+    } else {
+        None
+    };
     let bytes = crate::letter::pdf(&crate::letter::Letter {
         centre: &st.runner.centre.name,
         date: &date,
@@ -353,6 +376,7 @@ async fn summary_pdf(
         chart: record.client.chart_number.as_deref(),
         text_en: &summary.text_en,
         text_fr: &summary.text_fr,
+        feedback: feedback.as_deref(),
     });
     let _ = crate::store::record::audit_one(
         &st.runner.db,

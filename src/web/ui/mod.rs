@@ -174,7 +174,9 @@ impl Ui {
             "programs.html",
             "program.html",
             "letter.html",
-            "referrers.html"
+            "referrers.html",
+            "sociodemographics.html",
+            "feedback.html"
         );
         words::template::register(&mut env, &text, &content);
         // `{{ v(status) }}`: a stored value (pending, granted, attended…) in the reader's

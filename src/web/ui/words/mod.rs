@@ -96,7 +96,11 @@ impl Words<'_> {
     /// centre) shows as a marked blank, `[program]`, `[programme]`.
     fn vars(&self) -> Vars {
         let mut v = Vars::new();
-        for (var, key) in [("program", "blank-program"), ("centre", "blank-centre")] {
+        for (var, key) in [
+            ("program", "blank-program"),
+            ("centre", "blank-centre"),
+            ("goal", "blank-goal"),
+        ] {
             v.insert(var.into(), self.key(key, &[]).unwrap_or_default());
         }
         v

@@ -48,6 +48,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "api-token-revoke",
     "api-clients-list",
     "api-tasks-list",
+    "api-cohort",
     "api-enrolments-view",
     "export-csv",
     "export-fhir",
@@ -80,6 +81,16 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "summaries-setting",
     "reminders-consent",
     "program-reminder-send",
+    "goal-set",
+    "goal-rated",
+    "goal-closed",
+    "sociodemographics-view",
+    "sociodemographics-refused",
+    "sociodemographics-entered",
+    "sociodemographics-consent",
+    "staff-sociodemographics",
+    "health-use-import",
+    "provider-feedback",
 ];
 
 pub(super) type Table = &'static [(&'static str, &'static str)];
@@ -264,12 +275,13 @@ pub(super) const AUDIT_DETAILS: Table = &[
     ("(?P<n>\\d+) clients", "ad-n-clients"),
     ("(?P<n>\\d+) clients, de-identified", "ad-n-clients-deid"),
     ("(?P<n>\\d+) tasks", "ad-n-tasks"),
+    ("(?P<n>\\d+) referrals", "ad-n-referrals"),
     (
-        "(?P<q>\\d+) questionnaires, (?P<r>\\d+) responses",
+        "(?P<q>\\d+) questionnaires, (?P<r>\\d+) responses, (?P<o>\\d+) observations, (?P<g>\\d+) goals",
         "ad-fhir",
     ),
     (
-        "(?P<q>\\d+) questionnaires, (?P<r>\\d+) responses, de-identified",
+        "(?P<q>\\d+) questionnaires, (?P<r>\\d+) responses, (?P<o>\\d+) observations, (?P<g>\\d+) goals, de-identified",
         "ad-fhir-deid",
     ),
     (
@@ -352,6 +364,48 @@ pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
         "note-add",
         "note (?P<id>\\d+) \\((?P<nk>[a-z-]+)\\)",
         "ad-note-add",
+    ),
+    ("goal-set", "goal (?P<id>\\d+)", "ad-goal-set"),
+    (
+        "provider-feedback",
+        "summary (?P<id>\\d+)",
+        "ad-provider-feedback",
+    ),
+    (
+        "health-use-import",
+        "(?P<n>\\d+) rows imported, (?P<k>\\d+) refused",
+        "ad-health-use-import",
+    ),
+    (
+        "sociodemographics-view",
+        "(?P<n>\\d+) answers shown",
+        "ad-sociodemographics-view",
+    ),
+    (
+        "sociodemographics-refused",
+        "not allowed to see sociodemographics",
+        "ad-sociodemographics-refused",
+    ),
+    (
+        "sociodemographics-entered",
+        "(?P<n>\\d+) answers",
+        "ad-sociodemographics-entered",
+    ),
+    (
+        "sociodemographics-consent",
+        "sociodemographics (?P<change>granted|revoked)",
+        "ad-sociodemographics-consent",
+    ),
+    (
+        "staff-sociodemographics",
+        "staff (?P<id>\\d+): (?P<how>on|off)",
+        "ad-staff-sociodemographics",
+    ),
+    ("goal-rated", "goal (?P<id>\\d+)", "ad-goal-rated"),
+    (
+        "goal-closed",
+        "goal (?P<id>\\d+): (?P<how>met|changed|dropped)",
+        "ad-goal-closed",
     ),
     (
         "conversation-closed",

@@ -2,10 +2,11 @@
 //! optionally de-identified, and FHIR R4 `Questionnaire` / `QuestionnaireResponse` resources.
 //! Each export is one audit entry naming who took it and how many clients it held.
 
+mod outcomes;
+
 use crate::flow::def::{AnswerKind, StepKind};
 use crate::runner::Runner;
 use crate::store::record::audit_one;
-use crate::store::scores::score_points;
 use crate::store::{Doing, StoreError};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -13,17 +14,9 @@ use sha2::Sha256;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// Measures in the dataset, each at baseline, 3 and 6 months, and ad hoc.
-pub const MEASURES: [&str; 8] = [
-    "ucla3",
-    "ons-loneliness",
-    "ons4-life-satisfaction",
-    "ons4-worthwhile",
-    "ons4-happy",
-    "ons4-anxious",
-    "cchs-belonging",
-    "cchs-mental-health",
-];
+/// Measures in the dataset, each at baseline, 3 and 6 months, and ad hoc (goal ratings: the
+/// mean over the referral's goals).
+pub use crate::evaluation::MEASURES;
 /// The time points of the dataset's columns; `ad-hoc` holds the latest survey started with no
 /// time point, so that no completed survey is left out.
 const TIME_POINTS: [&str; 4] = [
@@ -56,11 +49,15 @@ fn day(ms: i64, tz: chrono_tz::Tz, month_only: bool) -> String {
 
 /// The header of the evaluation dataset.
 #[must_use]
-pub fn csv_header(deidentified: bool) -> Vec<String> {
+pub fn csv_header(deidentified: bool, sociodemographics: bool) -> Vec<String> {
     let mut h: Vec<String> = if deidentified {
-        vec!["pseudonym".into()]
+        vec!["pseudonym".into(), "referral_number".into()]
     } else {
-        vec!["client_id".into(), "chart_number".into()]
+        vec![
+            "client_id".into(),
+            "chart_number".into(),
+            "referral_id".into(),
+        ]
     };
     h.extend(
         [
@@ -89,20 +86,63 @@ pub fn csv_header(deidentified: bool) -> Vec<String> {
         }
     }
     h.push("ucla3_change_6_month".into());
+    h.extend(["goals", "goals_met", "goal_rating_change"].map(str::to_owned));
+    if sociodemographics {
+        h.extend(
+            crate::equity::QUESTIONS
+                .iter()
+                .map(|q| format!("sd_{}", q.id.replace('-', "_"))),
+        );
+        h.push("newcomer".into());
+    }
+    for p in ["before", "after"] {
+        for u in crate::evaluation::USES {
+            h.push(format!("{u}_{p}"));
+        }
+    }
+    h.extend(["felt_heard", "would_recommend"].map(str::to_owned));
     h
 }
 
-/// Writes the evaluation dataset: one row per client, with their latest referral. Returns the
-/// number of clients. `progress(done, total)` is called as rows are written.
+/// In a de-identified export, a sociodemographic value fewer than five clients share is "< 5":
+/// no small group can be picked out by its bands.
+fn rare_values(facts: &[crate::evaluation::Fact]) -> BTreeMap<(String, String), usize> {
+    let mut seen: BTreeMap<(String, String), std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for f in facts {
+        for (q, v) in &f.sdoh {
+            seen.entry((q.clone(), v.clone()))
+                .or_default()
+                .insert(f.client.as_str());
+        }
+        let n = match f.newcomer {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        };
+        seen.entry(("newcomer".into(), n.into()))
+            .or_default()
+            .insert(f.client.as_str());
+    }
+    seen.into_iter().map(|(k, v)| (k, v.len())).collect()
+}
+
+/// Writes the evaluation dataset: one row per referral (a client with none has one row with the
+/// referral's columns empty), every measure, goal figure, banded sociodemographic (where the
+/// client consented and `sociodemographics` is asked: always in a de-identified export, with
+/// rare values suppressed), health-system use and experience. Returns the number of clients.
+/// `progress(done, total)` is called as rows are written.
+#[allow(clippy::too_many_lines)] // one column after another, in the header's order
 pub async fn evaluation_csv(
     runner: &Runner,
     deidentified: bool,
+    sociodemographics: bool,
     actor: &str,
     out: &mut (dyn std::io::Write + Send),
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<usize, StoreError> {
     let db = &runner.db;
     let tz = runner.centre.time_zone;
+    let with_sd = deidentified || sociodemographics;
     let key = crate::staff::setting_or_init(db, "pseudonym_key").await?;
     let clients = sqlx::query(
         "SELECT c.id, c.chart_number, c.language, c.time_zone, c.consent, \
@@ -113,18 +153,13 @@ pub async fn evaluation_csv(
     .fetch_all(db.pool())
     .await
     .doing("reading clients for an export")?;
-    let referrals = sqlx::query(
-        "SELECT client_id, referred_at, referred_by, reasons, rx_type, program, support_level, uptake, closed_at, closing_reason \
-         FROM referrals ORDER BY id",
-    )
-    .fetch_all(db.pool())
-    .await
-    .doing("reading referrals for an export")?;
-    let mut latest: BTreeMap<String, &sqlx::any::AnyRow> = BTreeMap::new();
-    for r in &referrals {
-        let c: String = r.try_get(0).doing("reading referrals")?;
-        latest.insert(c, r);
+    let facts =
+        crate::evaluation::facts(db, None, &crate::evaluation::Filter::default(), tz).await?;
+    let mut by_client: BTreeMap<&str, Vec<&crate::evaluation::Fact>> = BTreeMap::new();
+    for f in &facts {
+        by_client.entry(f.client.as_str()).or_default().push(f);
     }
+    let rare = rare_values(&facts);
     let enrolments = sqlx::query("SELECT client_id, sequence_id FROM enrolments ORDER BY id")
         .fetch_all(db.pool())
         .await
@@ -152,94 +187,136 @@ pub async fn evaluation_csv(
             .or_default()
             .push(b.try_get(1).doing("reading barriers")?);
     }
-    let mut scores: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    let mut totals: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-    for p in score_points(db, None).await? {
-        let k = (p.client.clone(), p.instrument.clone(), p.time_point.clone());
-        if let Some(t) = p.total {
-            totals.insert(k.clone(), t);
-        }
-        if let Some(v) = p.total.map(|t| t.to_string()).or(p.category) {
-            scores.insert(k, v);
-        }
-    }
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| StoreError::Corrupt(format!("writing the export failed: {e}"));
-    w.write_record(csv_header(deidentified)).map_err(io)?;
+    let header = csv_header(deidentified, with_sd);
+    w.write_record(&header).map_err(io)?;
     let total = u64::try_from(clients.len()).unwrap_or(u64::MAX);
+    let none: Vec<&crate::evaluation::Fact> = Vec::new();
     for (n, c) in clients.iter().enumerate() {
         let id: String = c.try_get(0).doing("reading clients")?;
-        let mut row: Vec<String> = if deidentified {
-            vec![pseudonym(&key, &id)]
+        let refs = by_client.get(id.as_str()).unwrap_or(&none);
+        // A client with no referral still has their row.
+        let rows: Vec<Option<&crate::evaluation::Fact>> = if refs.is_empty() {
+            vec![None]
         } else {
-            vec![
-                id.clone(),
-                c.try_get::<Option<String>, _>(1)
-                    .doing("reading clients")?
-                    .unwrap_or_default(),
-            ]
+            refs.iter().map(|f| Some(*f)).collect()
         };
-        row.push(c.try_get(2).doing("reading clients")?);
-        row.push(c.try_get(3).doing("reading clients")?);
-        row.push(c.try_get(4).doing("reading clients")?);
-        match latest.get(&id) {
-            Some(r) => {
-                let s = |i: usize| -> Result<String, StoreError> {
-                    Ok(r.try_get::<Option<String>, _>(i)
-                        .doing("reading referrals")?
-                        .unwrap_or_default())
+        for (k, f) in rows.into_iter().enumerate() {
+            let mut row: Vec<String> = if deidentified {
+                vec![
+                    pseudonym(&key, &id),
+                    f.map(|_| (k + 1).to_string()).unwrap_or_default(),
+                ]
+            } else {
+                vec![
+                    id.clone(),
+                    c.try_get::<Option<String>, _>(1)
+                        .doing("reading clients")?
+                        .unwrap_or_default(),
+                    f.map(|f| f.referral.to_string()).unwrap_or_default(),
+                ]
+            };
+            row.push(c.try_get(2).doing("reading clients")?);
+            row.push(c.try_get(3).doing("reading clients")?);
+            row.push(c.try_get(4).doing("reading clients")?);
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            match f {
+                Some(f) => {
+                    row.push(day(f.referred_at, tz, deidentified));
+                    row.push(text(&f.referred_by));
+                    row.push(f.reasons.join(";"));
+                    row.push(text(&f.rx_type));
+                    row.push(if deidentified {
+                        f.program_code.clone().unwrap_or_default()
+                    } else {
+                        text(&f.program)
+                    });
+                    row.push(text(&f.support_level));
+                    row.push(f.uptake.clone());
+                    row.push(
+                        f.closed_at
+                            .map(|t| day(t, tz, deidentified))
+                            .unwrap_or_default(),
+                    );
+                    row.push(text(&f.closing_reason));
+                }
+                None => row.extend(std::iter::repeat_n(String::new(), 9)),
+            }
+            row.push(seqs.get(&id).map(|v| v.join(";")).unwrap_or_default());
+            row.push(c.try_get::<i64, _>(5).doing("reading clients")?.to_string());
+            row.push(c.try_get::<i64, _>(6).doing("reading clients")?.to_string());
+            // Barriers are the client's own words: left out of a de-identified export.
+            row.push(if deidentified {
+                barrier
+                    .get(&id)
+                    .map(|b| b.len().to_string())
+                    .unwrap_or_default()
+            } else {
+                barrier.get(&id).map(|b| b.join("; ")).unwrap_or_default()
+            });
+            for m in MEASURES {
+                for tp in TIME_POINTS {
+                    let key = (m.to_owned(), tp.to_owned());
+                    row.push(f.map_or_else(String::new, |f| {
+                        if m == "goal-rating" {
+                            f.values
+                                .get(&key)
+                                .map(|v| format!("{v:.1}"))
+                                .unwrap_or_default()
+                        } else {
+                            f.raw.get(&key).cloned().unwrap_or_default()
+                        }
+                    }));
+                }
+            }
+            let change = |m: &str, fmt: &dyn Fn(f64) -> String| {
+                f.and_then(|f| Some(fmt(f.value(m, "6-month")? - f.value(m, "baseline")?)))
+                    .unwrap_or_default()
+            };
+            #[allow(clippy::cast_possible_truncation)]
+            row.push(change("ucla3", &|d| format!("{:+}", d.round() as i64)));
+            row.push(f.map(|f| f.goals.to_string()).unwrap_or_default());
+            row.push(f.map(|f| f.goals_met.to_string()).unwrap_or_default());
+            row.push(change("goal-rating", &|d| format!("{d:+.1}")));
+            if with_sd {
+                let shown = |q: &str, v: String| {
+                    if deidentified
+                        && !v.is_empty()
+                        && rare.get(&(q.to_owned(), v.clone())).copied().unwrap_or(0)
+                            < crate::evaluation::MIN_CELL
+                    {
+                        crate::evaluation::SUPPRESSED.to_owned()
+                    } else {
+                        v
+                    }
                 };
-                row.push(day(
-                    r.try_get(1).doing("reading referrals")?,
-                    tz,
-                    deidentified,
-                ));
-                row.push(s(2)?);
-                row.push(s(3)?.replace(',', ";"));
-                row.push(s(4)?);
-                row.push(if deidentified { String::new() } else { s(5)? });
-                row.push(s(6)?);
-                row.push(r.try_get(7).doing("reading referrals")?);
-                row.push(
-                    r.try_get::<Option<i64>, _>(8)
-                        .doing("reading referrals")?
-                        .map(|t| day(t, tz, deidentified))
-                        .unwrap_or_default(),
-                );
-                row.push(s(9)?);
+                for q in crate::equity::QUESTIONS {
+                    let v = f
+                        .and_then(|f| f.sdoh.get(q.id).cloned())
+                        .unwrap_or_default();
+                    row.push(shown(q.id, v));
+                }
+                let nc = match f.and_then(|f| f.newcomer) {
+                    Some(true) => "yes".to_owned(),
+                    Some(false) => "no".to_owned(),
+                    None => String::new(),
+                };
+                row.push(shown("newcomer", nc));
             }
-            None => row.extend(std::iter::repeat_n(String::new(), 9)),
-        }
-        row.push(seqs.get(&id).map(|v| v.join(";")).unwrap_or_default());
-        row.push(c.try_get::<i64, _>(5).doing("reading clients")?.to_string());
-        row.push(c.try_get::<i64, _>(6).doing("reading clients")?.to_string());
-        // Barriers are the client's own words: left out of a de-identified export.
-        row.push(if deidentified {
-            barrier
-                .get(&id)
-                .map(|b| b.len().to_string())
-                .unwrap_or_default()
-        } else {
-            barrier.get(&id).map(|b| b.join("; ")).unwrap_or_default()
-        });
-        for m in MEASURES {
-            for tp in TIME_POINTS {
-                row.push(
-                    scores
-                        .get(&(id.clone(), m.to_owned(), tp.to_owned()))
-                        .cloned()
-                        .unwrap_or_default(),
-                );
+            for p in ["before", "after"] {
+                for u in crate::evaluation::USES {
+                    row.push(
+                        f.and_then(|f| f.health.get(&(p.to_owned(), u.to_owned())))
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    );
+                }
             }
+            row.push(f.and_then(|f| f.heard.clone()).unwrap_or_default());
+            row.push(f.and_then(|f| f.recommend.clone()).unwrap_or_default());
+            w.write_record(&row).map_err(io)?;
         }
-        let b = totals.get(&(id.clone(), "ucla3".into(), "baseline".into()));
-        let s = totals.get(&(id.clone(), "ucla3".into(), "6-month".into()));
-        row.push(
-            b.zip(s)
-                .map(|(b, s)| format!("{:+}", s - b))
-                .unwrap_or_default(),
-        );
-        w.write_record(&row).map_err(io)?;
         progress(u64::try_from(n + 1).unwrap_or(u64::MAX), total);
     }
     w.flush()
@@ -464,6 +541,7 @@ pub async fn fhir_bundle(
         entries.push(json!({ "fullUrl": full_url("QuestionnaireResponse", &id), "resource": qr }));
         responses += 1;
     }
+    let (observations, goals) = outcomes::entries(runner, deidentified, &key, &mut entries).await?;
     let now = crate::clock::to_ms(runner.clock.now());
     audit_one(
         db,
@@ -472,7 +550,7 @@ pub async fn fhir_bundle(
         "export-fhir",
         None,
         &format!(
-            "{} questionnaires, {responses} responses{}",
+            "{} questionnaires, {responses} responses, {observations} observations, {goals} goals{}",
             measuring.len(),
             if deidentified { ", de-identified" } else { "" }
         ),
@@ -498,8 +576,10 @@ mod tests {
         assert_ne!(a, pseudonym("k1", "amelia"));
         assert!(a.starts_with("P-") && a.len() == 18, "{a}");
         assert!(!a.contains("amelie"));
-        let h = csv_header(true);
+        let h = csv_header(true, true);
         assert_eq!(h[0], "pseudonym");
+        assert!(h.contains(&"sd_race".to_owned()) && h.contains(&"goals_met".to_owned()));
+        assert!(!csv_header(false, false).contains(&"sd_race".to_owned()));
         assert!(!h.iter().any(|c| c == "chart_number" || c == "client_id"));
         assert!(h.contains(&"ucla3_6_month".to_owned()));
     }
