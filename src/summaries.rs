@@ -98,6 +98,8 @@ struct Facts {
     barriers: Vec<String>,
     /// (instrument, baseline, latest, latest time point)
     scores: Vec<(String, i64, i64, String)>,
+    /// The goals set for this referral, and how many are met.
+    goals: (i64, i64),
 }
 
 async fn facts(tx: &mut Tx, referral: i64) -> Result<Option<Facts>, StoreError> {
@@ -160,7 +162,15 @@ async fn facts(tx: &mut Tx, referral: i64) -> Result<Option<Facts>, StoreError> 
         }
     }
     scores.retain(|s| s.3 != "baseline");
+    let goals: (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), SUM(CASE WHEN status = 'met' THEN 1 ELSE 0 END) FROM goals WHERE referral_id = $1",
+    )
+    .bind(referral)
+    .fetch_one(&mut **tx)
+    .await
+    .doing("reading goals")?;
     Ok(Some(Facts {
+        goals: (goals.0, goals.1.unwrap_or(0)),
         client,
         program: r.try_get(1).map_err(g)?,
         program_names,
@@ -273,6 +283,14 @@ fn words(f: &Facts, lang: &str, catalog: &Catalog) -> String {
             format!("{name} : {base} au départ, {latest} {when} ({verdict}).")
         } else {
             format!("{name}: {base} at baseline, {latest} {when} ({verdict}).")
+        });
+    }
+    let (set, met) = f.goals;
+    if set > 0 {
+        out.push(if fr {
+            format!("Objectifs fixés avec la personne : {set}; atteints : {met}.")
+        } else {
+            format!("Goals set with the client: {set}; met: {met}.")
         });
     }
     if let Some(c) = &f.closing {

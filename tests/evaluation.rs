@@ -188,6 +188,23 @@ async fn a_navigator_sets_rates_and_closes_a_goal_in_the_clients_words_and_the_b
         )
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // "Goal met" as the referral's closing reason stands on the record's goals, and the word
+    // back to the referrer says so.
+    let p = w
+        .post("/clients/amelie/close-referral", &[("reason", "goal-met")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let page = w.get("/clients/amelie").await.visible();
+    assert!(page.contains("Goal met · goals met: 1 of 1"), "{page}");
+    let words: String =
+        sqlx::query_scalar("SELECT text_en FROM referrer_summaries ORDER BY id DESC LIMIT 1")
+            .fetch_one(w.state.runner.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        words.contains("Goals set with the client: 1; met: 1."),
+        "{words}"
+    );
     let actions: Vec<String> = w
         .audit_actions("amelie")
         .await
@@ -474,7 +491,26 @@ async fn the_cohort_stratifies_and_suppresses_small_cells_on_the_page_in_the_api
         .json();
     assert_eq!(narrow["referrals"]["text"], "< 5");
 
-    // The page shows the same, in words.
+    // The page shows the same, in words; the groups only to staff allowed to see
+    // sociodemographics.
+    let hidden = w.get("/cohort").await;
+    assert!(
+        !hidden.body.contains("White"),
+        "groups shown to staff without the setting"
+    );
+    assert!(
+        hidden.visible().contains("Only staff allowed"),
+        "{}",
+        hidden.visible()
+    );
+    let ada = staff::list(&w.state.runner.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.username == "ada")
+        .unwrap();
+    w.post(&format!("/staff/{}/sociodemographics-on", ada.id), &[])
+        .await;
     let page = w.get("/cohort").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = scraper::Html::parse_document(&page.body);
@@ -537,6 +573,10 @@ async fn the_cohort_stratifies_and_suppresses_small_cells_on_the_page_in_the_api
     assert!(h.iter().any(|x| x == "cchs_belonging_3_month"));
     // The identified export holds them only for staff allowed to see them.
     let full = w.get("/export/evaluation.csv").await.body;
+    assert!(full.lines().next().unwrap().contains("sd_race"));
+    w.post(&format!("/staff/{}/sociodemographics-off", ada.id), &[])
+        .await;
+    let full = w.get("/export/evaluation.csv").await.body;
     assert!(!full.lines().next().unwrap().contains("sd_race"));
 }
 
@@ -586,6 +626,26 @@ async fn health_system_use_is_imported_and_compared_before_and_after() {
         page.contains("Primary-care visits 6.0 4.0 -2.0 (5)"),
         "{page}"
     );
+    // An administrator pastes the same on the Export page: a row sent again replaces the first.
+    w.get("/export").await;
+    let p = w
+        .post(
+            "/export/health-use",
+            &[("csv", "client,period,primary_care,ed_visits,admissions\nc1,after,0,0,0\nnobody,after,1,1,1\n")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let v = p.visible();
+    assert!(
+        v.contains("Rows imported: 1") && v.contains("Line 3: no client"),
+        "{v}"
+    );
+    assert_eq!(
+        w.count("SELECT primary_care FROM health_use WHERE client_id = 'c1' AND period = 'after'")
+            .await,
+        0
+    );
+    assert_eq!(w.count("SELECT COUNT(*) FROM health_use").await, 10);
 }
 
 #[tokio::test]

@@ -98,6 +98,7 @@ async fn cohort_page(
             &a,
             context! {
                 c => c, f => filter, responses => responses,
+                equity => a.staff.sees_sociodemographics,
                 reasons_chart => reasons_chart, outcomes_chart => outcomes_chart,
                 programs => programs, navigators => navigators,
                 reasons => crate::domain::REASONS, levels => crate::domain::SUPPORT_LEVELS,

@@ -16,6 +16,41 @@ pub fn routes() -> Router<AppState> {
         .route("/export", get(export_page))
         .route("/export/evaluation.csv", get(export_csv))
         .route("/export/fhir.json", get(export_fhir))
+        .route("/export/health-use", axum::routing::post(import_health_use))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct HealthUseForm {
+    #[serde(default)]
+    csv: String,
+}
+
+/// Health-system use pasted as CSV (the command line takes a file of any size). Bad rows are
+/// listed by line; the good ones are kept. Audited.
+async fn import_health_use(
+    State(st): State<AppState>,
+    crate::web::ui::Form(a, f): crate::web::ui::Form<HealthUseForm>,
+) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    match crate::health_use::import(
+        &st.runner.db,
+        f.csv.as_bytes(),
+        &a.staff.actor(),
+        crate::web::page::now(&st),
+    )
+    .await
+    {
+        Ok(report) => st.ui.render(
+            "export.html",
+            page_ctx(
+                &a,
+                context! { imported => report.imported, refused => report.errors, pasted => f.csv },
+            ),
+        ),
+        Err(e) => store_error(&st, &a, &e),
+    }
 }
 
 async fn export_page(State(st): State<AppState>, a: Auth) -> Response {

@@ -62,6 +62,23 @@ pub(super) async fn act(
     .map_err(|e| said(&e))
 }
 
+/// Each referral's goals, set and met (what a "goal met" closing stands on), by referral id.
+pub(super) fn by_referral(
+    list: &[goals::Goal],
+) -> std::collections::BTreeMap<String, (usize, usize)> {
+    let mut m = std::collections::BTreeMap::new();
+    for g in list {
+        if let Some(r) = g.referral_id {
+            let e: &mut (usize, usize) = m.entry(r.to_string()).or_default();
+            e.0 += 1;
+            if g.status == "met" {
+                e.1 += 1;
+            }
+        }
+    }
+    m
+}
+
 /// The record's goals, for the page: each with its first and latest rating, and the client's
 /// attainment.
 pub(super) fn view(list: &[goals::Goal]) -> (Vec<Value>, Value) {

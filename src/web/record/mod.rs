@@ -167,10 +167,14 @@ async fn client_page(
     let paused = timeline.iter().any(|e| e.status == "paused");
     let (score_rows, chart_list) = scores::table(&w, &record.scores);
     let matters = what_matters(&w, &record.answers);
-    let (goal_list, attainment) = match crate::store::goals::of_client(&st.runner.db, &id).await {
-        Ok(list) => goals::view(&list),
-        Err(e) => return store_error(&st, &a, &e),
-    };
+    let (goal_list, attainment, goal_counts) =
+        match crate::store::goals::of_client(&st.runner.db, &id).await {
+            Ok(list) => {
+                let (g, a) = goals::view(&list);
+                (g, a, goals::by_referral(&list))
+            }
+            Err(e) => return store_error(&st, &a, &e),
+        };
     let staff_list = if a.staff.is_admin() {
         staff::list(&st.runner.db).await.unwrap_or_default()
     } else {
@@ -207,6 +211,7 @@ async fn client_page(
                 matters => matters,
                 goals => goal_list,
                 attainment => attainment,
+                goal_counts => goal_counts,
                 goal_closings => crate::store::goals::CLOSINGS,
                 timeline => timeline,
                 upcoming => upcoming,
