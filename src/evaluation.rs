@@ -351,11 +351,16 @@ pub async fn facts(
     Ok(facts)
 }
 
-/// A figure about some clients: shown, or "< 5" when fewer than five clients are behind it.
+/// A figure about some clients: shown with its n, or "< 5" with no n when fewer than five
+/// clients are behind it (the n of a small cell would give it away).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Cell {
-    pub n: usize,
+    /// How many clients the figure is about; none when the cell is suppressed.
+    pub n: Option<usize>,
     pub text: String,
+    /// The count behind it, suppressed or not: for sorting and tests, never shown.
+    #[serde(skip)]
+    pub count: usize,
 }
 
 impl Cell {
@@ -363,13 +368,15 @@ impl Cell {
     pub fn new(n: usize, text: impl Into<String>) -> Self {
         if n < MIN_CELL {
             Cell {
-                n,
+                n: None,
                 text: SUPPRESSED.into(),
+                count: n,
             }
         } else {
             Cell {
-                n,
+                n: Some(n),
                 text: text.into(),
+                count: n,
             }
         }
     }
@@ -381,7 +388,7 @@ impl Cell {
 
     #[must_use]
     pub fn suppressed(&self) -> bool {
-        self.text == SUPPRESSED
+        self.n.is_none()
     }
 }
 
@@ -636,7 +643,12 @@ pub fn cohort(facts: &[Fact]) -> Cohort {
             clients: Cell::count(clients(&fs)),
         })
         .collect();
-    reasons.sort_by(|a, b| b.clients.n.cmp(&a.clients.n).then(a.reason.cmp(&b.reason)));
+    reasons.sort_by(|a, b| {
+        b.clients
+            .count
+            .cmp(&a.clients.count)
+            .then(a.reason.cmp(&b.reason))
+    });
     let uptake = crate::domain::UPTAKES
         .iter()
         .map(|u| {
@@ -779,7 +791,7 @@ mod tests {
         // The whole cohort: 9 clients, 6 of them paired to a fall of 3, 3 to none.
         let m = measure_row(&all, "ucla3");
         assert_eq!(m.change_6.text, "-2.0");
-        assert_eq!(m.change_6.n, 9);
+        assert_eq!(m.change_6.n, Some(9));
         assert_eq!(m.at[0].text, "8.3");
         assert!(m.change_3.suppressed());
         assert_eq!(rank("cchs-belonging", "very-strong"), Some(4));

@@ -48,7 +48,7 @@ async fn cohort_page(
         .reasons
         .iter()
         .filter(|r| !r.clients.suppressed())
-        .map(|r| (w.code("reason", &r.reason), vec![r.clients.n as f64]))
+        .map(|r| (w.code("reason", &r.reason), vec![r.clients.count as f64]))
         .collect();
     let reasons_chart = (!shown.is_empty()).then(|| {
         charts::bars(

@@ -52,18 +52,37 @@ async fn page(
     Lang(lang): Lang,
     Path((sid, token)): Path<(i64, String)>,
 ) -> Response {
-    match feedback::open(&st.runner.db, sid, &token).await {
-        Ok(Some(_)) => form(&st, lang, &format!("/feedback/{sid}/{token}"), None, false),
-        Ok(None) => message_page(&st, lang, None, StatusCode::NOT_FOUND, "feedback-unknown"),
+    match opened(&st, lang, sid, &token).await {
+        Ok(_) => form(&st, lang, &format!("/feedback/{sid}/{token}"), None, false),
+        Err(r) => r,
+    }
+}
+
+/// The referral and client a link names; else the page that says the link is unknown.
+async fn opened(
+    st: &AppState,
+    lang: &'static str,
+    sid: i64,
+    token: &str,
+) -> Result<(i64, String), Response> {
+    match feedback::open(&st.runner.db, sid, token).await {
+        Ok(Some(x)) => Ok(x),
+        Ok(None) => Err(message_page(
+            st,
+            lang,
+            None,
+            StatusCode::NOT_FOUND,
+            "feedback-unknown",
+        )),
         Err(e) => {
             tracing::error!(error = %e, "a feedback link could not be read");
-            message_page(
-                &st,
+            Err(message_page(
+                st,
                 lang,
                 None,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "err-unavailable",
-            )
+            ))
         }
     }
 }
@@ -75,21 +94,9 @@ async fn save(
     axum::Form(f): axum::Form<FeedbackForm>,
 ) -> Response {
     let path = format!("/feedback/{sid}/{token}");
-    let (referral, client) = match feedback::open(&st.runner.db, sid, &token).await {
-        Ok(Some(x)) => x,
-        Ok(None) => {
-            return message_page(&st, lang, None, StatusCode::NOT_FOUND, "feedback-unknown");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "a feedback link could not be read");
-            return message_page(
-                &st,
-                lang,
-                None,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "err-unavailable",
-            );
-        }
+    let (referral, client) = match opened(&st, lang, sid, &token).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let useful = match f.useful.trim() {
         "" => None,

@@ -235,22 +235,36 @@ pub(crate) async fn access(st: &AppState, a: &Auth, id: &str) -> Result<ClientMe
     {
         return Ok(meta);
     }
+    Err(refused(
+        st,
+        a,
+        id,
+        "access-denied",
+        "not their client",
+        "forbidden-client",
+    )
+    .await)
+}
+
+/// A staff member refused a client's page: the attempt audited, and a 403 saying why.
+pub(crate) async fn refused(
+    st: &AppState,
+    a: &Auth,
+    client: &str,
+    action: &str,
+    detail: &str,
+    message: &str,
+) -> Response {
     let _ = crate::store::record::audit_one(
         &st.runner.db,
         now(st),
         &a.staff.actor(),
-        "access-denied",
-        Some(id),
-        "not their client",
+        action,
+        Some(client),
+        detail,
     )
     .await;
-    Err(message_page(
-        st,
-        a.lang,
-        Some(a),
-        StatusCode::FORBIDDEN,
-        "forbidden-client",
-    ))
+    message_page(st, a.lang, Some(a), StatusCode::FORBIDDEN, message)
 }
 
 #[allow(clippy::result_large_err)] // the refusal is the page itself

@@ -5,8 +5,10 @@
 
 use crate::equity::{self, DO_NOT_KNOW, PREFER_NOT, QUESTIONS};
 use crate::web::AppState;
-use crate::web::page::{Done, error_page, notice, now, open_client, page_ctx, said, store_error};
-use crate::web::ui::{Auth, Form, message_page};
+use crate::web::page::{
+    Done, error_page, notice, now, open_client, page_ctx, refused, said, store_error,
+};
+use crate::web::ui::{Auth, Form};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -24,22 +26,15 @@ async fn allowed(st: &AppState, a: &Auth, id: &str) -> Result<(), Response> {
     if a.staff.sees_sociodemographics {
         return Ok(());
     }
-    let _ = crate::store::record::audit_one(
-        &st.runner.db,
-        now(st),
-        &a.staff.actor(),
-        "sociodemographics-refused",
-        Some(id),
-        "not allowed to see sociodemographics",
-    )
-    .await;
-    Err(message_page(
+    Err(refused(
         st,
-        a.lang,
-        Some(a),
-        StatusCode::FORBIDDEN,
+        a,
+        id,
+        "sociodemographics-refused",
+        "not allowed to see sociodemographics",
         "forbidden-sociodemographics",
-    ))
+    )
+    .await)
 }
 
 async fn page(

@@ -245,6 +245,35 @@ impl Web {
         p
     }
 
+    /// Adds a client by the web form, as a navigator would: a phone number of their own, in
+    /// English, referred to a walking group for loneliness and social isolation. A field given in
+    /// `extra` replaces the default.
+    pub async fn add_client(&self, id: &str, extra: &[(&str, &str)]) -> Page {
+        self.get("/clients/new").await;
+        // Every client has a phone unless the test says otherwise: a real client with none is
+        // reached by nothing, not even the simulator.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let phone = format!(
+            "+1514555{:04}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let base = [
+            ("id", id),
+            ("phone", phone.as_str()),
+            ("language", "en"),
+            ("time_zone", "America/Toronto"),
+            ("program", "Walking group"),
+            ("reason", "loneliness"),
+            ("reason", "social-isolation"),
+        ];
+        let mut f: Vec<(&str, &str)> = base
+            .into_iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+            .collect();
+        f.extend_from_slice(extra);
+        self.post("/clients", &f).await
+    }
+
     pub async fn audit_actions(&self, client: &str) -> Vec<(String, String)> {
         sqlx::query_as::<_, (String, String)>(
             "SELECT actor, action FROM audit_log WHERE client_id = $1 ORDER BY id",

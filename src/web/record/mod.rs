@@ -301,6 +301,16 @@ async fn summary_of(
     }
 }
 
+/// Where the referrer of a sent summary tells us how the referral went for them.
+async fn feedback_link(st: &AppState, summary: &crate::summaries::Summary) -> Option<String> {
+    if summary.status != "sent" {
+        return None;
+    }
+    crate::feedback::link(&st.runner.db, st.public_url.as_deref(), summary.id)
+        .await
+        .ok()
+}
+
 /// A summary for the referrer as a printable letter, in English and French. Audited.
 async fn summary_letter(
     State(st): State<AppState>,
@@ -324,13 +334,7 @@ async fn summary_letter(
         &format!("summary {sid} read as a letter"),
     )
     .await;
-    let feedback = if summary.status == "sent" {
-        crate::feedback::link(&st.runner.db, st.public_url.as_deref(), sid)
-            .await
-            .ok()
-    } else {
-        None
-    };
+    let feedback = feedback_link(&st, &summary).await;
     st.ui.render(
         "letter.html",
         page_ctx(
@@ -366,13 +370,7 @@ async fn summary_pdf(
         .format("%Y-%m-%d")
         .to_string();
     let about = meta.name.clone().unwrap_or_else(|| id.clone());
-    let feedback = if summary.status == "sent" {
-        crate::feedback::link(&st.runner.db, st.public_url.as_deref(), sid)
-            .await
-            .ok()
-    } else {
-        None
-    };
+    let feedback = feedback_link(&st, &summary).await;
     let bytes = crate::letter::pdf(&crate::letter::Letter {
         centre: &st.runner.centre.name,
         date: &date,
