@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const MIN_CELL: usize = 5;
 /// What a suppressed cell shows.
 pub const SUPPRESSED: &str = "< 5";
+/// What a cell hidden so that a small one cannot be worked out from the total shows (Statistics
+/// Canada's mark for data suppressed for confidentiality).
+pub const HIDDEN: &str = "x";
 
 /// The measures, each at baseline, 3 and 6 months: the instruments' scores (categories as
 /// their rank), then the client's goal ratings (0–10).
@@ -390,6 +393,33 @@ impl Cell {
     pub fn suppressed(&self) -> bool {
         self.n.is_none()
     }
+
+    /// Hidden beside a lone small cell, whatever its size.
+    fn hide(&mut self) {
+        self.n = None;
+        self.text = HIDDEN.into();
+    }
+}
+
+/// Secondary suppression: where the rows of a table add up to a total shown elsewhere, one lone
+/// small cell could be worked out by subtraction, so the next smallest row is hidden too.
+fn hide_beside_a_lone_small_cell<T>(
+    rows: &mut [T],
+    cell: impl Fn(&T) -> &Cell,
+    hide: impl Fn(&mut T),
+) {
+    if rows.iter().filter(|r| cell(r).suppressed()).count() != 1 {
+        return;
+    }
+    let next = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !cell(r).suppressed())
+        .min_by_key(|(_, r)| cell(r).count)
+        .map(|(k, _)| k);
+    if let Some(k) = next {
+        hide(&mut rows[k]);
+    }
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -513,7 +543,7 @@ pub fn stratify(facts: &[&Fact], variable: &str) -> Stratified {
     for extra in [equity::PREFER_NOT, equity::DO_NOT_KNOW, "unknown"] {
         values.push(extra.to_owned());
     }
-    let strata = values
+    let mut strata: Vec<Stratum> = values
         .into_iter()
         .filter_map(|v| {
             let g = groups.get(&v)?;
@@ -528,6 +558,17 @@ pub fn stratify(facts: &[&Fact], variable: &str) -> Stratified {
             })
         })
         .collect();
+    hide_beside_a_lone_small_cell(
+        &mut strata,
+        |s| &s.clients,
+        |s| {
+            s.clients.hide();
+            s.attended.hide();
+            for c in &mut s.changes {
+                c.hide();
+            }
+        },
+    );
     Stratified {
         variable: variable.to_owned(),
         strata,
@@ -649,7 +690,7 @@ pub fn cohort(facts: &[Fact]) -> Cohort {
             .cmp(&a.clients.count)
             .then(a.reason.cmp(&b.reason))
     });
-    let uptake = crate::domain::UPTAKES
+    let mut uptake: Vec<UptakeRow> = crate::domain::UPTAKES
         .iter()
         .map(|u| {
             let fs: Vec<&Fact> = all.iter().copied().filter(|f| f.uptake == *u).collect();
@@ -660,6 +701,14 @@ pub fn cohort(facts: &[Fact]) -> Cohort {
             }
         })
         .collect();
+    hide_beside_a_lone_small_cell(
+        &mut uptake,
+        |u| &u.referrals,
+        |u| {
+            u.referrals.hide();
+            u.share.hide();
+        },
+    );
     let with_goals: Vec<&Fact> = all.iter().copied().filter(|f| f.goals > 0).collect();
     let goals: usize = with_goals.iter().map(|f| f.goals).sum();
     let met: usize = with_goals.iter().map(|f| f.goals_met).sum();
@@ -774,11 +823,38 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_small_group_takes_the_next_smallest_with_it() {
+        let mut facts: Vec<Fact> = (0..6)
+            .map(|i| fact(&format!("w{i}"), "attended", "white", 8, 5))
+            .collect();
+        facts.extend((0..5).map(|i| fact(&format!("a{i}"), "attended", "south-asian", 8, 6)));
+        facts.push(fact("b0", "attended", "black", 9, 9));
+        let all: Vec<&Fact> = facts.iter().collect();
+        let s = stratify(&all, "race");
+        let text = |v: &str| {
+            s.strata
+                .iter()
+                .find(|x| x.value == v)
+                .map(|x| x.clients.text.clone())
+                .unwrap()
+        };
+        // Black alone would be 12 - 6 - 5: South Asian, the next smallest, is hidden too.
+        assert_eq!(
+            (text("black"), text("south-asian"), text("white")),
+            ("< 5".into(), "x".into(), "6".into())
+        );
+        let sa = s.strata.iter().find(|x| x.value == "south-asian").unwrap();
+        assert!(sa.changes.iter().all(|c| c.text == "x" && c.n.is_none()));
+    }
+
+    #[test]
     fn stratified_figures_are_paired_and_suppressed_by_group() {
         let mut facts: Vec<Fact> = (0..6)
             .map(|i| fact(&format!("w{i}"), "attended", "white", 8, 5))
             .collect();
         facts.extend((0..3).map(|i| fact(&format!("b{i}"), "declined", "black", 9, 9)));
+        // Two small groups: neither can be worked out from the total, so White stays shown.
+        facts.push(fact("p0", "attended", "prefer-not", 8, 8));
         let all: Vec<&Fact> = facts.iter().collect();
         let s = stratify(&all, "race");
         let white = s.strata.iter().find(|x| x.value == "white").unwrap();
@@ -788,10 +864,10 @@ mod tests {
         let black = s.strata.iter().find(|x| x.value == "black").unwrap();
         assert_eq!(black.clients.text, "< 5");
         assert_eq!(black.changes[0].text, "< 5");
-        // The whole cohort: 9 clients, 6 of them paired to a fall of 3, 3 to none.
+        // The whole cohort: 10 clients, 6 of them paired to a fall of 3, 4 to none.
         let m = measure_row(&all, "ucla3");
-        assert_eq!(m.change_6.text, "-2.0");
-        assert_eq!(m.change_6.n, Some(9));
+        assert_eq!(m.change_6.text, "-1.8");
+        assert_eq!(m.change_6.n, Some(10));
         assert_eq!(m.at[0].text, "8.3");
         assert!(m.change_3.suppressed());
         assert_eq!(rank("cchs-belonging", "very-strong"), Some(4));

@@ -321,7 +321,8 @@ async fn sociodemographics_need_the_setting_and_the_clients_consent_and_every_vi
     assert!(details.iter().all(|d| !d.contains("black")), "{details:?}");
 }
 
-/// Seven clients with known figures: five white, two Black; six paired on UCLA-3.
+/// Seven clients with known figures: five White, one Black, one Latin American; six paired on
+/// UCLA-3.
 async fn seeded_cohort(w: &Web) {
     let db = &w.state.runner.db;
     let now = w.now();
@@ -332,7 +333,7 @@ async fn seeded_cohort(w: &Web) {
         ("c4", "white", "declined", 8, 8),
         ("c5", "white", "attended", 9, 4),
         ("c6", "black", "attended", 9, 7),
-        ("c7", "black", "not-yet", 8, 0),
+        ("c7", "latin-american", "not-yet", 8, 0),
     ];
     for (c, race, uptake, base, six) in people {
         add_client(w, c, &[]).await;

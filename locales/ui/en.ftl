@@ -1026,7 +1026,7 @@ sd-age-65-74 = 65-74
 sd-age-75-more = 75 or older
 
 ## The whole evaluation
-cohort-suppression = A figure about fewer than five clients shows as “< 5”, here, in the exports and in the API. Changes are paired: clients with both time points.
+cohort-suppression = A figure about fewer than five clients shows as “< 5”, and “x” hides one that would let a small one be worked out from the total, here, in the exports and in the API. Changes are paired: clients with both time points.
 cohort-filter = Filter
 cohort-from = Referred from
 cohort-to = Referred to

@@ -1026,7 +1026,7 @@ sd-age-65-74 = 65-74
 sd-age-75-more = 75 ou plus
 
 ## L'évaluation complète
-cohort-suppression = Un chiffre portant sur moins de cinq personnes s'affiche « < 5 », ici, dans les exportations et dans l'API. Les variations sont appariées : personnes ayant les deux temps de mesure.
+cohort-suppression = Un chiffre portant sur moins de cinq personnes s'affiche « < 5 », et « x » en cache un qui permettrait de le retrouver à partir du total, ici, dans les exportations et dans l'API. Les variations sont appariées : personnes ayant les deux temps de mesure.
 cohort-filter = Filtrer
 cohort-from = Orientées à partir du
 cohort-to = Orientées jusqu'au
