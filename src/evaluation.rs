@@ -793,6 +793,105 @@ pub fn cohort(facts: &[Fact]) -> Cohort {
     }
 }
 
+/// The cohort's figures as a CSV, every cell as the page shows it (small cells "< 5", their n
+/// left out): `section, variable, group, figure, time point, value, n`.
+pub fn cohort_csv(c: &Cohort, out: impl std::io::Write) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "section",
+        "variable",
+        "group",
+        "figure",
+        "time_point",
+        "value",
+        "n",
+    ])?;
+    let n = |c: &Cell| c.n.map(|n| n.to_string()).unwrap_or_default();
+    let mut row = |section: &str, var: &str, group: &str, figure: &str, tp: &str, cell: &Cell| {
+        w.write_record([section, var, group, figure, tp, &cell.text, &n(cell)])
+    };
+    row("cohort", "", "", "referrals", "", &c.referrals)?;
+    row("cohort", "", "", "clients", "", &c.clients)?;
+    for r in &c.reasons {
+        row("reasons", "reason", &r.reason, "clients", "", &r.clients)?;
+    }
+    for u in &c.uptake {
+        row("uptake", "uptake", &u.uptake, "referrals", "", &u.referrals)?;
+        row("uptake", "uptake", &u.uptake, "share", "", &u.share)?;
+    }
+    for m in &c.measures {
+        for (tp, cell) in POINTS.iter().zip(&m.at) {
+            row("outcomes", &m.measure, "", "mean", tp, cell)?;
+        }
+        row(
+            "outcomes",
+            &m.measure,
+            "",
+            "paired change",
+            "3-month",
+            &m.change_3,
+        )?;
+        row(
+            "outcomes",
+            &m.measure,
+            "",
+            "paired change",
+            "6-month",
+            &m.change_6,
+        )?;
+    }
+    row("goals", "", "", "goals set", "", &c.goals)?;
+    row("goals", "", "", "share met", "", &c.goals_met)?;
+    for h in &c.health {
+        row("health-use", &h.kind, "", "mean before", "", &h.before)?;
+        row("health-use", &h.kind, "", "mean after", "", &h.after)?;
+        row("health-use", &h.kind, "", "change", "", &h.change)?;
+    }
+    row("experience", "", "", "felt heard", "", &c.heard)?;
+    row("experience", "", "", "would recommend", "", &c.recommend)?;
+    row(
+        "referrers",
+        "",
+        "",
+        "found it useful",
+        "",
+        &c.provider_useful,
+    )?;
+    row(
+        "referrers",
+        "",
+        "",
+        "would refer again",
+        "",
+        &c.provider_would_refer,
+    )?;
+    for s in &c.stratified {
+        for g in &s.strata {
+            row("by group", &s.variable, &g.value, "clients", "", &g.clients)?;
+            row(
+                "by group",
+                &s.variable,
+                &g.value,
+                "attended",
+                "",
+                &g.attended,
+            )?;
+            for (m, cell) in STRATIFIED_MEASURES.iter().zip(&g.changes) {
+                row(
+                    "by group",
+                    &s.variable,
+                    &g.value,
+                    &format!("{m} paired change"),
+                    "6-month",
+                    cell,
+                )?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

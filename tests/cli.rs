@@ -807,6 +807,24 @@ fn staff_tokens_and_exports_from_the_command_line() {
         serde_json::from_str(&std::fs::read_to_string(&fhir).unwrap()).unwrap();
     assert_eq!(b["resourceType"], "Bundle");
     assert_eq!(b["entry"][0]["resource"]["resourceType"], "Questionnaire");
+    let figures = dir.join("cohort.csv");
+    let (ok, said) = run(&["export", "cohort", "--out", figures.to_str().unwrap()]);
+    assert!(
+        ok && said.contains("the cohort's figures exported"),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&figures).unwrap();
+    assert!(
+        text.starts_with("section,variable,group,figure,time_point,value,n\n"),
+        "{text}"
+    );
+    // One client: every figure is a small cell.
+    assert!(text.contains("cohort,,,clients,,< 5,\n"), "{text}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&figures).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -590,6 +590,22 @@ async fn the_cohort_stratifies_and_suppresses_small_cells_on_the_page_in_the_api
     assert!(rows.iter().all(|r| col(r, "newcomer") == "yes"));
     assert!(h.iter().any(|x| x == "goal_rating_6_month"));
     assert!(h.iter().any(|x| x == "cchs_belonging_3_month"));
+    // The cohort's figures as a CSV: the same cells, small ones "< 5" with no n.
+    let figures = w.get("/export/cohort.csv").await;
+    assert_eq!(figures.status, StatusCode::OK);
+    let lines: Vec<&str> = figures.body.lines().collect();
+    assert!(
+        lines.contains(&"outcomes,ucla3,,paired change,6-month,-2.5,6"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"by group,race,black,clients,,< 5,"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&"by group,race,white,clients,,5,5"),
+        "{lines:#?}"
+    );
     // The identified export holds them only for staff allowed to see them.
     let full = w.get("/export/evaluation.csv").await.body;
     assert!(full.lines().next().unwrap().contains("sd_race"));

@@ -1091,3 +1091,6 @@ health-use-hint = Header: client,period,primary_care,ed_visits,admissions; perio
 health-use-send = Import
 health-use-imported = Rows imported: { $n }.
 health-use-line = Line { $line }
+export-cohort = The cohort's figures (CSV)
+export-cohort-what = Every figure of the Cohort page, for a report: small cells stay “< 5”.
+audit-export-cohort = Exported the cohort's figures

@@ -1091,3 +1091,6 @@ health-use-hint = En-tête : client,period,primary_care,ed_visits,admissions; pe
 health-use-send = Importer
 health-use-imported = Lignes importées : { $n }.
 health-use-line = Ligne { $line }
+export-cohort = Les chiffres de la cohorte (CSV)
+export-cohort-what = Tous les chiffres de la page Cohorte, pour un rapport : les petites cellules restent « < 5 ».
+audit-export-cohort = A exporté les chiffres de la cohorte

@@ -12,7 +12,7 @@ const ACTOR: &str = "cli";
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// The evaluation dataset (the guidebook's Step 6 fields), one row per client.
+    /// The evaluation dataset (the guidebook's Step 6 fields), one row per referral.
     Csv {
         /// No names, numbers or chart numbers; a stable pseudonymous id; dates as months.
         #[arg(long)]
@@ -26,6 +26,12 @@ pub enum ExportCommand {
     Fhir {
         #[arg(long)]
         deidentified: bool,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// The cohort's figures as on the Cohort page (every measure, uptake, goals, health-system
+    /// use, experience, and by group), cells of fewer than five clients shown as "< 5".
+    Cohort {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -86,8 +92,39 @@ pub async fn run(
             write_out(out.as_ref(), serde_json::to_string_pretty(&b)?.as_bytes())?;
             eprintln!("{n} resources exported");
         }
+        ExportCommand::Cohort { out } => {
+            let buf = cohort_figures(&runner, ACTOR).await?;
+            write_out(out.as_ref(), &buf)?;
+            eprintln!("the cohort's figures exported");
+        }
     }
     Ok(0)
+}
+
+/// The cohort's figures, as a CSV; audited.
+pub async fn cohort_figures(
+    runner: &crate::runner::Runner,
+    actor: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let facts = crate::evaluation::facts(
+        &runner.db,
+        None,
+        &crate::evaluation::Filter::default(),
+        runner.centre.time_zone,
+    )
+    .await?;
+    let mut buf = Vec::new();
+    crate::evaluation::cohort_csv(&crate::evaluation::cohort(&facts), &mut buf)?;
+    crate::store::record::audit_one(
+        &runner.db,
+        crate::clock::to_ms(runner.clock.now()),
+        actor,
+        "export-cohort",
+        None,
+        &format!("{} referrals", facts.len()),
+    )
+    .await?;
+    Ok(buf)
 }
 
 /// Writes the export: to a file readable and writable by its owner only (it holds clients'

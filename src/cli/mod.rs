@@ -4,7 +4,7 @@ mod bench;
 mod bench_scheduler;
 mod bench_twilio;
 mod client;
-mod export;
+pub mod export;
 mod flows;
 mod programs;
 mod serve;

@@ -17,6 +17,38 @@ pub fn routes() -> Router<AppState> {
         .route("/export/evaluation.csv", get(export_csv))
         .route("/export/fhir.json", get(export_fhir))
         .route("/export/health-use", axum::routing::post(import_health_use))
+        .route("/export/cohort.csv", get(export_cohort))
+}
+
+/// The cohort's figures, small cells suppressed. Audited.
+async fn export_cohort(State(st): State<AppState>, a: Auth) -> Response {
+    if let Err(r) = require_admin(&st, &a) {
+        return r;
+    }
+    match crate::cli::export::cohort_figures(&st.runner, &a.staff.actor()).await {
+        Ok(out) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"cohort.csv\"",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            out,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the cohort's figures failed");
+            crate::web::ui::message_page(
+                &st,
+                a.lang,
+                Some(&a),
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "err-unavailable",
+            )
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

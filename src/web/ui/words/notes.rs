@@ -52,6 +52,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "api-enrolments-view",
     "export-csv",
     "export-fhir",
+    "export-cohort",
     "cohort-view",
     "alert-sent",
     "alert-escalated",
