@@ -1,6 +1,6 @@
 # Sociodemographic questions (Ontario community health centres' intake), asked only with consent.
 sd-why = A few questions about you help the centre see who its programs reach and who they miss. Answering is up to you and never changes your care.
-sd-consent = May we ask you 10 short questions about you? Reply YES or NO.
+sd-consent = May we ask you about 10 short questions about you? Reply YES or NO.
 sd-not-asked = Thank you. We will not ask these questions.
 sd-thanks = Thank you. Your answers are kept private.
 sd-born = Were you born in Canada?

@@ -1,6 +1,6 @@
 # Sociodemographic questions (Ontario community health centres' intake), asked only with consent.
 sd-why = Quelques questions sur vous aident le centre à voir qui ses programmes rejoignent et qui ils oublient. Répondre est votre choix et ne change jamais vos soins.
-sd-consent = Pouvons-nous vous poser 10 courtes questions sur vous? Répondez OUI ou NON.
+sd-consent = Pouvons-nous vous poser une dizaine de courtes questions sur vous? Répondez OUI ou NON.
 sd-not-asked = Merci. Nous ne poserons pas ces questions.
 sd-thanks = Merci. Vos réponses restent confidentielles.
 sd-born = Etes-vous né(e) au Canada?
