@@ -312,6 +312,39 @@ async fn sociodemographics_need_the_setting_and_the_clients_consent_and_every_vi
         assert!(actions.iter().any(|a| a.1 == want), "{want}: {actions:?}");
     }
     assert!(actions.contains(&("staff:nora".into(), "sociodemographics-view".into())));
+    // By text: the questions and answers in the conversation are hidden from staff without the
+    // setting, on the record and in its export; staff with it see them.
+    w.state
+        .runner
+        .start_flow(
+            &id("amelie"),
+            &FlowId::parse("sociodemographics").unwrap(),
+            None,
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    for reply in ["yes", "yes", "asian"] {
+        says(&w, "amelie", reply).await;
+    }
+    let page = w.get("/clients/amelie").await;
+    assert!(
+        !page.body.contains("East Asian"),
+        "the race question's follow-up shown"
+    );
+    assert!(
+        page.visible()
+            .contains("Sociodemographic questions: shown only")
+    );
+    let export = w.get("/clients/amelie/export").await;
+    assert!(!export.body.contains("East Asian") && !export.body.contains("\"black\""));
+    assert!(export.body.contains("withheld"));
+    w.sign_in("nora").await;
+    assert!(w.get("/clients/amelie").await.body.contains("East Asian"));
+    let export = w.get("/clients/amelie/export").await.json();
+    assert_eq!(export["sociodemographics"]["answers"]["race"], "black");
+    w.sign_in("ada").await;
     // The audit never holds the answers.
     let details: Vec<String> =
         sqlx::query_scalar("SELECT detail FROM audit_log WHERE action LIKE 'sociodemographics%'")

@@ -1094,3 +1094,4 @@ health-use-line = Line { $line }
 export-cohort = The cohort's figures (CSV)
 export-cohort-what = Every figure of the Cohort page, for a report: small cells stay “< 5”.
 audit-export-cohort = Exported the cohort's figures
+sd-message-hidden = Sociodemographic questions: shown only to staff allowed to see them.

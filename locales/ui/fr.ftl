@@ -1094,3 +1094,4 @@ health-use-line = Ligne { $line }
 export-cohort = Les chiffres de la cohorte (CSV)
 export-cohort-what = Tous les chiffres de la page Cohorte, pour un rapport : les petites cellules restent « < 5 ».
 audit-export-cohort = A exporté les chiffres de la cohorte
+sd-message-hidden = Questions sociodémographiques : visibles seulement par le personnel autorisé.

@@ -406,6 +406,8 @@ pub struct Message {
     pub segments: Option<i64>,
     /// Status callbacks, in the order they came.
     pub timeline: Vec<DeliveryEvent>,
+    /// Part of the sociodemographic questions: shown only to staff who may see them.
+    pub sociodemographic: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -610,7 +612,10 @@ pub async fn read(
         .collect::<Result<_, StoreError>>()?;
     let messages = rows(
         db,
-        "SELECT id, created_at, direction, channel, body, message_key, status, provider_status, error, encoding, segments, provider_id FROM messages WHERE client_id = $1 ORDER BY id",
+        "SELECT id, created_at, direction, channel, body, message_key, status, provider_status, error, encoding, segments, provider_id, \
+                CASE WHEN session_id IN (SELECT s.id FROM sessions s WHERE s.client_id = messages.client_id AND s.flow_id = 'sociodemographics') \
+                     THEN 1 ELSE 0 END AS sociodemographic \
+         FROM messages WHERE client_id = $1 ORDER BY id",
         client,
     )
     .await?
@@ -629,6 +634,7 @@ pub async fn read(
             encoding: ost(r, "encoding")?,
             segments: oint(r, "segments")?,
             timeline: Vec::new(),
+            sociodemographic: int(r, "sociodemographic")? != 0,
         })
     })
     .collect::<Result<_, StoreError>>()?;

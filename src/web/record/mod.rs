@@ -101,10 +101,16 @@ async fn client_page(
     Path(id): Path<String>,
     Query(q): Query<Done>,
 ) -> Response {
-    let (client, meta, record) = match whole_record(&st, &a, &id).await {
+    let (client, meta, mut record) = match whole_record(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    // The sociodemographic questions and answers are for staff who may see them.
+    if !a.staff.sees_sociodemographics {
+        for m in record.messages.iter_mut().filter(|m| m.sociodemographic) {
+            m.body.clear();
+        }
+    }
     let actor = a.staff.actor();
     let timeline = match schedule::timeline(&st.runner, &client, &actor).await {
         Ok(t) => t,
@@ -235,9 +241,21 @@ async fn client_page(
 /// The whole record as JSON, for a client's request to see what is held about them (PHIPA):
 /// everything on the record page, with the navigators' notes and the alerts. Audited.
 async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> Response {
-    let (_, _, record) = match whole_record(&st, &a, &id).await {
+    let (_, _, mut record) = match whole_record(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
+    };
+    // Sociodemographics go with it only from staff who may see them.
+    let sociodemographics = if a.staff.sees_sociodemographics {
+        match crate::equity::read(&st.runner.db, &id).await {
+            Ok(h) => serde_json::to_value(h).unwrap_or_default(),
+            Err(e) => return store_error(&st, &a, &e),
+        }
+    } else {
+        for m in record.messages.iter_mut().filter(|m| m.sociodemographic) {
+            m.body.clear();
+        }
+        serde_json::json!("withheld: exported only by staff allowed to see sociodemographics")
     };
     let actor = a.staff.actor();
     let alerts = match crate::alerts::views(&st.runner.db, Some(&id), None).await {
@@ -253,7 +271,13 @@ async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<Strin
         "the whole record, as JSON",
     )
     .await;
-    let body = serde_json::json!({ "record": record, "alerts": alerts });
+    let goals = match crate::store::goals::of_client(&st.runner.db, &id).await {
+        Ok(g) => g,
+        Err(e) => return store_error(&st, &a, &e),
+    };
+    let body = serde_json::json!({
+        "record": record, "alerts": alerts, "goals": goals, "sociodemographics": sociodemographics,
+    });
     (
         [
             (
