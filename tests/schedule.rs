@@ -1765,3 +1765,91 @@ async fn a_sequence_follows_up_one_referral_and_its_scores_carry_that_referral()
         "every score carries the referral it measures: {scores:?}"
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_goal_check_in_covers_each_active_goal_and_is_skipped_without_one() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    let runner = with_sequence(
+        runner,
+        r#"
+id = "goals"
+spec_version = 1
+
+[[step]]
+id = "check-in"
+flow = "goal-checkin"
+anchor = "enrolment"
+offset = "1d"
+at = "10:00"
+"#,
+    );
+    let with = consenting_client(&runner, "with-goals", TORONTO, "fr").await;
+    let without = consenting_client(&runner, "without-goals", TORONTO, "en").await;
+    let now = to_ms(runner.clock.now());
+    for (text, status) in [
+        ("Aller au café le mardi", "active"),
+        ("Appeler ma fille", "active"),
+        ("Old goal", "dropped"),
+    ] {
+        let g = matters::store::goals::add(
+            &runner.db,
+            &with,
+            &matters::store::goals::NewGoal {
+                text: text.into(),
+                ..Default::default()
+            },
+            "test",
+            now,
+        )
+        .await
+        .unwrap();
+        if status == "dropped" {
+            matters::store::goals::close(&runner.db, &with, g, "dropped", "test", now)
+                .await
+                .unwrap();
+        }
+    }
+    for c in [&with, &without] {
+        actions::enrol(&runner, c, "goals", "test").await.unwrap();
+    }
+    run_until(&runner, &clock, at(TORONTO, "2026-01-03 00:00")).await;
+    let note: Option<String> = sqlx::query_scalar(
+        "SELECT note FROM jobs WHERE client_id = 'without-goals' AND step_id = 'check-in'",
+    )
+    .fetch_one(runner.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(note.as_deref(), Some("the client has no active goal"));
+    let asked = |who: &'static str| {
+        let db = runner.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT body FROM messages WHERE client_id = $1 AND message_key = 'gc-rating' ORDER BY id",
+            )
+            .bind(who)
+            .fetch_all(db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    assert!(asked("without-goals").await.is_empty());
+    let first = asked("with-goals").await;
+    assert_eq!(first.len(), 1);
+    assert!(first[0].contains("\"Aller au café le mardi\""), "{first:?}");
+    // The client answers; the second goal's check-in follows at once, and the dropped one never.
+    for reply in ["6", "non", "8", "non"] {
+        let m = Inbound::new(Channel::Simulator, with.clone(), None, reply);
+        runner.receive(&m).await.unwrap();
+    }
+    let all = asked("with-goals").await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all[1].contains("\"Appeler ma fille\""), "{all:?}");
+    let goals = matters::store::goals::of_client(&runner.db, "with-goals")
+        .await
+        .unwrap();
+    let latest: Vec<Option<i64>> = goals
+        .iter()
+        .map(|g| g.ratings.last().map(|r| r.rating))
+        .collect();
+    assert_eq!(latest, vec![Some(6), Some(8), None]);
+}
