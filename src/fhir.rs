@@ -395,6 +395,8 @@ pub struct Feedback<'a> {
     pub sent: &'a str,
     pub text_en: &'a str,
     pub text_fr: &'a str,
+    /// Where the referrer tells us how the referral went for them.
+    pub feedback: Option<&'a str>,
 }
 
 /// The Communication of one summary sent.
@@ -409,6 +411,7 @@ pub fn communication(f: &Feedback<'_>) -> Value {
         sent,
         text_en,
         text_fr,
+        feedback,
     } = *f;
     let mut c = json!({
         "resourceType": "Communication",
@@ -423,6 +426,13 @@ pub fn communication(f: &Feedback<'_>) -> Value {
     });
     if let Some(chart) = chart {
         c["subject"] = json!({ "identifier": { "value": chart } });
+    }
+    if let Some(link) = feedback
+        && let Some(p) = c["payload"].as_array_mut()
+    {
+        p.push(json!({ "contentString": format!(
+            "Tell us how this referral went for you / Votre avis sur cette orientation : {link}"
+        ) }));
     }
     c
 }

@@ -416,6 +416,14 @@ async fn the_task_follows_the_referral_through_its_life() {
             .unwrap()
             .contains("l'objectif est atteint")
     );
+    // The referrer's system carries the link to the feedback form, which opens.
+    let said = c["payload"][2]["contentString"].as_str().unwrap();
+    let link = &said[said.find("/feedback/").expect("a feedback link")..];
+    assert_eq!(
+        w.other_browser().get(link).await.status,
+        StatusCode::OK,
+        "{link}"
+    );
     println!(
         "Communication/{}: to {:?}, sent {}",
         c["id"].as_str().unwrap_or_default(),

@@ -597,8 +597,10 @@ async fn communications(
         let (chart, requester): (Option<String>, Option<String>) =
             (r.try_get(3).map_err(get)?, r.try_get(4).map_err(get)?);
         let (en, fr): (String, String) = (r.try_get(5).map_err(get)?, r.try_get(6).map_err(get)?);
+        let summary: i64 = r.try_get(0).map_err(get)?;
+        let link = crate::feedback::link(&st.runner.db, st.public_url.as_deref(), summary).await?;
         let c = fhir::communication(&fhir::Feedback {
-            id: r.try_get(0).map_err(get)?,
+            id: summary,
             service_request: r.try_get(1).map_err(get)?,
             chart: chart.as_deref(),
             requester: requester.as_deref(),
@@ -606,6 +608,7 @@ async fn communications(
             sent: &instant(sent.unwrap_or_default()),
             text_en: &en,
             text_fr: &fr,
+            feedback: Some(&link),
         });
         out.push((c, r.try_get(2).map_err(get)?));
     }
