@@ -25,25 +25,30 @@ pub fn token(key: &str, summary: i64) -> String {
         .collect()
 }
 
-/// The path of a summary's feedback form.
-pub async fn path(db: &Db, summary: i64) -> Result<String, StoreError> {
-    let key = crate::staff::setting_or_init(db, KEY).await?;
-    Ok(format!("/feedback/{summary}/{}", token(&key, summary)))
+/// The deployment's key for feedback links (made once).
+pub async fn key(db: &Db) -> Result<String, StoreError> {
+    crate::staff::setting_or_init(db, KEY).await
 }
 
-/// The link as the referrer reads it: the site's public address, if it has one.
-pub async fn link(db: &Db, public_url: Option<&str>, summary: i64) -> Result<String, StoreError> {
-    let p = path(db, summary).await?;
-    Ok(match public_url {
+/// The link as the referrer reads it: the site's public address, if it has one, and the path
+/// of the summary's form under `key`.
+#[must_use]
+pub fn link_with(key: &str, public_url: Option<&str>, summary: i64) -> String {
+    let p = format!("/feedback/{summary}/{}", token(key, summary));
+    match public_url {
         Some(base) => format!("{}{p}", base.trim_end_matches('/')),
         None => p,
-    })
+    }
+}
+
+/// The link of one summary.
+pub async fn link(db: &Db, public_url: Option<&str>, summary: i64) -> Result<String, StoreError> {
+    Ok(link_with(&key(db).await?, public_url, summary))
 }
 
 /// The summary a link names, if its token is right: (referral, client).
 pub async fn open(db: &Db, summary: i64, given: &str) -> Result<Option<(i64, String)>, StoreError> {
-    let key = crate::staff::setting_or_init(db, KEY).await?;
-    let want = token(&key, summary);
+    let want = token(&key(db).await?, summary);
     let same = want.len() == given.len()
         && want
             .bytes()

@@ -125,7 +125,15 @@ pub async fn write(
                     if record.as_deref() == Some("goal.rating")
                         && let (Some(goal), Some(rating)) = (goal_of(scope), *score)
                     {
-                        goal_ratings.push((goal, client, rating, session_of(k, scope)));
+                        goal_ratings.push(vec![
+                            i(goal),
+                            s(client),
+                            i(rating),
+                            s("client"),
+                            V::I(session_of(k, scope)),
+                            s("client"),
+                            i(now),
+                        ]);
                     }
                     answered.push(format!("{}/{step} {}", st.flow, status.as_str()));
                     answers.push(vec![
@@ -356,12 +364,23 @@ pub async fn write(
     ];
     insert_rows(tx, b, "scores", &score_cols, scores, "recording scores").await?;
     super::equity_rows::write(tx, now, items, &sdoh_consent, &sdoh).await?;
-    for (goal, client, rating, session) in goal_ratings {
-        crate::store::goals::insert_rating(
-            tx, goal, client, rating, "client", session, "client", now,
-        )
-        .await?;
-    }
+    insert_rows(
+        tx,
+        b,
+        "goal_ratings",
+        &[
+            "goal_id",
+            "client_id",
+            "rating",
+            "source",
+            "session_id",
+            "actor",
+            "at",
+        ],
+        goal_ratings,
+        "rating goals",
+    )
+    .await?;
     insert_rows(
         tx,
         b,

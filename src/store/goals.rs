@@ -158,7 +158,7 @@ pub async fn add(
 
 /// One rating of a goal, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
-pub async fn insert_rating(
+async fn insert_rating(
     tx: &mut Tx,
     goal: i64,
     client: &str,

@@ -591,6 +591,7 @@ async fn communications(
         doing: "reading Communications",
         source: e,
     };
+    let key = crate::feedback::key(&st.runner.db).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let sent: Option<i64> = r.try_get(7).map_err(get)?;
@@ -598,7 +599,7 @@ async fn communications(
             (r.try_get(3).map_err(get)?, r.try_get(4).map_err(get)?);
         let (en, fr): (String, String) = (r.try_get(5).map_err(get)?, r.try_get(6).map_err(get)?);
         let summary: i64 = r.try_get(0).map_err(get)?;
-        let link = crate::feedback::link(&st.runner.db, st.public_url.as_deref(), summary).await?;
+        let link = crate::feedback::link_with(&key, st.public_url.as_deref(), summary);
         let c = fhir::communication(&fhir::Feedback {
             id: summary,
             service_request: r.try_get(1).map_err(get)?,
