@@ -138,6 +138,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
         conversation_quiet: chrono::Duration::hours(i64::from(
             cfg.inbox.conversation_quiet_hours.max(1),
         )),
+        loops: crate::ops::health::Loops::default(),
     };
     runner.register_flows().await?;
     Ok(runner)

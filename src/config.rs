@@ -47,8 +47,45 @@ pub struct Config {
     pub inbox: InboxSettings,
     /// `[alerts]`: urgent flags pushed to a person.
     pub alerts: AlertSettings,
+    /// `[metrics]`: the Prometheus scrape endpoint.
+    pub metrics: MetricsSettings,
+    /// `[retention]`: what is purged, and after how long. Off by default.
+    pub retention: RetentionSettings,
     /// Seconds a stopping service gives the sends in flight to finish (SIGTERM, Ctrl-C).
     pub shutdown_grace_seconds: u32,
+}
+
+/// `GET /metrics`, in Prometheus's text format. It carries counts and timings, never a client's
+/// data; still, many centres will not want it public.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// `false`: no metrics are recorded and `/metrics` is 404.
+    pub enabled: bool,
+    /// An address of its own for `/metrics` (`127.0.0.1:9464`): then the main address has no
+    /// `/metrics`. Unset: `/metrics` is on the main address.
+    pub listen: Option<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: None,
+        }
+    }
+}
+
+/// The centre's retention policy, applied by a daily job. Unset: nothing is ever purged.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// The words of messages (both ways) older than this many days are replaced by a marker;
+    /// the answers, scores and de-identified facts drawn from them stay.
+    pub message_body_days: Option<u32>,
+    /// A client whose referrals all closed more than this many years ago is purged whole:
+    /// record, answers, scores, messages. The audit log keeps that it happened, with counts.
+    pub client_years: Option<u32>,
 }
 
 /// How long a request waits for the database before it is answered 503.
@@ -479,6 +516,8 @@ impl Default for Config {
             dispatch: DispatchSettings::default(),
             simulator: SimulatorSettings::default(),
             inbox: InboxSettings::default(),
+            metrics: MetricsSettings::default(),
+            retention: RetentionSettings::default(),
             shutdown_grace_seconds: 20,
         }
     }
@@ -513,6 +552,8 @@ impl std::fmt::Debug for Config {
             .field("dispatch", &self.dispatch)
             .field("simulator", &self.simulator)
             .field("inbox", &self.inbox)
+            .field("metrics", &self.metrics)
+            .field("retention", &self.retention)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .finish()
     }
@@ -543,7 +584,7 @@ pub struct ConfigError(String);
 /// `MATTERS_*` variables that are not configuration keys: read elsewhere, or by the tests.
 fn not_a_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    matches!(key.as_str(), "config" | "log" | "log_format")
+    matches!(key.as_str(), "config" | "log" | "log_format" | "commit")
         || key.starts_with("test_")
         || key.starts_with("bench_")
 }
@@ -617,6 +658,24 @@ fn toml_keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
     }
 }
 
+/// Where the installed package puts the shipped flows and locales.
+pub const SHARED_CONTENT: &str = "/usr/share/matters";
+
+/// A relative content directory (`flows`, `locales`) that is not in the working directory is
+/// looked for where the package installs it: a checkout finds its own, an installed binary the
+/// shipped ones.
+fn content_dir(dir: &Path) -> PathBuf {
+    if dir.is_absolute() || dir.exists() {
+        return dir.to_path_buf();
+    }
+    let shared = Path::new(SHARED_CONTENT).join(dir);
+    if shared.is_dir() {
+        shared
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 impl Config {
     /// Loads the configuration. `file` defaults to `matters.toml` in the working directory, used
     /// only if it exists. A key the configuration does not have, in the file or as a
@@ -684,6 +743,8 @@ impl Config {
         {
             cfg.telegram.api_url = v.trim().to_owned();
         }
+        cfg.flows_dir = content_dir(&cfg.flows_dir);
+        cfg.locales_dir = content_dir(&cfg.locales_dir);
         Ok(cfg)
     }
 

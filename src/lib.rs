@@ -22,6 +22,7 @@ pub mod flow;
 pub mod health_use;
 pub mod i18n;
 pub mod letter;
+pub mod ops;
 pub mod problem;
 pub mod programs;
 pub mod runner;

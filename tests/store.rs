@@ -516,6 +516,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261203000001_goals_equity.sql",
         "f57b15c231af9e0724d95d7d18ba8a04119173c892618c3ff322fa47cd6d172b",
     ),
+    (
+        "migrations/postgres/20261204000001_operations.sql",
+        "48ed8dfa1b450c0aff3255b7b0eb4cf6e17cf141597176b9aa31fe2793bc1649",
+    ),
+    (
+        "migrations/sqlite/20261204000001_operations.sql",
+        "b17bca8ad690f69213d494c769e824d3b32ff12a31af143404ec0b72416f6a57",
+    ),
 ];
 
 #[test]

@@ -177,7 +177,9 @@ async fn claimer<T: Transport>(
     // A provider's "retry after": every send of this sender waits until then.
     let hold = Arc::new(std::sync::Mutex::new(None::<Instant>));
     let lease_ms = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+    let alive = runner.loops.register(format!("{ch} dispatcher"));
     loop {
+        alive.beat();
         if stop.is_stopping() {
             break;
         }
@@ -293,7 +295,11 @@ async fn claimer<T: Transport>(
                     Some(false) => {
                         tokio::select! {
                             () = tokio::time::sleep_until(start) => {
-                                send_with_retries(&*transport, &m, &settings, &hold, &mut stop).await
+                                let began = Instant::now();
+                                let o = send_with_retries(&*transport, &m, &settings, &hold, &mut stop).await;
+                                metrics::histogram!(crate::ops::metrics::SEND_SECONDS, "channel" => ch)
+                                    .record(began.elapsed().as_secs_f64());
+                                o
                             }
                             () = stop.wait() => Outcome::NotStarted,
                         }
@@ -355,7 +361,7 @@ async fn settle_in_doubt<T: Transport>(
         let now = to_ms(runner.clock.now());
         match settled {
             Ok(Some(a)) => {
-                tracing::info!(channel = ch, message = id, provider_status = %a.provider_status, "a message in doubt had reached the provider: recorded, not sent again");
+                tracing::info!(channel = ch, message_id = id, provider_status = %a.provider_status, "a message in doubt had reached the provider: recorded, not sent again");
                 match delivery::mark_sent(&runner.db, ch, &[(id, a)], now).await {
                     Ok(followups) => {
                         for f in followups {
@@ -363,23 +369,23 @@ async fn settle_in_doubt<T: Transport>(
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(channel = ch, message = id, error = %e, "could not record a message found in doubt");
+                        tracing::warn!(channel = ch, message_id = id, error = %e, "could not record a message found in doubt");
                     }
                 }
             }
             Ok(None) => {
                 tracing::info!(
                     channel = ch,
-                    message = id,
+                    message_id = id,
                     "a message in doubt had not reached the provider (or it cannot say): sent again"
                 );
                 if let Err(e) = delivery::requeue(&runner.db, &[id], now).await {
-                    tracing::warn!(channel = ch, message = id, error = %e, "could not queue a message in doubt again");
+                    tracing::warn!(channel = ch, message_id = id, error = %e, "could not queue a message in doubt again");
                 }
                 runner.queued.send_modify(|n| *n = n.wrapping_add(1));
             }
             Err(e) => {
-                tracing::warn!(channel = ch, message = id, error = %e, "could not ask the provider about a message in doubt; it stays in doubt");
+                tracing::warn!(channel = ch, message_id = id, error = %e, "could not ask the provider about a message in doubt; it stays in doubt");
             }
         }
     }
@@ -418,7 +424,7 @@ async fn send_with_retries<T: Transport>(
             Ok(a) => return Outcome::Sent(a),
             Err(SendError::RetryAfter(wait)) if attempt < settings.max_attempts => {
                 tracing::info!(
-                    message = m.id,
+                    message_id = m.id,
                     attempt,
                     ?wait,
                     "the provider asked us to wait"
@@ -433,7 +439,7 @@ async fn send_with_retries<T: Transport>(
                 attempt += 1;
             }
             Err(e) if e.retryable() && attempt < settings.max_attempts => {
-                tracing::info!(message = m.id, attempt, error = %e, "send failed; will retry");
+                tracing::info!(message_id = m.id, attempt, error = %e, "send failed; will retry");
                 maybe_sent |= e.may_have_reached();
                 tokio::select! {
                     () = tokio::time::sleep(backoff(settings.backoff, attempt)) => {}
@@ -501,12 +507,16 @@ async fn recorder(
         let ids: Vec<i64> = batch.iter().map(|(m, _)| m.id).collect();
         for (m, outcome) in batch {
             match outcome {
-                Outcome::Sent(a) => sent.push((m.id, a)),
+                Outcome::Sent(a) => {
+                    metrics::counter!(crate::ops::metrics::SENDS, "channel" => ch, "outcome" => "sent").increment(1);
+                    tracing::info!(channel = ch, message_id = m.id, outcome = "sent", provider_status = %a.provider_status, segments = ?a.segments, "message sent");
+                    sent.push((m.id, a));
+                }
                 Outcome::NotStarted => back.push(m.id),
                 Outcome::InDoubt => {
                     tracing::info!(
                         channel = ch,
-                        message = m.id,
+                        message_id = m.id,
                         "stopped mid-send: the message is in doubt and will be looked up"
                     );
                 }
@@ -515,12 +525,17 @@ async fn recorder(
                         (Channel::Sms, Some(c)) => format!("{e} ({})", super::twilio::explain(c)),
                         _ => e.to_string(),
                     };
-                    tracing::warn!(channel = ch, message = m.id, code = ?e.code(), "message not sent");
-                    tracing::debug!(channel = ch, message = m.id, error = %e, "why the message was not sent");
+                    let code = e
+                        .code()
+                        .map_or_else(|| "none".to_owned(), |c| c.to_string());
+                    metrics::counter!(crate::ops::metrics::SENDS, "channel" => ch, "outcome" => "failed").increment(1);
+                    metrics::counter!(crate::ops::metrics::SEND_FAILURES, "channel" => ch, "code" => code.clone()).increment(1);
+                    tracing::warn!(channel = ch, message_id = m.id, outcome = "failed", provider_code = %code, "message not sent");
+                    tracing::debug!(channel = ch, message_id = m.id, error = %e, "why the message was not sent");
                     if let Err(err) =
                         delivery::mark_failed(&runner.db, m.id, &reason, e.code(), now).await
                     {
-                        tracing::error!(channel = ch, message = m.id, error = %err, "could not record a failed message");
+                        tracing::error!(channel = ch, message_id = m.id, error = %err, "could not record a failed message");
                     }
                     let f = Followup {
                         message_id: m.id,
@@ -572,7 +587,7 @@ async fn recorder(
 /// phone that keeps failing. Errors here are logged: the message row is already right.
 pub async fn act_on(runner: &Runner, channel: Channel, f: &Followup) {
     if let Err(e) = runner.act_on_delivery(channel, f).await {
-        tracing::error!(channel = channel.as_str(), message = f.message_id, error = %e, "could not act on a delivery error");
+        tracing::error!(channel = channel.as_str(), message_id = f.message_id, error = %e, "could not act on a delivery error");
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Args {
     /// twilio: replies in the latency run.
     #[arg(long, default_value_t = 2_000)]
     pub paced: usize,
+    /// Serve /metrics on this address while the bench runs (e.g. 127.0.0.1:9464), to scrape.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 /// What a client mid-way through the loneliness survey sends: answers by number, word and
@@ -85,6 +88,18 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
     );
     let clients = setup(&runner, args.clients).await?;
     let inbox = Inbox::spawn(runner.clone(), writers);
+    // Metrics are recorded as `serve` records them; priced below, off against on.
+    let exporter = crate::ops::metrics::install();
+    crate::ops::metrics::set_recording(true);
+    if let (Some(at), Some(m)) = (&args.metrics_listen, &exporter) {
+        let l = tokio::net::TcpListener::bind(at).await?;
+        eprintln!(
+            "metrics: http://{}/metrics while the bench runs",
+            l.local_addr()?
+        );
+        let router = crate::web::ops::metrics_only(runner.clone(), m.clone());
+        tokio::spawn(async move { axum::serve(l, router).await });
+    }
 
     let baseline_before = baseline(&runner, args.n).await?;
     let started = Instant::now();
@@ -102,6 +117,7 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     let alone = light_load(&runner, &inbox).await?;
+    let cost = metrics_cost(&runner, &inbox, args.n, args.clients).await?;
     let baseline_after = baseline(&runner, args.n).await?;
     let base = (baseline_before + baseline_after) / 2.0;
 
@@ -130,6 +146,14 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
         ms(alone.1)
     );
     println!(
+        "  metrics:  {:.0} replies/s recording, {:.0} replies/s not: recording costs {:.1} % of the throughput ({} rounds of {} replies each way, alternating)",
+        cost.on,
+        cost.off,
+        (1.0 - cost.on / cost.off) * 100.0,
+        cost.rounds,
+        cost.per_round
+    );
+    println!(
         "  baseline: {base:.0} inserts/s (one row per transaction, {BASELINE_TASKS} tasks on the same pool; {baseline_before:.0} before, {baseline_after:.0} after)"
     );
     runner.db.close().await;
@@ -139,6 +163,62 @@ pub async fn inbound(cfg: &Config, args: Args) -> anyhow::Result<()> {
         rate / base
     );
     Ok(())
+}
+
+/// Throughput with the metrics recorded and not, measured in alternating rounds (off, on, on,
+/// off, …) so that drift over the run falls on both alike.
+struct Cost {
+    on: f64,
+    off: f64,
+    rounds: usize,
+    per_round: usize,
+}
+
+async fn metrics_cost(
+    runner: &Runner,
+    inbox: &Inbox,
+    n: usize,
+    clients: usize,
+) -> anyhow::Result<Cost> {
+    const ROUNDS: usize = 4;
+    let per_client = REPLIES.len();
+    let round_clients = (clients / ROUNDS).max(1);
+    let per_round = (n / (2 * ROUNDS)).max(per_client);
+    let (mut on, mut off) = ((0usize, Duration::ZERO), (0usize, Duration::ZERO));
+    for round in 0..2 * ROUNDS {
+        let recording = matches!(round % 4, 1 | 2);
+        let mut ids = Vec::with_capacity(round_clients);
+        for c in 0..round_clients {
+            ids.push(setup_one(runner, &format!("m{round}-{c:05}"), "en").await?);
+        }
+        crate::ops::metrics::set_recording(recording);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (c, id) in ids.into_iter().enumerate() {
+            let quota = (per_round / round_clients + usize::from(c < per_round % round_clients))
+                .min(per_client);
+            let inbox = inbox.clone();
+            tasks.push(tokio::spawn(
+                async move { replies(&inbox, id, quota).await },
+            ));
+        }
+        let mut done = 0;
+        for t in tasks {
+            done += t.await??.len();
+        }
+        let took = started.elapsed();
+        let slot = if recording { &mut on } else { &mut off };
+        slot.0 += done;
+        slot.1 += took;
+    }
+    crate::ops::metrics::set_recording(true);
+    let rate = |(k, d): (usize, Duration)| k as f64 / d.as_secs_f64().max(1e-9);
+    Ok(Cost {
+        on: rate(on),
+        off: rate(off),
+        rounds: ROUNDS,
+        per_round,
+    })
 }
 
 fn ms(d: Duration) -> f64 {

@@ -15,10 +15,12 @@ pub enum ClientCommand {
     /// Add a client: with --phone they are texted by SMS; without one nothing reaches them until
     /// a number is set (`clients phone`) or a Telegram invite is used (`clients invite`).
     Add {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
         /// Their mobile number (E.164, or a North American number as written).
         #[arg(long)]
         phone: Option<String>,
+        /// Their language (en, fr, or another enabled language).
         #[arg(long, default_value = "en")]
         language: String,
         /// Their time zone (default: the centre's), e.g. America/Winnipeg.
@@ -47,41 +49,79 @@ pub enum ClientCommand {
     /// Add clients from a CSV file with a header row (id, phone, language, time_zone,
     /// send_between, chart_number, program, referred_on, reasons, sequence). Bad rows are
     /// reported and skipped; clients already there are left alone, so it is safe to run again.
-    Import { file: std::path::PathBuf },
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
     /// Import health-system use for the evaluation's before-and-after, from a CSV with the
     /// header client,period,primary_care,ed_visits,admissions (period: before or after the
     /// referral). Bad rows are reported and skipped; a client's period imported again is replaced.
-    HealthUse { file: std::path::PathBuf },
+    HealthUse {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
     /// Enrol a client in a follow-up sequence.
-    Enrol { id: String, sequence: String },
+    Enrol {
+        /// The client's id, as the record shows it (e.g. bea).
+        id: String,
+        /// The sequence (standard, light, signposting, holistic).
+        sequence: String,
+    },
     /// Hold a client's scheduled steps until resumed.
-    Pause { id: String },
+    Pause {
+        /// The client's id, as the record shows it (e.g. bea).
+        id: String,
+    },
     /// Let a paused client's steps go again.
-    Resume { id: String },
+    Resume {
+        /// The client's id, as the record shows it (e.g. bea).
+        id: String,
+    },
     /// End a client's follow-up: every step still to come is cancelled.
     Cancel {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
+        /// Why, in a few words (kept on the record).
         #[arg(long, default_value = "navigator's decision")]
         reason: String,
     },
     /// Close the client's referral with a reason; check-ins that run until then stop.
     CloseReferral {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
+        /// The closing reason: goal-met, declined, dropped-out, moved, other.
         #[arg(long)]
         reason: String,
     },
     /// Move the next occurrence of a step to a local time, e.g. "2026-12-01 10:00".
     Reschedule {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
+        /// The step of their sequence, as `clients timeline` names it.
         step: String,
+        /// The new local time, "YYYY-MM-DD HH:MM" in the client's time zone.
         at: String,
     },
     /// The client's scheduled steps, past and to come (the view is audited).
-    Timeline { id: String },
+    Timeline {
+        /// The client's id, as the record shows it (e.g. bea).
+        id: String,
+    },
+    /// Everything held about a client, for their request to see it (PHIPA): writes
+    /// <id>-record.json and a readable <id>-record.html (owner-only) into --out. Audited.
+    Export {
+        /// The client's id, as the record shows it (e.g. bea).
+        id: String,
+        /// The directory to write into (created if missing).
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+    },
     /// Start a flow for a client now.
     #[command(name = "start-flow", visible_alias = "start")]
     StartFlow {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
+        /// The flow (consent, loneliness, wellbeing…).
         flow: String,
         /// baseline, 3-month, 6-month, weekly (default: ad hoc).
         #[arg(long)]
@@ -91,6 +131,7 @@ pub enum ClientCommand {
     Unmatched,
     /// Give a client a mobile number (or a new one): SMS reaches them from now on.
     Phone {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
         /// E.164, or a North American number as written.
         number: String,
@@ -98,6 +139,7 @@ pub enum ClientCommand {
     /// A one-time Telegram link for a client: when they open it and press Start, their chat is
     /// linked and the consent flow begins. Earlier unused links of the client stop working.
     Invite {
+        /// The client's id, as the record shows it (e.g. bea).
         id: String,
         /// Hours the link stays valid (default: telegram.invite_hours, 72).
         #[arg(long)]
@@ -227,6 +269,41 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             let r =
                 actions::close_referral(&runner, &ClientId::parse(&id)?, &reason, ACTOR).await?;
             println!("closed referral {r} of {id}: {reason}");
+        }
+        ClientCommand::Export { id, out } => {
+            let client = ClientId::parse(&id)?;
+            let now = to_ms(runner.clock.now());
+            let Some(file) =
+                crate::ops::access::whole_file(&runner.db, &client, ACTOR, now, true).await?
+            else {
+                anyhow::bail!("no client {id}");
+            };
+            std::fs::create_dir_all(&out)?;
+            let generated = runner.clock.now().format("%Y-%m-%d %H:%M UTC").to_string();
+            let json = out.join(format!("{id}-record.json"));
+            let html = out.join(format!("{id}-record.html"));
+            crate::cli::export::write_private(
+                &json,
+                serde_json::to_string_pretty(&file)?.as_bytes(),
+            )?;
+            crate::cli::export::write_private(
+                &html,
+                crate::ops::access::html(&file, &id, &runner.centre.name, &generated).as_bytes(),
+            )?;
+            crate::store::record::audit_one(
+                &runner.db,
+                now,
+                ACTOR,
+                "client-export",
+                Some(&id),
+                "everything held, from the command line, as JSON and HTML",
+            )
+            .await?;
+            println!(
+                "wrote {} and {} (readable by you only)",
+                json.display(),
+                html.display()
+            );
         }
         ClientCommand::Timeline { id } => {
             let client = ClientId::parse(&id)?;

@@ -24,14 +24,17 @@ pub enum ExportCommand {
     /// A FHIR R4 Bundle: a Questionnaire per instrument and a QuestionnaireResponse per
     /// completed survey.
     Fhir {
+        /// No names, numbers or chart numbers; a stable pseudonymous id; the client's words withheld.
         #[arg(long)]
         deidentified: bool,
+        /// Write here (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
     /// The cohort's figures as on the Cohort page (every measure, uptake, goals, health-system
     /// use, experience, and by group), cells of fewer than five clients shown as "< 5".
     Cohort {
+        /// Write here (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -131,7 +134,18 @@ pub async fn cohort_figures(
 /// records), or to standard output.
 fn write_out(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
     match out {
-        Some(p) => {
+        Some(p) => write_private(p, bytes),
+        None => {
+            std::io::stdout().write_all(bytes)?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` to `p`, readable and writable by its owner only (it holds clients' records).
+pub fn write_private(p: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    {
+        {
             let cannot = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", p.display());
             let mut o = std::fs::OpenOptions::new();
             o.write(true).create(true).truncate(true);
@@ -151,10 +165,6 @@ fn write_out(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
                     .and_then(|mut f| f.write_all(bytes))
                     .map_err(cannot)
             }
-        }
-        None => {
-            std::io::stdout().write_all(bytes)?;
-            Ok(())
         }
     }
 }

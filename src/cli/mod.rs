@@ -6,6 +6,7 @@ mod bench_twilio;
 mod client;
 pub mod export;
 mod flows;
+mod ops;
 mod programs;
 mod serve;
 mod simulate;
@@ -13,14 +14,41 @@ mod staff;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// The version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MATTERS_COMMIT"),
+    ")"
+);
+
+/// [`VERSION`], for messages.
+#[must_use]
+pub fn version() -> &'static str {
+    VERSION
+}
+
+/// The command line's description, for completions and man pages.
+#[must_use]
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses the process's arguments (exits with clap's message on bad ones).
+#[must_use]
+pub fn parse() -> Cli {
+    let m = command().get_matches();
+    Cli::from_arg_matches(&m).unwrap_or_else(|e| e.exit())
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "matters",
-    version,
+    version = VERSION,
     about = "What matters to you? Follow-up check-ins and surveys for social prescribing."
 )]
 pub struct Cli {
@@ -35,8 +63,46 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server with the simulator channel.
     Serve,
-    /// Apply the embedded database migrations.
-    Migrate,
+    /// Apply the embedded database migrations (`--status`: list applied and pending ones).
+    Migrate {
+        /// Only list the migrations applied, pending, and unknown to this binary; exit 1 unless
+        /// the database is current.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Take a consistent copy of the database while the service runs (SQLite; on Postgres it
+    /// prints the pg_dump command).
+    Backup {
+        /// The new file to write (it must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database. Refused while any matters process has the
+    /// database open; the database that was there is kept beside it.
+    Restore {
+        /// The backup file, as `matters backup` wrote it.
+        file: PathBuf,
+    },
+    /// Purge what the retention policy ([retention]) says to purge, now.
+    Retention {
+        /// Only say what would be purged.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check the set-up: database, public URL, Twilio, Telegram, centre, languages, hours,
+    /// file permissions, alerts. Each is ok, a warning or an error, with the fix.
+    Doctor,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages.
+    Man {
+        /// The directory to write them into.
+        #[arg(long, default_value = "man")]
+        out: PathBuf,
+    },
     /// Check or test the flows.
     Flows {
         #[command(subcommand)]
@@ -111,15 +177,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Serve => serve::run(&cfg, clock).await.map(|()| 0),
-        Command::Migrate => {
-            let db = crate::app::connect(&cfg).await?;
-            db.migrate().await?;
-            println!(
-                "migrations applied to {}",
-                crate::store::redact_url(&cfg.database_url)
-            );
-            Ok(0)
-        }
+        Command::Migrate { status } => ops::migrate(&cfg, status).await,
+        Command::Backup { out } => ops::backup(&cfg, &out).await,
+        Command::Restore { file } => ops::restore(&cfg, &file, &*clock).await,
+        Command::Retention { dry_run } => ops::retention(&cfg, clock, dry_run).await,
+        Command::Doctor => ops::doctor(&cfg).await,
+        Command::Completions { shell } => Ok(ops::completions(shell)),
+        Command::Man { out } => ops::man(&out),
         Command::Flows {
             command: FlowsCommand::Check,
         } => Ok(flows::check(&cfg)),

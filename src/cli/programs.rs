@@ -13,9 +13,13 @@ pub enum ProgramsCommand {
     /// name_xx, description_xx), location, online, schedule, cost, transport, accessibility,
     /// languages, contact, eligibility, reasons, active. A program is found again by its code,
     /// so the same file can be imported again; bad rows are listed with their line and why.
-    Import { file: PathBuf },
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// List the catalogue (with --all, retired programs too).
     List {
+        /// Retired programs too.
         #[arg(long)]
         all: bool,
     },

@@ -14,6 +14,12 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         crate::channel::twilio::TwilioConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
     let telegram =
         crate::channel::telegram::TelegramConfig::from_config(cfg).map_err(anyhow::Error::msg)?;
+    // Recording starts before anything that is counted does.
+    let exporter = if cfg.metrics.enabled {
+        crate::ops::metrics::install()
+    } else {
+        None
+    };
     let runner = Arc::new(crate::app::build(cfg, clock).await?);
     crate::app::warn_about_drafts(&runner.catalog);
     if cfg.centre_name_unset() {
@@ -71,6 +77,48 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         );
     }
     draining.push(("the scheduler", crate::schedule::spawn(runner.clone())));
+    match (&exporter, &cfg.metrics.listen) {
+        (Some(m), Some(at)) => {
+            let l = tokio::net::TcpListener::bind(at).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen on {at} for metrics ([metrics] listen): {e}")
+            })?;
+            println!(
+                "metrics: http://{}/metrics (an address of their own)",
+                l.local_addr()?
+            );
+            let router = crate::web::ops::metrics_only(runner.clone(), m.clone());
+            let mut stop = runner.shutdown.signal();
+            tokio::spawn(async move {
+                let _ = axum::serve(l, router)
+                    .with_graceful_shutdown(async move { stop.wait().await })
+                    .await;
+            });
+        }
+        (Some(m), None) => {
+            state.metrics = Some(m.clone());
+            println!(
+                "metrics: http://{addr}/metrics ([metrics] listen gives them an address of their own)"
+            );
+        }
+        (None, _) => println!("metrics: off ([metrics] enabled = false)"),
+    }
+    if crate::ops::retention::is_on(&cfg.retention) {
+        println!(
+            "retention: message words are purged after {} days, clients {} years after their last referral closed (checked daily)",
+            cfg.retention
+                .message_body_days
+                .map_or("never".into(), |d| d.to_string()),
+            cfg.retention
+                .client_years
+                .map_or("never".into(), |y| y.to_string())
+        );
+        draining.push((
+            "the retention job",
+            crate::ops::retention::spawn(runner.clone(), cfg.retention.clone()),
+        ));
+    } else {
+        println!("retention: off: nothing is purged ([retention] sets the centre's policy)");
+    }
     draining.push((
         "summaries and reminders",
         crate::summaries::spawn(runner.clone()),

@@ -14,6 +14,7 @@ pub enum StaffCommand {
     /// Add a staff member. They choose their password through the one-time link printed, or
     /// give it now with --password-stdin.
     Add {
+        /// Their user name (what they sign in with).
         username: String,
         /// admin or navigator.
         #[arg(long, default_value = "navigator")]
@@ -28,11 +29,20 @@ pub enum StaffCommand {
     /// List staff accounts.
     List,
     /// Turn an account off (someone who left); their sessions end at once.
-    Disable { username: String },
+    Disable {
+        /// Their user name (what they sign in with).
+        username: String,
+    },
     /// Turn an account back on.
-    Enable { username: String },
+    Enable {
+        /// Their user name (what they sign in with).
+        username: String,
+    },
     /// A new one-time link for a staff member to choose a new password.
-    Link { username: String },
+    Link {
+        /// Their user name (what they sign in with).
+        username: String,
+    },
     /// Issue an API bearer token (printed once; only its hash is kept).
     Token {
         /// Who or what uses it.
@@ -42,9 +52,13 @@ pub enum StaffCommand {
         scope: String,
     },
     /// Revoke an API token by its number.
-    Revoke { id: i64 },
+    Revoke {
+        /// The token's number, as `staff token` printed it.
+        id: i64,
+    },
     /// Where urgent alerts reach a staff member, and when they work. An empty value clears.
     Contact {
+        /// Their user name (what they sign in with).
         username: String,
         /// Their email address, for alerts.
         #[arg(long)]

@@ -182,6 +182,19 @@ pub struct Runner {
     pub auto_reply_every: chrono::Duration,
     /// A conversation this long without a message either way closes, and the bot resumes.
     pub conversation_quiet: chrono::Duration,
+    /// The long-running loops of this process, for `/readyz`.
+    pub loops: crate::ops::health::Loops,
+}
+
+/// Counts one inbound message in the metrics, by channel and what became of it.
+fn count_inbound(channel: Channel, r: &Result<Handled, RunError>) {
+    let outcome = match r {
+        Ok(h) if h.duplicate => "duplicate",
+        Ok(h) if h.unmatched => "unmatched",
+        Ok(_) => "handled",
+        Err(_) => "error",
+    };
+    crate::ops::metrics::inbound(channel.as_str(), outcome);
 }
 
 /// A fresh signal for [`Runner::queued`].
@@ -255,11 +268,13 @@ impl Runner {
                         now,
                     )
                     .await;
-                    results[k] = Some(kept.map_err(RunError::from).map(|added| Handled {
+                    let r = kept.map_err(RunError::from).map(|added| Handled {
                         duplicate: !added,
                         unmatched: true,
                         replies: Vec::new(),
-                    }));
+                    });
+                    count_inbound(m.channel, &r);
+                    results[k] = Some(r);
                 }
             }
         }
@@ -362,7 +377,12 @@ impl Runner {
         }
         results
             .into_iter()
-            .map(|r| r.unwrap_or(Err(RunError::Contention(0))))
+            .zip(inbound)
+            .map(|(r, m)| {
+                let r = r.unwrap_or(Err(RunError::Contention(0)));
+                count_inbound(m.channel, &r);
+                r
+            })
             .collect()
     }
 

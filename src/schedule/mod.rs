@@ -550,10 +550,16 @@ async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError>
 /// client); no batch is claimed after it.
 pub fn spawn(runner: Arc<Runner>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let alive = runner.loops.register("scheduler");
         let mut stop = runner.shutdown.signal();
         while !stop.is_stopping() {
+            alive.beat();
             match tick(&runner, 64).await {
-                Ok(t) if t.claimed > 0 => continue,
+                Ok(t) if t.claimed > 0 => {
+                    metrics::counter!(crate::ops::metrics::SCHEDULER_CLAIMS)
+                        .increment(t.claimed as u64);
+                    continue;
+                }
                 Ok(_) => {}
                 Err(_) if runner.db.pool().is_closed() => return,
                 Err(e) => {

@@ -21,6 +21,16 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The newest SQLite migration this binary carries.
+#[must_use]
+pub fn sqlite_migrations_newest() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -53,6 +63,9 @@ pub enum StoreError {
         doing: &'static str,
         source: sqlx::Error,
     },
+    /// The database was migrated by a newer binary.
+    #[error("{0}")]
+    Newer(String),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
     /// No connection could be had in time: the database is down or out of reach. `cause` is
@@ -106,6 +119,9 @@ pub struct Db {
     acquire_timeout: Duration,
     /// The last such attempt: when, and what it said.
     probed: Arc<Mutex<Option<(std::time::Instant, String)>>>,
+    /// A SQLite file's path, and the shared lock this process holds on its lock file while the
+    /// pool lives: `matters restore` will not replace a database someone has open.
+    file: Option<(std::path::PathBuf, Arc<std::fs::File>)>,
 }
 
 impl std::fmt::Debug for Db {
@@ -217,11 +233,13 @@ impl Db {
             return Err(StoreError::Url(redact_url(url)));
         };
         let acquire = acquire_timeout.unwrap_or_else(|| default_acquire_timeout(backend));
+        let mut held = None;
         let url = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url);
                 if let Some(f) = &file {
                     owner_only(f);
+                    held = crate::ops::backup::hold_shared(f).map(|l| (f.clone(), Arc::new(l)));
                 }
                 url
             }
@@ -260,6 +278,7 @@ impl Db {
             acquire_timeout: acquire,
             url: Arc::from(url),
             probed: Arc::new(Mutex::new(None)),
+            file: held,
         })
     }
 
@@ -332,8 +351,22 @@ impl Db {
         }
     }
 
-    /// Applies the embedded migrations of this backend.
+    /// The migrations this binary carries for this backend.
+    #[must_use]
+    pub fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend. A database a newer binary has migrated
+    /// is refused: this one does not know its schema.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let status = crate::ops::migrations::status(self).await?;
+        if !status.unknown.is_empty() {
+            return Err(StoreError::Newer(status.problem()));
+        }
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
@@ -350,6 +383,12 @@ impl Db {
     #[must_use]
     pub fn acquire_timeout(&self) -> Duration {
         self.acquire_timeout
+    }
+
+    /// The SQLite database's file (`None` on Postgres or in memory).
+    #[must_use]
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.file.as_ref().map(|(p, _)| p.as_path())
     }
 
     #[must_use]

@@ -408,6 +408,8 @@ pub struct Message {
     pub timeline: Vec<DeliveryEvent>,
     /// Part of the sociodemographic questions: shown only to staff who may see them.
     pub sociodemographic: bool,
+    /// When its words were removed under the retention policy.
+    pub purged_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -612,7 +614,7 @@ pub async fn read(
         .collect::<Result<_, StoreError>>()?;
     let messages = rows(
         db,
-        "SELECT id, created_at, direction, channel, body, message_key, status, provider_status, error, encoding, segments, provider_id, \
+        "SELECT id, created_at, direction, channel, body, message_key, status, provider_status, error, encoding, segments, provider_id, purged_at, \
                 CASE WHEN session_id IN (SELECT s.id FROM sessions s WHERE s.client_id = messages.client_id AND s.flow_id = 'sociodemographics') \
                      THEN 1 ELSE 0 END AS sociodemographic \
          FROM messages WHERE client_id = $1 ORDER BY id",
@@ -635,6 +637,7 @@ pub async fn read(
             segments: oint(r, "segments")?,
             timeline: Vec::new(),
             sociodemographic: int(r, "sociodemographic")? != 0,
+            purged_at: oint(r, "purged_at")?.map(t),
         })
     })
     .collect::<Result<_, StoreError>>()?;

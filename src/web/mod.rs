@@ -13,6 +13,7 @@ mod fhir;
 mod flows;
 mod inbox;
 pub mod notifications;
+pub mod ops;
 pub mod page;
 mod programs;
 mod record;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Whether the public simulator (`/simulator…`) answers (`[simulator] enabled`).
     pub simulator: bool,
+    /// Renders `/metrics` on the main address, when it is served there.
+    pub metrics: Option<crate::ops::metrics::Exporter>,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             telegram_invite_hours: 72,
             public_url: None,
             simulator: true,
+            metrics: None,
         }
     }
 
@@ -150,6 +154,7 @@ fn ui_content(runner: &Runner) -> ui::Content {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(ops::routes())
         .merge(simulator::routes())
         .merge(ui::routes())
         .merge(account::routes())
@@ -173,6 +178,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::channel::twilio::webhook::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(ops::log_request))
         .with_state(state)
 }
 

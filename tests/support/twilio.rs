@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -66,6 +66,10 @@ struct Book {
     outcomes: HashMap<String, Vec<(String, Option<String>)>>,
     /// When each number's messages arrived, and who waits for the next.
     arrivals: HashMap<String, (Vec<std::time::Instant>, Arc<tokio::sync::Notify>)>,
+    /// The account's numbers and the webhook each sends incoming texts to.
+    numbers: Vec<(String, String)>,
+    /// The account's status (active, suspended, closed).
+    account_status: Option<String>,
 }
 
 struct Inner {
@@ -92,6 +96,8 @@ pub struct StandIn {
 
 const SCHEMA: &str = include_str!("../protocols/twilio/create_message.json");
 const LIST_SCHEMA: &str = include_str!("../protocols/twilio/list_message.json");
+const NUMBERS_SCHEMA: &str = include_str!("../protocols/twilio/list_incoming_phone_number.json");
+const ACCOUNT_SCHEMA: &str = include_str!("../protocols/twilio/fetch_account.json");
 
 impl StandIn {
     /// Starts on a free loopback port. `immediate`: post status callbacks right away.
@@ -125,6 +131,11 @@ impl StandIn {
                 "/2010-04-01/Accounts/{sid}/Messages.json",
                 post(create).get(list),
             )
+            .route("/2010-04-01/Accounts/{file}", get(fetch_account))
+            .route(
+                "/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json",
+                get(list_numbers),
+            )
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -141,6 +152,18 @@ impl StandIn {
             .book
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The account has `number`, sending incoming texts to `sms_url`.
+    pub fn add_number(&self, number: &str, sms_url: &str) {
+        self.book()
+            .numbers
+            .push((number.to_owned(), sms_url.to_owned()));
+    }
+
+    /// The account's status, as Fetch Account gives it (default: active).
+    pub fn set_account_status(&self, status: &str) {
+        self.book().account_status = Some(status.to_owned());
     }
 
     pub fn sent(&self) -> Vec<Sent> {
@@ -673,4 +696,116 @@ fn check_value(name: &str, s: &Value, v: &str, problems: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Fetch Account (`GET /2010-04-01/Accounts/{Sid}.json`), answered in the shape its OpenAPI
+/// description gives, with the fields the schema lists only.
+async fn fetch_account(
+    State(inner): State<Arc<Inner>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(sid) = file.strip_suffix(".json") else {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        );
+    };
+    if let Some(r) = refused(&inner, sid, &headers) {
+        return r;
+    }
+    let schema: Value = serde_json::from_str(ACCOUNT_SCHEMA).expect("the schema is JSON");
+    let status = inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .account_status
+        .clone()
+        .unwrap_or_else(|| "active".into());
+    let body = json!({
+        "auth_token": null,
+        "date_created": "Thu, 30 Jul 2015 20:00:00 +0000",
+        "date_updated": "Thu, 30 Jul 2015 20:00:00 +0000",
+        "friendly_name": "matters test account",
+        "owner_account_sid": sid,
+        "sid": sid,
+        "status": status,
+        "subresource_uris": {},
+        "type": "Full",
+        "uri": format!("/2010-04-01/Accounts/{sid}.json"),
+    });
+    for k in body.as_object().into_iter().flat_map(|o| o.keys()) {
+        assert!(
+            schema["response"]["properties"].get(k).is_some(),
+            "the stand-in answers {k}, which Fetch Account does not have"
+        );
+    }
+    axum::Json(body).into_response()
+}
+
+/// List IncomingPhoneNumber, its query checked against the operation's parameters.
+async fn list_numbers(
+    State(inner): State<Arc<Inner>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    if let Some(r) = refused(&inner, &sid, &headers) {
+        return r;
+    }
+    let schema: Value = serde_json::from_str(NUMBERS_SCHEMA).expect("the schema is JSON");
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let mut problems = Vec::new();
+    for (k, v) in &query {
+        match schema["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == k.as_str() && p["in"] == "query")
+        {
+            Some(p) => check_value(k, &p["schema"], v, &mut problems),
+            None => problems.push(format!("{k} is not a parameter of ListIncomingPhoneNumber")),
+        }
+    }
+    let mut book = inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !problems.is_empty() {
+        book.violations.extend(problems.iter().cloned());
+        return twilio_error(StatusCode::BAD_REQUEST, 21000, &problems.join("; "));
+    }
+    let want = query
+        .iter()
+        .find(|(k, _)| k == "PhoneNumber")
+        .map(|(_, v)| v.clone());
+    let items: Vec<Value> = book
+        .numbers
+        .iter()
+        .filter(|(n, _)| want.as_ref().is_none_or(|w| w == n))
+        .map(|(n, url)| {
+            json!({
+                "account_sid": sid,
+                "phone_number": n,
+                "sms_url": url,
+                "sms_method": "POST",
+                "sid": "PN00000000000000000000000000000000",
+                "uri": format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers/PN00000000000000000000000000000000.json"),
+            })
+        })
+        .collect();
+    axum::Json(json!({
+        "end": items.len().saturating_sub(1),
+        "first_page_uri": format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PageSize=50&Page=0"),
+        "incoming_phone_numbers": items,
+        "next_page_uri": null,
+        "page": 0,
+        "page_size": 50,
+        "previous_page_uri": null,
+        "start": 0,
+        "uri": format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json"),
+    }))
+    .into_response()
 }

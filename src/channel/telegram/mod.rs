@@ -198,12 +198,14 @@ pub async fn start(
         crate::domain::Channel::Telegram,
         t.dispatch_settings(),
     );
+    let loops = runner.loops.clone();
     let updates = std::sync::Arc::new(
         Updates::new(runner, bot, id)
             .await
             .map_err(|e| e.to_string())?,
     );
     let username = me.username.clone().unwrap_or_default();
+    let t_poll_timeout = t.poll_timeout;
     if t.webhook.is_some() {
         let router = updates
             .webhook(t)
@@ -216,7 +218,11 @@ pub async fn start(
             dispatch,
         });
     }
-    let poller = tokio::spawn(updates.poll(t.poll_timeout, stop));
+    let alive = loops.register_quiet("telegram poller");
+    let poller = tokio::spawn(async move {
+        updates.poll(t_poll_timeout, stop).await;
+        drop(alive);
+    });
     Ok(Started {
         username,
         router: axum::Router::new(),

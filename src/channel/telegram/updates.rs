@@ -394,6 +394,8 @@ async fn webhook_post(
         .unwrap_or("");
     if !crate::config::same_secret(given, secret.expose()) {
         tracing::warn!("refused a Telegram webhook post without the secret");
+        metrics::counter!(crate::ops::metrics::SIGNATURE_REFUSALS, "channel" => "telegram")
+            .increment(1);
         return (StatusCode::UNAUTHORIZED, "secret token required\n").into_response();
     }
     if updates.runner.shutdown.is_stopping() {

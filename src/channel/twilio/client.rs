@@ -138,6 +138,72 @@ impl Client {
         Err(api_error(status, &bytes))
     }
 
+    /// The account, as Twilio describes it (Fetch Account): its status (`active`,
+    /// `suspended`, `closed`). For `matters doctor`.
+    ///
+    /// # Errors
+    /// Twilio's error (20003: the credentials are wrong), or a transport failure.
+    pub async fn account_status(&self) -> Result<String, SendError> {
+        #[derive(serde::Deserialize)]
+        struct Account {
+            status: Option<String>,
+        }
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}.json",
+            self.cfg.api_base.trim_end_matches('/'),
+            self.cfg.account_sid
+        );
+        let (status, bytes) = self.call(self.http.get(url)).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &bytes));
+        }
+        let a: Account = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
+            http: status.as_u16(),
+            code: None,
+            message: format!("unreadable account from Twilio: {e}"),
+        })?;
+        Ok(a.status.unwrap_or_default())
+    }
+
+    /// The SMS webhook Twilio has for our sending number (List IncomingPhoneNumber, filtered by
+    /// the number): `Ok(None)` when the account has no such number.
+    ///
+    /// # Errors
+    /// Twilio's error, or a transport failure.
+    pub async fn number_sms_url(&self, number: &str) -> Result<Option<String>, SendError> {
+        #[derive(serde::Deserialize)]
+        struct Number {
+            sms_url: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Numbers {
+            incoming_phone_numbers: Vec<Number>,
+        }
+        let mut url = url::Url::parse(&format!(
+            "{}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            self.cfg.api_base.trim_end_matches('/'),
+            self.cfg.account_sid
+        ))
+        .map_err(|e| SendError::Transport(format!("Twilio: bad URL ({e})")))?;
+        url.query_pairs_mut()
+            .append_pair("PhoneNumber", number)
+            .append_pair("PageSize", "20");
+        let (status, bytes) = self.call(self.http.get(url)).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &bytes));
+        }
+        let page: Numbers = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
+            http: status.as_u16(),
+            code: None,
+            message: format!("unreadable number list from Twilio: {e}"),
+        })?;
+        Ok(page
+            .incoming_phone_numbers
+            .into_iter()
+            .next()
+            .map(|n| n.sms_url.unwrap_or_default()))
+    }
+
     /// Sends a request with the account's credentials; its status and body.
     async fn call(
         &self,

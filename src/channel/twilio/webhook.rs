@@ -61,6 +61,7 @@ fn verified(
 ) -> Result<Params, Forbidden> {
     let refuse = |why: &str| {
         tracing::warn!(path = uri.path(), why, "refused a Twilio webhook");
+        metrics::counter!(crate::ops::metrics::SIGNATURE_REFUSALS, "channel" => "sms").increment(1);
         Forbidden
     };
     let Some(sig) = headers

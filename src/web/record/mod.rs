@@ -238,61 +238,78 @@ async fn client_page(
     )
 }
 
-/// The whole record as JSON, for a client's request to see what is held about them (PHIPA):
-/// everything on the record page, with the navigators' notes and the alerts. Audited.
-async fn export_record(State(st): State<AppState>, a: Auth, Path(id): Path<String>) -> Response {
-    let (_, _, mut record) = match whole_record(&st, &a, &id).await {
+/// Everything held about the client, for their request to see it (PHIPA): as JSON, or
+/// (`?format=html`) as a page a person can read. Audited.
+async fn export_record(
+    State(st): State<AppState>,
+    a: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ExportFormat>,
+) -> Response {
+    let (client, _) = match open_client(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    // Sociodemographics go with it only from staff who may see them.
-    let sociodemographics = if a.staff.sees_sociodemographics {
-        match crate::equity::read(&st.runner.db, &id).await {
-            Ok(h) => serde_json::to_value(h).unwrap_or_default(),
-            Err(e) => return store_error(&st, &a, &e),
-        }
-    } else {
-        for m in record.messages.iter_mut().filter(|m| m.sociodemographic) {
-            m.body.clear();
-        }
-        serde_json::json!("withheld: exported only by staff allowed to see sociodemographics")
-    };
-    let actor = a.staff.actor();
-    let alerts = match crate::alerts::views(&st.runner.db, Some(&id), None).await {
-        Ok(v) => v,
+    let file = match crate::ops::access::whole_file(
+        &st.runner.db,
+        &client,
+        &a.staff.actor(),
+        now(&st),
+        a.staff.sees_sociodemographics,
+    )
+    .await
+    {
+        Ok(Some(f)) => f,
+        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
         Err(e) => return store_error(&st, &a, &e),
     };
+    let html = q.format.as_deref() == Some("html");
     let _ = crate::store::record::audit_one(
         &st.runner.db,
         now(&st),
-        &actor,
+        &a.staff.actor(),
         "client-export",
         Some(&id),
-        "the whole record, as JSON",
+        if html {
+            "the whole record, as HTML"
+        } else {
+            "the whole record, as JSON"
+        },
     )
     .await;
-    let goals = match crate::store::goals::of_client(&st.runner.db, &id).await {
-        Ok(g) => g,
-        Err(e) => return store_error(&st, &a, &e),
+    let (kind, name, body) = if html {
+        let generated = crate::clock::from_ms(now(&st))
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string();
+        (
+            "text/html; charset=utf-8",
+            format!("{id}-record.html"),
+            crate::ops::access::html(&file, &id, &st.runner.centre.name, &generated),
+        )
+    } else {
+        (
+            "application/json",
+            format!("{id}-record.json"),
+            serde_json::to_string_pretty(&file).unwrap_or_default(),
+        )
     };
-    let body = serde_json::json!({
-        "record": record, "alerts": alerts, "goals": goals, "sociodemographics": sociodemographics,
-    });
     (
         [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/json".to_owned(),
-            ),
+            (axum::http::header::CONTENT_TYPE, kind.to_owned()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-record.json\""),
+                format!("attachment; filename=\"{name}\""),
             ),
             (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        serde_json::to_string_pretty(&body).unwrap_or_default(),
+        body,
     )
         .into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ExportFormat {
+    format: Option<String>,
 }
 
 /// One summary of one of this client's referrals, with the record (the read is audited).

@@ -30,22 +30,37 @@ def resolve(node, doc, seen=()):
     return node
 
 
+# (path, operation, its name, the file written)
+OPERATIONS = [
+    ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "get", "ListMessage", "list_message.json"),
+    # What `matters doctor` reads: the account, and the sending number's webhook.
+    ("/2010-04-01/Accounts/{Sid}.json", "get", "FetchAccount", "fetch_account.json"),
+    (
+        "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+        "get",
+        "ListIncomingPhoneNumber",
+        "list_incoming_phone_number.json",
+    ),
+]
+
+
 def main(path):
     doc = json.load(open(path))
-    op = doc["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]["get"]
-    out = {
-        "source": "twilio_api_v2010.json (twilio-oai, Apache-2.0), path "
-        "/2010-04-01/Accounts/{AccountSid}/Messages.json, operation get (ListMessage); "
-        "descriptions dropped, $refs resolved",
-        "servers": [{"url": "https://api.twilio.com"}],
-        "security": op.get("security", []),
-        "parameters": resolve(op["parameters"], doc),
-        "response": resolve(op["responses"]["200"]["content"]["application/json"]["schema"], doc),
-    }
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "list_message.json"), "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    for route, method, name, file in OPERATIONS:
+        op = doc["paths"][route][method]
+        out = {
+            "source": "twilio_api_v2010.json (twilio-oai, Apache-2.0), path "
+            f"{route}, operation {method} ({name}); "
+            "descriptions dropped, $refs resolved",
+            "servers": [{"url": "https://api.twilio.com"}],
+            "security": op.get("security", []),
+            "parameters": resolve(op.get("parameters", []), doc),
+            "response": resolve(op["responses"]["200"]["content"]["application/json"]["schema"], doc),
+        }
+        with open(os.path.join(here, file), "w") as f:
+            json.dump(out, f, indent=1, ensure_ascii=False)
+            f.write("\n")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "staff-sociodemographics",
     "health-use-import",
     "provider-feedback",
+    "retention-purge",
+    "client-purged",
 ];
 
 pub(super) type Table = &'static [(&'static str, &'static str)];
@@ -452,6 +454,26 @@ pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
         "client-export",
         "the whole record, as JSON",
         "ad-client-export",
+    ),
+    (
+        "client-export",
+        "the whole record, as HTML",
+        "ad-client-export-html",
+    ),
+    (
+        "client-export",
+        "everything held, from the command line, as JSON and HTML",
+        "ad-client-export-cli",
+    ),
+    (
+        "retention-purge",
+        "message bodies: (?P<bodies>\\d+); clients: (?P<clients>\\d+)",
+        "ad-retention-purge",
+    ),
+    (
+        "client-purged",
+        "every referral closed more than (?P<years>\\d+) year\\(s\\) ago",
+        "ad-client-purged",
     ),
     (
         "program-details-send",
