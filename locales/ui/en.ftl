@@ -405,6 +405,7 @@ actor-twilio = Twilio
 actor-telegram = Telegram
 actor-web = The sign-in page
 actor-test = A test
+actor-retention = The retention policy
 
 # Notes the service writes on flags.
 note-crisis = Crisis language: contact the client today.

@@ -405,6 +405,7 @@ actor-twilio = Twilio
 actor-telegram = Telegram
 actor-web = La page de connexion
 actor-test = Un test
+actor-retention = La politique de conservation
 
 # Notes du service sur les signalements.
 note-crisis = Propos de crise : joindre le client aujourd’hui.

@@ -68,6 +68,20 @@ pub async fn purge(db: &Db, policy: &RetentionSettings, now: i64) -> Result<Purg
     let doing = "purging under the retention policy";
     let mut tx = db.begin().await?;
     let mut out = Purge::default();
+    if let Some(days) = policy.message_body_days {
+        out.message_bodies = i64::try_from(
+            sqlx::query(&format!(
+                "UPDATE messages SET body = '', purged_at = $2 WHERE id IN (SELECT id {BODIES})"
+            ))
+            .bind(now - i64::from(days) * DAY_MS)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .doing(doing)?
+            .rows_affected(),
+        )
+        .unwrap_or(i64::MAX);
+    }
     if let Some(years) = policy.client_years {
         out.clients = sqlx::query_scalar(CLIENTS)
             .bind(now - i64::from(years) * YEAR_MS)
@@ -83,7 +97,7 @@ pub async fn purge(db: &Db, policy: &RetentionSettings, now: i64) -> Result<Purg
             crate::store::record::audit(
                 &mut tx,
                 now,
-                "system:retention",
+                "retention",
                 "client-purged",
                 crate::domain::ClientId::parse(id).ok().as_ref(),
                 &format!("every referral closed more than {years} year(s) ago"),
@@ -91,25 +105,11 @@ pub async fn purge(db: &Db, policy: &RetentionSettings, now: i64) -> Result<Purg
             .await?;
         }
     }
-    if let Some(days) = policy.message_body_days {
-        out.message_bodies = i64::try_from(
-            sqlx::query(&format!(
-                "UPDATE messages SET body = '', purged_at = $2 WHERE id IN (SELECT id {BODIES})"
-            ))
-            .bind(now - i64::from(days) * DAY_MS)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .doing(doing)?
-            .rows_affected(),
-        )
-        .unwrap_or(i64::MAX);
-    }
     if !out.is_empty() {
         crate::store::record::audit(
             &mut tx,
             now,
-            "system:retention",
+            "retention",
             "retention-purge",
             None,
             &format!(

@@ -378,29 +378,7 @@ async fn list(
     }
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let mut problems = Vec::new();
-    for (k, v) in &query {
-        let Some(p) = inner.list_schema["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == k.as_str() && p["in"] == "query")
-        else {
-            problems.push(format!("{k} is not a parameter of ListMessage"));
-            continue;
-        };
-        check_value(k, &p["schema"], v, &mut problems);
-        if let (Some(min), Ok(n)) = (p["schema"]["minimum"].as_i64(), v.parse::<i64>())
-            && n < min
-        {
-            problems.push(format!("{k}={n} is below {min}"));
-        }
-        if let (Some(max), Ok(n)) = (p["schema"]["maximum"].as_i64(), v.parse::<i64>())
-            && n > max
-        {
-            problems.push(format!("{k}={n} is above {max}"));
-        }
-    }
+    let problems = query_problems(&inner.list_schema, "ListMessage", &query);
     let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let mut book = inner
         .book
@@ -698,6 +676,35 @@ fn check_value(name: &str, s: &Value, v: &str, problems: &mut Vec<String>) {
     }
 }
 
+/// What is wrong with a query, against the operation's query parameters in its OpenAPI
+/// description: a name it does not have, a value of the wrong type or out of range.
+fn query_problems(schema: &Value, operation: &str, query: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (k, v) in query {
+        let Some(p) = schema["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == k.as_str() && p["in"] == "query")
+        else {
+            problems.push(format!("{k} is not a parameter of {operation}"));
+            continue;
+        };
+        check_value(k, &p["schema"], v, &mut problems);
+        if let (Some(min), Ok(n)) = (p["schema"]["minimum"].as_i64(), v.parse::<i64>())
+            && n < min
+        {
+            problems.push(format!("{k}={n} is below {min}"));
+        }
+        if let (Some(max), Ok(n)) = (p["schema"]["maximum"].as_i64(), v.parse::<i64>())
+            && n > max
+        {
+            problems.push(format!("{k}={n} is above {max}"));
+        }
+    }
+    problems
+}
+
 /// Fetch Account (`GET /2010-04-01/Accounts/{Sid}.json`), answered in the shape its OpenAPI
 /// description gives, with the fields the schema lists only.
 async fn fetch_account(
@@ -757,18 +764,7 @@ async fn list_numbers(
     let schema: Value = serde_json::from_str(NUMBERS_SCHEMA).expect("the schema is JSON");
     let query: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let mut problems = Vec::new();
-    for (k, v) in &query {
-        match schema["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == k.as_str() && p["in"] == "query")
-        {
-            Some(p) => check_value(k, &p["schema"], v, &mut problems),
-            None => problems.push(format!("{k} is not a parameter of ListIncomingPhoneNumber")),
-        }
-    }
+    let problems = query_problems(&schema, "ListIncomingPhoneNumber", &query);
     let mut book = inner
         .book
         .lock()

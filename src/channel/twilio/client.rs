@@ -153,15 +153,7 @@ impl Client {
             self.cfg.api_base.trim_end_matches('/'),
             self.cfg.account_sid
         );
-        let (status, bytes) = self.call(self.http.get(url)).await?;
-        if !status.is_success() {
-            return Err(api_error(status, &bytes));
-        }
-        let a: Account = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
-            http: status.as_u16(),
-            code: None,
-            message: format!("unreadable account from Twilio: {e}"),
-        })?;
+        let a: Account = self.get_json(url, "account").await?;
         Ok(a.status.unwrap_or_default())
     }
 
@@ -188,20 +180,29 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("PhoneNumber", number)
             .append_pair("PageSize", "20");
-        let (status, bytes) = self.call(self.http.get(url)).await?;
-        if !status.is_success() {
-            return Err(api_error(status, &bytes));
-        }
-        let page: Numbers = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
-            http: status.as_u16(),
-            code: None,
-            message: format!("unreadable number list from Twilio: {e}"),
-        })?;
+        let page: Numbers = self.get_json(url, "number list").await?;
         Ok(page
             .incoming_phone_numbers
             .into_iter()
             .next()
             .map(|n| n.sms_url.unwrap_or_default()))
+    }
+
+    /// A GET of one of Twilio's resources, read as `T`; `what` names it in the error.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: impl reqwest::IntoUrl,
+        what: &str,
+    ) -> Result<T, SendError> {
+        let (status, bytes) = self.call(self.http.get(url)).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
+            http: status.as_u16(),
+            code: None,
+            message: format!("unreadable {what} from Twilio: {e}"),
+        })
     }
 
     /// Sends a request with the account's credentials; its status and body.
