@@ -267,6 +267,7 @@ async fn serve_reports_metrics_readiness_and_json_logs_without_a_clients_data() 
         .unwrap_or_else(|| panic!("no send line in:\n{log}"));
     assert_eq!(send["channel"], "sms");
     assert_eq!(send["outcome"], "sent");
+    assert!(send["segments"].is_number(), "{send}");
     println!("a JSON log line of a send: {send}");
     println!("a JSON log line of a request: {request}");
     // Nothing of the client's: not the number (in any form), not their words, not the bot's

@@ -509,7 +509,7 @@ async fn recorder(
             match outcome {
                 Outcome::Sent(a) => {
                     metrics::counter!(crate::ops::metrics::SENDS, "channel" => ch, "outcome" => "sent").increment(1);
-                    tracing::info!(channel = ch, message_id = m.id, outcome = "sent", provider_status = %a.provider_status, segments = ?a.segments, "message sent");
+                    tracing::info!(channel = ch, message_id = m.id, outcome = "sent", provider_status = %a.provider_status, segments = a.segments, "message sent");
                     sent.push((m.id, a));
                 }
                 Outcome::NotStarted => back.push(m.id),

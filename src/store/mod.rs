@@ -121,7 +121,7 @@ pub struct Db {
     probed: Arc<Mutex<Option<(std::time::Instant, String)>>>,
     /// A SQLite file's path, and the shared lock this process holds on its lock file while the
     /// pool lives: `matters restore` will not replace a database someone has open.
-    file: Option<(std::path::PathBuf, Arc<std::fs::File>)>,
+    file: Option<(std::path::PathBuf, Option<Arc<std::fs::File>>)>,
 }
 
 impl std::fmt::Debug for Db {
@@ -239,7 +239,7 @@ impl Db {
                 let (url, file) = sqlite_url(url);
                 if let Some(f) = &file {
                     owner_only(f);
-                    held = crate::ops::backup::hold_shared(f).map(|l| (f.clone(), Arc::new(l)));
+                    held = Some((f.clone(), crate::ops::backup::hold_shared(f).map(Arc::new)));
                 }
                 url
             }
