@@ -104,12 +104,12 @@ pub async fn log_request(req: Request, next: Next) -> Response {
         _ => "5xx",
     };
     metrics::counter!(crate::ops::metrics::HTTP_REQUESTS, "status" => class).increment(1);
-    tracing::info!(
-        method = %method,
-        route = %route,
-        status,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Probes and scrapes come every few seconds: at debug, unless they fail.
+    if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") && status < 400 {
+        tracing::debug!(method = %method, route = %route, status, duration_ms, "request");
+    } else {
+        tracing::info!(method = %method, route = %route, status, duration_ms, "request");
+    }
     resp
 }
