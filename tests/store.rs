@@ -524,6 +524,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261204000001_operations.sql",
         "b17bca8ad690f69213d494c769e824d3b32ff12a31af143404ec0b72416f6a57",
     ),
+    (
+        "migrations/postgres/20261205000001_processes.sql",
+        "fd5312a3db01e981a5d1c4050fd8683030b69ca15105c31e43f207d0d311708d",
+    ),
+    (
+        "migrations/sqlite/20261205000001_processes.sql",
+        "dd4f587e368b5c0cd0c6e90cccc94878126d981e002fe8c229098d62fc6227bb",
+    ),
 ];
 
 #[test]

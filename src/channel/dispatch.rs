@@ -32,6 +32,9 @@ pub struct Settings {
     pub per_address: Option<Duration>,
     /// A claim not renewed for this long is a dead process's: its message is in doubt.
     pub lease: Duration,
+    /// The sender's name (its account and number, its bot), under which every process sending
+    /// through it shares its pace on Postgres.
+    pub sender: String,
 }
 
 /// Paces one sender: each message reserves its segments' share of the sender's throughput.
@@ -66,6 +69,97 @@ impl Pacer {
     #[must_use]
     pub fn next_free(&self, now: Instant) -> Instant {
         self.next_free.map_or(now, |t| t.max(now))
+    }
+}
+
+/// Where a dispatcher's pace is kept. SQLite is one process: its pace is in memory. On Postgres
+/// any number of processes send through the same sender: its pace is one row of the database
+/// (`sender_pace`), and each send reserves its share of it just before it starts, one
+/// reservation at a time per process, so a process that dies leaves at most one slot unused.
+#[derive(Debug)]
+enum Pace {
+    Unpaced,
+    Local(std::sync::Mutex<Pacer>),
+    Shared {
+        db: crate::store::Db,
+        sender: String,
+        per_segment_us: i64,
+        /// One reservation at a time, waited out before the next is made (fair: first come,
+        /// first served, so the claim's order, replies first, is kept).
+        gate: tokio::sync::Mutex<()>,
+    },
+}
+
+impl Pace {
+    fn new(settings: &Settings, db: &crate::store::Db) -> Self {
+        let per = settings
+            .segments_per_second
+            .filter(|r| *r > 0.0 && r.is_finite());
+        match (per, db.backend()) {
+            (None, _) => Self::Unpaced,
+            (Some(r), crate::store::Backend::Sqlite) => {
+                Self::Local(std::sync::Mutex::new(Pacer::new(Some(r))))
+            }
+            (Some(r), crate::store::Backend::Postgres) => Self::Shared {
+                db: db.clone(),
+                sender: settings.sender.clone(),
+                per_segment_us: ((1_000_000.0 / r).round() as i64).max(1),
+                gate: tokio::sync::Mutex::new(()),
+            },
+        }
+    }
+
+    /// Waits until a message of `segments` may start. `None`: the service is stopping.
+    async fn wait_turn(&self, segments: u32, stop: &mut crate::shutdown::Stop) -> Option<()> {
+        match self {
+            Self::Unpaced => Some(()),
+            Self::Local(p) => {
+                let start = p
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .reserve(Instant::now(), segments);
+                tokio::select! {
+                    () = tokio::time::sleep_until(start) => Some(()),
+                    () = stop.wait() => None,
+                }
+            }
+            Self::Shared {
+                db,
+                sender,
+                per_segment_us,
+                gate,
+            } => {
+                let _turn = tokio::select! {
+                    g = gate.lock() => g,
+                    () = stop.wait() => return None,
+                };
+                let cost = per_segment_us * i64::from(segments.max(1));
+                let mut wait = Duration::from_millis(100);
+                loop {
+                    let now = crate::store::shared::wall_us();
+                    match crate::store::shared::reserve_pace(db, sender, now, cost).await {
+                        Ok(start) => {
+                            let ahead = Duration::from_micros(
+                                u64::try_from(start - crate::store::shared::wall_us()).unwrap_or(0),
+                            );
+                            return tokio::select! {
+                                () = tokio::time::sleep(ahead) => Some(()),
+                                () = stop.wait() => None,
+                            };
+                        }
+                        Err(e) => {
+                            // Sending unpaced could get the sender blocked: wait for the database.
+                            tracing::warn!(sender = %sender, error = %e, "could not reserve the sender's time; trying again");
+                            tokio::select! {
+                                () = tokio::time::sleep(wait) => {}
+                                () = stop.wait() => return None,
+                            }
+                            wait = (wait * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -158,19 +252,24 @@ async fn claimer<T: Transport>(
     let ch = channel.as_str();
     let mut stop = runner.shutdown.signal();
     let mut wake = runner.queued.subscribe();
-    let mut pacer = Pacer::new(settings.segments_per_second);
+    let pace = Arc::new(Pace::new(&settings, &runner.db));
+    // Sends at once.
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    // Claim only what can start within a second, so a reply queued now is not stuck behind a
-    // long line of bulk nudges already claimed.
+    // Messages claimed and not yet started: only what can start within a second, so a reply
+    // queued now is not stuck behind a long line of bulk nudges already claimed. A message
+    // that waits for its chat (the one before it to the same address) gives its place up.
     let per_second = settings
         .segments_per_second
         .map_or(usize::MAX, |r| r.floor().max(1.0) as usize);
+    let claims = Arc::new(Semaphore::new(
+        settings.concurrency.max(1).min(per_second).min(64),
+    ));
     let mut last_housekeeping: Option<Instant> = None;
     let mut last_cleanup = Instant::now();
     let mut settling: Option<tokio::task::JoinHandle<()>> = None;
-    // When each address may next get a message, where the channel paces per address.
-    let mut address_free: std::collections::HashMap<String, Instant> =
-        std::collections::HashMap::new();
+    // When each address last got a message, where the channel paces per address.
+    let last_sent: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>> =
+        Arc::default();
     // The send before each one to the same address, which it waits for (keeps them in order).
     let mut chains: std::collections::HashMap<String, oneshot::Receiver<bool>> =
         std::collections::HashMap::new();
@@ -201,8 +300,13 @@ async fn claimer<T: Transport>(
         }
         if last_cleanup.elapsed() >= Duration::from_secs(10) {
             last_cleanup = Instant::now();
-            let now = Instant::now();
-            address_free.retain(|_, t| *t > now);
+            if let Some(gap) = settings.per_address {
+                let now = Instant::now();
+                last_sent
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .retain(|_, t| *t + gap > now);
+            }
             chains
                 .retain(|_, rx| matches!(rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)));
             // The claim already skips them; this shows them as not sent in the record.
@@ -211,20 +315,22 @@ async fn claimer<T: Transport>(
                 tracing::warn!(channel = ch, error = %e, "could not mark messages to opted-out clients");
             }
         }
-        // Wait for the sender to be nearly free, then for room in flight.
-        let ahead = pacer.next_free(Instant::now());
-        if ahead > Instant::now() + Duration::from_secs(1) {
-            tokio::select! {
-                () = tokio::time::sleep_until(ahead - Duration::from_secs(1)) => {}
-                () = stop.wait() => break,
-            }
+        // Room to claim: at least one place, and every place free now.
+        let first = tokio::select! {
+            p = claims.clone().acquire_owned() => p.ok(),
+            () = stop.wait() => None,
+        };
+        let Some(first) = first else { break };
+        let mut places = vec![first];
+        while let Ok(p) = claims.clone().try_acquire_owned() {
+            places.push(p);
         }
-        let room = permits.available_permits().max(1).min(per_second).min(64);
-        let claimed = match delivery::claim(&runner.db, ch, room, now_ms).await {
+        let claimed = match delivery::claim(&runner.db, ch, places.len(), now_ms).await {
             Ok(c) => c,
             // The service is shutting down.
             Err(_) if runner.db.pool().is_closed() => break,
             Err(e) => {
+                drop(places);
                 tracing::warn!(channel = ch, error = %e, "could not claim queued messages");
                 tokio::select! {
                     () = tokio::time::sleep(settings.poll) => {}
@@ -233,6 +339,7 @@ async fn claimer<T: Transport>(
                 continue;
             }
         };
+        places.truncate(claimed.len());
         if claimed.is_empty() {
             tokio::select! {
                 _ = wake.changed() => {}
@@ -242,26 +349,10 @@ async fn claimer<T: Transport>(
             continue;
         }
         in_flight.lock().extend(claimed.iter().map(|m| m.id));
-        let mut claimed = claimed.into_iter();
-        while let Some(m) = claimed.next() {
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => p.ok(),
-                () = stop.wait() => None,
-            };
-            let Some(permit) = permit else {
-                // Stopping: this one and the rest of the batch never started.
-                for m in std::iter::once(m).chain(claimed.by_ref()) {
-                    let _ = done.send((m, Outcome::NotStarted));
-                }
-                break;
-            };
-            let mut start = pacer.reserve(Instant::now(), m.segments);
+        for (m, place) in claimed.into_iter().zip(places) {
             let mut before = None;
             let mut finished = None;
-            if let Some(gap) = settings.per_address {
-                let free = address_free.entry(m.address.clone()).or_insert(start);
-                start = start.max(*free);
-                *free = start + gap;
+            if settings.per_address.is_some() {
                 let (tx, rx) = oneshot::channel();
                 // Only a send still in flight holds this one back (a refusal long past says
                 // nothing about a message queued since, after a /start say).
@@ -270,55 +361,140 @@ async fn claimer<T: Transport>(
                     .filter(|b| b.is_empty() && !b.is_terminated());
                 finished = Some(tx);
             }
-            let transport = transport.clone();
+            let job = Sending {
+                transport: transport.clone(),
+                settings: settings.clone(),
+                hold: hold.clone(),
+                pace: pace.clone(),
+                permits: permits.clone(),
+                last_sent: last_sent.clone(),
+                stop: stop.clone(),
+                channel: ch,
+            };
             let done = done.clone();
-            let settings = settings.clone();
-            let hold = hold.clone();
-            let mut stop = stop.clone();
             tokio::spawn(async move {
-                // The message before it to the same address: if the provider said the client is
-                // gone (blocked the bot), this one is not even tried.
-                let gone = match before {
-                    Some(before) => tokio::select! {
-                        g = before => Some(g.unwrap_or(false)),
-                        () = stop.wait() => None,
-                    },
-                    None => Some(false),
-                };
-                let outcome = match gone {
-                    None => Outcome::NotStarted,
-                    Some(true) => Outcome::Failed(SendError::Provider {
-                        http: 403,
-                        code: Some(403),
-                        message: "not sent: the message before it was refused (blocked)".into(),
-                    }),
-                    Some(false) => {
-                        tokio::select! {
-                            () = tokio::time::sleep_until(start) => {
-                                let began = Instant::now();
-                                let o = send_with_retries(&*transport, &m, &settings, &hold, &mut stop).await;
-                                metrics::histogram!(crate::ops::metrics::SEND_SECONDS, "channel" => ch)
-                                    .record(began.elapsed().as_secs_f64());
-                                o
-                            }
-                            () = stop.wait() => Outcome::NotStarted,
-                        }
-                    }
-                };
-                if let Some(f) = finished {
-                    let refused = matches!(
-                        &outcome,
-                        Outcome::Failed(SendError::Provider { http: 403, .. })
-                    );
-                    // A message held back by a stop holds back the ones after it too.
-                    let _ = f.send(refused);
-                }
-                drop(permit);
+                let outcome = job.run(&m, place, before, finished).await;
                 let _ = done.send((m, outcome));
             });
         }
     }
     tracing::debug!(channel = ch, "dispatcher stopped claiming");
+}
+
+/// What one claimed message needs to be sent.
+struct Sending<T> {
+    transport: Arc<T>,
+    settings: Settings,
+    hold: Arc<std::sync::Mutex<Option<Instant>>>,
+    pace: Arc<Pace>,
+    permits: Arc<Semaphore>,
+    last_sent: Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>,
+    stop: crate::shutdown::Stop,
+    channel: &'static str,
+}
+
+impl<T: Transport> Sending<T> {
+    /// Waits for the message before it to the same address (without holding a place or a
+    /// permit: other chats go ahead meanwhile), then for a permit and the sender's pace, and
+    /// sends it.
+    async fn run(
+        mut self,
+        m: &Outgoing,
+        place: tokio::sync::OwnedSemaphorePermit,
+        before: Option<oneshot::Receiver<bool>>,
+        finished: Option<oneshot::Sender<bool>>,
+    ) -> Outcome {
+        let ch = self.channel;
+        let mut place = Some(place);
+        // The message before it to the same address: if the provider said the client is gone
+        // (blocked the bot), this one is not even tried.
+        let gone = match before {
+            Some(before) => {
+                place = None;
+                tokio::select! {
+                    g = before => Some(g.unwrap_or(false)),
+                    () = self.stop.wait() => None,
+                }
+            }
+            None => Some(false),
+        };
+        let outcome = match gone {
+            None => Outcome::NotStarted,
+            Some(true) => Outcome::Failed(SendError::Provider {
+                http: 403,
+                code: Some(403),
+                message: "not sent: the message before it was refused (blocked)".into(),
+            }),
+            Some(false) => self.send(m, &mut place, ch).await,
+        };
+        if let Some(f) = finished {
+            let refused = matches!(
+                &outcome,
+                Outcome::Failed(SendError::Provider { http: 403, .. })
+            );
+            // A message held back by a stop holds back the ones after it too.
+            let _ = f.send(refused);
+        }
+        drop(place);
+        outcome
+    }
+
+    async fn send(
+        &mut self,
+        m: &Outgoing,
+        place: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+        ch: &'static str,
+    ) -> Outcome {
+        // One message per interval to an address.
+        if let Some(gap) = self.settings.per_address {
+            let last = self
+                .last_sent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&m.address)
+                .copied();
+            if let Some(at) = last.map(|t| t + gap).filter(|t| *t > Instant::now()) {
+                *place = None;
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = self.stop.wait() => return Outcome::NotStarted,
+                }
+            }
+        }
+        let permit = tokio::select! {
+            p = self.permits.clone().acquire_owned() => p.ok(),
+            () = self.stop.wait() => None,
+        };
+        let Some(_permit) = permit else {
+            return Outcome::NotStarted;
+        };
+        if self
+            .pace
+            .wait_turn(m.segments, &mut self.stop)
+            .await
+            .is_none()
+        {
+            return Outcome::NotStarted;
+        }
+        if self.settings.per_address.is_some() {
+            self.last_sent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(m.address.clone(), Instant::now());
+        }
+        let began = Instant::now();
+        let o = send_with_retries(
+            &*self.transport,
+            m,
+            &self.settings,
+            &self.hold,
+            &mut self.stop,
+        )
+        .await;
+        metrics::histogram!(crate::ops::metrics::SEND_SECONDS, "channel" => ch)
+            .record(began.elapsed().as_secs_f64());
+        o
+    }
 }
 
 /// Looks up, at the provider, the messages whose claim lapsed before `before`: one the provider

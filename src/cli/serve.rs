@@ -21,6 +21,11 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         None
     };
     let runner = Arc::new(crate::app::build(cfg, clock).await?);
+    // Held until the process exits.
+    let _serving = match runner.db.file() {
+        Some(f) => Some(crate::ops::backup::hold_serving(f).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
     crate::app::warn_about_drafts(&runner.catalog);
     if cfg.centre_name_unset() {
         tracing::warn!(

@@ -23,6 +23,28 @@ pub fn hold_shared(db: &Path) -> Option<std::fs::File> {
     Some(f)
 }
 
+/// Takes the lock only one `matters serve` on a SQLite database holds (`<db>.serve.lock`):
+/// SQLite is one process, and two would each pace the sender alone and both poll one bot.
+///
+/// # Errors
+/// Another `matters serve` has the database open (said for the operator), or the lock file
+/// cannot be made.
+pub fn hold_serving(db: &Path) -> Result<std::fs::File, String> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".serve.lock");
+    let path = PathBuf::from(name);
+    let f = owner_only_file(&path, false)
+        .map_err(|e| format!("cannot make the lock file {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another `matters serve` is running on {}: a SQLite database is served by one process. Stop the other one, or move to Postgres (MATTERS_DATABASE_URL=postgres://…) to run several",
+            db.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 /// A file readable and writable by its owner only; `new` refuses one that exists.
 fn owner_only_file(path: &Path, new: bool) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();

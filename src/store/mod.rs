@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod goals;
 pub mod record;
 pub mod scores;
+pub mod shared;
 pub mod sql;
 pub mod uptake;
 

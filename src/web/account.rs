@@ -121,7 +121,14 @@ async fn login(
     }
     let t = now(&st);
     let user = f.username.trim().to_lowercase();
-    if !st.ui.login_allowed(&user, t) {
+    let allowed = match st.ui.login_allowed(&st.runner.db, &user, t).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "counting failed sign-ins failed");
+            return message_page(&st, lang, None, StatusCode::SERVICE_UNAVAILABLE, "error");
+        }
+    };
+    if !allowed {
         let _ = crate::store::record::audit_one(
             &st.runner.db,
             t,
@@ -153,7 +160,9 @@ async fn login(
     };
     match checked {
         Ok(Ok(Some(s))) => {
-            st.ui.login_succeeded(&user);
+            if let Err(e) = st.ui.login_succeeded(&st.runner.db, &user).await {
+                tracing::warn!(error = %e, "could not forget the failed sign-ins of a user who signed in");
+            }
             match staff::start_session(&st.runner.db, &s, t, st.ui.settings.idle_ms).await {
                 Ok(token) => {
                     let jar = jar
@@ -168,7 +177,9 @@ async fn login(
             }
         }
         Ok(Ok(None)) => {
-            st.ui.login_failed(&user, t);
+            if let Err(e) = st.ui.login_failed(&st.runner.db, &user, t).await {
+                tracing::error!(error = %e, "could not count a failed sign-in");
+            }
             let _ = crate::store::record::audit_one(
                 &st.runner.db,
                 t,

@@ -76,6 +76,11 @@ pub struct Book {
     pub deliveries: Vec<(i64, u16)>,
     /// Times getUpdates was called while a webhook was set.
     pub conflicts: u32,
+    /// The `getUpdates` calls so far: a new one ends the one waiting (Telegram allows one
+    /// poller per bot and answers the earlier call 409).
+    pub polls: u64,
+    /// Calls ended that way: two processes polled at once.
+    pub poll_conflicts: u32,
 }
 
 struct Inner {
@@ -571,6 +576,12 @@ async fn get_updates(inner: &Arc<Inner>, p: &Value) -> Reply {
             );
         }
     }
+    let mine = {
+        let mut b = lock(inner);
+        b.polls += 1;
+        b.polls
+    };
+    inner.new_update.notify_waiters();
     let offset = p["offset"].as_i64().unwrap_or(0);
     let limit = p["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
     let timeout = p["timeout"].as_u64().unwrap_or(0);
@@ -581,6 +592,14 @@ async fn get_updates(inner: &Arc<Inner>, p: &Value) -> Reply {
         notified.as_mut().enable();
         {
             let mut b = lock(inner);
+            if b.polls != mine {
+                b.poll_conflicts += 1;
+                return error(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                    None,
+                );
+            }
             if offset > 0 {
                 b.queue
                     .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);

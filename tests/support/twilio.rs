@@ -244,6 +244,18 @@ impl StandIn {
         .await;
     }
 
+    /// When every accepted message arrived, earliest first.
+    pub fn all_arrivals(&self) -> Vec<std::time::Instant> {
+        let mut all: Vec<std::time::Instant> = self
+            .book()
+            .arrivals
+            .values()
+            .flat_map(|(times, _)| times.iter().copied())
+            .collect();
+        all.sort();
+        all
+    }
+
     /// When the `n`-th message (counting from 1) to `to` arrived, waiting for it for up to 30 s.
     pub async fn arrival(&self, to: &str, n: usize) -> Option<std::time::Instant> {
         let notify = {

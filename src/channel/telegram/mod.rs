@@ -128,6 +128,7 @@ impl TelegramConfig {
             poll: Duration::from_secs(1),
             per_address: Some(self.chat_interval),
             lease: self.send_lease,
+            sender: format!("telegram:{}", bot_id(self.token.expose())),
         }
     }
 
@@ -220,7 +221,7 @@ pub async fn start(
     }
     let alive = loops.register_quiet("telegram poller");
     let poller = tokio::spawn(async move {
-        updates.poll(t_poll_timeout, stop).await;
+        updates.poll_when_leader(t_poll_timeout, stop).await;
         drop(alive);
     });
     Ok(Started {

@@ -24,6 +24,36 @@ use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 /// Telegram numbers updates afresh after a week without any: past this, any id is new.
 const IDS_RESTART_AFTER_MS: i64 = 6 * 24 * 3_600_000;
 
+/// How long the poller's lease lasts unrenewed: another process takes over this long (and at
+/// most a retry more) after the poller died.
+const POLL_LEASE_MS: i64 = 5_000;
+/// How often the poller renews its lease, and the others try to take it.
+const POLL_LEASE_RETRY_MS: u64 = 1_000;
+
+/// Renews the lease `name` while this process holds it; ends when it was lost (another took
+/// it) or could not be renewed for half its length, so polling stops before it can lapse.
+async fn keep_lease(db: &crate::store::Db, name: &str, me: &str) {
+    use crate::store::shared::{hold_lease, wall_ms};
+    let mut renewed = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(POLL_LEASE_RETRY_MS)).await;
+        let now = wall_ms();
+        match hold_lease(db, name, me, now, now + POLL_LEASE_MS).await {
+            Ok(true) => renewed = tokio::time::Instant::now(),
+            Ok(false) => {
+                tracing::warn!("another process took over polling the Telegram bot");
+                return;
+            }
+            Err(e) => {
+                if renewed.elapsed().as_millis() > u128::try_from(POLL_LEASE_MS / 2).unwrap_or(0) {
+                    tracing::warn!(error = %e, "could not renew the Telegram poller's lease: polling stops until it can be taken again");
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Handles a bot's updates.
 pub struct Updates {
     runner: Arc<Runner>,
@@ -65,6 +95,83 @@ impl Updates {
             bot_id,
             last: tokio::sync::Mutex::new(row.unwrap_or((0, 0))),
         })
+    }
+
+    /// Reads again where this bot left off (another process may have gone on since).
+    async fn reload(&self) -> Result<(), StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT last_update_id, updated_at FROM telegram_updates WHERE bot_id = $1",
+        )
+        .bind(self.bot_id)
+        .fetch_optional(self.runner.db.pool())
+        .await
+        .doing("reading the last Telegram update")?;
+        *self.last.lock().await = row.unwrap_or((0, 0));
+        Ok(())
+    }
+
+    /// Long polling by one process at a time: Telegram allows one `getUpdates` per bot and
+    /// answers any other 409. The process holding the bot's lease polls and renews it; the others
+    /// wait and take it over once it lapses (its holder died) or is given up (its holder
+    /// stopped). A holder that cannot renew stops polling before its lease can lapse.
+    pub async fn poll_when_leader(
+        self: Arc<Self>,
+        timeout: u32,
+        stop: impl Future<Output = ()> + Send,
+    ) {
+        use crate::store::shared::{hold_lease, release_lease, this_process, wall_ms};
+        let name = format!("telegram-poller:{}", self.bot_id);
+        let me = this_process();
+        let db = self.runner.db.clone();
+        tokio::pin!(stop);
+        let mut said_waiting = false;
+        loop {
+            let now = wall_ms();
+            match hold_lease(&db, &name, me, now, now + POLL_LEASE_MS).await {
+                Ok(true) => {
+                    tracing::info!("this process polls the Telegram bot");
+                    said_waiting = false;
+                    if let Err(e) = self.reload().await {
+                        tracing::warn!(error = %e, "could not read where the bot left off");
+                        let _ = release_lease(&db, &name, me).await;
+                    } else {
+                        let stopping = std::sync::atomic::AtomicBool::new(false);
+                        let ended = async {
+                            tokio::select! {
+                                () = &mut stop => stopping.store(true, std::sync::atomic::Ordering::SeqCst),
+                                () = keep_lease(&db, &name, me) => {}
+                            }
+                        };
+                        self.clone().poll(timeout, ended).await;
+                        if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                            // Another process takes over at once.
+                            if let Err(e) = release_lease(&db, &name, me).await {
+                                tracing::warn!(error = %e, "could not give up the Telegram poller's lease; it lapses by itself");
+                            }
+                            return;
+                        }
+                    }
+                }
+                Ok(false) => {
+                    if !said_waiting {
+                        tracing::info!(
+                            "another process polls the Telegram bot; this one takes over if it stops"
+                        );
+                        said_waiting = true;
+                    }
+                }
+                Err(e) => {
+                    if db.pool().is_closed() {
+                        return;
+                    }
+                    tracing::warn!(error = %e, "could not take the Telegram poller's lease");
+                }
+            }
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(Duration::from_millis(POLL_LEASE_RETRY_MS)) => {}
+            }
+        }
     }
 
     /// Handles one update unless it was handled before, then records it as the last one.

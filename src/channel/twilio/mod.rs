@@ -146,6 +146,14 @@ impl TwilioConfig {
             poll: std::time::Duration::from_secs(1),
             per_address: None,
             lease: self.send_lease,
+            sender: format!(
+                "twilio:{}:{}",
+                self.account_sid,
+                self.messaging_service_sid
+                    .as_deref()
+                    .or(self.from.as_deref())
+                    .unwrap_or_default()
+            ),
         }
     }
 

@@ -20,7 +20,7 @@ use fluent_bundle::{FluentArgs, FluentResource};
 use minijinja::value::Kwargs;
 use minijinja::{AutoEscape, Environment, State, Value};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The interface's own assets.
 pub fn routes() -> Router<AppState> {
@@ -118,12 +118,12 @@ pub struct WebSettings {
     pub login_window_ms: i64,
 }
 
-/// The interface: templates, wording, and the sign-in limiter.
+/// The interface: templates, wording, and the sign-in limiter's settings (its counts are kept
+/// in the database, shared by every process).
 pub struct Ui {
     env: Environment<'static>,
     pub text: Arc<UiText>,
     pub settings: WebSettings,
-    failures: Mutex<HashMap<String, Vec<i64>>>,
 }
 
 impl std::fmt::Debug for Ui {
@@ -209,7 +209,6 @@ impl Ui {
             env,
             text,
             settings,
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
@@ -228,36 +227,55 @@ impl Ui {
         }
     }
 
-    /// Whether a user name may try to sign in now; records nothing.
-    pub fn login_allowed(&self, username: &str, now: i64) -> bool {
-        let mut f = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let list = f.entry(username.to_lowercase()).or_default();
-        list.retain(|t| now - *t < self.settings.login_window_ms);
-        list.len() < self.settings.login_attempts
+    /// Whether a user name may try to sign in now, counting the failures of every process on
+    /// the database; records nothing.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn login_allowed(
+        &self,
+        db: &crate::store::Db,
+        username: &str,
+        now: i64,
+    ) -> Result<bool, crate::store::StoreError> {
+        let failed = crate::store::shared::sign_in_failures(
+            db,
+            &username.to_lowercase(),
+            now - self.settings.login_window_ms,
+        )
+        .await?;
+        Ok(usize::try_from(failed).unwrap_or(usize::MAX) < self.settings.login_attempts)
     }
 
-    pub fn login_failed(&self, username: &str, now: i64) {
-        let mut f = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Made-up user names must not grow the table without end: forget the stale ones.
-        if f.len() > 10_000 {
-            let window = self.settings.login_window_ms;
-            f.retain(|_, times| times.iter().any(|t| now - *t < window));
-        }
-        f.entry(username.to_lowercase()).or_default().push(now);
+    /// Counts a failed sign-in, for every process.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn login_failed(
+        &self,
+        db: &crate::store::Db,
+        username: &str,
+        now: i64,
+    ) -> Result<(), crate::store::StoreError> {
+        crate::store::shared::sign_in_failed(
+            db,
+            &username.to_lowercase(),
+            now,
+            now - self.settings.login_window_ms,
+        )
+        .await
     }
 
-    pub fn login_succeeded(&self, username: &str) {
-        let mut f = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f.remove(&username.to_lowercase());
+    /// Forgets a user name's failures: it signed in.
+    ///
+    /// # Errors
+    /// The database failed.
+    pub async fn login_succeeded(
+        &self,
+        db: &crate::store::Db,
+        username: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        crate::store::shared::sign_in_succeeded(db, &username.to_lowercase()).await
     }
 
     /// A cookie with this deployment's flags.
