@@ -824,6 +824,39 @@ async fn one_chat_gets_at_most_one_message_a_second() {
 }
 
 #[tokio::test]
+async fn one_busy_chat_holds_up_no_other_chat() {
+    let standin = StandIn::start().await;
+    let h = harness("sqlite::memory:", &standin, Mode::Polling, 0, 1000).await;
+    let (busy, other) = (5_550_080_i64, 5_550_081_i64);
+    // Twenty messages wait for one chat (a second apart), then one for another chat.
+    let now = to_ms(h.clock.now());
+    for (chat, n) in [(busy, 20), (other, 1)] {
+        for k in 0..n {
+            sqlx::query(
+                "INSERT INTO messages (direction, channel, address, body, priority, status, segments, created_at, updated_at) \
+                 VALUES ('out', 'telegram', $1, $2, 1, 'queued', 1, $3, $3)",
+            )
+            .bind(chat.to_string())
+            .bind(format!("message {k} to {chat}"))
+            .bind(now)
+            .execute(h.runner.db.pool())
+            .await
+            .unwrap();
+        }
+    }
+    h.runner.queued.send_modify(|n| *n += 1);
+    let first = standin.sent_to(other, 1).await;
+    let busy_so_far = standin.all_sent_to(busy);
+    // The other chat's message did not wait behind the busy chat's second-apart line.
+    assert!(
+        busy_so_far.len() < 4,
+        "the other chat waited for {} of the busy chat's messages",
+        busy_so_far.len()
+    );
+    assert!(first[0].at < busy_so_far.last().unwrap().at + Duration::from_millis(1500));
+}
+
+#[tokio::test]
 async fn a_forged_or_unknown_button_never_touches_the_waiting_keyboard() {
     let standin = StandIn::start().await;
     let h = harness("sqlite::memory:", &standin, Mode::Polling, 0, 0).await;
