@@ -366,7 +366,7 @@ async fn the_task_follows_the_referral_through_its_life() {
         .await
         .unwrap();
     w.clock.advance(chrono::Duration::days(90));
-    matters::schedule::actions::close_referral(&w.state.runner, &client, "goal-met", "staff:nora")
+    matters::enrolment::actions::close_referral(&w.state.runner, &client, "goal-met", "staff:nora")
         .await
         .unwrap();
     let t3 = w

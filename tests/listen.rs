@@ -8,8 +8,8 @@ mod support;
 
 use axum::http::StatusCode;
 use matters::domain::{Channel, ClientId};
+use matters::enrolment::actions::{self, ClientSpec};
 use matters::runner::Inbound;
-use matters::schedule::actions::{self, ClientSpec};
 use matters::staff::Role;
 use support::web::Web;
 
@@ -68,7 +68,9 @@ async fn bot_out(w: &Web) -> Vec<String> {
 }
 
 async fn tick(w: &Web) {
-    matters::schedule::tick(&w.state.runner, 64).await.unwrap();
+    matters::loops::scheduler::tick(&w.state.runner, 64)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

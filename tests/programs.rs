@@ -6,7 +6,7 @@ mod support;
 
 use axum::http::StatusCode;
 use matters::domain::{ClientId, Locale};
-use matters::schedule::actions::{self, ClientSpec};
+use matters::enrolment::actions::{self, ClientSpec};
 use matters::staff::Role;
 use support::web::Web;
 

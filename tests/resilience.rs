@@ -407,7 +407,7 @@ async fn postgres_gone_for_20_s_gets_fast_503s_and_every_retried_webhook_is_reco
             .await
             .unwrap(),
     );
-    matters::channel::dispatch::spawn(
+    matters::loops::dispatch::spawn(
         runner.clone(),
         Arc::new(matters::channel::twilio::Client::new(twilio.clone()).unwrap()),
         Channel::Sms,

@@ -9,10 +9,12 @@ use chrono_tz::Tz;
 use matters::clock::{Clock, ManualClock, from_ms, to_ms};
 use matters::config::Config;
 use matters::domain::{Channel, ClientId, FlowId, Locale};
+use matters::enrolment::simulate::{Line, Options, Script, render, run};
+use matters::enrolment::{self, actions};
+use matters::loops::scheduler;
 use matters::runner::{IfBusy, Inbound, Runner};
-use matters::schedule::simulate::{Line, Options, Script, render, run};
 use matters::schedule::time::{OpenHours, local, parse_local, resolve};
-use matters::schedule::{self, actions, sequence};
+use matters::schedule::{self, sequence};
 use matters::store::record::{self, NewClient, NewReferral};
 use sqlx::Row;
 use std::path::Path;
@@ -504,11 +506,11 @@ async fn a_crashed_worker_and_downtime_lose_nothing_and_send_nothing_twice() {
     let (second, clock2) = build(&url).await;
     let second = with_sequence(second, RESTART);
     clock2.set(at(TORONTO, "2026-11-02 10:01"));
-    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 0);
+    assert_eq!(scheduler::tick(&second, 10).await.unwrap().claimed, 0);
     // …and once the lease lapses it is claimed again and sent, once.
     clock2.set(at(TORONTO, "2026-11-02 10:00") + lease + Duration::seconds(1));
-    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 1);
-    assert_eq!(schedule::tick(&second, 10).await.unwrap().claimed, 0);
+    assert_eq!(scheduler::tick(&second, 10).await.unwrap().claimed, 1);
+    assert_eq!(scheduler::tick(&second, 10).await.unwrap().claimed, 0);
     assert_eq!(sent(&second, "rf-went").await.len(), 1);
     second.db.close().await;
 
@@ -517,7 +519,7 @@ async fn a_crashed_worker_and_downtime_lose_nothing_and_send_nothing_twice() {
     let (third, clock3) = build(&url).await;
     let third = with_sequence(third, RESTART);
     clock3.set(at(TORONTO, "2026-11-13 23:00"));
-    schedule::tick(&third, 10).await.unwrap();
+    scheduler::tick(&third, 10).await.unwrap();
     let jobs = steps(&third).await;
     let weekly2 = jobs.iter().find(|j| j.0 == "weekly" && j.1 == 1).unwrap();
     assert_eq!(weekly2.2, "skipped", "catch-up: skip: {jobs:#?}");
@@ -546,8 +548,8 @@ async fn a_crashed_worker_and_downtime_lose_nothing_and_send_nothing_twice() {
     // 09:00 on Saturday: the outcome survey replaces the check-in still waiting for its answer
     // (if_busy: interrupt), so that question's overdue nudge is not sent at all.
     clock3.set(at(TORONTO, "2026-11-14 09:00"));
-    schedule::tick(&third, 10).await.unwrap();
-    schedule::tick(&third, 10).await.unwrap();
+    scheduler::tick(&third, 10).await.unwrap();
+    scheduler::tick(&third, 10).await.unwrap();
     let nudges = sent(&third, "nudge-gentle").await;
     let intro = sent(&third, "loneliness-intro").await;
     assert_eq!((nudges.len(), intro.len()), (0, 1));
@@ -561,7 +563,7 @@ async fn a_crashed_worker_and_downtime_lose_nothing_and_send_nothing_twice() {
     // Monday the 16th and the 23rd: the last two check-ins, then nothing.
     for day in ["2026-11-16 10:00", "2026-11-23 10:00", "2026-11-30 10:00"] {
         clock3.set(at(TORONTO, day));
-        schedule::tick(&third, 10).await.unwrap();
+        scheduler::tick(&third, 10).await.unwrap();
     }
     assert_eq!(sent(&third, "rf-went").await.len(), 3);
     let jobs = steps(&third).await;
@@ -588,7 +590,7 @@ async fn run_until(runner: &Runner, clock: &ManualClock, until: DateTime<Utc>) {
             break;
         };
         clock.set(next);
-        schedule::tick(runner, 10).await.unwrap();
+        scheduler::tick(runner, 10).await.unwrap();
     }
 }
 
@@ -672,7 +674,7 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
         Err(actions::ActionError::UnknownSequence(..))
     ));
     // Consent was given at intake: the consent step is not asked again.
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "consent-welcome").await.len(), 0);
     let timeline = actions::timeline(&runner, &client, "intake").await.unwrap();
     let consent = timeline.iter().find(|t| t.step == "consent").unwrap();
@@ -697,7 +699,7 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
         .unwrap();
     assert!(paused >= 2, "{paused}");
     clock.set(at(TORONTO, "2026-11-16 10:00"));
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "rf-went").await.len(), 0, "paused");
     // The flow under way is not the follow-up: its nudge still goes.
     assert_eq!(sent(&runner, "nudge-gentle").await.len(), 1);
@@ -707,7 +709,7 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
         .await
         .unwrap();
     // What matters is unanswered and not stale yet: the check-in waits for it…
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "rf-went").await.len(), 0);
     // …until the navigator moves it; then it goes at the new time.
     let (due, _) = actions::reschedule(
@@ -739,8 +741,8 @@ async fn navigators_pause_resume_reschedule_and_cancel_a_follow_up() {
         .unwrap();
     assert_eq!(cancelled, 4);
     clock.set(at(TORONTO, "2027-06-01 10:00"));
-    schedule::tick(&runner, 10).await.unwrap();
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "rf-went").await.len(), 0);
     assert_eq!(sent(&runner, "loneliness-intro").await.len(), 0);
     let timeline = actions::timeline(&runner, &client, "navigator-1")
@@ -813,7 +815,7 @@ async fn two_schedulers_claim_each_job_once(url: &str) {
         async {
             let mut n = 0;
             loop {
-                let t = schedule::tick(&a, 1).await.unwrap();
+                let t = scheduler::tick(&a, 1).await.unwrap();
                 assert_eq!(t.failed, 0);
                 if t.claimed == 0 {
                     break n;
@@ -824,7 +826,7 @@ async fn two_schedulers_claim_each_job_once(url: &str) {
         async {
             let mut n = 0;
             loop {
-                let t = schedule::tick(&b, 1).await.unwrap();
+                let t = scheduler::tick(&b, 1).await.unwrap();
                 assert_eq!(t.failed, 0);
                 if t.claimed == 0 {
                     break n;
@@ -977,11 +979,11 @@ async fn a_step_that_skips_when_busy_is_recorded_and_a_closed_referral_ends_a_re
     actions::enrol(&runner, &client, "busy", "test")
         .await
         .unwrap();
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "loneliness-intro").await.len(), 1);
     // 11:30: the client is still in the survey; this step skips rather than wait.
     clock.set(at(TORONTO, "2026-11-02 11:30"));
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     let jobs = steps(&runner).await;
     let check = jobs.iter().find(|j| j.0 == "check").unwrap();
     assert_eq!(
@@ -992,7 +994,7 @@ async fn a_step_that_skips_when_busy_is_recorded_and_a_closed_referral_ends_a_re
     // Daily at 10:00 from the next day, interrupting whatever runs, until the referral closes.
     for day in ["2026-11-03 10:00", "2026-11-04 10:00"] {
         clock.set(at(TORONTO, day));
-        schedule::tick(&runner, 10).await.unwrap();
+        scheduler::tick(&runner, 10).await.unwrap();
     }
     assert_eq!(sent(&runner, "rf-went").await.len(), 2);
     actions::close_referral(&runner, &client, "goal met", "navigator-1")
@@ -1004,7 +1006,7 @@ async fn a_step_that_skips_when_busy_is_recorded_and_a_closed_referral_ends_a_re
     ));
     for day in ["2026-11-05 10:00", "2026-11-06 10:00", "2026-11-07 10:00"] {
         clock.set(at(TORONTO, day));
-        schedule::tick(&runner, 10).await.unwrap();
+        scheduler::tick(&runner, 10).await.unwrap();
     }
     assert_eq!(sent(&runner, "rf-went").await.len(), 2);
     let jobs = steps(&runner).await;
@@ -1141,7 +1143,7 @@ async fn a_job_that_keeps_failing_is_marked_failed_and_the_navigator_told() {
     .unwrap();
     let lease = runner.schedule.lease;
     for attempt in 1..=matters::runner::GIVE_UP_AFTER {
-        let t = schedule::tick(&runner, 10).await.unwrap();
+        let t = scheduler::tick(&runner, 10).await.unwrap();
         assert_eq!((t.claimed, t.failed), (1, 1), "attempt {attempt}");
         let status: String = sqlx::query_scalar("SELECT status FROM jobs")
             .fetch_one(runner.db.pool())
@@ -1155,7 +1157,7 @@ async fn a_job_that_keeps_failing_is_marked_failed_and_the_navigator_told() {
         assert_eq!(status, want, "attempt {attempt}");
         clock.advance(lease + Duration::seconds(1));
     }
-    assert_eq!(schedule::tick(&runner, 10).await.unwrap().claimed, 0);
+    assert_eq!(scheduler::tick(&runner, 10).await.unwrap().claimed, 0);
     let note: String = sqlx::query_scalar("SELECT note FROM jobs")
         .fetch_one(runner.db.pool())
         .await
@@ -1193,7 +1195,7 @@ async fn a_flow_started_now_stands_in_for_its_step_and_consent_is_never_asked_tw
         )
         .await
         .unwrap();
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(
         sent(&runner, "consent-welcome").await.len(),
         1,
@@ -1220,7 +1222,7 @@ async fn a_flow_started_now_stands_in_for_its_step_and_consent_is_never_asked_tw
             .await
             .unwrap();
     }
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "loneliness-intro").await.len(), 1);
     // Starting a survey ad hoc stands in for no step: the baseline step is not the same survey.
     let before = steps(&runner).await;
@@ -1244,7 +1246,7 @@ async fn a_flow_started_now_stands_in_for_its_step_and_consent_is_never_asked_tw
         .await
         .unwrap();
     clock.advance(Duration::minutes(1));
-    schedule::tick(&runner, 10).await.unwrap();
+    scheduler::tick(&runner, 10).await.unwrap();
     assert_eq!(sent(&runner, "consent-welcome").await.len(), 1);
     let skipped: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT j.note FROM jobs j JOIN enrolments e ON e.id = j.enrolment_id \
@@ -1334,24 +1336,24 @@ async fn a_navigator_changes_the_best_time_and_the_steps_still_to_come_move() {
         }
     };
     assert_eq!(due("what-matters").await, naive("2026-10-21 10:00"));
-    let moved = schedule::best_time::set_best_time(&runner, &id, "afternoon", "staff:nora")
+    let moved = enrolment::best_time::set_best_time(&runner, &id, "afternoon", "staff:nora")
         .await
         .unwrap();
     assert!(moved >= 2, "{moved}");
     assert_eq!(due("what-matters").await, naive("2026-10-21 12:00"));
     assert_eq!(due("weekly").await, naive("2026-10-19 12:00"));
     // A morning client's 10:00 step stays; an afternoon step would come back to the morning.
-    schedule::best_time::set_best_time(&runner, &id, "morning", "staff:nora")
+    enrolment::best_time::set_best_time(&runner, &id, "morning", "staff:nora")
         .await
         .unwrap();
     assert_eq!(due("what-matters").await, naive("2026-10-21 10:00"));
     // Any time: the sequence's own times.
-    schedule::best_time::set_best_time(&runner, &id, "any-time", "staff:nora")
+    enrolment::best_time::set_best_time(&runner, &id, "any-time", "staff:nora")
         .await
         .unwrap();
     assert_eq!(due("loneliness-3m").await, naive("2027-01-19 10:00"));
     assert!(
-        schedule::best_time::set_best_time(&runner, &id, "midnight", "staff:nora")
+        enrolment::best_time::set_best_time(&runner, &id, "midnight", "staff:nora")
             .await
             .is_err()
     );
@@ -1516,7 +1518,7 @@ async fn step_statuses(runner: &Runner) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn each_level_of_support_runs_its_sequence() {
-    use matters::schedule::support;
+    use matters::enrolment::support;
     let mut seen = Vec::new();
     for (level, sequence) in [
         ("signposting", "signposting"),
@@ -1621,7 +1623,7 @@ async fn each_level_of_support_runs_its_sequence() {
 
 #[tokio::test]
 async fn changing_the_level_ends_the_old_follow_up_and_enrols_the_new_one() {
-    use matters::schedule::support;
+    use matters::enrolment::support;
     let (runner, clock) = build("sqlite::memory:").await;
     clock.set(at(TORONTO, "2026-10-19 14:00"));
     let id = consenting_client(&runner, "amelie", TORONTO, "en").await;
@@ -1726,7 +1728,7 @@ async fn a_sequence_follows_up_one_referral_and_its_scores_carry_that_referral()
         vec![(e.enrolment, Some(first)), (other.enrolment, Some(second))]
     );
     // The first one's step runs (the other waits for it: one conversation at a time).
-    schedule::tick(&runner, 1).await.unwrap();
+    scheduler::tick(&runner, 1).await.unwrap();
     let session: (i64, Option<i64>) = sqlx::query_as(
         "SELECT id, referral_id FROM sessions WHERE client_id = 'rosa' AND status = 'active'",
     )

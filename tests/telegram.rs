@@ -5,11 +5,11 @@
 mod support;
 
 use chrono::DateTime;
-use matters::channel::dispatch::Handle;
 use matters::channel::telegram::{self, TelegramConfig, invite};
 use matters::clock::{Clock, ManualClock, to_ms};
 use matters::config::{Config, TelegramSettings};
 use matters::domain::{ClientId, FlowId, Locale};
+use matters::loops::dispatch::Handle;
 use matters::runner::{IfBusy, RunError, Runner};
 use matters::store::record::{self, NewClient};
 use serde_json::Value;
@@ -97,7 +97,7 @@ async fn harness(
     ));
     let runner = Arc::new(matters::app::build(&cfg, clock.clone()).await.unwrap());
     let t = TelegramConfig::from_config(&cfg).unwrap().unwrap();
-    let started = telegram::start(runner.clone(), &t, std::future::pending())
+    let started = matters::loops::telegram::start(runner.clone(), &t, std::future::pending())
         .await
         .unwrap();
     assert_eq!(started.username, USERNAME);

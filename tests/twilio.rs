@@ -5,12 +5,12 @@
 mod support;
 
 use chrono::DateTime;
-use matters::channel::dispatch::{self, Handle};
 use matters::channel::twilio::signature;
 use matters::channel::twilio::{Client, TwilioConfig};
 use matters::clock::{ManualClock, to_ms};
 use matters::config::{Config, TwilioSettings};
 use matters::domain::{Channel, ClientId, FlowId, Locale};
+use matters::loops::dispatch::{self, Handle};
 use matters::runner::{IfBusy, RunError, Runner};
 use matters::store::delivery;
 use matters::store::record::{self, NewClient, NewReferral};

@@ -1689,7 +1689,7 @@ async fn sign_in_sends_you_back_only_to_a_path_on_this_site() {
 
 #[tokio::test]
 async fn the_simulator_refuses_every_real_client_however_they_were_made() {
-    use matters::schedule::actions;
+    use matters::enrolment::actions;
     let w = Web::new().await;
     w.staff("ada", Role::Admin).await;
     w.sign_in("ada").await;

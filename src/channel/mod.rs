@@ -1,69 +1,34 @@
-//! Channels: how messages reach clients. Each provider is a [`Transport`]; the [`dispatch`]er
-//! takes queued rows from the outbox, paces them per sender, sends them, retries what may
-//! succeed later, and records what the provider said.
+//! Channels: how messages reach clients. Each provider is a [`Transport`]: it sends one message
+//! and says what happened. The dispatcher (`loops::dispatch`) takes queued rows from the outbox,
+//! paces them per sender, sends them through a transport, retries what may succeed later, and
+//! records what the provider said.
 
-pub mod dispatch;
 pub mod telegram;
 pub mod twilio;
 
 use std::future::Future;
 use std::time::Duration;
 
-/// The answers of a question, for channels that show them as buttons: the step asked and the
-/// labels in the client's language, in order (a tap on the n-th answers with option n).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Buttons {
-    pub step: String,
-    pub labels: Vec<String>,
-}
+pub use crate::domain::outbox::{Accepted, Buttons, Outgoing};
 
-impl Buttons {
-    /// The buttons of the question `state` waits on, if it has a short list of answers.
-    #[must_use]
-    pub fn of(
-        runner: &crate::runner::Runner,
-        loaded: &crate::runner::Loaded,
-        state: &crate::flow::engine::Session,
-    ) -> Option<Self> {
-        let step = state.awaiting.as_ref()?;
-        let flow = runner.flows.revision(&state.flow, &state.revision)?;
-        let crate::flow::def::StepKind::Ask(ask) = &flow.step(step)?.kind else {
-            return None;
-        };
-        let vars = runner.vars(loaded);
-        let labels: Vec<String> =
-            crate::flow::matching::choices(ask, &runner.catalog, &state.locale, &vars)
-                .into_iter()
-                .map(|m| m.label)
-                .collect();
-        (!labels.is_empty()).then(|| Self {
-            step: step.to_string(),
-            labels,
-        })
-    }
-}
-
-/// A queued message, claimed for sending.
+/// How a dispatcher paces and retries.
 #[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub id: i64,
-    pub client: Option<String>,
-    /// The client's address on the channel (an E.164 number for SMS).
-    pub address: String,
-    pub body: String,
-    pub segments: u32,
-    pub priority: i64,
-    /// A question's answers, where the channel shows buttons.
-    pub buttons: Option<Buttons>,
-}
-
-/// The provider took the message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    pub provider_id: String,
-    /// The provider's status word (Twilio: queued, accepted…).
-    pub provider_status: String,
-    pub segments: Option<u32>,
+pub struct SendSettings {
+    /// `None`: unpaced.
+    pub segments_per_second: Option<f64>,
+    pub max_attempts: u32,
+    pub backoff: Duration,
+    pub concurrency: usize,
+    /// How often to look for rows queued by other processes.
+    pub poll: Duration,
+    /// Messages to one address leave one after the other, in order, at most one per this
+    /// interval (Telegram: a second per chat). `None`: no order kept between them.
+    pub per_address: Option<Duration>,
+    /// A claim not renewed for this long is a dead process's: its message is in doubt.
+    pub lease: Duration,
+    /// The sender's name (its account and number, its bot), under which every process sending
+    /// through it shares its pace on Postgres.
+    pub sender: String,
 }
 
 /// Why a message could not be sent.

@@ -8,11 +8,11 @@
 
 use super::bench::{Cleanup, database_for};
 use super::bench_twilio::{SID, TOKEN, standin, unpaced_twilio};
-use crate::channel::dispatch;
 use crate::channel::twilio::Client;
 use crate::clock::{ManualClock, to_ms};
 use crate::config::Config;
 use crate::domain::Channel;
+use crate::loops::dispatch;
 use crate::runner::Runner;
 use crate::store::Backend;
 use chrono::{DateTime, Utc};
@@ -114,7 +114,7 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut ticks = 0;
     loop {
-        let t = crate::schedule::tick(&runner, usize::MAX).await?;
+        let t = crate::loops::scheduler::tick(&runner, usize::MAX).await?;
         ticks += 1;
         anyhow::ensure!(t.failed == 0, "{} jobs failed", t.failed);
         if t.claimed == 0 {

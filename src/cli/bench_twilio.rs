@@ -8,11 +8,11 @@
 pub(super) mod standin;
 
 use super::bench::{Args, Cleanup, database};
-use crate::channel::dispatch;
 use crate::channel::twilio::{Client, TwilioConfig};
 use crate::clock::{SystemClock, to_ms};
 use crate::config::{Config, TwilioSettings};
 use crate::domain::{Channel, ClientId, FlowId, Locale};
+use crate::loops::dispatch;
 use crate::runner::{IfBusy, Runner};
 use crate::store::record::{self, NewClient};
 use anyhow::Context;

@@ -1,13 +1,13 @@
 //! `matters clients …`: add and import clients, enrol them in follow-up sequences, pause, resume,
 //! cancel or reschedule their steps, start a flow, read the inbox of texts from unknown numbers.
-//! Each is a library function (`schedule::actions`) that the web uses too. Queued messages and
+//! Each is a library function (`enrolment::actions`) that the web uses too. Queued messages and
 //! due steps go out through the running `matters serve`.
 
 use crate::clock::{Clock, to_ms};
 use crate::config::Config;
 use crate::domain::ClientId;
+use crate::enrolment::actions;
 use crate::runner::IfBusy;
-use crate::schedule::actions;
 use std::sync::Arc;
 
 #[derive(Debug, clap::Subcommand)]

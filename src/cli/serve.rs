@@ -55,7 +55,7 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
         Some(t) => {
             let client = Arc::new(crate::channel::twilio::Client::new(t.clone())?);
             alert_sms = Some(crate::alerts::Sms::new(client.clone()));
-            let h = crate::channel::dispatch::spawn(
+            let h = crate::loops::dispatch::spawn(
                 runner.clone(),
                 client,
                 crate::domain::Channel::Sms,
@@ -81,7 +81,10 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             "alerts: off: urgent tasks wait on Today until someone looks ([alerts] enabled = true pushes them to a person by email and SMS)"
         );
     }
-    draining.push(("the scheduler", crate::schedule::spawn(runner.clone())));
+    draining.push((
+        "the scheduler",
+        crate::loops::scheduler::spawn(runner.clone()),
+    ));
     match (&exporter, &cfg.metrics.listen) {
         (Some(m), Some(at)) => {
             let l = tokio::net::TcpListener::bind(at).await.map_err(|e| {
@@ -140,7 +143,7 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     match telegram {
         Some(t) => {
             let mut stop = runner.shutdown.signal();
-            let started = crate::channel::telegram::start(runner.clone(), &t, async move {
+            let started = crate::loops::telegram::start(runner.clone(), &t, async move {
                 stop.wait().await;
             })
             .await

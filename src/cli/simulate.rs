@@ -150,7 +150,7 @@ async fn session_active(runner: &crate::runner::Runner, client: &ClientId) -> an
 
 /// A whole sequence on a virtual clock.
 async fn sequence(cfg: &Config, args: &Args, seq: &str) -> anyhow::Result<i32> {
-    use crate::schedule::simulate::{Options, Script, render, run};
+    use crate::enrolment::simulate::{Options, Script, render, run};
     let mut cfg = cfg.clone();
     cfg.database_url = args.db.clone().unwrap_or_else(|| "sqlite::memory:".into());
     let tz: chrono_tz::Tz = match &args.tz {

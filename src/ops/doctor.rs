@@ -275,7 +275,7 @@ async fn twilio(cfg: &Config, out: &mut Vec<Finding>) {
         }
         Ok(Some(t)) => t,
     };
-    let expected = t.webhook_url(crate::channel::twilio::webhook::SMS_PATH);
+    let expected = t.webhook_url(crate::web::twilio::SMS_PATH);
     let from = t.from.clone();
     let service = t.messaging_service_sid.is_some();
     let client = match crate::channel::twilio::Client::new(t) {

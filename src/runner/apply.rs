@@ -272,7 +272,7 @@ pub async fn write(
                     .as_ref()
                     .map(|a| &a.state)),
             }?;
-            let b = crate::channel::Buttons::of(runner, it.loaded, state)?;
+            let b = buttons_of(runner, it.loaded, state)?;
             serde_json::to_string(&b).ok()
         })
         .collect();
@@ -423,4 +423,27 @@ pub async fn write(
         }
     }
     Ok(Written::Done(replies))
+}
+
+/// The buttons of the question `state` waits on, if it has a short list of answers.
+fn buttons_of(
+    runner: &Runner,
+    loaded: &super::Loaded,
+    state: &crate::flow::engine::Session,
+) -> Option<crate::domain::Buttons> {
+    let step = state.awaiting.as_ref()?;
+    let flow = runner.flows.revision(&state.flow, &state.revision)?;
+    let crate::flow::def::StepKind::Ask(ask) = &flow.step(step)?.kind else {
+        return None;
+    };
+    let vars = runner.vars(loaded);
+    let labels: Vec<String> =
+        crate::flow::matching::choices(ask, &runner.catalog, &state.locale, &vars)
+            .into_iter()
+            .map(|m| m.label)
+            .collect();
+    (!labels.is_empty()).then(|| crate::domain::Buttons {
+        step: step.to_string(),
+        labels,
+    })
 }

@@ -4,7 +4,7 @@
 
 use super::Runner;
 use crate::domain::ClientId;
-use crate::schedule::actions::ActionError;
+use crate::schedule::ActionError;
 use crate::store::record::audit;
 use crate::store::{Db, Doing, StoreError};
 

@@ -52,7 +52,7 @@ impl Runner {
                     let note = format!(
                         "{} refused the client's number ({code}: {}): check it with the client",
                         provider(channel),
-                        crate::channel::twilio::explain(code.parse().unwrap_or(0))
+                        crate::domain::twilio::explain(code.parse().unwrap_or(0))
                     );
                     self.provider_flag(&client, channel, "wrong-number", note)
                         .await?;
@@ -74,7 +74,7 @@ impl Runner {
                 {
                     let note = format!(
                         "the last {UNREACHABLE_AFTER} messages did not reach the client (latest {code}: {}): call them or check the number",
-                        crate::channel::twilio::explain(code.parse().unwrap_or(0))
+                        crate::domain::twilio::explain(code.parse().unwrap_or(0))
                     );
                     self.provider_flag(&client, channel, "unreachable", note)
                         .await?;

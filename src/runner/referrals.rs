@@ -5,7 +5,7 @@
 use super::Runner;
 use super::casework::{CLOSING_REASONS, SUPPORT_LEVELS, UPTAKES, send_program_details};
 use crate::domain::ClientId;
-use crate::schedule::actions::ActionError;
+use crate::schedule::ActionError;
 use crate::store::Doing;
 use crate::store::record::audit;
 

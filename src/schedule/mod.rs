@@ -3,26 +3,44 @@
 //! claims due jobs in batches under a lease and feeds them to the runner, which starts the flow,
 //! moves the step out of quiet hours, waits, skips or cancels it — and records which, and why.
 
-pub mod actions;
-pub mod best_time;
 pub mod sequence;
-pub mod simulate;
-pub mod support;
 pub mod time;
 
-use crate::clock::{from_ms, to_ms};
+use crate::clock::from_ms;
 use crate::config::ScheduleSettings;
 use crate::domain::ClientId;
-use crate::runner::Runner;
-use crate::store::sql::{V, bind_all, i, insert_sql, os, s};
-use crate::store::{Backend, Db, Doing, StoreError, Tx};
+pub use crate::domain::{DueJob, NewJob};
+pub use crate::store::jobs::{claim, claim_sql, insert_jobs};
+
+use crate::store::{Backend, Doing, StoreError, Tx};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sequence::{Anchor, SeqStep, Until};
 use sqlx::Row;
 use std::collections::BTreeSet;
-use std::sync::Arc;
+
 use time::{OpenHours, next_open, resolve};
+
+/// Why an action on a client's plan (enrol, pause, move a step…) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no client {0}")]
+    UnknownClient(ClientId),
+    #[error("no sequence {0}; the sequences are: {1}")]
+    UnknownSequence(String, String),
+    #[error("client {0} is already enrolled in {1}")]
+    AlreadyEnrolled(ClientId, String),
+    #[error("client {0} is not enrolled in any running sequence")]
+    NotEnrolled(ClientId),
+    #[error("client {0} has opted out: nothing can be scheduled until they opt back in")]
+    OptedOut(ClientId),
+    #[error("client {0} has no step {1} still to come")]
+    NoSuchStep(ClientId, String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// The scheduler's settings, checked.
 #[derive(Debug, Clone)]
@@ -253,87 +271,6 @@ pub async fn stop_for_uptake(
     Ok(n)
 }
 
-/// A job row to insert.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub client: String,
-    pub enrolment: i64,
-    pub step: String,
-    pub occurrence: i64,
-    pub flow: String,
-    pub time_point: Option<String>,
-    pub status: &'static str,
-    pub planned_at: Option<i64>,
-    pub due_at: i64,
-    pub after_job: Option<i64>,
-    pub delay_ms: Option<i64>,
-    pub note: Option<String>,
-}
-
-const NEW_JOB_COLS: [&str; 14] = [
-    "client_id",
-    "kind",
-    "enrolment_id",
-    "step_id",
-    "occurrence",
-    "flow_id",
-    "time_point",
-    "status",
-    "planned_at",
-    "due_at",
-    "after_job",
-    "delay_ms",
-    "note",
-    "created_at",
-];
-
-fn job_values(j: &NewJob, now: i64) -> Vec<V> {
-    vec![
-        s(j.client.as_str()),
-        s("step"),
-        i(j.enrolment),
-        s(j.step.as_str()),
-        i(j.occurrence),
-        s(j.flow.as_str()),
-        os(j.time_point.clone()),
-        s(j.status),
-        V::I(j.planned_at),
-        i(j.due_at),
-        V::I(j.after_job),
-        V::I(j.delay_ms),
-        os(j.note.clone()),
-        i(now),
-    ]
-}
-
-/// Inserts step jobs; one already there (the same enrolment, step and occurrence) is left as it
-/// is, so a retried write schedules nothing twice. Returns the new ids, in order.
-pub async fn insert_jobs(
-    tx: &mut Tx,
-    b: Backend,
-    jobs: &[NewJob],
-    now: i64,
-) -> Result<Vec<Option<i64>>, StoreError> {
-    let mut ids = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        let mut cols = NEW_JOB_COLS.to_vec();
-        cols.push("updated_at");
-        let mut vals = job_values(j, now);
-        vals.push(i(now));
-        let sql = insert_sql(b, "jobs", &cols, 1, "ON CONFLICT DO NOTHING RETURNING id");
-        let row = bind_all(sqlx::query(&sql), vals)
-            .fetch_optional(&mut **tx)
-            .await
-            .doing("scheduling a step")?;
-        ids.push(
-            row.map(|r| r.try_get::<i64, _>(0))
-                .transpose()
-                .doing("scheduling a step")?,
-        );
-    }
-    Ok(ids)
-}
-
 /// When a step's first occurrence is planned, as an instant (before quiet hours), or `None` for
 /// a step that follows the one before it, or a recurring step that has already ended.
 #[must_use]
@@ -396,184 +333,6 @@ pub fn next_occurrence(
         return None;
     }
     Some(resolve(tz, next))
-}
-
-/// A job claimed for running.
-#[derive(Debug, Clone)]
-pub struct DueJob {
-    pub id: i64,
-    pub client: ClientId,
-    pub kind: String,
-    pub step: Option<String>,
-    pub due_at: i64,
-    pub planned_at: Option<i64>,
-    pub occurrence: i64,
-    pub enrolment: Option<i64>,
-    pub flow: Option<String>,
-    pub time_point: Option<String>,
-    pub session: Option<i64>,
-    /// How many times it has been claimed without being finished (this claim included).
-    pub attempts: i64,
-    pub token: String,
-}
-
-/// The claim statement: `$1` lease end, `$2` claim token, `$3` now, `$4` batch size. Two index
-/// lookups, each bounded by the batch (an `OR` of the two would make Postgres scan the table).
-#[must_use]
-pub fn claim_sql(b: Backend) -> String {
-    let lock = match b {
-        Backend::Sqlite => "",
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-    };
-    format!(
-        "WITH due AS (SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $3 ORDER BY due_at LIMIT $4 {lock}), \
-              lapsed AS (SELECT id FROM jobs WHERE status = 'running' AND lease_until < $3 LIMIT $4 {lock}) \
-         UPDATE jobs SET status = 'running', lease_until = $1, claim_token = $2, updated_at = $3, attempts = attempts + 1 \
-         WHERE id IN (SELECT id FROM due UNION ALL SELECT id FROM lapsed) \
-         RETURNING id, client_id, kind, step_id, due_at, planned_at, occurrence, enrolment_id, flow_id, time_point, session_id, attempts"
-    )
-}
-
-/// Claims up to `limit` due jobs (and jobs whose claim has lapsed: a crashed worker's) for
-/// `lease`. The cost grows with the jobs claimed, not with the jobs scheduled: both lookups
-/// run on partial indexes of due and running jobs.
-pub async fn claim(
-    db: &Db,
-    now: DateTime<Utc>,
-    lease: Duration,
-    limit: usize,
-) -> Result<Vec<DueJob>, StoreError> {
-    let now_ms = to_ms(now);
-    let token = format!("{:016x}", rand::random::<u64>());
-    let sql = claim_sql(db.backend());
-    let mut conn = db.acquire("claiming due jobs").await?;
-    let rows = sqlx::query(&sql)
-        .bind(to_ms(now + lease))
-        .bind(&token)
-        .bind(now_ms)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
-        .await
-        .doing("claiming due jobs")?;
-    drop(conn);
-    let mut jobs = Vec::with_capacity(rows.len());
-    for r in rows {
-        let get = |e: sqlx::Error| StoreError::Query {
-            doing: "reading a claimed job",
-            source: e,
-        };
-        let client: String = r.try_get(1).map_err(get)?;
-        let Ok(client) = ClientId::parse(&client) else {
-            continue;
-        };
-        jobs.push(DueJob {
-            id: r.try_get(0).map_err(get)?,
-            client,
-            kind: r.try_get(2).map_err(get)?,
-            step: r.try_get(3).map_err(get)?,
-            due_at: r.try_get(4).map_err(get)?,
-            planned_at: r.try_get(5).map_err(get)?,
-            occurrence: r.try_get(6).map_err(get)?,
-            enrolment: r.try_get(7).map_err(get)?,
-            flow: r.try_get(8).map_err(get)?,
-            time_point: r.try_get(9).map_err(get)?,
-            session: r.try_get(10).map_err(get)?,
-            attempts: r.try_get(11).map_err(get)?,
-            token: token.clone(),
-        });
-    }
-    jobs.sort_by_key(|j| (j.due_at, j.id));
-    Ok(jobs)
-}
-
-/// What one tick did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Ticked {
-    pub claimed: usize,
-    pub failed: usize,
-}
-
-/// Claims and runs due jobs until none is due (or `max_batches` batches ran). On Postgres
-/// several workers claim batches side by side (`SKIP LOCKED` keeps them apart); SQLite has one
-/// writer, so one.
-pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
-    // Conversations gone quiet close first, so the steps they held are claimed in this tick.
-    crate::runner::conversation::close_quiet(runner).await?;
-    let workers = match runner.db.backend() {
-        Backend::Sqlite => 1,
-        Backend::Postgres => runner.schedule.workers.max(1),
-    };
-    let results =
-        futures_util::future::join_all((0..workers).map(|_| work(runner, max_batches))).await;
-    let mut t = Ticked::default();
-    for r in results {
-        let r = r?;
-        t.claimed += r.claimed;
-        t.failed += r.failed;
-    }
-    Ok(t)
-}
-
-async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
-    let mut t = Ticked::default();
-    for _ in 0..max_batches {
-        if runner.shutdown.is_stopping() {
-            break;
-        }
-        let now = runner.clock.now();
-        let jobs = claim(
-            &runner.db,
-            now,
-            runner.schedule.lease,
-            runner.schedule.batch,
-        )
-        .await?;
-        if jobs.is_empty() {
-            break;
-        }
-        t.claimed += jobs.len();
-        for r in runner.run_jobs(&jobs).await {
-            if let Err(e) = r {
-                t.failed += 1;
-                tracing::warn!(error = %e, "a scheduled job failed; it is claimed again when its lease ends");
-            }
-        }
-        if jobs.len() < runner.schedule.batch {
-            break;
-        }
-    }
-    Ok(t)
-}
-
-/// Runs the scheduler until the runner's shutdown is raised: a tick, then a pause while
-/// nothing is due. A batch under way when the stop comes is finished (it is one transaction per
-/// client); no batch is claimed after it.
-pub fn spawn(runner: Arc<Runner>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let alive = runner.loops.register("scheduler");
-        let mut stop = runner.shutdown.signal();
-        while !stop.is_stopping() {
-            alive.beat();
-            match tick(&runner, 64).await {
-                Ok(t) if t.claimed > 0 => {
-                    metrics::counter!(crate::ops::metrics::SCHEDULER_CLAIMS)
-                        .increment(t.claimed as u64);
-                    continue;
-                }
-                Ok(_) => {}
-                Err(_) if runner.db.pool().is_closed() => return,
-                Err(e) => {
-                    let e = runner.db.explain(e).await;
-                    tracing::warn!(error = %e, "the scheduler could not claim jobs");
-                }
-            }
-            tokio::select! {
-                () = tokio::time::sleep(runner.schedule.tick) => {}
-                () = stop.wait() => {}
-            }
-        }
-        tracing::debug!("scheduler stopped claiming");
-    })
 }
 
 /// The instant `ms` as the client reads it, for notes and timelines.

@@ -4,13 +4,10 @@
 
 use super::sql::{bind_all, i, list, list_from, placeholders, s};
 use super::{Backend, Db, Doing, StoreError};
-use crate::channel::{Accepted, Outgoing};
+use crate::domain::{Accepted, Outgoing};
 use sqlx::Row;
 
-/// Rank of a message claimed by a dispatcher; queued is 0, provider statuses start at 10.
-pub const SENDING_RANK: i64 = 1;
-/// Rank of a final status (delivered, failed…).
-pub const FINAL_RANK: i64 = 20;
+pub use crate::domain::outbox::{FINAL_RANK, SENDING_RANK};
 
 /// Claims up to `limit` queued messages of `channel`, replies (priority 0) before bulk, oldest
 /// first, never one to a client who has opted out since it was queued (but the confirmation of
@@ -216,7 +213,7 @@ pub async fn mark_sent(
     let mut vals = Vec::new();
     for (id, a) in sent {
         let (ours, rank) =
-            crate::channel::twilio::status_rank(&a.provider_status).unwrap_or(("sent", 10));
+            crate::domain::twilio::status_rank(&a.provider_status).unwrap_or(("sent", 10));
         vals.extend([
             i(*id),
             s(a.provider_id.as_str()),
@@ -329,13 +326,13 @@ async fn apply_status(
     error_code: Option<&str>,
     now: i64,
 ) -> Result<Option<Followup>, StoreError> {
-    let Some((ours, rank)) = crate::channel::twilio::status_rank(status) else {
+    let Some((ours, rank)) = crate::domain::twilio::status_rank(status) else {
         return Ok(None);
     };
     let error = error_code.map(|c| {
         let explained = c.parse().map_or(
             "see Twilio's error dictionary",
-            crate::channel::twilio::explain,
+            crate::domain::twilio::explain,
         );
         format!("{c}: {explained}")
     });

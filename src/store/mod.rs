@@ -4,6 +4,7 @@
 
 pub mod delivery;
 pub mod goals;
+pub mod jobs;
 pub mod record;
 pub mod scores;
 pub mod shared;

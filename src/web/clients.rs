@@ -1,7 +1,7 @@
 //! Clients: the list (search, filters, paging) and adding a client.
 
 use crate::domain::ClientId;
-use crate::schedule::actions::{self, ClientSpec};
+use crate::enrolment::actions::{self, ClientSpec};
 use crate::staff;
 use crate::store::record::audit;
 use crate::store::{Backend, Db, Doing, StoreError};

@@ -285,14 +285,14 @@ async fn create_service_request(
                     })
                 })
                 .unwrap_or_else(|| st.runner.catalog.default_locale().clone());
-            let spec = crate::schedule::actions::ClientSpec {
+            let spec = crate::enrolment::actions::ClientSpec {
                 id: id.clone(),
                 phone: p.phone.clone(),
                 language: language.to_string(),
                 chart_number: intake.chart_number.clone(),
                 ..Default::default()
             };
-            let checked = match crate::schedule::actions::check(&st.runner, &spec) {
+            let checked = match crate::enrolment::actions::check(&st.runner, &spec) {
                 Ok(c) => c,
                 Err(e) => {
                     return refused(
@@ -302,7 +302,7 @@ async fn create_service_request(
                     );
                 }
             };
-            if let Err(e) = crate::schedule::actions::add(&st.runner, &checked, &actor).await {
+            if let Err(e) = crate::enrolment::actions::add(&st.runner, &checked, &actor).await {
                 return refused(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid",

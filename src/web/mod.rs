@@ -22,6 +22,7 @@ pub(crate) mod simulator;
 mod sociodemographics;
 mod staff;
 mod today;
+pub mod twilio;
 pub mod ui;
 
 pub use clients::{ClientFilter, ClientSummary, client_list, set_profile};
@@ -175,7 +176,7 @@ pub fn app(state: AppState) -> Router {
         .merge(staff::routes())
         .merge(export::routes())
         .merge(api::routes())
-        .merge(crate::channel::twilio::webhook::routes())
+        .merge(crate::web::twilio::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(ops::log_request))

@@ -9,9 +9,9 @@
 use matters::channel::Accepted;
 use matters::clock::{Clock, ManualClock, to_ms};
 use matters::domain::{Channel, ClientId, FlowId};
+use matters::enrolment::actions::{self, ClientSpec};
 use matters::runner::casework::{ReferralUpdate, update_referral};
 use matters::runner::{IfBusy, Inbound, Runner};
-use matters::schedule::actions::{self, ClientSpec};
 use matters::staff::{self, Role, Scope};
 use matters::store::delivery;
 

@@ -5,12 +5,9 @@
 
 pub mod invite;
 mod transport;
-pub mod updates;
 
 pub use transport::{Sender, callback_data, keyboard, parse_callback};
-pub use updates::Updates;
 
-use crate::channel::dispatch;
 use crate::config::{Config, Secret};
 use std::time::Duration;
 use teloxide::Bot;
@@ -119,8 +116,8 @@ impl TelegramConfig {
     /// At most `messages_per_second` for the bot and one per `chat_interval` (a second) per
     /// chat, in order; replies first (the claim's order).
     #[must_use]
-    pub fn dispatch_settings(&self) -> dispatch::Settings {
-        dispatch::Settings {
+    pub fn dispatch_settings(&self) -> crate::channel::SendSettings {
+        crate::channel::SendSettings {
             segments_per_second: Some(self.messages_per_second),
             max_attempts: self.max_attempts,
             backoff: self.backoff,
@@ -161,75 +158,6 @@ fn secret_like(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// A running Telegram channel.
-#[derive(Debug)]
-pub struct Started {
-    pub username: String,
-    /// The webhook's route, to merge into the server (empty when polling).
-    pub router: axum::Router,
-    /// The long-polling task; it ends once `stop` resolved and the last batch is confirmed.
-    pub poller: Option<tokio::task::JoinHandle<()>>,
-    pub dispatch: dispatch::Handle,
-}
-
-/// Starts Telegram: checks the token (`getMe`), starts the dispatcher, then long polling (until
-/// `stop`) or the webhook (`setWebhook`; its router joins the server).
-///
-/// # Errors
-/// `getMe` or `setWebhook` failed, or the database could not be read.
-pub async fn start(
-    runner: std::sync::Arc<crate::runner::Runner>,
-    t: &TelegramConfig,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> Result<Started, String> {
-    use teloxide::prelude::Requester;
-    let bot = t.bot();
-    let me = bot.get_me().await.map_err(|e| {
-        format!(
-            "Telegram: getMe failed ({}); check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL",
-            describe_error(&e)
-        )
-    })?;
-    let id = bot_id(t.token.expose());
-    let dispatch = dispatch::spawn(
-        runner.clone(),
-        std::sync::Arc::new(Sender::new(bot.clone(), id)),
-        crate::domain::Channel::Telegram,
-        t.dispatch_settings(),
-    );
-    let loops = runner.loops.clone();
-    let updates = std::sync::Arc::new(
-        Updates::new(runner, bot, id)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    let username = me.username.clone().unwrap_or_default();
-    let t_poll_timeout = t.poll_timeout;
-    if t.webhook.is_some() {
-        let router = updates
-            .webhook(t)
-            .await
-            .map_err(|e| format!("Telegram: setWebhook failed ({})", describe_error(&e)))?;
-        return Ok(Started {
-            username,
-            router,
-            poller: None,
-            dispatch,
-        });
-    }
-    let alive = loops.register_quiet("telegram poller");
-    let poller = tokio::spawn(async move {
-        updates.poll_when_leader(t_poll_timeout, stop).await;
-        drop(alive);
-    });
-    Ok(Started {
-        username,
-        router: axum::Router::new(),
-        poller: Some(poller),
-        dispatch,
-    })
 }
 
 /// A Bot API error in words, never with the request's URL (it holds the token).

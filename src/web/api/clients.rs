@@ -2,7 +2,7 @@
 
 use super::{ApiQuery, Caller, ClientPath, PageParams, body_of, read_record};
 use crate::clock::to_ms;
-use crate::schedule::actions::{self, ClientSpec};
+use crate::enrolment::actions::{self, ClientSpec};
 use crate::store::record::ClientInfo;
 use crate::web::{ApiError, AppState, ErrorBody};
 use crate::web::{ClientFilter, ClientSummary};

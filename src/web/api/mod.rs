@@ -11,7 +11,7 @@ use super::{ApiError, AppState, ErrorBody};
 use super::{ClientSummary, Task};
 use crate::clock::to_ms;
 use crate::domain::ClientId;
-use crate::schedule::actions::ActionError;
+use crate::enrolment::actions::ActionError;
 use crate::staff::{ApiToken, Scope};
 use crate::store::record::{Answer, ClientInfo, Referral, Score};
 use axum::extract::rejection::JsonRejection;

@@ -4,7 +4,7 @@
 use super::{
     ApiQuery, Caller, ClientPath, PageParams, ReferralPath, body_of, client_id, read_record,
 };
-use crate::schedule::actions::{self};
+use crate::enrolment::actions::{self};
 use crate::store::record::{Answer, Referral, Score};
 use crate::web::Task;
 use crate::web::{ApiError, AppState, ErrorBody};

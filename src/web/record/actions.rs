@@ -5,9 +5,9 @@
 use super::invite_page;
 use super::scores::TIME_POINTS;
 use crate::domain::FlowId;
+use crate::enrolment::actions::{self, ActionError};
 use crate::runner::IfBusy;
 use crate::runner::casework::{ReferralUpdate, erase_client, send_message};
-use crate::schedule::actions::{self, ActionError};
 use crate::web::AppState;
 use crate::web::page::{Done, error_page, now, open_client, page_ctx, require_admin, said};
 use crate::web::ui::{Form, message_page};
@@ -197,7 +197,7 @@ pub(super) async fn client_action(
             .await
             .map(|_| ("sent", None))
             .map_err(|e| said(&e)),
-        "best-time" => crate::schedule::best_time::set_best_time(
+        "best-time" => crate::enrolment::best_time::set_best_time(
             &st.runner,
             &client,
             f.best_time.trim(),

@@ -2,8 +2,8 @@
 //! sequence), and a change that cancels steps still to come is asked about first.
 
 use crate::domain::ClientId;
+use crate::enrolment::support;
 use crate::runner::casework::{ReferralUpdate, update_referral};
-use crate::schedule::support;
 use crate::web::AppState;
 use crate::web::page::{ClientMeta, page_ctx, said};
 use crate::web::ui::Auth;

@@ -6,7 +6,7 @@ mod goals;
 mod level;
 mod scores;
 
-use crate::schedule::actions as schedule;
+use crate::enrolment::actions as schedule;
 use crate::staff;
 use crate::web::AppState;
 use crate::web::page::{

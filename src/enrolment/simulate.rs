@@ -82,8 +82,8 @@ impl Script {
                         format!("line {}: {day:?} is not a day from 0 to 3660", k + 1)
                     })?;
                 let (at, text) = match rest.trim().split_once(' ') {
-                    Some((hm, t)) if super::time::minutes(hm).is_some() => {
-                        (super::time::minutes(hm).map(i64::from), t)
+                    Some((hm, t)) if crate::schedule::time::minutes(hm).is_some() => {
+                        (crate::schedule::time::minutes(hm).map(i64::from), t)
                     }
                     _ => (None, rest.trim()),
                 };
@@ -195,7 +195,7 @@ pub async fn run(
         if n > 100_000 {
             break;
         }
-        super::tick(runner, 1000).await?;
+        crate::loops::scheduler::tick(runner, 1000).await?;
         seen.collect(runner, &o.client, &mut lines).await?;
         // A question just asked gets its reply (or its silence) planned.
         if let Some(w) = waiting(runner, &o.client).await?

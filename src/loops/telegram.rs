@@ -3,11 +3,12 @@
 //! and does nothing, so a restart neither loses an update (Telegram keeps what was not
 //! confirmed) nor handles one twice.
 
-use super::invite::{self, Redeemed};
-use super::{TelegramConfig, parse_callback};
+use crate::channel::telegram::invite::{self, Redeemed};
+use crate::channel::telegram::{Sender, TelegramConfig, bot_id, describe_error, parse_callback};
 use crate::clock::to_ms;
 use crate::domain::{Channel, ClientId, Locale};
 use crate::i18n::Vars;
+use crate::loops::dispatch;
 use crate::runner::{Handled, Inbound, Pick, RunError, Runner};
 use crate::safety::Intent;
 use crate::store::{Doing, StoreError};
@@ -244,7 +245,10 @@ impl Updates {
             match next {
                 Some(Ok(u)) => self.handle_surely(&u).await,
                 Some(Err(e)) => {
-                    tracing::warn!(error = %super::transport::send_error(&e), "getting Telegram updates failed");
+                    tracing::warn!(
+                        error = describe_error(&e),
+                        "getting Telegram updates failed"
+                    );
                 }
                 None => break,
             }
@@ -418,7 +422,10 @@ impl Updates {
             return;
         };
         if let Err(e) = self.bot.send_message(ChatId(chat), text.join("\n\n")).await {
-            tracing::warn!(error = %super::transport::send_error(&e), "could not answer a chat that is not linked");
+            tracing::warn!(
+                error = describe_error(&e),
+                "could not answer a chat that is not linked"
+            );
         }
     }
 
@@ -457,7 +464,7 @@ impl Updates {
         };
         // Always: the client's app shows a spinner until it is answered.
         if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
-            tracing::debug!(error = %super::transport::send_error(&e), "answerCallbackQuery failed");
+            tracing::debug!(error = describe_error(&e), "answerCallbackQuery failed");
         }
         // Only a button that is on that message changes its keyboard: a forged or unknown
         // `callback_data` never touches the keyboard of the question still waiting.
@@ -574,7 +581,10 @@ async fn mark_answered(bot: &Bot, m: &Message, h: &Handled, label: &str) {
         .reply_markup(markup)
         .await
     {
-        tracing::debug!(error = %super::transport::send_error(&e), "could not mark an answered question");
+        tracing::debug!(
+            error = describe_error(&e),
+            "could not mark an answered question"
+        );
     }
 }
 
@@ -591,4 +601,73 @@ mod tests {
         assert_eq!(command("/unknown"), None);
         assert_eq!(command("start"), None);
     }
+}
+
+/// A running Telegram channel.
+#[derive(Debug)]
+pub struct Started {
+    pub username: String,
+    /// The webhook's route, to merge into the server (empty when polling).
+    pub router: axum::Router,
+    /// The long-polling task; it ends once `stop` resolved and the last batch is confirmed.
+    pub poller: Option<tokio::task::JoinHandle<()>>,
+    pub dispatch: dispatch::Handle,
+}
+
+/// Starts Telegram: checks the token (`getMe`), starts the dispatcher, then long polling (until
+/// `stop`) or the webhook (`setWebhook`; its router joins the server).
+///
+/// # Errors
+/// `getMe` or `setWebhook` failed, or the database could not be read.
+pub async fn start(
+    runner: std::sync::Arc<crate::runner::Runner>,
+    t: &TelegramConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<Started, String> {
+    use teloxide::prelude::Requester;
+    let bot = t.bot();
+    let me = bot.get_me().await.map_err(|e| {
+        format!(
+            "Telegram: getMe failed ({}); check TELEGRAM_BOT_TOKEN and TELEGRAM_API_URL",
+            describe_error(&e)
+        )
+    })?;
+    let id = bot_id(t.token.expose());
+    let dispatch = dispatch::spawn(
+        runner.clone(),
+        std::sync::Arc::new(Sender::new(bot.clone(), id)),
+        crate::domain::Channel::Telegram,
+        t.dispatch_settings(),
+    );
+    let loops = runner.loops.clone();
+    let updates = std::sync::Arc::new(
+        Updates::new(runner, bot, id)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let username = me.username.clone().unwrap_or_default();
+    let t_poll_timeout = t.poll_timeout;
+    if t.webhook.is_some() {
+        let router = updates
+            .webhook(t)
+            .await
+            .map_err(|e| format!("Telegram: setWebhook failed ({})", describe_error(&e)))?;
+        return Ok(Started {
+            username,
+            router,
+            poller: None,
+            dispatch,
+        });
+    }
+    let alive = loops.register_quiet("telegram poller");
+    let poller = tokio::spawn(async move {
+        updates.poll_when_leader(t_poll_timeout, stop).await;
+        drop(alive);
+    });
+    Ok(Started {
+        username,
+        router: axum::Router::new(),
+        poller: Some(poller),
+        dispatch,
+    })
 }

@@ -1,11 +1,11 @@
 //! The part of the day a client chose ("what time of day suits you?"), as a navigator sets it on
 //! the record: every step still to come moves inside it.
 
-use super::BEST_TIMES;
 use super::actions::ActionError;
 use crate::clock::{from_ms, to_ms};
 use crate::domain::ClientId;
 use crate::runner::Runner;
+use crate::schedule::BEST_TIMES;
 use crate::store::Doing;
 use crate::store::record;
 use sqlx::Row;
@@ -84,7 +84,7 @@ pub async fn set_best_time(
             moved += 1;
             sqlx::query("UPDATE jobs SET due_at = $1, note = $2, updated_at = $3 WHERE id = $4")
                 .bind(new_due)
-                .bind(super::moved_note(Some(best), &runner.schedule))
+                .bind(crate::schedule::moved_note(Some(best), &runner.schedule))
                 .bind(now_ms)
                 .bind(id)
                 .execute(&mut *tx)

@@ -3,7 +3,7 @@
 //! refused with 403 before anything is read into the record. An inbound message is answered
 //! with an empty TwiML `<Response/>` once it is committed; replies leave through the outbox.
 
-use super::{TwilioConfig, signature};
+use crate::channel::twilio::{TwilioConfig, signature};
 use crate::clock::to_ms;
 use crate::domain::{Channel, PhoneNumber};
 use crate::runner::Incoming;

@@ -6,7 +6,7 @@
 //! provider before it is sent again. On a stop it claims nothing more, puts back what has not
 //! started and lets the sends in flight finish.
 
-use super::{Accepted, Lookup, Outgoing, SendError, Transport};
+use crate::channel::{Accepted, Lookup, Outgoing, SendError, Transport};
 use crate::clock::to_ms;
 use crate::domain::Channel;
 use crate::runner::Runner;
@@ -17,25 +17,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-/// How a dispatcher paces and retries.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `None`: unpaced.
-    pub segments_per_second: Option<f64>,
-    pub max_attempts: u32,
-    pub backoff: Duration,
-    pub concurrency: usize,
-    /// How often to look for rows queued by other processes.
-    pub poll: Duration,
-    /// Messages to one address leave one after the other, in order, at most one per this
-    /// interval (Telegram: a second per chat). `None`: no order kept between them.
-    pub per_address: Option<Duration>,
-    /// A claim not renewed for this long is a dead process's: its message is in doubt.
-    pub lease: Duration,
-    /// The sender's name (its account and number, its bot), under which every process sending
-    /// through it shares its pace on Postgres.
-    pub sender: String,
-}
+pub use crate::channel::SendSettings as Settings;
 
 /// Paces one sender: each message reserves its segments' share of the sender's throughput.
 #[derive(Debug, Clone)]
@@ -698,7 +680,9 @@ async fn recorder(
                 }
                 Outcome::Failed(e) => {
                     let reason = match (channel, e.code()) {
-                        (Channel::Sms, Some(c)) => format!("{e} ({})", super::twilio::explain(c)),
+                        (Channel::Sms, Some(c)) => {
+                            format!("{e} ({})", crate::domain::twilio::explain(c))
+                        }
                         _ => e.to_string(),
                     };
                     let code = e

@@ -1,37 +1,18 @@
 //! What a navigator does to a client's follow-up, as library functions: the command line calls
 //! them now and the web will. Every change and every view is in the audit log.
 
-use super::sequence::Anchor;
-use super::{NewJob, first_planned, insert_jobs, local_label};
 use crate::clock::{from_ms, to_ms};
 use crate::domain::{Channel, ClientId, FlowId, Locale, PhoneNumber};
 use crate::runner::Runner;
+pub use crate::schedule::ActionError;
+use crate::schedule::sequence::Anchor;
+use crate::schedule::{NewJob, first_planned, insert_jobs, local_label};
 use crate::store::record::{self, NewClient, NewReferral};
 use crate::store::{Doing, StoreError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::Row;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ActionError {
-    #[error("no client {0}")]
-    UnknownClient(ClientId),
-    #[error("no sequence {0}; the sequences are: {1}")]
-    UnknownSequence(String, String),
-    #[error("client {0} is already enrolled in {1}")]
-    AlreadyEnrolled(ClientId, String),
-    #[error("client {0} is not enrolled in any running sequence")]
-    NotEnrolled(ClientId),
-    #[error("client {0} has opted out: nothing can be scheduled until they opt back in")]
-    OptedOut(ClientId),
-    #[error("client {0} has no step {1} still to come")]
-    NoSuchStep(ClientId, String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// A step as planned for a client.
 #[derive(Debug, Clone, Serialize)]
@@ -382,7 +363,7 @@ pub async fn reschedule(
     let now = to_ms(runner.clock.now());
     let mut tx = runner.db.begin().await?;
     let c = client_row(runner, &mut tx, client).await?;
-    let planned = super::time::resolve(c.tz, at);
+    let planned = crate::schedule::time::resolve(c.tz, at);
     if planned < runner.clock.now() {
         return Err(ActionError::Invalid(format!(
             "{at} has passed in the client's time zone ({})",
@@ -632,7 +613,7 @@ pub fn check(runner: &Runner, spec: &ClientSpec) -> Result<Checked, String> {
         .filter(|t| !t.is_empty())
     {
         Some(w) => {
-            let o = super::time::OpenHours::parse(w)?;
+            let o = crate::schedule::time::OpenHours::parse(w)?;
             Some((o.start, o.end))
         }
         None => None,
@@ -644,8 +625,11 @@ pub fn check(runner: &Runner, spec: &ClientSpec) -> Result<Checked, String> {
         .filter(|t| !t.is_empty())
     {
         Some(d) => {
-            let date = super::time::parse_date(d)?;
-            let t = super::time::resolve(time_zone, date.and_hms_opt(12, 0, 0).unwrap_or_default());
+            let date = crate::schedule::time::parse_date(d)?;
+            let t = crate::schedule::time::resolve(
+                time_zone,
+                date.and_hms_opt(12, 0, 0).unwrap_or_default(),
+            );
             if t > runner.clock.now() {
                 return Err(format!("referral date {d} is in the future"));
             }

@@ -1,5 +1,12 @@
 //! Types parsed once at the edge, so that code past the edge cannot hold a malformed value.
 
+pub mod job;
+pub mod outbox;
+pub mod twilio;
+
+pub use job::{DueJob, NewJob};
+pub use outbox::{Accepted, Buttons, Outgoing};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
