@@ -39,6 +39,17 @@ pub struct Args {
     /// Skip sending the nudges to the stand-in after the drain.
     #[arg(long)]
     pub no_send: bool,
+    /// Postgres only: also time graphile-worker (npm) draining as many no-op jobs on the same
+    /// Postgres, in the same run. Needs Node.js and `npm ci --prefix tests/graphile`; skipped,
+    /// with a message saying why, where either is missing.
+    #[arg(long)]
+    pub graphile: bool,
+    /// graphile-worker's concurrent jobs.
+    #[arg(long, default_value_t = 16)]
+    pub graphile_concurrency: usize,
+    /// Idle ticks to time once nothing is due (the tick's cost with every other job scheduled).
+    #[arg(long, default_value_t = 200)]
+    pub idle_ticks: usize,
 }
 
 /// The time zones the clients are spread over.
@@ -171,6 +182,23 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
         Some(args.due as f64 / started.elapsed().as_secs_f64())
     };
 
+    // The idle tick: nothing due, every other job still scheduled.
+    let idle = if args.idle_ticks > 0 {
+        let started = Instant::now();
+        for _ in 0..args.idle_ticks {
+            let t = crate::loops::scheduler::tick(&runner, usize::MAX).await?;
+            anyhow::ensure!(t.claimed == 0, "an idle tick claimed {} jobs", t.claimed);
+        }
+        Some(started.elapsed() / u32::try_from(args.idle_ticks).unwrap_or(u32::MAX))
+    } else {
+        None
+    };
+    let graphile = if args.graphile {
+        Some(graphile(url, backend, args.due, args.graphile_concurrency).await)
+    } else {
+        None
+    };
+
     let serve = if args.no_serve {
         None
     } else {
@@ -207,6 +235,26 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
         peak_drained / 1024,
         peak_kib("self") / 1024
     );
+    if let Some(idle) = idle {
+        println!(
+            "  idle tick: {:.0} µs (mean of {} ticks with {} jobs scheduled, none due)",
+            idle.as_secs_f64() * 1e6,
+            args.idle_ticks,
+            args.scheduled - args.due
+        );
+    }
+    let mut peer = None;
+    match &graphile {
+        Some(Ok((g, c))) => {
+            println!(
+                "  graphile-worker: {g:.0} no-op jobs/s ({} jobs, {c} concurrent, local queue of 500; same Postgres, same run)",
+                args.due
+            );
+            peer = Some(*g);
+        }
+        Some(Err(why)) => println!("  graphile-worker: skipped: {why}"),
+        None => {}
+    }
     if let Some((healthy, rss)) = serve {
         println!(
             "  serve:     healthy {:.0} ms after start with {} scheduled jobs; {} MiB resident",
@@ -216,9 +264,13 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
         );
     }
     println!(
-        "scheduler {}: {rate:.0} nudges/s, baseline {baseline:.0}/s, ratio {:.2}",
+        "scheduler {}: {rate:.0} nudges/s, baseline {baseline:.0}/s, ratio {:.2}{}",
         backend.as_str(),
-        rate / baseline
+        rate / baseline,
+        peer.map_or(String::new(), |g| format!(
+            "; graphile-worker {g:.0} no-op jobs/s, ratio {:.2}",
+            rate / g
+        ))
     );
     // The dispatcher stops once its pool is closed, before the bench's database goes.
     runner.db.close().await;
@@ -375,4 +427,49 @@ fn proc_status(pid: &str, field: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// graphile-worker draining `jobs` no-op jobs on the Postgres at `url`: its rate and
+/// concurrency, or why it did not run.
+async fn graphile(
+    url: &str,
+    backend: Backend,
+    jobs: usize,
+    concurrency: usize,
+) -> Result<(f64, usize), String> {
+    if backend != Backend::Postgres {
+        return Err("graphile-worker runs on Postgres only (--db postgres)".into());
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/graphile");
+    if !dir.join("node_modules/graphile-worker").is_dir() {
+        return Err(format!(
+            "graphile-worker is not installed: npm ci --prefix {}",
+            dir.display()
+        ));
+    }
+    eprintln!("graphile-worker: draining {jobs} no-op jobs…");
+    let out = tokio::process::Command::new("node")
+        .arg(dir.join("bench.js"))
+        .arg(url)
+        .arg(jobs.to_string())
+        .arg(concurrency.to_string())
+        .output()
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "Node.js (node) is not installed".to_owned(),
+            _ => format!("could not run node: {e}"),
+        })?;
+    if !out.status.success() {
+        return Err(format!(
+            "node failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim())
+        .map_err(|e| format!("graphile-worker's bench said something else ({e}): {line}"))?;
+    v["rate"]
+        .as_f64()
+        .map(|r| (r, concurrency))
+        .ok_or_else(|| format!("no rate in graphile-worker's answer: {line}"))
 }

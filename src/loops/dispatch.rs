@@ -131,7 +131,7 @@ impl Pace {
                         }
                         Err(e) => {
                             // Sending unpaced could get the sender blocked: wait for the database.
-                            tracing::warn!(sender = %sender, error = %e, "could not reserve the sender's time; trying again");
+                            tracing::warn!(error = %e, "could not reserve the sender's time; trying again");
                             tokio::select! {
                                 () = tokio::time::sleep(wait) => {}
                                 () = stop.wait() => return None,
