@@ -11,32 +11,12 @@ use matters::runner::{IfBusy, Inbound};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use support::bin::{free_port, matters};
 use support::twilio::StandIn;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
 const OURS: &str = "+15145559999";
-
-fn matters() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_matters"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for v in [
-        "MATTERS_DATABASE_URL",
-        "MATTERS_LISTEN",
-        "MATTERS_PUBLIC_URL",
-        "MATTERS_LOG_FORMAT",
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_FROM",
-        "TWILIO_MESSAGING_SERVICE_SID",
-        "TWILIO_API_BASE",
-        "TELEGRAM_BOT_TOKEN",
-        "TELEGRAM_API_URL",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
 
 /// Runs the binary: did it succeed, and what it said (stdout then stderr).
 fn run(c: &mut Command) -> (bool, String) {
@@ -52,14 +32,6 @@ fn temp(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&p);
     std::fs::create_dir_all(&p).unwrap();
     p
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A GET over plain HTTP/1.1: status line and body.

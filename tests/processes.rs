@@ -7,31 +7,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
+use support::bin::{free_port, matters};
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
 const OURS: &str = "+15145559999";
-
-fn matters() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_matters"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (v, _) in std::env::vars() {
-        if v.starts_with("MATTERS_") || v.starts_with("TWILIO_") || v.starts_with("TELEGRAM_") {
-            c.env_remove(v);
-        }
-    }
-    c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A `matters serve`, killed when dropped.
 struct Serve {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod pg;
 pub mod proxy;
 pub mod seed;
