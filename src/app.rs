@@ -120,6 +120,7 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     }
     let db = connect(cfg).await?;
     db.migrate().await?;
+    crate::centres::sync_default(&db, &default_centre(cfg)).await?;
     let runner = Runner {
         db,
         flows: content.flows,
@@ -142,6 +143,24 @@ pub async fn build(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Runner, BuildE
     };
     runner.register_flows().await?;
     Ok(runner)
+}
+
+/// The default centre as today's configuration describes it.
+#[must_use]
+pub fn default_centre(cfg: &Config) -> crate::centres::NewCentre {
+    crate::centres::NewCentre {
+        id: crate::centres::DEFAULT.into(),
+        name: cfg.centre_name.clone(),
+        time_zone: cfg.time_zone.clone(),
+        send_between: Some(cfg.schedule.send_between.clone()),
+        holidays: cfg.schedule.holidays.clone(),
+        languages: cfg.languages.clone(),
+        default_language: cfg.default_language.clone(),
+        twilio_from: cfg.twilio.from.clone(),
+        twilio_messaging_service: cfg.twilio.messaging_service_sid.clone(),
+        telegram_bot: None,
+        ..Default::default()
+    }
 }
 
 /// Logs, at start-up, every enabled language whose wording no fluent speaker has checked.

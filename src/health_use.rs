@@ -64,6 +64,17 @@ pub async fn import(
     actor: &str,
     now: i64,
 ) -> Result<Report, StoreError> {
+    import_in(db, None, input, actor, now).await
+}
+
+/// [`import`], for one centre's clients only (another centre's client is "no client").
+pub async fn import_in(
+    db: &Db,
+    centre: Option<&str>,
+    input: impl std::io::Read,
+    actor: &str,
+    now: i64,
+) -> Result<Report, StoreError> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -95,8 +106,11 @@ pub async fn import(
             }
         };
         let known: Option<String> =
-            sqlx::query_scalar("SELECT id FROM clients WHERE id = $1 AND kind = 'real'")
+            sqlx::query_scalar(
+                "SELECT id FROM clients WHERE id = $1 AND kind = 'real' AND ($2 = '' OR centre_id = $2)",
+            )
                 .bind(&row.client)
+                .bind(centre.unwrap_or_default())
                 .fetch_optional(&mut *tx)
                 .await
                 .doing("finding a client")?;

@@ -8,6 +8,7 @@ extern crate self as matters;
 
 pub mod alerts;
 pub mod app;
+pub mod centres;
 pub mod channel;
 pub mod cli;
 pub mod clock;

@@ -72,6 +72,10 @@ pub struct Staff {
     pub working_hours: Option<String>,
     /// May see clients' sociodemographic answers (an administrator's setting, off by default).
     pub sees_sociodemographics: bool,
+    /// The centre they work for: they see its clients, programs and staff, and no other's.
+    pub centre: String,
+    /// An administrator of the whole deployment: every centre, and adds centres.
+    pub all_centres: bool,
 }
 
 impl Staff {
@@ -84,6 +88,37 @@ impl Staff {
     #[must_use]
     pub fn actor(&self) -> String {
         format!("staff:{}", self.username)
+    }
+
+    /// Whether they may see what belongs to `centre`.
+    #[must_use]
+    pub fn sees_centre(&self, centre: &str) -> bool {
+        self.all_centres || self.centre == centre
+    }
+
+    /// The centre their lists are limited to: none for an administrator of the whole deployment.
+    #[must_use]
+    pub fn scope(&self) -> Option<&str> {
+        (!self.all_centres).then_some(self.centre.as_str())
+    }
+}
+
+/// Where a new staff member belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub centre: String,
+    /// An administrator of the whole deployment (only an administrator can be).
+    pub all_centres: bool,
+}
+
+impl Membership {
+    /// Of one centre only.
+    #[must_use]
+    pub fn of(centre: &str) -> Self {
+        Self {
+            centre: centre.to_owned(),
+            all_centres: false,
+        }
     }
 }
 
@@ -162,10 +197,12 @@ fn staff_from(r: &sqlx::any::AnyRow) -> Result<Staff, StoreError> {
             .try_get::<i64, _>("sees_sociodemographics")
             .doing("reading staff")?
             != 0,
+        centre: r.try_get("centre_id").doing("reading staff")?,
+        all_centres: r.try_get::<i64, _>("all_centres").doing("reading staff")? != 0,
     })
 }
 
-const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active, s.email, s.phone, s.working_hours, s.sees_sociodemographics";
+const STAFF_COLS: &str = "s.id, s.username, s.display_name, s.role, s.language, s.active, s.email, s.phone, s.working_hours, s.sees_sociodemographics, s.centre_id, s.all_centres";
 
 /// How many staff accounts exist.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
@@ -175,11 +212,12 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
         .doing("counting staff")
 }
 
-/// Every staff member, by name.
-pub async fn list(db: &Db) -> Result<Vec<Staff>, StoreError> {
+/// Every staff member of a centre (none: of every centre), by name.
+pub async fn list(db: &Db, centre: Option<&str>) -> Result<Vec<Staff>, StoreError> {
     sqlx::query(&format!(
-        "SELECT {STAFF_COLS} FROM staff s ORDER BY s.display_name, s.id"
+        "SELECT {STAFF_COLS} FROM staff s WHERE ($1 IS NULL OR s.centre_id = $1) ORDER BY s.display_name, s.id"
     ))
+    .bind(centre)
     .fetch_all(db.pool())
     .await
     .doing("listing staff")?
@@ -199,7 +237,9 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<Staff>, StoreError> {
         .transpose()
 }
 
-/// Adds a staff member. Without a password they get none until they use a set-up link.
+/// Adds a staff member to the default centre; an administrator added so (on the command line,
+/// or the first, through the set-up link) administers the whole deployment. Without a password
+/// they get none until they use a set-up link.
 pub async fn add(
     db: &Db,
     username: &str,
@@ -209,6 +249,26 @@ pub async fn add(
     now: i64,
     actor: &str,
 ) -> Result<Staff, StaffError> {
+    let home = Membership {
+        centre: crate::centres::DEFAULT.into(),
+        all_centres: role == Role::Admin,
+    };
+    add_in(db, &home, username, name, role, password, now, actor).await
+}
+
+/// Adds a staff member to a centre.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_in(
+    db: &Db,
+    home: &Membership,
+    username: &str,
+    name: &str,
+    role: Role,
+    password: Option<&str>,
+    now: i64,
+    actor: &str,
+) -> Result<Staff, StaffError> {
+    let all_centres = home.all_centres && role == Role::Admin;
     let username = check_username(username)?;
     let name = if name.trim().is_empty() {
         username.clone()
@@ -218,14 +278,16 @@ pub async fn add(
     let hash = password.map(hash_password).transpose()?;
     let mut tx = db.begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO staff (username, display_name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (username) DO NOTHING RETURNING id",
+        "INSERT INTO staff (username, display_name, role, password_hash, created_at, centre_id, all_centres) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (username) DO NOTHING RETURNING id",
     )
     .bind(&username)
     .bind(&name)
     .bind(role.as_str())
     .bind(hash)
     .bind(now)
+    .bind(&home.centre)
+    .bind(i64::from(all_centres))
     .fetch_optional(&mut *tx)
     .await
     .doing("adding staff")?;
@@ -238,7 +300,15 @@ pub async fn add(
         actor,
         "staff-add",
         None,
-        &format!("{username} ({})", role.as_str()),
+        &format!(
+            "{username} ({}, {})",
+            role.as_str(),
+            if all_centres {
+                "all-centres"
+            } else {
+                home.centre.as_str()
+            }
+        ),
     )
     .await?;
     tx.commit().await.doing("committing staff")?;
@@ -253,6 +323,8 @@ pub async fn add(
         phone: None,
         working_hours: None,
         sees_sociodemographics: false,
+        centre: home.centre.clone(),
+        all_centres,
     })
 }
 
@@ -702,6 +774,8 @@ pub struct ApiToken {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The one centre whose clients it reaches.
+    pub centre: String,
 }
 
 impl ApiToken {
@@ -726,14 +800,28 @@ fn token_from(r: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
         created_at: r.try_get("created_at").doing("reading a token")?,
         last_used_at: r.try_get("last_used_at").doing("reading a token")?,
         revoked_at: r.try_get("revoked_at").doing("reading a token")?,
+        centre: r.try_get("centre_id").doing("reading a token")?,
     })
 }
 
-const TOKEN_COLS: &str = "id, name, scope, created_by, created_at, last_used_at, revoked_at";
+const TOKEN_COLS: &str =
+    "id, name, scope, created_by, created_at, last_used_at, revoked_at, centre_id";
 
-/// Issues a bearer token; the secret is returned once and never stored.
+/// Issues a bearer token of the default centre; the secret is returned once and never stored.
 pub async fn issue_token(
     db: &Db,
+    name: &str,
+    scope: Scope,
+    actor: &str,
+    now: i64,
+) -> Result<(ApiToken, String), StaffError> {
+    issue_token_in(db, crate::centres::DEFAULT, name, scope, actor, now).await
+}
+
+/// Issues a bearer token that reaches one centre's clients only.
+pub async fn issue_token_in(
+    db: &Db,
+    centre: &str,
     name: &str,
     scope: Scope,
     actor: &str,
@@ -748,13 +836,14 @@ pub async fn issue_token(
     let secret = format!("mt_{}", new_token());
     let mut tx = db.begin().await?;
     let row = sqlx::query(&format!(
-        "INSERT INTO api_tokens (name, token_hash, scope, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLS}"
+        "INSERT INTO api_tokens (name, token_hash, scope, created_by, created_at, centre_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {TOKEN_COLS}"
     ))
     .bind(name)
     .bind(token_hash(&secret))
     .bind(scope.as_str())
     .bind(actor)
     .bind(now)
+    .bind(centre)
     .fetch_one(&mut *tx)
     .await
     .doing("issuing a token")?;
@@ -765,19 +854,27 @@ pub async fn issue_token(
         actor,
         "api-token-issue",
         None,
-        &format!("{} ({})", t.name, scope.as_str()),
+        &format!("{} ({}, {centre})", t.name, scope.as_str()),
     )
     .await?;
     tx.commit().await.doing("committing a token")?;
     Ok((t, secret))
 }
 
-pub async fn revoke_token(db: &Db, id: i64, actor: &str, now: i64) -> Result<bool, StoreError> {
+/// Revokes a token of `centre` (none: of any centre).
+pub async fn revoke_token(
+    db: &Db,
+    id: i64,
+    centre: Option<&str>,
+    actor: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
     let n =
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND ($3 IS NULL OR centre_id = $3)")
             .bind(now)
             .bind(id)
+            .bind(centre)
             .execute(&mut *tx)
             .await
             .doing("revoking a token")?
@@ -797,14 +894,27 @@ pub async fn revoke_token(db: &Db, id: i64, actor: &str, now: i64) -> Result<boo
     Ok(n > 0)
 }
 
-pub async fn tokens(db: &Db) -> Result<Vec<ApiToken>, StoreError> {
-    sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"))
-        .fetch_all(db.pool())
+/// The centre a token belongs to (none: no such token).
+pub async fn token_centre(db: &Db, id: i64) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar("SELECT centre_id FROM api_tokens WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
         .await
-        .doing("listing tokens")?
-        .iter()
-        .map(token_from)
-        .collect()
+        .doing("reading a token's centre")
+}
+
+/// The tokens of a centre (none: of every centre).
+pub async fn tokens(db: &Db, centre: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
+    sqlx::query(&format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens WHERE ($1 IS NULL OR centre_id = $1) ORDER BY id"
+    ))
+    .bind(centre)
+    .fetch_all(db.pool())
+    .await
+    .doing("listing tokens")?
+    .iter()
+    .map(token_from)
+    .collect()
 }
 
 /// The live token of a bearer secret.

@@ -167,6 +167,7 @@ pub async fn run_file(cfg: &Config, file: &Path) -> Result<(), String> {
         time_zone: tz,
         chart_number: None,
         reach: Some((Channel::Simulator, "transcript".into())),
+        centre: crate::domain::DEFAULT_CENTRE.into(),
     };
     record::add_client(&runner.db, &new, now, "transcript")
         .await

@@ -130,6 +130,7 @@ async fn rig_on(start: &str, db: &str) -> Rig {
             time_zone: chrono_tz::America::Toronto,
             chart_number: Some("HC-0042".into()),
             reach: Some((Channel::Sms, CLIENT_PHONE.into())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         },
         now,
         "navigator:test",
@@ -419,7 +420,7 @@ async fn a_reply_ok_from_a_staff_phone_acknowledges_and_is_never_a_clients_messa
     let (_, hint) = r.texts(OMAR_PHONE, "who is this?").await;
     assert!(hint.contains("Reply OK"), "{hint}");
     // A staff number cannot be given to a client's record, nor a client's to staff.
-    let omar = staff::list(&r.web.state.runner.db)
+    let omar = staff::list(&r.web.state.runner.db, None)
         .await
         .unwrap()
         .into_iter()

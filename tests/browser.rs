@@ -777,7 +777,7 @@ async fn every_page_passes_axe_in_both_languages_at_both_widths_and_reflows_at_3
     let b = &rig.b;
     let runner = &rig.runner;
     let seeded = seed::everything(runner, &rig.clock).await;
-    let omar = matters::staff::list(&runner.db)
+    let omar = matters::staff::list(&runner.db, None)
         .await
         .unwrap()
         .into_iter()

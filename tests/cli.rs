@@ -1114,3 +1114,125 @@ fn programs_import_from_csv_lists_rejected_rows_and_can_run_again() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn centres_are_added_staffed_shared_and_reported_from_the_command_line() {
+    let dir = temp("centres");
+    let db = format!("sqlite://{}/c.db?mode=rwc", dir.display());
+    let run = on_db(&db);
+    let (ok, said) = run(&["centres", "list"]);
+    assert!(ok && said.starts_with("default "), "{said}");
+    let (ok, said) = run(&[
+        "centres",
+        "add",
+        "north-end",
+        "--name",
+        "North End CHC",
+        "--time-zone",
+        "America/Toronto",
+        "--default-language",
+        "fr",
+        "--twilio-from",
+        "(613) 555-0199",
+    ]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("added centre north-end (North End CHC)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("matters staff add NAME --role admin --centre north-end"),
+        "{said}"
+    );
+    for (args, why) in [
+        (
+            vec![
+                "centres",
+                "add",
+                "north-end",
+                "--name",
+                "Again",
+                "--time-zone",
+                "UTC",
+            ],
+            "already a centre",
+        ),
+        (
+            vec!["centres", "add", "x y", "--name", "X", "--time-zone", "UTC"],
+            "letters, digits or dashes",
+        ),
+        (
+            vec![
+                "centres",
+                "add",
+                "west",
+                "--name",
+                "W",
+                "--time-zone",
+                "Toronto",
+            ],
+            "not an IANA time zone",
+        ),
+    ] {
+        let (ok, said) = run(&args);
+        assert!(!ok && said.contains(why), "{args:?}: {said}");
+    }
+    let (ok, said) = run(&["centres", "list"]);
+    assert!(
+        ok && said.contains("North End CHC") && said.contains("+16135550199"),
+        "{said}"
+    );
+    let (ok, said) = run(&[
+        "staff",
+        "add",
+        "bea",
+        "--role",
+        "admin",
+        "--centre",
+        "north-end",
+    ]);
+    assert!(ok && said.contains("as admin of north-end"), "{said}");
+    let (ok, said) = run(&["staff", "add", "ada", "--role", "admin"]);
+    assert!(ok && said.contains("as admin of every centre"), "{said}");
+    let (ok, said) = run(&["staff", "add", "zed", "--centre", "nowhere"]);
+    assert!(
+        !ok && said.contains("there is no centre \"nowhere\""),
+        "{said}"
+    );
+    let (ok, said) = run(&[
+        "staff",
+        "token",
+        "EMR",
+        "--scope",
+        "fhir",
+        "--centre",
+        "north-end",
+    ]);
+    assert!(ok, "{said}");
+    let (ok, said) = run(&["staff", "list"]);
+    assert!(
+        ok && said.contains("north-end") && said.contains("every centre"),
+        "{said}"
+    );
+    let (ok, said) = run(&["centres", "share", "north-end"]);
+    assert!(ok && said.contains("north-end shares"), "{said}");
+    let out = dir.join("group.csv");
+    let (ok, said) = run(&["centres", "report", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.starts_with("section,variable,group,figure,time_point,value,n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("group,centres-sharing,,,,North End CHC (north-end),"),
+        "{csv}"
+    );
+    assert!(csv.contains("group,centres-not-sharing,,,,1,"), "{csv}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the report is its owner's only");
+    }
+}

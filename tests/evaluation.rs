@@ -555,7 +555,7 @@ async fn the_cohort_stratifies_and_suppresses_small_cells_on_the_page_in_the_api
         "{}",
         hidden.visible()
     );
-    let ada = staff::list(&w.state.runner.db)
+    let ada = staff::list(&w.state.runner.db, None)
         .await
         .unwrap()
         .into_iter()

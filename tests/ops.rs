@@ -351,6 +351,7 @@ async fn a_backup_taken_under_traffic_restores_to_the_record_at_that_moment() {
             time_zone: runner.centre.time_zone,
             chart_number: None,
             reach: Some((Channel::Simulator, c.to_string())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         matters::store::record::add_client(&runner.db, &new, to_ms(clock.now()), "test")
             .await

@@ -84,16 +84,43 @@ async fn three_processes_keep_one_senders_pace_and_finish_a_killed_ones_sends_ex
     let db = matters::store::Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let standin = support::twilio::StandIn::start(SID, TOKEN, false).await;
+    // Two centres on the deployment's number: one client of each, messages to them in turn.
+    matters::centres::add(
+        &db,
+        matters::centres::NewCentre {
+            id: "north".into(),
+            name: "North End CHC".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "en".into(),
+            ..Default::default()
+        },
+        "test",
+        0,
+    )
+    .await
+    .unwrap();
+    for (client, centre) in [("c-default", "default"), ("c-north", "north")] {
+        sqlx::query(
+            "INSERT INTO clients (id, language, time_zone, consent, created_at, updated_at, centre_id) \
+             VALUES ($1, 'en', 'America/Toronto', 'granted', 0, 0, $2)",
+        )
+        .bind(client)
+        .bind(centre)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
     let queue = async |n: usize, priority: i64, from: usize| {
         for k in from..from + n {
             sqlx::query(
-                "INSERT INTO messages (direction, channel, address, body, priority, status, segments, created_at, updated_at) \
-                 VALUES ('out', 'sms', $1, $2, $3, 'queued', 1, $4, $4)",
+                "INSERT INTO messages (client_id, direction, channel, address, body, priority, status, segments, created_at, updated_at) \
+                 VALUES ($5, 'out', 'sms', $1, $2, $3, 'queued', 1, $4, $4)",
             )
             .bind(format!("+1514555{k:04}"))
             .bind(format!("message {k}"))
             .bind(priority)
             .bind(matters::store::shared::wall_ms())
+            .bind(if k % 2 == 0 { "c-default" } else { "c-north" })
             .execute(db.pool())
             .await
             .unwrap();
@@ -156,7 +183,7 @@ async fn three_processes_keep_one_senders_pace_and_finish_a_killed_ones_sends_ex
         .rposition(|s| reply_number(&s.body) >= MESSAGES - REPLIES)
         .unwrap();
     println!(
-        "pacing: 3 processes on one Postgres, one killed (-9) after {killed_at} of {MESSAGES}: {MESSAGES} messages in {:.2} s = {measured:.3} segments/s against a limit of {RATE}/s ({:+.2} %); every message sent once; the {REPLIES} replies, queued after {replies_queued_at} sends, all out by send {}; {} lookups of messages in doubt",
+        "pacing: 3 processes on one Postgres, two centres on one sender, one process killed (-9) after {killed_at} of {MESSAGES}: {MESSAGES} messages in {:.2} s = {measured:.3} segments/s against a limit of {RATE}/s ({:+.2} %); every message sent once; the {REPLIES} replies, queued after {replies_queued_at} sends, all out by send {}; {} lookups of messages in doubt",
         span.as_secs_f64(),
         (measured / RATE - 1.0) * 100.0,
         last_reply + 1,
@@ -217,6 +244,7 @@ async fn two_processes_one_bot_one_poller_and_a_takeover_losing_and_repeating_no
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
             reach: Some((Channel::Telegram, chat(k).to_string())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         let now = matters::store::shared::wall_ms();
         matters::store::record::add_client(&db, &new, now, "test")

@@ -52,6 +52,7 @@ async fn queue_texts(db: &str) -> usize {
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
             reach: Some((Channel::Sms, phone(k))),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         record::add_client(&runner.db, &new, to_ms(runner.clock.now()), "test")
             .await
@@ -425,6 +426,7 @@ async fn postgres_gone_for_20_s_gets_fast_503s_and_every_retried_webhook_is_reco
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
             reach: Some((Channel::Sms, p.clone())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         record::add_client(&runner.db, &new, to_ms(runner.clock.now()), "test")
             .await

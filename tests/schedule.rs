@@ -452,6 +452,7 @@ async fn consenting_client(runner: &Runner, id: &str, tz: Tz, lang: &str) -> Cli
         time_zone: tz,
         chart_number: None,
         reach: Some((Channel::Simulator, id.to_owned())),
+        centre: matters::domain::DEFAULT_CENTRE.into(),
     };
     record::add_client(&runner.db, &new, now, "test")
         .await

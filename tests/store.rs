@@ -39,6 +39,7 @@ async fn add(runner: &Runner, id: &str, lang: &str, program: Option<&str>) -> Cl
         time_zone: chrono_tz::America::Toronto,
         chart_number: Some("A-1".into()),
         reach: Some((Channel::Simulator, id.to_owned())),
+        centre: matters::domain::DEFAULT_CENTRE.into(),
     };
     assert!(
         record::add_client(&runner.db, &new, now, "test")

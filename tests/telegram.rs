@@ -140,6 +140,7 @@ impl Harness {
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
             reach: None,
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         assert!(
             record::add_client(&self.runner.db, &new, to_ms(self.clock.now()), "test")

@@ -94,6 +94,7 @@ impl Harness {
             time_zone: chrono_tz::America::Montreal,
             chart_number: None,
             reach: Some((Channel::Sms, phone.to_owned())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         assert!(
             record::add_client(&self.runner.db, &new, now, "navigator:test")
@@ -666,7 +667,7 @@ async fn a_text_from_an_unknown_number_waits_in_the_unmatched_inbox_and_gets_no_
         assert_eq!(code, 200);
         assert!(body.ends_with("<Response/>"));
     }
-    let inbox = delivery::unmatched(&h.runner.db, 50, 0, "navigator:test")
+    let inbox = delivery::unmatched(&h.runner.db, None, 50, 0, "navigator:test")
         .await
         .unwrap();
     assert_eq!(inbox.len(), 1, "{inbox:?}");
@@ -898,6 +899,7 @@ async fn replies_go_ahead_of_bulk_and_nothing_queued_reaches_a_client_who_stoppe
             time_zone: chrono_tz::America::Toronto,
             chart_number: None,
             reach: Some((Channel::Sms, (*phone).to_owned())),
+            centre: matters::domain::DEFAULT_CENTRE.into(),
         };
         record::add_client(&runner.db, &new, now, "t")
             .await
@@ -1279,4 +1281,105 @@ async fn an_inbound_sid_equal_to_an_outbound_one_is_recorded_as_the_message_it_i
         ))
         .await;
     assert_eq!(answers, 1);
+}
+
+/// Centres of one deployment: a centre with a number of its own texts its clients from it, one
+/// with a messaging service through it, the default centre from the configured number; a text
+/// from an unknown number waits in the inbox of the centre whose number it reached. Every
+/// request is valid against Twilio's OpenAPI description.
+async fn each_centre_texts_from_its_own_sender(h: &Harness) {
+    use matters::centres::{self, NewCentre};
+    const NORTH: &str = "+15145550400";
+    let service = format!("MG{}", "1".repeat(32));
+    for (id, from, ms) in [
+        ("north", Some(NORTH.to_owned()), None),
+        ("east", None, Some(service.clone())),
+    ] {
+        centres::add(
+            &h.runner.db,
+            NewCentre {
+                id: id.into(),
+                name: format!("{id} CHC"),
+                time_zone: "America/Toronto".into(),
+                default_language: "en".into(),
+                twilio_from: from,
+                twilio_messaging_service: ms,
+                ..NewCentre::default()
+            },
+            "cli",
+            0,
+        )
+        .await
+        .unwrap();
+    }
+    let phones = [
+        ("amelie", "+15145550501", "default"),
+        ("zoe", "+15145550502", "north"),
+        ("yan", "+15145550503", "east"),
+    ];
+    for (id, phone, centre) in phones {
+        h.enrol(id, phone, "en").await;
+        sqlx::query("UPDATE clients SET centre_id = $1 WHERE id = $2")
+            .bind(centre)
+            .bind(id)
+            .execute(h.runner.db.pool())
+            .await
+            .unwrap();
+        let (code, _) = h.texts(phone, "Hello").await;
+        assert_eq!(code, 200);
+    }
+    h.standin.wait_for(3).await;
+    let one = |phone: &str| {
+        let sent = h.standin.sent_to(phone);
+        assert_eq!(sent.len(), 1, "{phone}: {sent:?}");
+        sent.into_iter().next().unwrap()
+    };
+    let a = one(phones[0].1);
+    assert_eq!(a.from.as_deref(), Some(OURS));
+    assert_eq!(a.messaging_service_sid, None);
+    let z = one(phones[1].1);
+    assert_eq!(z.from.as_deref(), Some(NORTH));
+    assert_eq!(z.messaging_service_sid, None);
+    let y = one(phones[2].1);
+    assert_eq!(y.from, None);
+    assert_eq!(y.messaging_service_sid.as_deref(), Some(service.as_str()));
+    assert!(
+        h.standin.violations().is_empty(),
+        "{:?}",
+        h.standin.violations()
+    );
+    // An unknown number texts north's number: north's inbox holds it, the default centre's not.
+    let params: Vec<(&str, &str)> = vec![
+        ("MessageSid", "SMin000000000000000000000000north"),
+        ("AccountSid", SID),
+        ("From", "+15145550999"),
+        ("To", NORTH),
+        ("Body", "who is this"),
+    ];
+    let (code, _) = h.post("/webhooks/twilio/sms", &params, Some(TOKEN)).await;
+    assert_eq!(code, 200);
+    let north = delivery::unmatched(&h.runner.db, Some("north"), 10, 0, "test")
+        .await
+        .unwrap();
+    assert_eq!(north.len(), 1);
+    assert_eq!(north[0].body, "who is this");
+    let default = delivery::unmatched(&h.runner.db, Some("default"), 10, 0, "test")
+        .await
+        .unwrap();
+    assert!(default.iter().all(|m| m.body != "who is this"));
+}
+
+#[tokio::test]
+async fn each_centre_texts_from_its_own_sender_on_sqlite() {
+    let h = harness("sqlite::memory:", true).await;
+    each_centre_texts_from_its_own_sender(&h).await;
+}
+
+#[tokio::test]
+async fn each_centre_texts_from_its_own_sender_on_postgres() {
+    let Some((url, _schema, _admin)) = support::pg::postgres().await else {
+        return;
+    };
+    let h = harness(&url, true).await;
+    each_centre_texts_from_its_own_sender(&h).await;
 }

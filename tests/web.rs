@@ -996,7 +996,9 @@ async fn every_documented_route_answers_as_documented() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    staff::revoke_token(db, id, "test", w.now()).await.unwrap();
+    staff::revoke_token(db, id, None, "test", w.now())
+        .await
+        .unwrap();
     assert_eq!(
         w.api("GET", "/api/v1/tasks", Some(&read), None)
             .await
@@ -2240,7 +2242,7 @@ async fn every_page_in_french_shows_words_never_codes() {
         )
         .await,
     );
-    let omar = staff::list(&w.state.runner.db)
+    let omar = staff::list(&w.state.runner.db, None)
         .await
         .unwrap()
         .into_iter()

@@ -601,8 +601,11 @@ perr-30006 = A landline, or the carrier cannot be reached (30006).
 perr-30007 = Filtered by the carrier (30007).
 perr-30008 = Not delivered, for a reason the carrier did not give (30008).
 perr-other = Error { $code } from the messaging service.
-ad-staff-add = { $u } ({ $role })
-ad-token-issue = “{ $name }” ({ $scope })
+ad-staff-add = { $u } ({ $role }, { $centre ->
+    [all-centres] every centre
+   *[other] { $centre }
+})
+ad-token-issue = “{ $name }” ({ $scope }, { $centre })
 ad-token-revoke = token { $id }
 ad-assigned-to = to { $actor }
 actor-client-any = The client
@@ -1105,3 +1108,56 @@ export-cohort = The cohort's figures (CSV)
 export-cohort-what = Every figure of the Cohort page, for a report: small cells stay “< 5”.
 audit-export-cohort = Exported the cohort's figures
 sd-message-hidden = Sociodemographic questions: shown only to staff allowed to see them.
+
+# Centres (one deployment, many centres)
+nav-centres = Centres
+centres-title = Centres
+centres-help = Each centre has its own staff, clients, programs and API tokens; its staff see nothing of another centre. The default centre is the one matters.toml describes.
+centre = Centre
+centre-code = Code
+centre-code-help = Letters, digits and dashes, e.g. north-end. It cannot be changed.
+centre-name = Name
+centre-languages = Languages (comma-separated; empty: every language)
+centre-default-language = Default language
+centre-send-between = Texts may go (e.g. 09:00-20:00; empty: the deployment's hours)
+centre-holidays = Holidays (YYYY-MM-DD, comma-separated)
+centre-twilio-from = Twilio number
+centre-messaging-service = Twilio messaging service
+centre-telegram-bot = Telegram bot
+centre-alert-email = Alert e-mail
+centre-sender = Sender
+centre-shares = Group report
+centre-shares-yes = Shares its de-identified figures
+centre-shares-no = Does not share
+centre-share-on = Share figures
+centre-share-off = Stop sharing
+centre-shares-label = It agrees to share its de-identified figures in the group report
+add-centre = Add a centre
+add-centre-button = Add the centre
+every-centre = Every centre
+group-report = Group report
+group-report-help = The pooled, de-identified figures of the centres that share them. A figure about fewer than five clients shows as “< 5”. Figures are not given centre by centre, so no centre's small figure can be worked out from the total.
+group-report-sharing = Centres in the report: { $names }
+group-report-none = No centre shares its figures yet.
+group-report-not-sharing = Centres not sharing: { $n }
+group-report-csv = Download the group report (CSV)
+notice-centre-added = The centre was added. Add its first administrator on the Staff page.
+notice-centre-sharing = The centre's sharing was saved.
+audit-centre-add = Added a centre
+audit-centre-sharing = Changed a centre's sharing
+audit-group-report = Read the group report
+ad-centre-add = { $name } ({ $id })
+ad-centre-sharing = { $id }: { $how ->
+    [on] shares its figures
+   *[off] does not share its figures
+}
+ad-group-report = { $n } centre(s) sharing
+ad-other-centre-client = another centre's client
+ad-other-centre = another centre's { $what ->
+    [staff] staff member
+    [program] program
+    [task] task
+    [centre] centre
+    [token] API token
+   *[other] { $what }
+}

@@ -601,8 +601,11 @@ perr-30006 = Une ligne fixe, ou l’opérateur est injoignable (30006).
 perr-30007 = Filtré par l’opérateur (30007).
 perr-30008 = Non livré, pour une raison que l’opérateur n’a pas donnée (30008).
 perr-other = Erreur { $code } du service de messagerie.
-ad-staff-add = { $u } ({ $role })
-ad-token-issue = « { $name } » ({ $scope })
+ad-staff-add = { $u } ({ $role }, { $centre ->
+    [all-centres] tous les centres
+   *[other] { $centre }
+})
+ad-token-issue = « { $name } » ({ $scope }, { $centre })
 ad-token-revoke = jeton { $id }
 ad-assigned-to = à { $actor }
 actor-client-any = Le client
@@ -1105,3 +1108,56 @@ export-cohort = Les chiffres de la cohorte (CSV)
 export-cohort-what = Tous les chiffres de la page Cohorte, pour un rapport : les petites cellules restent « < 5 ».
 audit-export-cohort = A exporté les chiffres de la cohorte
 sd-message-hidden = Questions sociodémographiques : visibles seulement par le personnel autorisé.
+
+# Centres (un déploiement, plusieurs centres)
+nav-centres = Centres
+centres-title = Centres
+centres-help = Chaque centre a son personnel, ses clients, ses programmes et ses jetons d’API; son personnel ne voit rien d’un autre centre. Le centre par défaut est celui que décrit matters.toml.
+centre = Centre
+centre-code = Code
+centre-code-help = Lettres, chiffres et tirets, p. ex. north-end. Il ne peut pas être changé.
+centre-name = Nom
+centre-languages = Langues (séparées par des virgules; vide : toutes les langues)
+centre-default-language = Langue par défaut
+centre-send-between = Les textos peuvent partir (p. ex. 09:00-20:00; vide : les heures du déploiement)
+centre-holidays = Jours fériés (AAAA-MM-JJ, séparés par des virgules)
+centre-twilio-from = Numéro Twilio
+centre-messaging-service = Service de messagerie Twilio
+centre-telegram-bot = Bot Telegram
+centre-alert-email = Courriel des alertes
+centre-sender = Expéditeur
+centre-shares = Rapport du groupe
+centre-shares-yes = Partage ses chiffres dépersonnalisés
+centre-shares-no = Ne partage pas
+centre-share-on = Partager les chiffres
+centre-share-off = Cesser de partager
+centre-shares-label = Il accepte de partager ses chiffres dépersonnalisés dans le rapport du groupe
+add-centre = Ajouter un centre
+add-centre-button = Ajouter le centre
+every-centre = Tous les centres
+group-report = Rapport du groupe
+group-report-help = Les chiffres dépersonnalisés et regroupés des centres qui les partagent. Un chiffre portant sur moins de cinq clients s’affiche « < 5 ». Les chiffres ne sont pas donnés centre par centre : aucun petit chiffre d’un centre ne peut être déduit du total.
+group-report-sharing = Centres du rapport : { $names }
+group-report-none = Aucun centre ne partage encore ses chiffres.
+group-report-not-sharing = Centres qui ne partagent pas : { $n }
+group-report-csv = Télécharger le rapport du groupe (CSV)
+notice-centre-added = Le centre a été ajouté. Ajoutez son premier administrateur à la page Personnel.
+notice-centre-sharing = Le partage du centre a été enregistré.
+audit-centre-add = A ajouté un centre
+audit-centre-sharing = A changé le partage d’un centre
+audit-group-report = A lu le rapport du groupe
+ad-centre-add = { $name } ({ $id })
+ad-centre-sharing = { $id } : { $how ->
+    [on] partage ses chiffres
+   *[off] ne partage pas ses chiffres
+}
+ad-group-report = { $n } centre(s) qui partagent
+ad-other-centre-client = client d’un autre centre
+ad-other-centre = { $what ->
+    [staff] membre du personnel
+    [program] programme
+    [task] tâche
+    [centre] centre
+    [token] jeton d’API
+   *[other] { $what }
+} d’un autre centre

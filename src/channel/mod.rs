@@ -104,6 +104,11 @@ pub enum Lookup {
 pub trait Transport: Send + Sync + 'static {
     /// Who sends: pacing is per sender.
     fn sender(&self) -> String;
+    /// Who sends this message, when not [`Self::sender`] (a centre's own number): its pace key,
+    /// as `SendSettings::sender` names senders.
+    fn sender_of(&self, _m: &Outgoing) -> Option<String> {
+        None
+    }
     fn send(&self, m: &Outgoing) -> impl Future<Output = Result<Accepted, SendError>> + Send;
     /// Whether a message *in doubt* (its send was cut off by a crash) reached the provider:
     /// what it holds to that address with that text since `since` (ms, when it was queued).

@@ -310,6 +310,7 @@ pub(super) async fn setup_one(runner: &Runner, id: &str, lang: &str) -> anyhow::
         time_zone: runner.centre.time_zone,
         chart_number: None,
         reach: Some((Channel::Simulator, id.to_string())),
+        centre: crate::domain::DEFAULT_CENTRE.into(),
     };
     record::add_client(&runner.db, &new, to_ms(runner.clock.now()), "bench").await?;
     runner

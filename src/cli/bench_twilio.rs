@@ -193,6 +193,7 @@ impl Bench {
                 time_zone: self.runner.centre.time_zone,
                 chart_number: None,
                 reach: Some((Channel::Sms, phone.clone())),
+                centre: crate::domain::DEFAULT_CENTRE.into(),
             };
             record::add_client(&self.runner.db, &new, now, "bench").await?;
             self.runner

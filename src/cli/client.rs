@@ -373,7 +373,7 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             println!("{client} is now reached by SMS at {n}");
         }
         ClientCommand::Unmatched => {
-            let list = crate::store::delivery::unmatched(&runner.db, 100, now, ACTOR).await?;
+            let list = crate::store::delivery::unmatched(&runner.db, None, 100, now, ACTOR).await?;
             if list.is_empty() {
                 println!("no texts from unknown numbers");
             }

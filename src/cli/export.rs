@@ -65,6 +65,7 @@ pub async fn run(
             let mut buf = Vec::new();
             let n = crate::export::evaluation_csv(
                 &runner,
+                None,
                 deidentified,
                 false,
                 ACTOR,
@@ -85,7 +86,7 @@ pub async fn run(
         ExportCommand::Fhir { deidentified, out } => {
             let pb = bar(out.is_some());
             pb.set_message("surveys");
-            let b = crate::export::fhir_bundle(&runner, deidentified, ACTOR, &mut |d, t| {
+            let b = crate::export::fhir_bundle(&runner, None, deidentified, ACTOR, &mut |d, t| {
                 pb.set_length(t);
                 pb.set_position(d);
             })
@@ -96,7 +97,7 @@ pub async fn run(
             eprintln!("{n} resources exported");
         }
         ExportCommand::Cohort { out } => {
-            let buf = cohort_figures(&runner, ACTOR).await?;
+            let buf = cohort_figures(&runner, None, ACTOR).await?;
             write_out(out.as_ref(), &buf)?;
             eprintln!("the cohort's figures exported");
         }
@@ -107,15 +108,15 @@ pub async fn run(
 /// The cohort's figures, as a CSV; audited.
 pub async fn cohort_figures(
     runner: &crate::runner::Runner,
+    centre: Option<&str>,
     actor: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    let facts = crate::evaluation::facts(
-        &runner.db,
-        None,
-        &crate::evaluation::Filter::default(),
-        runner.centre.time_zone,
-    )
-    .await?;
+    let filter = crate::evaluation::Filter {
+        centre: centre.map(str::to_owned),
+        ..crate::evaluation::Filter::default()
+    };
+    let facts =
+        crate::evaluation::facts(&runner.db, None, &filter, runner.centre.time_zone).await?;
     let mut buf = Vec::new();
     crate::evaluation::cohort_csv(&crate::evaluation::cohort(&facts), &mut buf)?;
     crate::store::record::audit_one(

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_scheduler;
 mod bench_twilio;
+mod centres;
 mod client;
 pub mod export;
 mod flows;
@@ -122,6 +123,11 @@ pub enum Command {
         #[command(subcommand)]
         command: programs::ProgramsCommand,
     },
+    /// The centres this deployment serves: list, add, share figures, the group's report.
+    Centres {
+        #[command(subcommand)]
+        command: centres::CentresCommand,
+    },
     /// Staff accounts and API tokens.
     Staff {
         #[command(subcommand)]
@@ -192,6 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => flows::test(&cfg).await,
         Command::Simulate(args) => simulate::run(&cfg, args).await,
         Command::Clients { command } => client::run(&cfg, clock, command).await,
+        Command::Centres { command } => centres::run(&cfg, clock, command).await,
         Command::Staff { command } => staff::run(&cfg, clock, command).await,
         Command::Programs { command } => programs::run(&cfg, clock, command).await,
         Command::Export { command } => export::run(&cfg, clock, command).await,

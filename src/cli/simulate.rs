@@ -73,6 +73,7 @@ pub async fn run(cfg: &Config, args: Args) -> anyhow::Result<i32> {
         time_zone: runner.centre.time_zone,
         chart_number: None,
         reach: Some((Channel::Simulator, client.to_string())),
+        centre: crate::domain::DEFAULT_CENTRE.into(),
     };
     if record::add_client(&runner.db, &new, now, "simulate").await? && args.program.is_some() {
         let r = NewReferral {

@@ -25,6 +25,10 @@ pub enum StaffCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// The centre they work for (`matters centres list`). Without it: the default centre,
+        /// and an administrator added so administers the whole deployment.
+        #[arg(long)]
+        centre: Option<String>,
     },
     /// List staff accounts.
     List,
@@ -50,6 +54,9 @@ pub enum StaffCommand {
         /// read, write, or fhir (the /fhir routes only: an EMR sending referrals).
         #[arg(long, default_value = "read")]
         scope: String,
+        /// The one centre whose clients it reaches (default: the default centre).
+        #[arg(long)]
+        centre: Option<String>,
     },
     /// Revoke an API token by its number.
     Revoke {
@@ -76,7 +83,7 @@ pub enum StaffCommand {
 
 /// The staff member with this user name, or `None` after saying there is none.
 async fn named(db: &crate::store::Db, username: &str) -> anyhow::Result<Option<staff::Staff>> {
-    let found = staff::list(db)
+    let found = staff::list(db, None)
         .await?
         .into_iter()
         .find(|s| s.username == username.trim().to_lowercase());
@@ -84,6 +91,15 @@ async fn named(db: &crate::store::Db, username: &str) -> anyhow::Result<Option<s
         eprintln!("no staff member called {username}");
     }
     Ok(found)
+}
+
+/// A centre's code, if there is such a centre.
+async fn known_centre(db: &crate::store::Db, code: &str) -> anyhow::Result<String> {
+    let code = code.trim().to_lowercase();
+    match crate::centres::get(db, &code).await? {
+        Some(c) => Ok(c.id),
+        None => anyhow::bail!("there is no centre {code:?} (see `matters centres list`)"),
+    }
 }
 
 /// The site's base URL, for links given to people.
@@ -107,6 +123,7 @@ pub async fn run(
             role,
             name,
             password_stdin,
+            centre,
         } => {
             let role = Role::parse(&role)?;
             let password = if password_stdin {
@@ -116,9 +133,36 @@ pub async fn run(
             } else {
                 None
             };
-            let s =
-                staff::add(&db, &username, &name, role, password.as_deref(), now, ACTOR).await?;
-            println!("added {} ({}) as {}", s.name, s.username, role.as_str());
+            let s = match centre {
+                None => {
+                    staff::add(&db, &username, &name, role, password.as_deref(), now, ACTOR).await?
+                }
+                Some(c) => {
+                    let c = known_centre(&db, &c).await?;
+                    staff::add_in(
+                        &db,
+                        &staff::Membership::of(&c),
+                        &username,
+                        &name,
+                        role,
+                        password.as_deref(),
+                        now,
+                        ACTOR,
+                    )
+                    .await?
+                }
+            };
+            println!(
+                "added {} ({}) as {} of {}",
+                s.name,
+                s.username,
+                role.as_str(),
+                if s.all_centres {
+                    "every centre"
+                } else {
+                    s.centre.as_str()
+                }
+            );
             if password.is_none() {
                 let token = staff::setup_link(&db, Some(s.id), now, 72).await?;
                 let base = site(cfg);
@@ -129,13 +173,24 @@ pub async fn run(
             }
         }
         StaffCommand::List => {
-            for s in staff::list(&db).await? {
+            for s in staff::list(&db, None).await? {
                 let off = if s.active { "" } else { "  (off)" };
-                println!("{:<20} {:<10} {}{off}", s.username, s.role.as_str(), s.name);
+                let centre = if s.all_centres {
+                    "every centre"
+                } else {
+                    s.centre.as_str()
+                };
+                println!(
+                    "{:<20} {:<10} {:<16} {}{off}",
+                    s.username,
+                    s.role.as_str(),
+                    centre,
+                    s.name
+                );
             }
         }
         StaffCommand::Disable { username } | StaffCommand::Enable { username }
-            if !staff::list(&db)
+            if !staff::list(&db, None)
                 .await?
                 .iter()
                 .any(|s| s.username == username.trim().to_lowercase()) =>
@@ -197,9 +252,17 @@ pub async fn run(
                 }
             );
         }
-        StaffCommand::Token { name, scope } => {
+        StaffCommand::Token {
+            name,
+            scope,
+            centre,
+        } => {
             let scope = Scope::parse(&scope)?;
-            let (t, secret) = staff::issue_token(&db, &name, scope, ACTOR, now).await?;
+            let centre = match centre {
+                Some(c) => known_centre(&db, &c).await?,
+                None => crate::centres::DEFAULT.to_owned(),
+            };
+            let (t, secret) = staff::issue_token_in(&db, &centre, &name, scope, ACTOR, now).await?;
             println!(
                 "token {} for {} ({}); copy it now, it is not shown again:",
                 t.id,
@@ -209,7 +272,7 @@ pub async fn run(
             println!("{secret}");
         }
         StaffCommand::Revoke { id } => {
-            if staff::revoke_token(&db, id, ACTOR, now).await? {
+            if staff::revoke_token(&db, id, None, ACTOR, now).await? {
                 println!("token {id} revoked");
             } else {
                 eprintln!("no live token {id}");

@@ -277,6 +277,9 @@ impl fmt::Display for Channel {
     }
 }
 
+/// The centre a single-centre deployment is, and the one rows made before centres belong to.
+pub const DEFAULT_CENTRE: &str = "default";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,9 @@ pub struct Outgoing {
     pub priority: i64,
     /// A question's answers, where the channel shows buttons.
     pub buttons: Option<Buttons>,
+    /// The sender of the client's centre, when it has its own (a Twilio number, or a messaging
+    /// service `MG…`); none: the deployment's.
+    pub from: Option<String>,
 }
 
 /// The provider took the message.

@@ -659,6 +659,7 @@ pub fn check(runner: &Runner, spec: &ClientSpec) -> Result<Checked, String> {
             time_zone,
             chart_number: spec.chart_number.clone().filter(|c| !c.trim().is_empty()),
             reach,
+            centre: crate::domain::DEFAULT_CENTRE.into(),
         },
         send_window,
         referral,

@@ -162,6 +162,7 @@ pub async fn run(
         time_zone: o.time_zone,
         chart_number: None,
         reach: Some((Channel::Simulator, o.client.to_string())),
+        centre: crate::domain::DEFAULT_CENTRE.into(),
     };
     record::add_client(&runner.db, &new, now, "simulate").await?;
     record::add_referral(

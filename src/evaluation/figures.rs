@@ -262,15 +262,21 @@ pub struct ResponseRow {
     pub rate: Cell,
 }
 
-/// Response rates per flow, over real clients (a navigator's own, for a `viewer`).
-pub async fn responses(db: &Db, viewer: Option<i64>) -> Result<Vec<ResponseRow>, StoreError> {
+/// Response rates per flow, over real clients (a navigator's own, for a `viewer`; one centre's,
+/// for a `centre`).
+pub async fn responses(
+    db: &Db,
+    viewer: Option<i64>,
+    centre: Option<&str>,
+) -> Result<Vec<ResponseRow>, StoreError> {
     let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT s.flow_id, COUNT(*), SUM(CASE WHEN s.status = 'completed' THEN 1 ELSE 0 END) FROM sessions s \
          JOIN clients c ON c.id = s.client_id WHERE c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2) \
-         GROUP BY s.flow_id ORDER BY s.flow_id",
+         AND ($3 = '' OR c.centre_id = $3) GROUP BY s.flow_id ORDER BY s.flow_id",
     )
     .bind(i64::from(viewer.is_some()))
     .bind(viewer.unwrap_or(0))
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading response rates")?;

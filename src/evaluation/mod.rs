@@ -133,6 +133,10 @@ pub struct Filter {
     pub navigator: String,
     #[serde(default)]
     pub referrer: String,
+    /// One centre's referrals only (none: every centre's). Set by the server from who asks,
+    /// never from the query.
+    #[serde(skip)]
+    pub centre: Option<String>,
 }
 
 impl Filter {
@@ -167,10 +171,11 @@ pub async fn facts(
         "SELECT r.id, r.client_id, c.chart_number, r.referred_at, r.referred_by, r.reasons, r.rx_type, r.program, \
                 p.code, r.support_level, r.uptake, r.closed_at, r.closing_reason, c.language, c.navigator_id \
          FROM referrals r JOIN clients c ON c.id = r.client_id LEFT JOIN programs p ON p.id = r.program_id \
-         WHERE c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2) ORDER BY r.id",
+         WHERE c.kind = 'real' AND ($1 = 0 OR c.navigator_id = $2) AND ($3 = '' OR c.centre_id = $3) ORDER BY r.id",
     )
     .bind(v.0)
     .bind(v.1)
+    .bind(filter.centre.clone().unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading referrals for the evaluation")?;

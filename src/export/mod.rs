@@ -126,6 +126,15 @@ fn rare_values(facts: &[crate::evaluation::Fact]) -> BTreeMap<(String, String), 
     seen.into_iter().map(|(k, v)| (k, v.len())).collect()
 }
 
+/// The key of an export's pseudonyms: one centre's own (so two centres' exports cannot be
+/// matched client by client), or the deployment's for the whole deployment and the default centre.
+async fn pseudonym_key(db: &crate::store::Db, centre: Option<&str>) -> Result<String, StoreError> {
+    match centre {
+        Some(c) => crate::centres::deid_key(db, c).await,
+        None => crate::staff::setting_or_init(db, "pseudonym_key").await,
+    }
+}
+
 /// Writes the evaluation dataset: one row per referral (a client with none has one row with the
 /// referral's columns empty), every measure, goal figure, banded sociodemographic (where the
 /// client consented and `sociodemographics` is asked: always in a de-identified export, with
@@ -134,6 +143,7 @@ fn rare_values(facts: &[crate::evaluation::Fact]) -> BTreeMap<(String, String), 
 #[allow(clippy::too_many_lines)] // one column after another, in the header's order
 pub async fn evaluation_csv(
     runner: &Runner,
+    centre: Option<&str>,
     deidentified: bool,
     sociodemographics: bool,
     actor: &str,
@@ -143,18 +153,22 @@ pub async fn evaluation_csv(
     let db = &runner.db;
     let tz = runner.centre.time_zone;
     let with_sd = deidentified || sociodemographics;
-    let key = crate::staff::setting_or_init(db, "pseudonym_key").await?;
+    let key = pseudonym_key(db, centre).await?;
     let clients = sqlx::query(
         "SELECT c.id, c.chart_number, c.language, c.time_zone, c.consent, \
          (SELECT COUNT(*) FROM messages m WHERE m.client_id = c.id AND m.direction = 'out') AS outs, \
          (SELECT COUNT(*) FROM messages m WHERE m.client_id = c.id AND m.direction = 'in') AS ins \
-         FROM clients c WHERE c.kind = 'real' ORDER BY c.id",
+         FROM clients c WHERE c.kind = 'real' AND ($1 = '' OR c.centre_id = $1) ORDER BY c.id",
     )
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading clients for an export")?;
-    let facts =
-        crate::evaluation::facts(db, None, &crate::evaluation::Filter::default(), tz).await?;
+    let filter = crate::evaluation::Filter {
+        centre: centre.map(str::to_owned),
+        ..crate::evaluation::Filter::default()
+    };
+    let facts = crate::evaluation::facts(db, None, &filter, tz).await?;
     let mut by_client: BTreeMap<&str, Vec<&crate::evaluation::Fact>> = BTreeMap::new();
     for f in &facts {
         by_client.entry(f.client.as_str()).or_default().push(f);
@@ -431,12 +445,13 @@ pub fn questionnaire(runner: &Runner, flow: &crate::flow::def::Flow) -> Value {
 /// `QuestionnaireResponse` per completed survey.
 pub async fn fhir_bundle(
     runner: &Runner,
+    centre: Option<&str>,
     deidentified: bool,
     actor: &str,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Value, StoreError> {
     let db = &runner.db;
-    let key = crate::staff::setting_or_init(db, "pseudonym_key").await?;
+    let key = pseudonym_key(db, centre).await?;
     let measuring: Vec<_> = runner
         .flows
         .current()
@@ -454,8 +469,10 @@ pub async fn fhir_bundle(
         .collect();
     let sessions = sqlx::query(
         "SELECT s.id, s.client_id, s.flow_id, s.revision, s.time_point, s.ended_at, s.started_at FROM sessions s \
-         JOIN clients c ON c.id = s.client_id WHERE s.status = 'completed' AND c.kind = 'real' ORDER BY s.id",
+         JOIN clients c ON c.id = s.client_id WHERE s.status = 'completed' AND c.kind = 'real' \
+         AND ($1 = '' OR c.centre_id = $1) ORDER BY s.id",
     )
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading surveys for an export")?;
@@ -541,7 +558,8 @@ pub async fn fhir_bundle(
         entries.push(json!({ "fullUrl": full_url("QuestionnaireResponse", &id), "resource": qr }));
         responses += 1;
     }
-    let (observations, goals) = outcomes::entries(runner, deidentified, &key, &mut entries).await?;
+    let (observations, goals) =
+        outcomes::entries(runner, centre, deidentified, &key, &mut entries).await?;
     let now = crate::clock::to_ms(runner.clock.now());
     audit_one(
         db,

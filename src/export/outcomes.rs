@@ -29,8 +29,10 @@ fn when(runner: &Runner, deidentified: bool, ms: i64) -> String {
 }
 
 /// Appends the Observations and Goals; returns how many of each.
+/// One `centre`'s clients' only, when one is given.
 pub(super) async fn entries(
     runner: &Runner,
+    centre: Option<&str>,
     deidentified: bool,
     key: &str,
     entries: &mut Vec<Value>,
@@ -38,8 +40,10 @@ pub(super) async fn entries(
     let db = &runner.db;
     let scores = sqlx::query(
         "SELECT s.id, s.client_id, s.instrument, s.time_point, s.total, s.category, s.at, s.session_id \
-         FROM scores s JOIN clients c ON c.id = s.client_id WHERE s.complete = 1 AND c.kind = 'real' ORDER BY s.id",
+         FROM scores s JOIN clients c ON c.id = s.client_id WHERE s.complete = 1 AND c.kind = 'real' \
+         AND ($1 = '' OR c.centre_id = $1) ORDER BY s.id",
     )
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading scores for an export")?;
@@ -78,15 +82,17 @@ pub(super) async fn entries(
     }
     let goals = sqlx::query(
         "SELECT g.id, g.client_id, g.text, g.steps, g.target_on, g.status, g.created_at FROM goals g \
-         JOIN clients c ON c.id = g.client_id WHERE c.kind = 'real' ORDER BY g.id",
+         JOIN clients c ON c.id = g.client_id WHERE c.kind = 'real' AND ($1 = '' OR c.centre_id = $1) ORDER BY g.id",
     )
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading goals for an export")?;
     let ratings: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT r.id, r.goal_id, r.rating, r.at FROM goal_ratings r JOIN clients c ON c.id = r.client_id \
-         WHERE c.kind = 'real' ORDER BY r.id",
+         WHERE c.kind = 'real' AND ($1 = '' OR c.centre_id = $1) ORDER BY r.id",
     )
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading goal ratings for an export")?;

@@ -21,6 +21,8 @@ pub const COSTS: [&str; 3] = ["free", "low-cost", "fee-waivable"];
 pub struct Program {
     pub id: i64,
     pub code: String,
+    /// The centre whose catalogue it is in.
+    pub centre: String,
     pub partner: Option<String>,
     pub partner_contact: Option<String>,
     pub location: Option<String>,
@@ -152,13 +154,27 @@ pub async fn upsert(
     now: i64,
     actor: &str,
 ) -> Result<(i64, bool), StoreError> {
+    upsert_in(tx, crate::domain::DEFAULT_CENTRE, p, now, actor).await
+}
+
+/// [`upsert`] in one centre's catalogue. A code another centre's program has is refused (a
+/// centre never changes another's program).
+pub async fn upsert_in(
+    tx: &mut Tx,
+    centre: &str,
+    p: &ProgramInput,
+    now: i64,
+    actor: &str,
+) -> Result<(i64, bool), StoreError> {
     let partner: Option<i64> = match blank(&p.partner) {
         Some(name) => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM partners WHERE name = $1")
-                .bind(&name)
-                .fetch_optional(&mut **tx)
-                .await
-                .doing("finding a partner")?;
+            let id: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM partners WHERE name = $1 AND centre_id = $2")
+                    .bind(&name)
+                    .bind(centre)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .doing("finding a partner")?;
             Some(match id {
                 Some(id) => {
                     if let Some(c) = blank(&p.partner_contact) {
@@ -173,11 +189,12 @@ pub async fn upsert(
                     id
                 }
                 None => sqlx::query_scalar(
-                    "INSERT INTO partners (name, contact, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+                    "INSERT INTO partners (name, contact, created_at, updated_at, centre_id) VALUES ($1, $2, $3, $3, $4) RETURNING id",
                 )
                 .bind(&name)
                 .bind(blank(&p.partner_contact))
                 .bind(now)
+                .bind(centre)
                 .fetch_one(&mut **tx)
                 .await
                 .doing("adding a partner")?,
@@ -189,16 +206,22 @@ pub async fn upsert(
     let cost = blank(&p.cost).unwrap_or_else(|| "free".into());
     let languages = list_of(&p.languages).join(",");
     let reasons = list_of(&p.reasons).join(",");
-    let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut **tx)
-        .await
-        .doing("finding a program")?;
+    let existing: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, centre_id FROM programs WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await
+            .doing("finding a program")?;
+    if existing.as_ref().is_some_and(|(_, c)| c != centre) {
+        return Err(StoreError::Refused(format!(
+            "the code {code} is taken by another centre's program: choose another code"
+        )));
+    }
     // One statement adds it or changes it (its code is its name; created_at stays).
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO programs (code, partner_id, location, online, schedule, cost, transport, accessibility, \
-         languages, contact, eligibility, reasons, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+         languages, contact, eligibility, reasons, active, created_at, updated_at, centre_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) \
          ON CONFLICT (code) DO UPDATE SET partner_id = excluded.partner_id, location = excluded.location, \
          online = excluded.online, schedule = excluded.schedule, cost = excluded.cost, \
          transport = excluded.transport, accessibility = excluded.accessibility, \
@@ -220,6 +243,7 @@ pub async fn upsert(
     .bind(&reasons)
     .bind(i64::from(p.active))
     .bind(now)
+    .bind(centre)
     .fetch_one(&mut **tx)
     .await
     .doing("saving a program")?;
@@ -295,15 +319,15 @@ pub async fn set_active(
 }
 
 const COLS: &str = "p.id, p.code, pa.name, pa.contact, p.location, p.online, p.schedule, p.cost, p.transport, \
-    p.accessibility, p.languages, p.contact, p.eligibility, p.reasons, p.active";
+    p.accessibility, p.languages, p.contact, p.eligibility, p.reasons, p.active, p.centre_id";
 
-async fn read(db: &Db, filter: &str, bind: Option<&str>) -> Result<Vec<Program>, StoreError> {
+async fn read(db: &Db, filter: &str, binds: &[&str]) -> Result<Vec<Program>, StoreError> {
     let sql = format!(
         "SELECT {COLS} FROM programs p LEFT JOIN partners pa ON pa.id = p.partner_id {filter} ORDER BY p.code"
     );
     let mut q = sqlx::query(&sql);
-    if let Some(b) = bind {
-        q = q.bind(b.to_owned());
+    for b in binds {
+        q = q.bind((*b).to_owned());
     }
     let rows = q.fetch_all(db.pool()).await.doing("reading programs")?;
     let mut out: Vec<Program> = rows
@@ -326,6 +350,7 @@ async fn read(db: &Db, filter: &str, bind: Option<&str>) -> Result<Vec<Program>,
                 eligibility: s(12)?,
                 reasons: list_of(&s(13)?.unwrap_or_default()),
                 active: r.try_get::<i64, _>(14)? != 0,
+                centre: r.try_get(15)?,
                 texts: BTreeMap::new(),
             })
         })
@@ -353,28 +378,49 @@ async fn read(db: &Db, filter: &str, bind: Option<&str>) -> Result<Vec<Program>,
     Ok(out)
 }
 
-/// The catalogue: active programs, or every one.
+/// The catalogue: active programs, or every one (of every centre).
 pub async fn list(db: &Db, with_retired: bool) -> Result<Vec<Program>, StoreError> {
+    list_in(db, None, with_retired).await
+}
+
+/// One centre's catalogue (none: every centre's).
+pub async fn list_in(
+    db: &Db,
+    centre: Option<&str>,
+    with_retired: bool,
+) -> Result<Vec<Program>, StoreError> {
     read(
         db,
         if with_retired {
-            ""
+            "WHERE ($1 = '' OR p.centre_id = $1)"
         } else {
-            "WHERE p.active = 1"
+            "WHERE p.active = 1 AND ($1 = '' OR p.centre_id = $1)"
         },
-        None,
+        &[centre.unwrap_or_default()],
     )
     .await
 }
 
 /// One program by its code.
 pub async fn by_code(db: &Db, code: &str) -> Result<Option<Program>, StoreError> {
-    Ok(read(db, "WHERE p.code = $1", Some(code)).await?.pop())
+    Ok(read(db, "WHERE p.code = $1", &[code]).await?.pop())
+}
+
+/// One program by its code, in the catalogue of the client's centre (another centre's program
+/// is not one this client can be referred to).
+pub async fn for_client(db: &Db, code: &str, client: &str) -> Result<Option<Program>, StoreError> {
+    Ok(read(
+        db,
+        "WHERE p.code = $1 AND p.centre_id = (SELECT c.centre_id FROM clients c WHERE c.id = $2)",
+        &[code, client],
+    )
+    .await?
+    .pop())
 }
 
 /// One program by its id.
 pub async fn by_id(db: &Db, id: i64) -> Result<Option<Program>, StoreError> {
-    Ok(read(db, "WHERE p.id = $1", Some(&id.to_string()))
+    Ok(read(db, "WHERE p.id = $1", &[&id.to_string()])
         .await?
         .into_iter()
         .find(|p| p.id == id))

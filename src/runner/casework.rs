@@ -369,9 +369,13 @@ pub async fn update_referral(
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        Some(code) => Some(crate::programs::by_code(db, code).await?.ok_or_else(|| {
-            ActionError::Invalid(format!("there is no program {code:?} in the catalogue"))
-        })?),
+        Some(code) => Some(
+            crate::programs::for_client(db, code, client.as_str())
+                .await?
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!("there is no program {code:?} in the catalogue"))
+                })?,
+        ),
         None => None,
     };
     let language: Option<String> = sqlx::query_scalar("SELECT language FROM clients WHERE id = $1")

@@ -187,11 +187,16 @@ pub struct Open {
 
 /// The open conversations a viewer may see (a navigator: their clients and the unassigned;
 /// `None`: every one), those waiting for an answer first.
-pub async fn open_list(db: &Db, viewer: Option<i64>) -> Result<Vec<Open>, StoreError> {
+/// Only one `centre`'s, when one is given.
+pub async fn open_list(
+    db: &Db,
+    viewer: Option<i64>,
+    centre: Option<&str>,
+) -> Result<Vec<Open>, StoreError> {
     let scope = if viewer.is_some() {
-        "AND (c.navigator_id = $1 OR c.navigator_id IS NULL)"
+        "AND ($1 = '' OR c.centre_id = $1) AND (c.navigator_id = $2 OR c.navigator_id IS NULL)"
     } else {
-        ""
+        "AND ($1 = '' OR c.centre_id = $1)"
     };
     let sql = format!(
         "SELECT v.client_id, c.display_name, s.display_name, v.opened_at, v.last_at, v.unread, \
@@ -200,7 +205,7 @@ pub async fn open_list(db: &Db, viewer: Option<i64>) -> Result<Vec<Open>, StoreE
          FROM conversations v JOIN clients c ON c.id = v.client_id LEFT JOIN staff s ON s.id = c.navigator_id \
          WHERE v.status = 'open' {scope} ORDER BY v.unread > 0 DESC, v.last_at DESC LIMIT 200"
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).bind(centre.unwrap_or_default());
     if let Some(v) = viewer {
         q = q.bind(v);
     }
@@ -236,15 +241,21 @@ pub async fn open_of(db: &Db, client: &str) -> Result<Option<(i64, i64)>, StoreE
 }
 
 /// How many open conversations wait for an answer, for one viewer (a navigator: their clients
-/// and the unassigned; `None`: all).
-pub async fn waiting(db: &Db, viewer: Option<i64>) -> Result<i64, StoreError> {
+/// and the unassigned; `None`: all), of one `centre` when one is given.
+pub async fn waiting(
+    db: &Db,
+    viewer: Option<i64>,
+    centre: Option<&str>,
+) -> Result<i64, StoreError> {
     let sql = if viewer.is_some() {
         "SELECT COUNT(*) FROM conversations v JOIN clients c ON c.id = v.client_id \
-         WHERE v.status = 'open' AND v.unread > 0 AND (c.navigator_id = $1 OR c.navigator_id IS NULL)"
+         WHERE v.status = 'open' AND v.unread > 0 AND ($1 = '' OR c.centre_id = $1) \
+         AND (c.navigator_id = $2 OR c.navigator_id IS NULL)"
     } else {
-        "SELECT COUNT(*) FROM conversations v WHERE v.status = 'open' AND v.unread > 0"
+        "SELECT COUNT(*) FROM conversations v JOIN clients c ON c.id = v.client_id \
+         WHERE v.status = 'open' AND v.unread > 0 AND ($1 = '' OR c.centre_id = $1)"
     };
-    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    let mut q = sqlx::query_scalar::<_, i64>(sql).bind(centre.unwrap_or_default());
     if let Some(v) = viewer {
         q = q.bind(v);
     }

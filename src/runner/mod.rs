@@ -95,6 +95,8 @@ impl Inbound {
 /// A message from an address (a phone number) not yet matched to a client.
 #[derive(Debug, Clone)]
 pub struct Incoming {
+    /// The centre whose number or bot it reached (none: the default centre).
+    pub centre: Option<String>,
     pub channel: Channel,
     pub address: String,
     pub provider_id: Option<String>,
@@ -261,6 +263,7 @@ impl Runner {
                 None => {
                     let kept = crate::store::delivery::add_unmatched(
                         &self.db,
+                        m.centre.as_deref().unwrap_or(crate::domain::DEFAULT_CENTRE),
                         m.channel.as_str(),
                         &m.address,
                         m.provider_id.as_deref(),

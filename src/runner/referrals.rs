@@ -71,9 +71,11 @@ pub async fn add_referral(
     };
     let program = match r.program_code.as_deref() {
         Some(code) => {
-            let p = crate::programs::by_code(db, code).await?.ok_or_else(|| {
-                ActionError::Invalid(format!("there is no program {code:?} in the catalogue"))
-            })?;
+            let p = crate::programs::for_client(db, code, client.as_str())
+                .await?
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!("there is no program {code:?} in the catalogue"))
+                })?;
             if !p.active {
                 return Err(ActionError::Invalid(format!(
                     "the program {code} is retired: choose another"

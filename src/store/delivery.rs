@@ -29,7 +29,9 @@ pub async fn claim(
                         AND (COALESCE(message_key, '') = 'stop-confirmation' OR NOT EXISTS \
                              (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
-         RETURNING id, client_id, address, body, segments, priority, buttons"
+         RETURNING id, client_id, address, body, segments, priority, buttons, \
+                 (SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+                 WHERE c.id = messages.client_id AND ce.id <> 'default') AS centre_sender"
     );
     let mut conn = db.acquire("claiming queued messages").await?;
     let rows = sqlx::query(&sql)
@@ -93,7 +95,9 @@ pub async fn claim_in_doubt(
         "UPDATE messages SET claimed_at = $1, updated_at = $1 \
          WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND channel = $2 AND claimed_at < $3 \
                       ORDER BY id LIMIT $4 {lock}) \
-         RETURNING id, client_id, address, body, segments, priority, buttons, created_at"
+         RETURNING id, client_id, address, body, segments, priority, buttons, created_at, \
+                 (SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+                 WHERE c.id = messages.client_id AND ce.id <> 'default') AS centre_sender"
     );
     let rows = sqlx::query(&sql)
         .bind(now)
@@ -195,6 +199,7 @@ fn outgoing(r: &sqlx::any::AnyRow) -> Result<Outgoing, sqlx::Error> {
         buttons: r
             .try_get::<Option<String>, _>("buttons")?
             .and_then(|b| serde_json::from_str(&b).ok()),
+        from: r.try_get("centre_sender")?,
     })
 }
 
@@ -420,6 +425,7 @@ pub struct Unmatched {
 /// sent it before (a retry).
 pub async fn add_unmatched(
     db: &Db,
+    centre: &str,
     channel: &str,
     address: &str,
     provider_id: Option<&str>,
@@ -427,32 +433,37 @@ pub async fn add_unmatched(
     now: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO messages (client_id, direction, channel, address, provider_id, body, status, created_at, updated_at) \
-         VALUES (NULL, 'in', $1, $2, $3, $4, 'unmatched', $5, $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO messages (client_id, direction, channel, address, provider_id, body, status, created_at, updated_at, centre_id) \
+         VALUES (NULL, 'in', $1, $2, $3, $4, 'unmatched', $5, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(channel)
     .bind(address)
     .bind(provider_id)
     .bind(body)
     .bind(now)
+    .bind(centre)
     .execute(db.pool())
     .await
     .doing("keeping a message from an unknown number")?;
     Ok(done.rows_affected() == 1)
 }
 
-/// The navigators' inbox of messages from unknown numbers, newest first. Reading it is audited.
+/// The navigators' inbox of messages from unknown numbers, newest first, of one centre (none:
+/// every centre). Reading it is audited.
 pub async fn unmatched(
     db: &Db,
+    centre: Option<&str>,
     limit: usize,
     now: i64,
     actor: &str,
 ) -> Result<Vec<Unmatched>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, created_at, channel, address, body FROM messages \
-         WHERE client_id IS NULL AND direction = 'in' ORDER BY id DESC LIMIT $1",
+         WHERE client_id IS NULL AND direction = 'in' AND ($2 = '' OR COALESCE(centre_id, 'default') = $2) \
+         ORDER BY id DESC LIMIT $1",
     )
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading unmatched messages")?;

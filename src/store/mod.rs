@@ -74,6 +74,9 @@ pub enum StoreError {
     /// what one fresh connection attempt said (connection refused, unknown host…).
     #[error("the database is unreachable while {doing}: {cause}")]
     Unreachable { doing: &'static str, cause: String },
+    /// What was asked crosses what the data allows (another centre's staff member…).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StoreError {

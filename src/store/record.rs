@@ -20,6 +20,8 @@ pub struct NewClient {
     /// is added). On the simulator channel the client is a *test* client, only ever reached
     /// by the simulator.
     pub reach: Option<(Channel, String)>,
+    /// The centre they belong to.
+    pub centre: String,
 }
 
 impl NewClient {
@@ -33,6 +35,7 @@ impl NewClient {
             time_zone,
             chart_number: None,
             reach: Some((Channel::Simulator, address)),
+            centre: crate::domain::DEFAULT_CENTRE.into(),
         }
     }
 
@@ -71,7 +74,7 @@ pub struct NewReferral {
 pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result<bool, StoreError> {
     let mut tx = db.begin().await?;
     let created = sqlx::query(
-        "INSERT INTO clients (id, chart_number, language, time_zone, kind, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO clients (id, chart_number, language, time_zone, kind, created_at, updated_at, centre_id) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT DO NOTHING",
     )
     .bind(c.id.as_str())
     .bind(c.chart_number.as_deref())
@@ -79,6 +82,7 @@ pub async fn add_client(db: &Db, c: &NewClient, now: i64, actor: &str) -> Result
     .bind(c.time_zone.name())
     .bind(c.kind())
     .bind(now)
+    .bind(&c.centre)
     .execute(&mut *tx)
     .await
     .doing("adding a client")?

@@ -54,6 +54,7 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
         action: q.action.clone(),
         from: day_start(q.from.as_deref(), tz, 0),
         to: day_start(q.to.as_deref(), tz, 1),
+        centre: a.staff.scope().map(str::to_owned),
     };
     let entries = match audit_entries(&st.runner.db, &f, PAGE + 1, (page - 1) * PAGE).await {
         Ok(e) => e,
@@ -61,7 +62,9 @@ async fn audit_page(State(st): State<AppState>, a: Auth, Query(q): Query<AuditQu
     };
     let more = entries.len() > usize::try_from(PAGE).unwrap_or(50);
     // An assignment names the staff member by id: say who, as the actor column does.
-    let staff = crate::staff::list(&st.runner.db).await.unwrap_or_default();
+    let staff = crate::staff::list(&st.runner.db, a.staff.scope())
+        .await
+        .unwrap_or_default();
     let entries: Vec<_> = entries
         .into_iter()
         .take(usize::try_from(PAGE).unwrap_or(50))
@@ -117,6 +120,10 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// One centre's entries: about its clients (whoever acted: another centre's refused attempt
+    /// on one of them shows here, not there), or about no client and by its staff or tokens
+    /// (none: every one).
+    pub centre: Option<String>,
 }
 
 pub async fn audit_entries(
@@ -129,7 +136,11 @@ pub async fn audit_entries(
     let rows = sqlx::query(
         "SELECT id, at, actor, action, client_id, detail FROM audit_log \
          WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR client_id = $2) AND ($3 = '' OR action = $3) \
-         AND at >= $4 AND at < $5 ORDER BY id DESC LIMIT $6 OFFSET $7",
+         AND at >= $4 AND at < $5 \
+         AND ($8 = '' OR client_id IN (SELECT c.id FROM clients c WHERE c.centre_id = $8) \
+              OR (client_id IS NULL AND (actor IN (SELECT 'staff:' || s.username FROM staff s WHERE s.centre_id = $8) \
+                  OR actor IN (SELECT 'api:' || t.name FROM api_tokens t WHERE t.centre_id = $8)))) \
+         ORDER BY id DESC LIMIT $6 OFFSET $7",
     )
     .bind(s(&f.actor).unwrap_or_default())
     .bind(s(&f.client).unwrap_or_default())
@@ -138,6 +149,7 @@ pub async fn audit_entries(
     .bind(f.to.unwrap_or(i64::MAX))
     .bind(limit)
     .bind(offset)
+    .bind(f.centre.clone().unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading the audit log")?;

@@ -65,12 +65,15 @@ async fn clients(State(st): State<AppState>, a: Auth, Query(q): Query<ClientQuer
         flag: q.flag.clone(),
         language: q.language.clone(),
         viewer: a.viewer(),
+        centre: a.staff.scope().map(str::to_owned),
     };
     let (list, total) = match client_list(&st.runner.db, &filter, PAGE, (page - 1) * PAGE).await {
         Ok(x) => x,
         Err(e) => return store_error(&st, &a, &e),
     };
-    let staff_list = staff::list(&st.runner.db).await.unwrap_or_default();
+    let staff_list = staff::list(&st.runner.db, a.staff.scope())
+        .await
+        .unwrap_or_default();
     let languages = language_options(&st);
     st.ui.render(
         "clients.html",
@@ -127,7 +130,9 @@ async fn new_client_page(
 ) -> Response {
     // An admin's form lists navigators to assign the client to.
     let staff_list = if a.staff.is_admin() {
-        staff::list(&st.runner.db).await.unwrap_or_default()
+        staff::list(&st.runner.db, a.staff.scope())
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -145,16 +150,27 @@ async fn new_client_page(
 }
 
 async fn new_client(State(st): State<AppState>, a: Auth) -> Response {
+    // The form starts in the time zone and language of the staff member's centre.
+    let centre = crate::centres::get(&st.runner.db, &a.staff.centre)
+        .await
+        .ok()
+        .flatten();
     let form = NewClientForm {
-        time_zone: st.runner.centre.time_zone.name().to_owned(),
-        language: st.runner.catalog.default_locale().to_string(),
+        time_zone: centre.as_ref().map_or_else(
+            || st.runner.centre.time_zone.name().to_owned(),
+            |c| c.time_zone.clone(),
+        ),
+        language: centre.map_or_else(
+            || st.runner.catalog.default_locale().to_string(),
+            |c| c.default_language,
+        ),
         ..NewClientForm::default()
     };
     new_client_page(&st, &a, &form, None, StatusCode::OK).await
 }
 
 async fn create_client(State(st): State<AppState>, Form(a, f): Form<NewClientForm>) -> Response {
-    let spec = ClientSpec {
+    let mut spec = ClientSpec {
         id: f.id.clone(),
         phone: Some(f.phone.clone()),
         language: f.language.clone(),
@@ -171,12 +187,19 @@ async fn create_client(State(st): State<AppState>, Form(a, f): Form<NewClientFor
             .collect(),
         sequence: Some(f.sequence.clone()).filter(|s| !s.trim().is_empty()),
     };
-    let checked = match actions::check(&st.runner, &spec) {
+    if let Err(e) =
+        crate::centres::new_client_defaults(&st.runner.db, &a.staff.centre, &mut spec).await
+    {
+        return store_error(&st, &a, &e);
+    }
+    let mut checked = match actions::check(&st.runner, &spec) {
         Ok(c) => c,
         Err(e) => {
             return new_client_page(&st, &a, &f, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    // A new client belongs to the centre of whoever adds them.
+    checked.client.centre.clone_from(&a.staff.centre);
     let actor = a.staff.actor();
     // A navigator's new client is theirs; an admin picks (or leaves it unassigned).
     let navigator = if a.staff.is_admin() {
@@ -248,6 +271,21 @@ pub async fn set_profile(
     now: i64,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    if let Some(n) = navigator {
+        let same: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff s JOIN clients c ON c.centre_id = s.centre_id WHERE s.id = $1 AND c.id = $2",
+        )
+        .bind(n)
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .doing("checking a navigator's centre")?;
+        if same == 0 {
+            return Err(StoreError::Refused(
+                "a client can only be assigned to a staff member of their own centre".into(),
+            ));
+        }
+    }
     sqlx::query(
         "UPDATE clients SET display_name = $1, navigator_id = $2, updated_at = $3 WHERE id = $4",
     )
@@ -282,6 +320,8 @@ pub struct ClientFilter {
     pub flag: Option<String>,
     pub language: Option<String>,
     pub viewer: Option<i64>,
+    /// Only this centre's clients (none: every centre's, for the whole deployment's administrators).
+    pub centre: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -330,6 +370,10 @@ pub async fn client_list(
     if let Some(v) = f.viewer {
         let a = p(&mut args, Arg::I(v));
         wh.push(format!("c.navigator_id = {a}"));
+    }
+    if let Some(centre) = &f.centre {
+        let a = p(&mut args, Arg::S(centre.clone()));
+        wh.push(format!("c.centre_id = {a}"));
     }
     match f.navigator.as_deref().filter(|n| !n.is_empty()) {
         Some("none") => wh.push("c.navigator_id IS NULL".into()),

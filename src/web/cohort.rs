@@ -21,15 +21,16 @@ pub fn routes() -> Router<AppState> {
 async fn cohort_page(
     State(st): State<AppState>,
     a: Auth,
-    Query(filter): Query<Filter>,
+    Query(mut filter): Query<Filter>,
 ) -> Response {
+    filter.centre = a.staff.scope().map(str::to_owned);
     let tz = st.runner.centre.time_zone;
     let facts = match evaluation::facts(&st.runner.db, a.viewer(), &filter, tz).await {
         Ok(f) => f,
         Err(e) => return store_error(&st, &a, &e),
     };
     let c = evaluation::cohort(&facts);
-    let responses = match evaluation::responses(&st.runner.db, a.viewer()).await {
+    let responses = match evaluation::responses(&st.runner.db, a.viewer(), a.staff.scope()).await {
         Ok(r) => r,
         Err(e) => return store_error(&st, &a, &e),
     };
@@ -76,14 +77,14 @@ async fn cohort_page(
             &with_pairs,
         )
     });
-    let programs = crate::programs::list(&st.runner.db, true)
+    let programs = crate::programs::list_in(&st.runner.db, a.staff.scope(), true)
         .await
         .unwrap_or_default()
         .iter()
         .map(|p| (p.code.clone(), p.name(a.lang)))
         .collect::<Vec<_>>();
     let navigators = if a.staff.is_admin() {
-        crate::staff::list(&st.runner.db)
+        crate::staff::list(&st.runner.db, a.staff.scope())
             .await
             .unwrap_or_default()
             .into_iter()

@@ -25,7 +25,7 @@ async fn export_cohort(State(st): State<AppState>, a: Auth) -> Response {
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    match crate::cli::export::cohort_figures(&st.runner, &a.staff.actor()).await {
+    match crate::cli::export::cohort_figures(&st.runner, a.staff.scope(), &a.staff.actor()).await {
         Ok(out) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -66,8 +66,9 @@ async fn import_health_use(
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    match crate::health_use::import(
+    match crate::health_use::import_in(
         &st.runner.db,
+        a.staff.scope(),
         f.csv.as_bytes(),
         &a.staff.actor(),
         crate::web::page::now(&st),
@@ -106,6 +107,7 @@ async fn export_csv(State(st): State<AppState>, a: Auth, Query(q): Query<ExportQ
     let mut out = Vec::new();
     match crate::export::evaluation_csv(
         &st.runner,
+        a.staff.scope(),
         deid,
         a.staff.sees_sociodemographics,
         &a.staff.actor(),
@@ -144,6 +146,7 @@ async fn export_fhir(
     }
     match crate::export::fhir_bundle(
         &st.runner,
+        a.staff.scope(),
         q.deidentified.is_some(),
         &a.staff.actor(),
         &mut |_, _| {},

@@ -103,6 +103,24 @@ impl FhirCaller {
         )
         .await;
     }
+
+    /// Whether this token reaches `client` (a client of its centre). Another centre's is
+    /// refused 403, the attempt audited.
+    async fn reaches(&self, st: &AppState, client: &str) -> Result<(), Response> {
+        match crate::centres::of_client(&st.runner.db, client).await {
+            Ok(Some(c)) if c != self.0.centre => {
+                self.audit(st, "access-denied", Some(client), "another centre's client")
+                    .await;
+                Err(refused(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this resource is not of this token's centre",
+                ))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
 }
 
 fn instant(ms: i64) -> String {
@@ -217,6 +235,9 @@ async fn create_service_request(
             Ok(Some(id)) => {
                 return match stored(&st, id).await {
                     Ok(Some((sr, task, client))) => {
+                        if let Err(r) = caller.reaches(&st, &client).await {
+                            return r;
+                        }
                         caller
                             .audit(
                                 &st,
@@ -243,9 +264,10 @@ async fn create_service_request(
     // The client: found by chart number, or made from the contained Patient.
     let existing: Option<String> = match &intake.chart_number {
         Some(chart) => match sqlx::query_scalar(
-            "SELECT id FROM clients WHERE chart_number = $1 AND kind = 'real' ORDER BY created_at LIMIT 1",
+            "SELECT id FROM clients WHERE chart_number = $1 AND kind = 'real' AND centre_id = $2 ORDER BY created_at LIMIT 1",
         )
         .bind(chart)
+        .bind(&caller.0.centre)
         .fetch_optional(db.pool())
         .await
         {
@@ -285,14 +307,19 @@ async fn create_service_request(
                     })
                 })
                 .unwrap_or_else(|| st.runner.catalog.default_locale().clone());
-            let spec = crate::enrolment::actions::ClientSpec {
+            let mut spec = crate::enrolment::actions::ClientSpec {
                 id: id.clone(),
                 phone: p.phone.clone(),
                 language: language.to_string(),
                 chart_number: intake.chart_number.clone(),
                 ..Default::default()
             };
-            let checked = match crate::enrolment::actions::check(&st.runner, &spec) {
+            if let Err(e) =
+                crate::centres::new_client_defaults(db, &caller.0.centre, &mut spec).await
+            {
+                return unavailable(&e);
+            }
+            let mut checked = match crate::enrolment::actions::check(&st.runner, &spec) {
                 Ok(c) => c,
                 Err(e) => {
                     return refused(
@@ -302,6 +329,8 @@ async fn create_service_request(
                     );
                 }
             };
+            // The new client is the centre's whose token sent the referral.
+            checked.client.centre.clone_from(&caller.0.centre);
             if let Err(e) = crate::enrolment::actions::add(&st.runner, &checked, &actor).await {
                 return refused(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -471,6 +500,9 @@ async fn read_service_request(
     };
     match stored(&st, id).await {
         Ok(Some((sr, _, client))) => {
+            if let Err(r) = caller.reaches(&st, &client).await {
+                return r;
+            }
             caller
                 .audit(
                     &st,
@@ -496,6 +528,9 @@ async fn read_task(
     };
     match stored(&st, id).await {
         Ok(Some((_, task, client))) => {
+            if let Err(r) = caller.reaches(&st, &client).await {
+                return r;
+            }
             caller
                 .audit(&st, "fhir-read", Some(&client), &format!("Task/{id}"))
                 .await;
@@ -549,6 +584,9 @@ async fn search_tasks(
     };
     let tasks: Vec<Value> = match found {
         Some((_, task, client)) => {
+            if let Err(r) = caller.reaches(&st, &client).await {
+                return r;
+            }
             caller
                 .audit(
                     &st,
@@ -577,9 +615,10 @@ async fn communications(
         (None, None) => return Ok(Vec::new()),
     };
     let sql = format!(
-        "SELECT s.id, x.id, x.client_id, c.chart_number, r.referred_by, s.text_en, s.text_fr, s.sent_at \
+        "SELECT s.id, x.id, x.client_id, c.chart_number, r.referred_by, s.text_en, s.text_fr, s.sent_at, ce.name \
          FROM referrer_summaries s JOIN service_requests x ON x.referral_id = s.referral_id \
          JOIN referrals r ON r.id = s.referral_id JOIN clients c ON c.id = x.client_id \
+         JOIN centres ce ON ce.id = c.centre_id \
          WHERE s.status = 'sent' AND {filter} ORDER BY s.id"
     );
     let rows = sqlx::query(&sql)
@@ -600,12 +639,19 @@ async fn communications(
         let (en, fr): (String, String) = (r.try_get(5).map_err(get)?, r.try_get(6).map_err(get)?);
         let summary: i64 = r.try_get(0).map_err(get)?;
         let link = crate::feedback::link_with(&key, st.public_url.as_deref(), summary);
+        // The client's centre speaks (the deployment's name, for a centre without one).
+        let centre: String = r.try_get(8).map_err(get)?;
+        let centre = if centre.is_empty() {
+            st.runner.centre.name.clone()
+        } else {
+            centre
+        };
         let c = fhir::communication(&fhir::Feedback {
             id: summary,
             service_request: r.try_get(1).map_err(get)?,
             chart: chart.as_deref(),
             requester: requester.as_deref(),
-            centre: &st.runner.centre.name,
+            centre: &centre,
             sent: &instant(sent.unwrap_or_default()),
             text_en: &en,
             text_fr: &fr,
@@ -627,6 +673,9 @@ async fn read_communication(
     match communications(&st, Some(id), None).await {
         Ok(mut list) if !list.is_empty() => {
             let (c, client) = list.remove(0);
+            if let Err(r) = caller.reaches(&st, &client).await {
+                return r;
+            }
             caller
                 .audit(
                     &st,
@@ -658,6 +707,9 @@ async fn search_communications(
         None => Vec::new(),
     };
     if let Some((_, client)) = found.first() {
+        if let Err(r) = caller.reaches(&st, client).await {
+            return r;
+        }
         caller
             .audit(
                 &st,

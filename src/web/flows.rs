@@ -72,7 +72,7 @@ async fn simulator_turn(State(st): State<AppState>, Form(a, f): Form<SimForm>) -
     {
         return r;
     }
-    let error = match turn(&st, &f, &a.staff.actor()).await {
+    let error = match turn(&st, &f, &a.staff.centre, &a.staff.actor()).await {
         Ok(r) => {
             // A test client the navigator made is theirs.
             if r.created

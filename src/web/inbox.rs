@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn inbox(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
-    let list = match conversation::open_list(&st.runner.db, a.viewer()).await {
+    let list = match conversation::open_list(&st.runner.db, a.viewer(), a.staff.scope()).await {
         Ok(l) => l,
         Err(e) => return store_error(&st, &a, &e),
     };

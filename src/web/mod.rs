@@ -5,6 +5,7 @@ mod account;
 mod alerts;
 pub mod api;
 mod audit;
+mod centres;
 mod clients;
 mod cohort;
 mod export;
@@ -174,6 +175,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cohort::routes())
         .merge(audit::routes())
         .merge(staff::routes())
+        .merge(centres::routes())
         .merge(export::routes())
         .merge(api::routes())
         .merge(crate::web::twilio::routes())

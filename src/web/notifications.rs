@@ -38,12 +38,13 @@ pub struct Item {
     pub new: bool,
 }
 
-/// The feed's rows, for one viewer (a navigator: their clients and the unassigned).
+/// The feed's rows, for one viewer (a navigator: their clients and the unassigned), of one
+/// centre (`$2`; '': every centre).
 fn feed_sql(viewer: bool, count: bool) -> String {
     let scope = if viewer {
-        "AND (c.navigator_id = $2 OR c.navigator_id IS NULL)"
+        "AND ($2 = '' OR COALESCE(c.centre_id, 'default') = $2) AND (c.navigator_id = $3 OR c.navigator_id IS NULL)"
     } else {
-        ""
+        "AND ($2 = '' OR COALESCE(c.centre_id, 'default') = $2)"
     };
     let union = format!(
         "SELECT 'flag' AS what, f.client_id AS client, c.display_name AS name, f.kind AS kind, f.urgency AS urgency, \
@@ -78,7 +79,9 @@ pub async fn unread(
         .await
         .doing("reading notifications")?;
     let sql = feed_sql(viewer.is_some(), true);
-    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(seen);
+    let mut q = sqlx::query_scalar::<_, i64>(&sql)
+        .bind(seen)
+        .bind(staff.scope().unwrap_or_default().to_owned());
     if let Some(v) = viewer {
         q = q.bind(v);
     }
@@ -88,11 +91,14 @@ pub async fn unread(
 async fn list(
     db: &Db,
     viewer: Option<i64>,
+    centre: Option<&str>,
     since: i64,
     seen: i64,
 ) -> Result<Vec<Item>, StoreError> {
     let sql = feed_sql(viewer.is_some(), false);
-    let mut q = sqlx::query(&sql).bind(since);
+    let mut q = sqlx::query(&sql)
+        .bind(since)
+        .bind(centre.unwrap_or_default().to_owned());
     if let Some(v) = viewer {
         q = q.bind(v);
     }
@@ -131,7 +137,7 @@ async fn page(State(st): State<AppState>, a: Auth) -> Response {
             Ok(s) => s,
             Err(e) => return store_error(&st, &a, &e),
         };
-    let items = match list(db, a.viewer(), t - WINDOW_MS, seen).await {
+    let items = match list(db, a.viewer(), a.staff.scope(), t - WINDOW_MS, seen).await {
         Ok(i) => i,
         Err(e) => return store_error(&st, &a, &e),
     };

@@ -17,7 +17,7 @@ pub(crate) fn now(st: &AppState) -> i64 {
 
 /// The navigation entry a path belongs to: `/clients/amelie` is under `/clients`.
 fn section(path: &str) -> &'static str {
-    const SECTIONS: [&str; 11] = [
+    const SECTIONS: [&str; 12] = [
         "/programs",
         "/today",
         "/inbox",
@@ -29,6 +29,7 @@ fn section(path: &str) -> &'static str {
         "/audit",
         "/staff",
         "/export",
+        "/centres",
     ];
     SECTIONS
         .into_iter()
@@ -89,7 +90,7 @@ pub(crate) fn flow_ids(st: &AppState) -> Vec<String> {
 /// Notices a redirect may ask a page to show: only these keys, and at most one code that names
 /// what was done (a sequence, a flow), checked against what exists. A URL cannot put words on a
 /// page; the client's name comes from the record.
-const NOTICES: [&str; 32] = [
+const NOTICES: [&str; 34] = [
     "added",
     "enrolled",
     "paused",
@@ -122,6 +123,8 @@ const NOTICES: [&str; 32] = [
     "goal-rated",
     "goal-closed",
     "sociodemographics-saved",
+    "centre-added",
+    "centre-sharing",
 ];
 
 #[derive(Debug, Deserialize, Default)]
@@ -225,6 +228,17 @@ pub(crate) async fn access(st: &AppState, a: &Auth, id: &str) -> Result<ClientMe
         }
         Err(e) => return Err(store_error(st, a, &e)),
     };
+    if !a.staff.sees_centre(&meta.centre) {
+        return Err(refused(
+            st,
+            a,
+            id,
+            "access-denied",
+            "another centre's client",
+            "forbidden-client",
+        )
+        .await);
+    }
     if a.staff.is_admin() || meta.navigator_id == Some(a.staff.id) {
         return Ok(meta);
     }
@@ -265,6 +279,56 @@ pub(crate) async fn refused(
     )
     .await;
     message_page(st, a.lang, Some(a), StatusCode::FORBIDDEN, message)
+}
+
+/// A centre's name, as letters and pages give it (the deployment's, if it has none).
+pub(crate) async fn centre_name(st: &AppState, centre: &str) -> String {
+    match crate::centres::get(&st.runner.db, centre).await {
+        Ok(Some(c)) if !c.name.is_empty() => c.name,
+        _ => st.runner.centre.name.clone(),
+    }
+}
+
+/// A staff member reached for something of another centre (a staff member, a program, a
+/// token, a task): the attempt audited, and a 403.
+pub(crate) async fn other_centre(st: &AppState, a: &Auth, what: &str) -> Response {
+    let _ = crate::store::record::audit_one(
+        &st.runner.db,
+        now(st),
+        &a.staff.actor(),
+        "access-denied",
+        None,
+        &format!("another centre's {what}"),
+    )
+    .await;
+    message_page(st, a.lang, Some(a), StatusCode::FORBIDDEN, "forbidden")
+}
+
+/// The centre a form names, if `a` may act for it: an administrator of the whole deployment
+/// any centre; anyone else their own (whatever the form says).
+pub(crate) async fn chosen_centre(
+    st: &AppState,
+    a: &Auth,
+    named: &str,
+) -> Result<String, Response> {
+    let named = named.trim();
+    if named.is_empty() || named == a.staff.centre {
+        return Ok(a.staff.centre.clone());
+    }
+    if !a.staff.all_centres {
+        return Err(other_centre(st, a, "centre").await);
+    }
+    match crate::centres::get(&st.runner.db, named).await {
+        Ok(Some(c)) => Ok(c.id),
+        Ok(None) => Err(message_page(
+            st,
+            a.lang,
+            Some(a),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )),
+        Err(e) => Err(store_error(st, a, &e)),
+    }
 }
 
 #[allow(clippy::result_large_err)] // the refusal is the page itself
@@ -333,11 +397,13 @@ pub struct ClientMeta {
     pub consent: String,
     /// real | test
     pub kind: String,
+    /// The centre they belong to.
+    pub centre: String,
 }
 
 pub async fn client_meta(db: &Db, id: &str) -> Result<Option<ClientMeta>, StoreError> {
     let row = sqlx::query(
-        "SELECT c.id, c.display_name, c.navigator_id, s.display_name AS nav, c.consent, c.kind FROM clients c \
+        "SELECT c.id, c.display_name, c.navigator_id, s.display_name AS nav, c.consent, c.kind, c.centre_id FROM clients c \
          LEFT JOIN staff s ON s.id = c.navigator_id WHERE c.id = $1",
     )
     .bind(id)
@@ -352,6 +418,7 @@ pub async fn client_meta(db: &Db, id: &str) -> Result<Option<ClientMeta>, StoreE
             navigator: r.try_get(3).doing("reading a client")?,
             consent: r.try_get(4).doing("reading a client")?,
             kind: r.try_get(5).doing("reading a client")?,
+            centre: r.try_get(6).doing("reading a client")?,
         })
     })
     .transpose()

@@ -77,7 +77,7 @@ struct ListQuery {
 
 async fn list_page(State(st): State<AppState>, a: Auth, Query(q): Query<ListQuery>) -> Response {
     let all = a.staff.is_admin() && q.all.is_some();
-    let list = match programs::list(&st.runner.db, all).await {
+    let list = match programs::list_in(&st.runner.db, a.staff.scope(), all).await {
         Ok(l) => l,
         Err(e) => return store_error(&st, &a, &e),
     };
@@ -127,6 +127,9 @@ async fn program_page(
     Query(d): Query<Done>,
 ) -> Response {
     let p = match programs::by_code(&st.runner.db, &code).await {
+        Ok(Some(p)) if !a.staff.sees_centre(&p.centre) => {
+            return crate::web::page::other_centre(&st, &a, "program").await;
+        }
         Ok(Some(p)) => p,
         Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
         Err(e) => return store_error(&st, &a, &e),
@@ -290,12 +293,15 @@ async fn save(State(st): State<AppState>, Form(a, f): Form<ProgramForm>) -> Resp
     let code = f.code.trim().to_lowercase();
     // A change keeps the program's standing (retired stays retired).
     let active = match programs::by_code(&st.runner.db, &code).await {
+        Ok(Some(p)) if !a.staff.sees_centre(&p.centre) => {
+            return crate::web::page::other_centre(&st, &a, "program").await;
+        }
         Ok(p) => p.is_none_or(|p| p.active),
         Err(e) => return store_error(&st, &a, &e),
     };
     let input = f.input(active);
     if let Err(why) = programs::check(&input) {
-        let views = programs::list(&st.runner.db, false)
+        let views = programs::list_in(&st.runner.db, a.staff.scope(), false)
             .await
             .unwrap_or_default()
             .iter()
@@ -307,7 +313,7 @@ async fn save(State(st): State<AppState>, Form(a, f): Form<ProgramForm>) -> Resp
     }
     let saved = async {
         let mut tx = st.runner.db.begin().await?;
-        programs::upsert(&mut tx, &input, now(&st), &a.staff.actor()).await?;
+        programs::upsert_in(&mut tx, &a.staff.centre, &input, now(&st), &a.staff.actor()).await?;
         tx.commit()
             .await
             .map_err(|e| crate::store::StoreError::Query {
@@ -341,6 +347,13 @@ async fn retire_or_restore(
         "restore" => true,
         _ => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
     };
+    match programs::by_code(&st.runner.db, &code).await {
+        Ok(Some(p)) if !a.staff.sees_centre(&p.centre) => {
+            return crate::web::page::other_centre(&st, &a, "program").await;
+        }
+        Ok(_) => {}
+        Err(e) => return store_error(&st, &a, &e),
+    }
     match programs::set_active(&st.runner.db, &code, active, now(&st), &a.staff.actor()).await {
         Ok(true) => Redirect::to(&format!(
             "/programs/{code}?done={}",

@@ -50,11 +50,12 @@ struct Referrer {
 async fn lines(
     st: &AppState,
     viewer: Option<i64>,
+    centre: Option<&str>,
 ) -> Result<Vec<(Option<String>, Line)>, sqlx::Error> {
     let scope = if viewer.is_some() {
-        "WHERE c.navigator_id = $1"
+        "WHERE ($1 = '' OR c.centre_id = $1) AND c.navigator_id = $2"
     } else {
-        ""
+        "WHERE ($1 = '' OR c.centre_id = $1)"
     };
     let sql = format!(
         "SELECT r.id, r.client_id, c.display_name, r.referred_by, r.referred_at, r.program, p.code, r.uptake, r.closed_at, r.closing_reason, \
@@ -62,7 +63,7 @@ async fn lines(
          FROM referrals r JOIN clients c ON c.id = r.client_id LEFT JOIN programs p ON p.id = r.program_id \
          {scope} ORDER BY r.referred_by, r.referred_at DESC, r.id DESC LIMIT 2000"
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(&sql).bind(centre.unwrap_or_default().to_owned());
     if let Some(v) = viewer {
         q = q.bind(v);
     }
@@ -144,7 +145,7 @@ fn group(lines: Vec<(Option<String>, Line)>) -> Vec<Referrer> {
 }
 
 async fn page(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
-    let listed = match lines(&st, a.viewer()).await {
+    let listed = match lines(&st, a.viewer(), a.staff.scope()).await {
         Ok(l) => l,
         Err(e) => return store_error(&st, &a, &e),
     };

@@ -65,14 +65,18 @@ async fn message(
 ) -> Result<Json<SimResponse>, ApiError> {
     public(&st)?;
     let Json(req) = body.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-    converse(&st, req, "simulator").await.map(Json)
+    converse(&st, req, crate::centres::DEFAULT, "simulator")
+        .await
+        .map(Json)
 }
 
 /// One turn of a simulated conversation: the JSON endpoint's and the navigator's simulator
 /// page's. A new test client is added on the simulator channel, in the language asked.
+/// A new test client belongs to `centre`.
 pub(crate) async fn converse(
     st: &AppState,
     req: SimRequest,
+    centre: &str,
     actor: &str,
 ) -> Result<SimResponse, ApiError> {
     let runner = &st.runner;
@@ -98,11 +102,12 @@ pub(crate) async fn converse(
     let now = to_ms(runner.clock.now());
     // A client who exists must be a test client: a real one is never spoken for here.
     only_test_clients(st, &client, actor, false).await?;
-    let new = NewClient::test(
+    let mut new = NewClient::test(
         client.clone(),
         runner.catalog.negotiate(&language),
         runner.centre.time_zone,
     );
+    centre.clone_into(&mut new.centre);
     let created = record::add_client(&runner.db, &new, now, actor).await?;
     if created && let Some(program) = &req.program {
         let r = NewReferral {
@@ -238,7 +243,7 @@ async fn page_turn(
         return message_page(&st, lang, None, StatusCode::FORBIDDEN, "form-expired");
     }
     let client = f.client.trim().to_owned();
-    let (status, error) = match turn(&st, &f, "simulator").await {
+    let (status, error) = match turn(&st, &f, crate::centres::DEFAULT, "simulator").await {
         Ok(_) => (StatusCode::OK, None),
         Err(e) => (e.status(), Some(e.message().to_owned())),
     };
@@ -293,7 +298,12 @@ pub(crate) struct SimForm {
 }
 
 /// One turn from a form: a reply, a flow to start, or both.
-pub(crate) async fn turn(st: &AppState, f: &SimForm, actor: &str) -> Result<SimResponse, ApiError> {
+pub(crate) async fn turn(
+    st: &AppState,
+    f: &SimForm,
+    centre: &str,
+    actor: &str,
+) -> Result<SimResponse, ApiError> {
     let given = |v: &str| Some(v.trim().to_owned()).filter(|t| !t.is_empty());
     let req = SimRequest {
         client: f.client.trim().to_owned(),
@@ -306,7 +316,7 @@ pub(crate) async fn turn(st: &AppState, f: &SimForm, actor: &str) -> Result<SimR
     if req.text.is_none() && req.start.is_none() {
         return Err(ApiError::bad_request("give text, start, or both"));
     }
-    converse(st, req, actor).await
+    converse(st, req, centre, actor).await
 }
 
 /// The last forty texts of a test client's conversation, oldest first.

@@ -3,7 +3,9 @@
 
 use crate::staff::{self, Role, Scope};
 use crate::web::AppState;
-use crate::web::page::{Done, Empty, notice, now, page_ctx, require_admin, store_error};
+use crate::web::page::{
+    Done, Empty, chosen_centre, notice, now, other_centre, page_ctx, require_admin, store_error,
+};
 use crate::web::ui::{Auth, Form, message_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -30,14 +32,23 @@ async fn staff_view(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let list = staff::list(&st.runner.db).await.unwrap_or_default();
-    let tokens: Vec<Value> = staff::tokens(&st.runner.db)
+    let list = staff::list(&st.runner.db, a.staff.scope())
+        .await
+        .unwrap_or_default();
+    let tokens: Vec<Value> = staff::tokens(&st.runner.db, a.staff.scope())
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at, revoked => t.revoked_at.is_some() })
+        .map(|t| context! { id => t.id, name => t.name, scope => t.scope.as_str(), last_used => t.last_used_at, revoked => t.revoked_at.is_some(), centre => t.centre })
         .collect();
-    st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error, notice => notice }))
+    let centres = if a.staff.all_centres {
+        crate::centres::list(&st.runner.db)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    st.ui.render("staff.html", page_ctx(a, context! { staff => list, tokens => tokens, link => link, secret => secret, error => error, notice => notice, centres => centres }))
 }
 
 async fn staff_page(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
@@ -58,6 +69,26 @@ struct StaffForm {
     role: String,
     #[serde(default)]
     scope: String,
+    /// The centre (an administrator of the whole deployment chooses; others add to their own).
+    #[serde(default)]
+    centre: String,
+}
+
+/// A staff member `a` may manage: of their centre (any, for an administrator of the whole
+/// deployment). Another centre's is refused, audited.
+async fn managed(st: &AppState, a: &Auth, id: i64) -> Result<staff::Staff, Response> {
+    match staff::by_id(&st.runner.db, id).await {
+        Ok(Some(s)) if a.staff.sees_centre(&s.centre) => Ok(s),
+        Ok(Some(_)) => Err(other_centre(st, a, "staff").await),
+        Ok(None) => Err(message_page(
+            st,
+            a.lang,
+            Some(a),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )),
+        Err(e) => Err(store_error(st, a, &e)),
+    }
 }
 
 async fn add_staff(
@@ -72,9 +103,14 @@ async fn add_staff(
         Ok(r) => r,
         Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     };
+    let centre = match chosen_centre(&st, &a, &f.centre).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let t = now(&st);
-    match staff::add(
+    match staff::add_in(
         &st.runner.db,
+        &staff::Membership::of(&centre),
         &f.username,
         &f.name,
         role,
@@ -106,10 +142,9 @@ async fn staff_action(
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    let target = match staff::by_id(&st.runner.db, id).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return message_page(&st, a.lang, Some(&a), StatusCode::NOT_FOUND, "not-found"),
-        Err(e) => return store_error(&st, &a, &e),
+    let target = match managed(&st, &a, id).await {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let t = now(&st);
     let actor = a.staff.actor();
@@ -192,6 +227,9 @@ async fn set_contact(
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
+    if let Err(r) = managed(&st, &a, id).await {
+        return r;
+    }
     match staff::set_contact(
         &st.runner.db,
         id,
@@ -230,7 +268,20 @@ async fn issue_token(State(st): State<AppState>, Form(a, f): Form<StaffForm>) ->
         Ok(s) => s,
         Err(e) => return staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     };
-    match staff::issue_token(&st.runner.db, &f.name, scope, &a.staff.actor(), now(&st)).await {
+    let centre = match chosen_centre(&st, &a, &f.centre).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match staff::issue_token_in(
+        &st.runner.db,
+        &centre,
+        &f.name,
+        scope,
+        &a.staff.actor(),
+        now(&st),
+    )
+    .await
+    {
         Ok((_, secret)) => staff_view(&st, &a, None, Some(secret), None, None).await,
         Err(e) => staff_view(&st, &a, None, None, Some(e.to_string()), None).await,
     }
@@ -244,7 +295,20 @@ async fn revoke_token(
     if let Err(r) = require_admin(&st, &a) {
         return r;
     }
-    match staff::revoke_token(&st.runner.db, id, &a.staff.actor(), now(&st)).await {
+    match staff::token_centre(&st.runner.db, id).await {
+        Ok(Some(c)) if !a.staff.sees_centre(&c) => return other_centre(&st, &a, "token").await,
+        Ok(_) => {}
+        Err(e) => return store_error(&st, &a, &e),
+    }
+    match staff::revoke_token(
+        &st.runner.db,
+        id,
+        a.staff.scope(),
+        &a.staff.actor(),
+        now(&st),
+    )
+    .await
+    {
         Ok(_) => Redirect::to("/staff?done=revoked").into_response(),
         Err(e) => store_error(&st, &a, &e),
     }

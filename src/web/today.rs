@@ -26,10 +26,12 @@ pub fn routes() -> Router<AppState> {
 async fn today(State(st): State<AppState>, a: Auth, Query(d): Query<Done>) -> Response {
     let tz = st.runner.centre.time_zone;
     let t = now(&st);
-    let tasks = open_tasks(&st.runner.db, a.viewer(), None, tz, 200, 0).await;
+    let centre = a.staff.scope();
+    let tasks = open_tasks(&st.runner.db, a.viewer(), centre, None, tz, 200, 0).await;
     let late = st.runner.schedule.late_after.num_milliseconds();
-    let overdue = overdue(&st.runner.db, a.viewer(), t, late).await;
-    let unmatched = crate::store::delivery::unmatched(&st.runner.db, 50, t, &a.staff.actor()).await;
+    let overdue = overdue(&st.runner.db, a.viewer(), centre, t, late).await;
+    let unmatched =
+        crate::store::delivery::unmatched(&st.runner.db, centre, 50, t, &a.staff.actor()).await;
     let (Ok((tasks, _)), Ok(overdue), Ok(unmatched)) = (tasks, overdue, unmatched) else {
         return store_error(&st, &a, &"reading today's work");
     };
@@ -69,6 +71,10 @@ async fn resolve_task(
         && let Err(r) = access(&st, &a, c).await
     {
         return r;
+    }
+    // A task of no client (a text from an unknown number) is the default centre's.
+    if client.is_none() && !a.staff.sees_centre(crate::centres::DEFAULT) {
+        return crate::web::page::other_centre(&st, &a, "task").await;
     }
     match close_task(
         &st.runner.db,
@@ -116,10 +122,13 @@ fn rfc3339(ms: i64) -> String {
 }
 
 /// Open tasks by urgency: crisis first, then urgent, then by due date and age. A navigator
-/// (`viewer`) sees their clients' tasks and those of no client.
+/// (`viewer`) sees their clients' tasks and those of no client; staff of one `centre` see its
+/// clients' tasks (and those of no client, in the default centre).
+#[allow(clippy::too_many_arguments)]
 pub async fn open_tasks(
     db: &Db,
     viewer: Option<i64>,
+    centre: Option<&str>,
     client: Option<&str>,
     tz: Tz,
     limit: i64,
@@ -133,8 +142,11 @@ pub async fn open_tasks(
         ),
         (None, None) => ("$1 = $1", vec![Arg::I(0)]),
     };
+    let mut binds = binds;
+    binds.push(Arg::S(centre.unwrap_or_default().to_owned()));
     let base = format!(
-        "FROM flags f LEFT JOIN clients c ON c.id = f.client_id WHERE f.status = 'open' AND {cond}"
+        "FROM flags f LEFT JOIN clients c ON c.id = f.client_id WHERE f.status = 'open' AND {cond} \
+         AND ($2 = '' OR COALESCE(c.centre_id, 'default') = $2)"
     );
     let count_sql = format!("SELECT COUNT(*) {base}");
     let mut cq = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -145,7 +157,7 @@ pub async fn open_tasks(
     let sql = format!(
         "SELECT f.id, f.client_id, f.kind, f.urgency, f.note, f.status, f.due_at, f.created_at {base} \
          ORDER BY CASE WHEN f.kind = 'crisis' THEN 0 WHEN f.urgency = 'urgent' THEN 1 ELSE 2 END, \
-         COALESCE(f.due_at, f.created_at), f.id LIMIT $2 OFFSET $3"
+         COALESCE(f.due_at, f.created_at), f.id LIMIT $3 OFFSET $4"
     );
     let mut q = sqlx::query(&sql);
     for a in &binds {
@@ -193,17 +205,19 @@ pub struct Overdue {
 pub async fn overdue(
     db: &Db,
     viewer: Option<i64>,
+    centre: Option<&str>,
     now: i64,
     late_ms: i64,
 ) -> Result<Vec<Overdue>, StoreError> {
     let rows = sqlx::query(
         "SELECT j.client_id, COALESCE(j.step_id, j.kind), j.due_at, j.status, j.note, j.flow_id, j.time_point FROM jobs j JOIN clients c ON c.id = j.client_id \
          WHERE ((j.status IN ('pending', 'running') AND j.due_at < $1) OR j.status = 'failed') \
-         AND ($2 = 0 OR c.navigator_id = $3) ORDER BY j.due_at LIMIT 100",
+         AND ($2 = 0 OR c.navigator_id = $3) AND ($4 = '' OR c.centre_id = $4) ORDER BY j.due_at LIMIT 100",
     )
     .bind(now - late_ms)
     .bind(i64::from(viewer.is_some()))
     .bind(viewer.unwrap_or(0))
+    .bind(centre.unwrap_or_default())
     .fetch_all(db.pool())
     .await
     .doing("reading overdue steps")?;

@@ -183,7 +183,22 @@ async fn inbound(
         Some("HELP") => Some(Intent::Help),
         _ => None,
     };
+    // The centre whose number (or messaging service) the text reached.
+    let centre = match crate::centres::for_twilio(
+        &st.runner.db,
+        field(&params, &["To"]),
+        field(&params, &["MessagingServiceSid"]),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let e = st.runner.db.explain(e).await;
+            return ApiError::from(crate::runner::RunError::from(e)).into_response();
+        }
+    };
     let incoming = Incoming {
+        centre,
         channel: Channel::Sms,
         address,
         provider_id: Some(sid.to_owned()),

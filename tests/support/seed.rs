@@ -91,7 +91,7 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
     let (gone, _) = staff::issue_token(db, "Ancien dossier", Scope::Write, "staff:ada", now())
         .await
         .unwrap();
-    staff::revoke_token(db, gone.id, "staff:ada", now())
+    staff::revoke_token(db, gone.id, None, "staff:ada", now())
         .await
         .unwrap();
     staff::issue_token(db, "Dossier partagé", Scope::Write, "staff:ada", now())
@@ -473,7 +473,7 @@ pub async fn everything(runner: &Runner, clock: &ManualClock) -> Seeded {
     )
     .await
     .unwrap();
-    let ada = staff::list(db)
+    let ada = staff::list(db, None)
         .await
         .unwrap()
         .into_iter()

@@ -100,12 +100,30 @@ impl Client {
     /// The form fields of a Create Message request, in the order they are sent.
     #[must_use]
     pub fn form(&self, to: &str, body: &str) -> Vec<(&'static str, String)> {
+        self.form_from(to, body, None)
+    }
+
+    /// [`Self::form`] from a sender of its own (a centre's number, or its messaging service
+    /// `MG…`) in place of the configured one.
+    #[must_use]
+    pub fn form_from(
+        &self,
+        to: &str,
+        body: &str,
+        sender: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
         let mut f = vec![("To", to.to_owned())];
-        if let Some(from) = &self.cfg.from {
-            f.push(("From", from.clone()));
-        }
-        if let Some(ms) = &self.cfg.messaging_service_sid {
-            f.push(("MessagingServiceSid", ms.clone()));
+        match sender {
+            Some(ms) if ms.starts_with("MG") => f.push(("MessagingServiceSid", ms.to_owned())),
+            Some(from) => f.push(("From", from.to_owned())),
+            None => {
+                if let Some(from) = &self.cfg.from {
+                    f.push(("From", from.clone()));
+                }
+                if let Some(ms) = &self.cfg.messaging_service_sid {
+                    f.push(("MessagingServiceSid", ms.clone()));
+                }
+            }
         }
         f.push(("Body", body.to_owned()));
         f.push(("StatusCallback", self.status_callback.clone()));
@@ -120,8 +138,25 @@ impl Client {
     /// # Errors
     /// Twilio's error, typed, or a transport failure.
     pub async fn create_message(&self, to: &str, body: &str) -> Result<Accepted, SendError> {
+        self.create_message_from(to, body, None).await
+    }
+
+    /// [`Self::create_message`] from a sender of its own (see [`Self::form_from`]).
+    ///
+    /// # Errors
+    /// Twilio's error, typed, or a transport failure.
+    pub async fn create_message_from(
+        &self,
+        to: &str,
+        body: &str,
+        sender: Option<&str>,
+    ) -> Result<Accepted, SendError> {
         let (status, bytes) = self
-            .call(self.http.post(&self.endpoint).form(&self.form(to, body)))
+            .call(
+                self.http
+                    .post(&self.endpoint)
+                    .form(&self.form_from(to, body, sender)),
+            )
             .await?;
         if status.is_success() {
             let m: Message = serde_json::from_slice(&bytes).map_err(|e| SendError::Provider {
@@ -227,11 +262,23 @@ impl Client {
     /// Through a messaging service the sender is one of its numbers: then by `To` alone.
     #[must_use]
     pub fn list_query(&self, to: &str) -> Vec<(&'static str, String)> {
+        self.list_query_from(to, None)
+    }
+
+    /// [`Self::list_query`] for messages from a sender of its own (see [`Self::form_from`]).
+    #[must_use]
+    pub fn list_query_from(&self, to: &str, sender: Option<&str>) -> Vec<(&'static str, String)> {
         let mut q = vec![("To", to.to_owned())];
-        if self.cfg.messaging_service_sid.is_none()
-            && let Some(from) = &self.cfg.from
-        {
-            q.push(("From", from.clone()));
+        match sender {
+            Some(ms) if ms.starts_with("MG") => {}
+            Some(from) => q.push(("From", from.to_owned())),
+            None => {
+                if self.cfg.messaging_service_sid.is_none()
+                    && let Some(from) = &self.cfg.from
+                {
+                    q.push(("From", from.clone()));
+                }
+            }
         }
         q.push(("PageSize", "50".to_owned()));
         q
@@ -249,10 +296,25 @@ impl Client {
         body: &str,
         since: i64,
     ) -> Result<Vec<Accepted>, SendError> {
+        self.sent_since_from(to, body, since, None).await
+    }
+
+    /// [`Self::sent_since`] from a sender of its own (see [`Self::form_from`]).
+    ///
+    /// # Errors
+    /// Twilio's error, or a transport failure.
+    pub async fn sent_since_from(
+        &self,
+        to: &str,
+        body: &str,
+        since: i64,
+        sender: Option<&str>,
+    ) -> Result<Vec<Accepted>, SendError> {
         let base = self.cfg.api_base.trim_end_matches('/').to_owned();
         let mut url = url::Url::parse(&self.endpoint)
             .map_err(|e| SendError::Transport(format!("Twilio: bad URL ({e})")))?;
-        url.query_pairs_mut().extend_pairs(self.list_query(to));
+        url.query_pairs_mut()
+            .extend_pairs(self.list_query_from(to, sender));
         let mut found = Vec::new();
         for _ in 0..LOOKUP_PAGES {
             let (status, bytes) = self.call(self.http.get(url.clone())).await?;
@@ -335,12 +397,19 @@ impl Transport for Client {
             .unwrap_or_default()
     }
 
+    fn sender_of(&self, m: &Outgoing) -> Option<String> {
+        m.from
+            .as_ref()
+            .map(|f| format!("twilio:{}:{f}", self.cfg.account_sid))
+    }
+
     async fn send(&self, m: &Outgoing) -> Result<Accepted, SendError> {
-        self.create_message(&m.address, &m.body).await
+        self.create_message_from(&m.address, &m.body, m.from.as_deref())
+            .await
     }
 
     async fn lookup(&self, m: &Outgoing, since: i64) -> Result<Lookup, SendError> {
-        self.sent_since(&m.address, &m.body, since)
+        self.sent_since_from(&m.address, &m.body, since, m.from.as_deref())
             .await
             .map(Lookup::Found)
     }

@@ -49,14 +49,20 @@ impl Pacer {
 #[derive(Debug)]
 pub(super) enum Pace {
     Unpaced,
-    Local(std::sync::Mutex<Pacer>),
+    /// A pacer per sender: the dispatcher's own, and each centre's number of its own.
+    Local {
+        rate: f64,
+        pacers: std::sync::Mutex<std::collections::HashMap<Option<String>, Pacer>>,
+    },
     Shared {
         db: crate::store::Db,
         sender: String,
         per_segment_us: i64,
-        /// One reservation at a time, waited out before the next is made (fair: first come,
-        /// first served, so the claim's order, replies first, is kept).
-        gate: tokio::sync::Mutex<()>,
+        /// Per sender, one reservation at a time, waited out before the next is made (fair:
+        /// first come, first served, so the claim's order, replies first, is kept).
+        gates: std::sync::Mutex<
+            std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>,
+        >,
     },
 }
 
@@ -67,30 +73,35 @@ impl Pace {
             .filter(|r| *r > 0.0 && r.is_finite());
         match (per, db.backend()) {
             (None, _) => Self::Unpaced,
-            (Some(r), crate::store::Backend::Sqlite) => {
-                Self::Local(std::sync::Mutex::new(Pacer::new(Some(r))))
-            }
+            (Some(r), crate::store::Backend::Sqlite) => Self::Local {
+                rate: r,
+                pacers: std::sync::Mutex::default(),
+            },
             (Some(r), crate::store::Backend::Postgres) => Self::Shared {
                 db: db.clone(),
                 sender: settings.sender.clone(),
                 per_segment_us: ((1_000_000.0 / r).round() as i64).max(1),
-                gate: tokio::sync::Mutex::new(()),
+                gates: std::sync::Mutex::default(),
             },
         }
     }
 
-    /// Waits until a message of `segments` may start. `None`: the service is stopping.
+    /// Waits until a message of `segments` may start from `sender` (none: the dispatcher's
+    /// own sender). `None`: the service is stopping.
     pub(super) async fn wait_turn(
         &self,
+        sender: Option<&str>,
         segments: u32,
         stop: &mut crate::shutdown::Stop,
     ) -> Option<()> {
         match self {
             Self::Unpaced => Some(()),
-            Self::Local(p) => {
-                let start = p
+            Self::Local { rate, pacers } => {
+                let start = pacers
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(sender.map(str::to_owned))
+                    .or_insert_with(|| Pacer::new(Some(*rate)))
                     .reserve(Instant::now(), segments);
                 tokio::select! {
                     () = tokio::time::sleep_until(start) => Some(()),
@@ -99,10 +110,17 @@ impl Pace {
             }
             Self::Shared {
                 db,
-                sender,
+                sender: own,
                 per_segment_us,
-                gate,
+                gates,
             } => {
+                let sender = sender.unwrap_or(own);
+                let gate = gates
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(sender.to_owned())
+                    .or_default()
+                    .clone();
                 let _turn = tokio::select! {
                     g = gate.lock() => g,
                     () = stop.wait() => return None,

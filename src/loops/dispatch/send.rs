@@ -97,7 +97,11 @@ impl<T: Transport> Sending<T> {
         };
         if self
             .pace
-            .wait_turn(m.segments, &mut self.stop)
+            .wait_turn(
+                self.transport.sender_of(m).as_deref(),
+                m.segments,
+                &mut self.stop,
+            )
             .await
             .is_none()
         {

@@ -63,6 +63,7 @@ pub(super) async fn list_clients(
     let f = ClientFilter {
         q: p.q,
         language: p.language,
+        centre: Some(caller.0.centre.clone()),
         ..ClientFilter::default()
     };
     let (items, total) =
@@ -132,7 +133,7 @@ pub(super) async fn create_client(
 ) -> Result<Response, ApiError> {
     caller.write()?;
     let b = body_of(body)?;
-    let spec = ClientSpec {
+    let mut spec = ClientSpec {
         id: b.id.clone(),
         phone: b.phone.clone(),
         language: b.language.clone(),
@@ -145,8 +146,11 @@ pub(super) async fn create_client(
         // Checked with the rest before anything is written; enrolled by `add`.
         sequence: b.sequence.clone(),
     };
-    let checked = actions::check(&st.runner, &spec)
+    crate::centres::new_client_defaults(&st.runner.db, &caller.0.centre, &mut spec).await?;
+    let mut checked = actions::check(&st.runner, &spec)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    // A client added through the API belongs to the token's centre.
+    checked.client.centre.clone_from(&caller.0.centre);
     let actor = caller.0.actor();
     if actions::add(&st.runner, &checked, &actor).await? == actions::Added::Existing {
         return Err(ApiError::new(
@@ -160,6 +164,7 @@ pub(super) async fn create_client(
         .await?;
     let f = ClientFilter {
         q: Some(id.to_string()),
+        centre: Some(caller.0.centre.clone()),
         ..ClientFilter::default()
     };
     let (list, _) = crate::web::clients::client_list(&st.runner.db, &f, 200, 0).await?;

@@ -18,8 +18,9 @@ use axum::extract::State;
 pub(super) async fn cohort(
     State(st): State<AppState>,
     caller: Caller,
-    ApiQuery(f): ApiQuery<Filter>,
+    ApiQuery(mut f): ApiQuery<Filter>,
 ) -> Result<Json<Cohort>, ApiError> {
+    f.centre = Some(caller.0.centre.clone());
     let facts = evaluation::facts(&st.runner.db, None, &f, st.runner.centre.time_zone).await?;
     let c = evaluation::cohort(&facts);
     caller

@@ -126,6 +126,28 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// A client this token may reach: one of its centre's. Another centre's is refused (403)
+    /// and the attempt audited; none by that id is left to the route to say (404).
+    pub(super) async fn client(&self, st: &AppState, id: &str) -> Result<ClientId, ApiError> {
+        let c = ClientId::parse(id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        match crate::centres::of_client(&st.runner.db, c.as_str()).await? {
+            Some(centre) if centre != self.0.centre => {
+                self.audit(
+                    st,
+                    "access-denied",
+                    Some(c.as_str()),
+                    "another centre's client",
+                )
+                .await?;
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("client {c} is not of this token's centre"),
+                ))
+            }
+            _ => Ok(c),
+        }
+    }
+
     fn write(&self) -> Result<(), ApiError> {
         if self.0.scope == Scope::Write {
             Ok(())
@@ -258,10 +280,6 @@ impl FromRequestParts<AppState> for ClientPath {
     }
 }
 
-pub(super) fn client_id(id: &str) -> Result<ClientId, ApiError> {
-    ClientId::parse(id).map_err(|e| ApiError::bad_request(e.to_string()))
-}
-
 pub(super) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
         .map_err(|e| ApiError::new(e.status(), e.body_text()))
@@ -289,7 +307,7 @@ pub(super) async fn read_record(
     caller: &Caller,
     id: &str,
 ) -> Result<crate::store::record::Record, ApiError> {
-    let c = client_id(id)?;
+    let c = caller.client(st, id).await?;
     let now = to_ms(st.runner.clock.now());
     crate::store::record::read(&st.runner.db, &c, &caller.0.actor(), now)
         .await?

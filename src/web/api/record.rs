@@ -1,9 +1,7 @@
 //! The API's view of a client's record: referrals, enrolments (and enrolling), answers, scores;
 //! and the open tasks of all clients.
 
-use super::{
-    ApiQuery, Caller, ClientPath, PageParams, ReferralPath, body_of, client_id, read_record,
-};
+use super::{ApiQuery, Caller, ClientPath, PageParams, ReferralPath, body_of, read_record};
 use crate::enrolment::actions::{self};
 use crate::store::record::{Answer, Referral, Score};
 use crate::web::Task;
@@ -114,7 +112,7 @@ pub(super) async fn create_referral(
     body: Result<Json<NewReferralBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.write()?;
-    let c = client_id(&id)?;
+    let c = caller.client(&st, &id).await?;
     let b = body_of(body)?;
     let who: Vec<String> = [b.referred_by, b.role, b.organisation]
         .into_iter()
@@ -160,7 +158,7 @@ pub(super) async fn patch_referral(
 ) -> Result<Json<Referral>, ApiError> {
     caller.write()?;
     let (id, rid) = (path.id.clone(), path.rid);
-    let c = client_id(&id)?;
+    let c = caller.client(&st, &id).await?;
     let b = body_of(body)?;
     // Another client's referral is not found here.
     one_referral(&st, &caller, &id, rid).await?;
@@ -230,7 +228,7 @@ pub(super) async fn client_enrolments(
     caller: Caller,
     ClientPath { id }: ClientPath,
 ) -> Result<Json<Vec<Enrolment>>, ApiError> {
-    client_id(&id)?;
+    caller.client(&st, &id).await?;
     if crate::web::page::client_meta(&st.runner.db, &id)
         .await?
         .is_none()
@@ -274,7 +272,7 @@ pub(super) async fn enrol_client(
     body: Result<Json<NewEnrolment>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     caller.write()?;
-    let c = client_id(&id)?;
+    let c = caller.client(&st, &id).await?;
     let b = body_of(body)?;
     let e = actions::enrol_for(
         &st.runner,
@@ -363,6 +361,7 @@ pub(super) async fn list_tasks(
     let (items, total) = crate::web::today::open_tasks(
         &st.runner.db,
         None,
+        Some(&caller.0.centre),
         None,
         st.runner.centre.time_zone,
         per,

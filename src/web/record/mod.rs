@@ -146,7 +146,7 @@ async fn client_page(
             .and_then(|v| i64::try_from(v).ok())
             .unwrap_or(0)
     });
-    let programs: Vec<Value> = crate::programs::list(&st.runner.db, false)
+    let programs: Vec<Value> = crate::programs::list_in(&st.runner.db, Some(&meta.centre), false)
         .await
         .unwrap_or_default()
         .iter()
@@ -182,7 +182,9 @@ async fn client_page(
             Err(e) => return store_error(&st, &a, &e),
         };
     let staff_list = if a.staff.is_admin() {
-        staff::list(&st.runner.db).await.unwrap_or_default()
+        staff::list(&st.runner.db, Some(&meta.centre))
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -246,7 +248,7 @@ async fn export_record(
     Path(id): Path<String>,
     Query(q): Query<ExportFormat>,
 ) -> Response {
-    let (client, _) = match open_client(&st, &a, &id).await {
+    let (client, meta) = match open_client(&st, &a, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -277,6 +279,7 @@ async fn export_record(
         },
     )
     .await;
+    let centre = crate::web::page::centre_name(&st, &meta.centre).await;
     let (kind, name, body) = if html {
         let generated = crate::clock::from_ms(now(&st))
             .format("%Y-%m-%d %H:%M UTC")
@@ -284,7 +287,7 @@ async fn export_record(
         (
             "text/html; charset=utf-8",
             format!("{id}-record.html"),
-            crate::ops::access::html(&file, &id, &st.runner.centre.name, &generated),
+            crate::ops::access::html(&file, &id, &centre, &generated),
         )
     } else {
         (
@@ -376,6 +379,7 @@ async fn summary_letter(
     )
     .await;
     let feedback = feedback_link(&st, &summary).await;
+    let centre = crate::web::page::centre_name(&st, &meta.centre).await;
     st.ui.render(
         "letter.html",
         page_ctx(
@@ -384,7 +388,7 @@ async fn summary_letter(
                 s => Value::from_serialize(&summary),
                 client => id, name => meta.name, chart => record.client.chart_number,
                 referred_by => referral.and_then(|r| r.referred_by.clone()),
-                centre => st.runner.centre.name.clone(),
+                centre => centre,
                 feedback => feedback,
             },
         ),
@@ -412,8 +416,9 @@ async fn summary_pdf(
         .to_string();
     let about = meta.name.clone().unwrap_or_else(|| id.clone());
     let feedback = feedback_link(&st, &summary).await;
+    let centre = crate::web::page::centre_name(&st, &meta.centre).await;
     let bytes = crate::letter::pdf(&crate::letter::Letter {
-        centre: &st.runner.centre.name,
+        centre: &centre,
         date: &date,
         referred_by: referred_by.as_deref(),
         about: &about,

@@ -90,9 +90,13 @@ impl FromRequestParts<AppState> for Auth {
                 let lang = request_lang(&parts.headers, Some(&staff));
                 let viewer = (!staff.is_admin()).then_some(staff.id);
                 let counts = Counts {
-                    inbox: crate::runner::conversation::waiting(&st.runner.db, viewer)
-                        .await
-                        .unwrap_or(0),
+                    inbox: crate::runner::conversation::waiting(
+                        &st.runner.db,
+                        viewer,
+                        staff.scope(),
+                    )
+                    .await
+                    .unwrap_or(0),
                     notifications: crate::web::notifications::unread(&st.runner.db, &staff, viewer)
                         .await
                         .unwrap_or(0),

@@ -175,6 +175,7 @@ impl Ui {
             "program.html",
             "letter.html",
             "referrers.html",
+            "centres.html",
             "sociodemographics.html",
             "feedback.html"
         );

@@ -94,6 +94,9 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "provider-feedback",
     "retention-purge",
     "client-purged",
+    "centre-add",
+    "centre-sharing",
+    "group-report",
 ];
 
 pub(super) type Table = &'static [(&'static str, &'static str)];
@@ -275,6 +278,11 @@ pub(super) const AUDIT_DETAILS: Table = &[
     ("SMS number set", "ad-phone-set"),
     ("not a test client", "ad-not-test-client"),
     ("not their client", "ad-not-their-client"),
+    ("another centre's client", "ad-other-centre-client"),
+    (
+        "another centre's (?P<what>staff|program|token|task|centre)",
+        "ad-other-centre",
+    ),
     ("(?P<n>\\d+) clients", "ad-n-clients"),
     ("(?P<n>\\d+) clients, de-identified", "ad-n-clients-deid"),
     ("(?P<n>\\d+) tasks", "ad-n-tasks"),
@@ -502,13 +510,28 @@ pub(super) const AUDIT_BY_ACTION: &[(&str, &str, &str)] = &[
     ),
     (
         "staff-add",
-        "(?P<u>\\S+) \\((?P<role>admin|navigator)\\)",
+        "(?P<u>\\S+) \\((?P<role>admin|navigator), (?P<centre>\\S+)\\)",
         "ad-staff-add",
     ),
     (
         "api-token-issue",
-        "(?P<name>.+) \\((?P<scope>read|write)\\)",
+        "(?P<name>.+) \\((?P<scope>read|write|fhir), (?P<centre>\\S+)\\)",
         "ad-token-issue",
+    ),
+    (
+        "centre-add",
+        "(?P<id>\\S+) \\((?P<name>.+)\\)",
+        "ad-centre-add",
+    ),
+    (
+        "centre-sharing",
+        "(?P<id>\\S+): (?P<how>on|off)",
+        "ad-centre-sharing",
+    ),
+    (
+        "group-report",
+        "(?P<n>\\d+) centres sharing",
+        "ad-group-report",
     ),
     ("api-token-revoke", "token (?P<id>\\d+)", "ad-token-revoke"),
     (

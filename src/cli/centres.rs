@@ -1,0 +1,182 @@
+//! `matters centres …`: the centres one deployment serves — list them, add one, say whether its
+//! de-identified figures go into the group's report, and write that report.
+
+use crate::centres::{self, NewCentre};
+use crate::clock::Clock;
+use crate::config::Config;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const ACTOR: &str = "cli";
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, from the command line
+pub enum CentresCommand {
+    /// List the centres (the default one is today's configuration).
+    List,
+    /// Add a centre. Then add its staff (`matters staff add NAME --centre CODE`) and its API
+    /// tokens (`matters staff token NAME --centre CODE`).
+    Add {
+        /// A short code for it: letters, digits and dashes (north-end).
+        code: String,
+        /// Its name as clients and staff know it.
+        #[arg(long)]
+        name: String,
+        /// Its IANA time zone (America/Toronto).
+        #[arg(long)]
+        time_zone: String,
+        /// The language new clients get unless they choose (en, fr…).
+        #[arg(long, default_value = "en")]
+        default_language: String,
+        /// The languages it offers, comma-separated (default: every language of the deployment).
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        /// When texts may go, like 09:00-20:00 (default: the deployment's [schedule] send_between).
+        #[arg(long)]
+        send_between: Option<String>,
+        /// Days no text goes, comma-separated YYYY-MM-DD.
+        #[arg(long, value_delimiter = ',')]
+        holidays: Vec<String>,
+        /// Its own Twilio number (E.164); texts to it are its clients'.
+        #[arg(long)]
+        twilio_from: Option<String>,
+        /// Or its own Twilio messaging service (MG…).
+        #[arg(long)]
+        messaging_service: Option<String>,
+        /// Its own Twilio account (AC…), if it has one …
+        #[arg(long)]
+        twilio_account_sid: Option<String>,
+        /// … and the file holding that account's auth token (readable by the service only).
+        #[arg(long)]
+        twilio_auth_token_file: Option<PathBuf>,
+        /// Its Telegram bot's user name.
+        #[arg(long)]
+        telegram_bot: Option<String>,
+        /// Where its alerts go when nobody is on call.
+        #[arg(long)]
+        alert_email: Option<String>,
+        /// It agrees to its de-identified figures in the group's report.
+        #[arg(long)]
+        shares_figures: bool,
+    },
+    /// Say whether a centre's de-identified figures go into the group's report.
+    Share {
+        /// The centre's code.
+        code: String,
+        /// Stop sharing them.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Write the group's report: the de-identified figures of the centres that share them,
+    /// pooled, small cells suppressed (CSV).
+    Report {
+        /// The file to write (readable by its owner only); default: standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+pub async fn run(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    command: CentresCommand,
+) -> anyhow::Result<i32> {
+    let db = crate::app::connect(cfg).await?;
+    db.migrate().await?;
+    centres::sync_default(&db, &crate::app::default_centre(cfg)).await?;
+    let now = crate::clock::to_ms(clock.now());
+    match command {
+        CentresCommand::List => {
+            for c in centres::list(&db).await? {
+                let sender = c
+                    .twilio_from
+                    .as_deref()
+                    .or(c.twilio_messaging_service.as_deref())
+                    .unwrap_or("-");
+                println!(
+                    "{:<16} {:<30} {:<20} {:<14} {}",
+                    c.id,
+                    c.name,
+                    c.time_zone,
+                    sender,
+                    if c.shares_figures {
+                        "shares figures"
+                    } else {
+                        "does not share"
+                    }
+                );
+            }
+        }
+        CentresCommand::Add {
+            code,
+            name,
+            time_zone,
+            default_language,
+            languages,
+            send_between,
+            holidays,
+            twilio_from,
+            messaging_service,
+            twilio_account_sid,
+            twilio_auth_token_file,
+            telegram_bot,
+            alert_email,
+            shares_figures,
+        } => {
+            let c = centres::add(
+                &db,
+                NewCentre {
+                    id: code,
+                    name,
+                    time_zone,
+                    send_between,
+                    holidays,
+                    languages,
+                    default_language,
+                    twilio_from,
+                    twilio_messaging_service: messaging_service,
+                    twilio_account_sid,
+                    twilio_auth_token_file: twilio_auth_token_file.map(|p| p.display().to_string()),
+                    telegram_bot,
+                    alert_email,
+                    shares_figures,
+                },
+                ACTOR,
+                now,
+            )
+            .await?;
+            println!("added centre {} ({})", c.id, c.name);
+            println!(
+                "add its first administrator: matters staff add NAME --role admin --centre {}",
+                c.id
+            );
+        }
+        CentresCommand::Share { code, off } => {
+            centres::set_sharing(&db, &code, !off, ACTOR, now).await?;
+            println!(
+                "{code} {} its de-identified figures with the group",
+                if off { "no longer shares" } else { "shares" }
+            );
+        }
+        CentresCommand::Report { out } => {
+            let tz = cfg.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let r = centres::group_report(&db, tz).await?;
+            let bytes = centres::group_csv(&r)?;
+            crate::store::record::audit_one(
+                &db,
+                now,
+                ACTOR,
+                "group-report",
+                None,
+                &format!("{} centres sharing", r.sharing.len()),
+            )
+            .await?;
+            match out {
+                Some(p) => crate::cli::export::write_private(&p, &bytes)?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
+        }
+    }
+    Ok(0)
+}
