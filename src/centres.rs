@@ -355,15 +355,16 @@ pub async fn for_twilio(
 }
 
 /// What a new client of `centre` starts with where nothing else is said: the centre's time
-/// zone and, for a centre with quiet hours of its own, its hours as the client's sending
-/// window (the default centre's are the deployment's, applied to every client already).
+/// zone and default language and, for a centre with quiet hours of its own, its hours as the
+/// client's sending window (the default centre's are the deployment's, applied to every client
+/// already). `Ok(Err(why))`: the client asks for a language the centre does not offer.
 pub async fn new_client_defaults(
     db: &Db,
     centre: &str,
     spec: &mut crate::enrolment::actions::ClientSpec,
-) -> Result<(), StoreError> {
+) -> Result<Result<(), String>, StoreError> {
     let Some(c) = get(db, centre).await? else {
-        return Ok(());
+        return Ok(Ok(()));
     };
     if spec
         .time_zone
@@ -371,6 +372,21 @@ pub async fn new_client_defaults(
         .is_none_or(|t| t.trim().is_empty())
     {
         spec.time_zone = Some(c.time_zone.clone());
+    }
+    if spec.language.trim().is_empty() {
+        spec.language.clone_from(&c.default_language);
+    }
+    if !c.languages.is_empty() {
+        let asked = Locale::parse(spec.language.trim()).map(|l| l.to_string());
+        if let Ok(l) = asked
+            && !c.languages.contains(&l)
+        {
+            return Ok(Err(format!(
+                "{} does not offer the language {l}: it offers {}",
+                c.name,
+                c.languages.join(", ")
+            )));
+        }
     }
     if c.id != DEFAULT
         && spec
@@ -380,7 +396,15 @@ pub async fn new_client_defaults(
     {
         spec.send_between = c.send_between;
     }
-    Ok(())
+    Ok(Ok(()))
+}
+
+/// The languages a centre offers new clients (none: every language of the deployment).
+pub async fn languages_of(db: &Db, centre: &str) -> Result<Vec<String>, StoreError> {
+    Ok(get(db, centre)
+        .await?
+        .map(|c| c.languages)
+        .unwrap_or_default())
 }
 
 /// The centre a client belongs to (none: no such client).

@@ -550,3 +550,43 @@ async fn serve_refuses_alerts_that_cannot_reach_anyone_and_says_why() {
     let p = nav.post(&form, &[("email", "x@y.z")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
 }
+
+/// On call for another centre is not on call for this client: Omar, moved to another centre,
+/// is skipped; the next person on call of the client's centre hears first.
+#[tokio::test]
+async fn an_alert_goes_only_to_staff_of_the_clients_centre() {
+    let r = rig(SATURDAY_NIGHT).await;
+    let db = &r.web.state.runner.db;
+    matters::centres::add(
+        db,
+        matters::centres::NewCentre {
+            id: "north".into(),
+            name: "North End CHC".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "en".into(),
+            ..Default::default()
+        },
+        "cli",
+        0,
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE staff SET centre_id = 'north' WHERE username = 'omar'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let (status, _) = r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
+    assert_eq!(status, 200);
+    r.advance(1);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    assert!(
+        r.mail.to("omar@csc.example").is_empty(),
+        "another centre's on-call person"
+    );
+    assert!(r.staff_texts(OMAR_PHONE).is_empty());
+    assert_eq!(
+        r.mail.to("priya@csc.example").len(),
+        1,
+        "the client's centre's on call"
+    );
+}

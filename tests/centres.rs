@@ -744,3 +744,71 @@ async fn the_single_centre_configuration_is_the_default_centre() {
     let p = w.get("/today").await;
     assert!(p.body.contains("href=\"/centres\""));
 }
+
+/// A centre's own time zone, languages and quiet hours shape the clients its staff add.
+#[tokio::test]
+async fn a_new_client_takes_the_centres_time_zone_languages_and_hours() {
+    let w = Web::new().await;
+    let db = &w.state.runner.db;
+    centres::add(
+        db,
+        NewCentre {
+            id: "ouest".into(),
+            name: "CSC de l'Ouest".into(),
+            time_zone: "America/Winnipeg".into(),
+            default_language: "fr".into(),
+            languages: vec!["fr".into()],
+            send_between: Some("10:00-18:00".into()),
+            ..NewCentre::default()
+        },
+        "cli",
+        w.now(),
+    )
+    .await
+    .unwrap();
+    staff::add_in(
+        db,
+        &Membership::of("ouest"),
+        "odile",
+        "Odile",
+        Role::Navigator,
+        Some(PASSWORD),
+        w.now(),
+        "cli",
+    )
+    .await
+    .unwrap();
+    w.sign_in("odile").await;
+    let form = w.get("/clients/new").await;
+    assert!(form.body.contains("Winnipeg"), "the centre's time zone");
+    assert!(
+        form.body.contains("value=\"fr\"") && !form.body.contains("value=\"en\""),
+        "only the centre's languages are offered"
+    );
+    let p = w.add_client("pierre", &[("language", "en")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.visible().contains("does not offer the language en"),
+        "{}",
+        p.visible()
+    );
+    let p = w
+        .add_client(
+            "pierre",
+            &[("language", "fr"), ("time_zone", "America/Winnipeg")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (tz, window, centre): (String, Option<i64>, String) =
+        sqlx::query_as("SELECT time_zone, send_start, centre_id FROM clients WHERE id = 'pierre'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(tz, "America/Winnipeg");
+    assert_eq!(
+        window,
+        Some(600),
+        "the centre's quiet hours: sends from 10:00"
+    );
+    assert_eq!(centre, "ouest");
+}

@@ -45,6 +45,10 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub working_hours: Option<String>,
+    /// The centre they work for, and whether they administer every centre: an alert about a
+    /// client goes only to staff who may open the client's record.
+    pub centre: String,
+    pub all_centres: bool,
 }
 
 /// Everything the alerter needs, built once at start-up.
@@ -281,7 +285,7 @@ impl Alerter {
 
     async fn claim(&self, now: i64) -> Result<Vec<Due>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.id, a.client_id, a.kind, a.level, c.navigator_id FROM alerts a \
+            "SELECT a.id, a.client_id, a.kind, a.level, c.navigator_id, c.centre_id FROM alerts a \
              JOIN clients c ON c.id = a.client_id \
              WHERE a.status IN ('pending', 'sent') AND a.due_at <= $1 \
                AND (a.lease_until IS NULL OR a.lease_until < $1) ORDER BY a.due_at, a.id LIMIT 50",
@@ -314,6 +318,7 @@ impl Alerter {
                     kind: r.try_get(2).doing("reading an alert")?,
                     level: r.try_get(3).doing("reading an alert")?,
                     navigator: r.try_get(4).doing("reading an alert")?,
+                    centre: r.try_get(5).doing("reading an alert")?,
                 });
             }
         }
@@ -332,7 +337,13 @@ impl Alerter {
     /// Sends one due alert to its level's people; true when at least one send left.
     async fn send(&self, all: &[Contact], d: &Due, now: i64) -> Result<bool, StoreError> {
         let level = usize::try_from(d.level).unwrap_or(0);
-        let Some(route) = self.route(all, d.navigator, now, level) else {
+        // On call for another centre is not on call for this client.
+        let theirs: Vec<Contact> = all
+            .iter()
+            .filter(|c| c.all_centres || c.centre == d.centre)
+            .cloned()
+            .collect();
+        let Some(route) = self.route(&theirs, d.navigator, now, level) else {
             tracing::error!(
                 alert = d.id,
                 "an urgent task's alert has no one to go to: no staff member can be reached"
@@ -545,12 +556,14 @@ struct Due {
     kind: String,
     level: i64,
     navigator: Option<i64>,
+    /// The client's centre: only its staff (and the whole deployment's administrators) are told.
+    centre: String,
 }
 
 /// Every active staff member with their contacts.
 pub async fn contacts(db: &Db) -> Result<Vec<Contact>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, username, display_name, role, language, email, phone, working_hours FROM staff \
+        "SELECT id, username, display_name, role, language, email, phone, working_hours, centre_id, all_centres FROM staff \
          WHERE active = 1 ORDER BY id",
     )
     .fetch_all(db.pool())
@@ -568,6 +581,8 @@ pub async fn contacts(db: &Db) -> Result<Vec<Contact>, StoreError> {
                 email: r.try_get(5).doing("reading staff")?,
                 phone: r.try_get(6).doing("reading staff")?,
                 working_hours: r.try_get(7).doing("reading staff")?,
+                centre: r.try_get(8).doing("reading staff")?,
+                all_centres: r.try_get::<i64, _>(9).doing("reading staff")? != 0,
             })
         })
         .collect()

@@ -137,7 +137,14 @@ async fn new_client_page(
         Vec::new()
     };
     let sequences = sequence_ids(st);
-    let languages = language_options(st);
+    // The languages the staff member's centre offers (every one, for a centre that names none).
+    let offered = crate::centres::languages_of(&st.runner.db, &a.staff.centre)
+        .await
+        .unwrap_or_default();
+    let languages: Vec<_> = language_options(st)
+        .into_iter()
+        .filter(|l| offered.is_empty() || offered.contains(&l.id))
+        .collect();
     let mut r = st.ui.render(
         "client_new.html",
         page_ctx(
@@ -187,10 +194,12 @@ async fn create_client(State(st): State<AppState>, Form(a, f): Form<NewClientFor
             .collect(),
         sequence: Some(f.sequence.clone()).filter(|s| !s.trim().is_empty()),
     };
-    if let Err(e) =
-        crate::centres::new_client_defaults(&st.runner.db, &a.staff.centre, &mut spec).await
-    {
-        return store_error(&st, &a, &e);
+    match crate::centres::new_client_defaults(&st.runner.db, &a.staff.centre, &mut spec).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => {
+            return new_client_page(&st, &a, &f, Some(why), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(e) => return store_error(&st, &a, &e),
     }
     let mut checked = match actions::check(&st.runner, &spec) {
         Ok(c) => c,

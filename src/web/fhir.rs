@@ -314,10 +314,18 @@ async fn create_service_request(
                 chart_number: intake.chart_number.clone(),
                 ..Default::default()
             };
-            if let Err(e) =
-                crate::centres::new_client_defaults(db, &caller.0.centre, &mut spec).await
-            {
-                return unavailable(&e);
+            match crate::centres::new_client_defaults(db, &caller.0.centre, &mut spec).await {
+                Ok(Ok(())) => {}
+                // The Patient's language is not offered here: the centre's default is used.
+                Ok(Err(_)) => {
+                    spec.language.clear();
+                    if let Err(e) =
+                        crate::centres::new_client_defaults(db, &caller.0.centre, &mut spec).await
+                    {
+                        return unavailable(&e);
+                    }
+                }
+                Err(e) => return unavailable(&e),
             }
             let mut checked = match crate::enrolment::actions::check(&st.runner, &spec) {
                 Ok(c) => c,

@@ -53,7 +53,7 @@ pub(crate) fn page_ctx(a: &Auth, extra: Value) -> Value {
 /// A language clients may be messaged in, as the forms' lists show it: `ar — العربية (Arabic)`.
 #[derive(Debug, serde::Serialize)]
 pub(crate) struct LanguageOption {
-    id: String,
+    pub(crate) id: String,
     label: String,
 }
 

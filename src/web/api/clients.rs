@@ -146,7 +146,9 @@ pub(super) async fn create_client(
         // Checked with the rest before anything is written; enrolled by `add`.
         sequence: b.sequence.clone(),
     };
-    crate::centres::new_client_defaults(&st.runner.db, &caller.0.centre, &mut spec).await?;
+    crate::centres::new_client_defaults(&st.runner.db, &caller.0.centre, &mut spec)
+        .await?
+        .map_err(|why| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, why))?;
     let mut checked = actions::check(&st.runner, &spec)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     // A client added through the API belongs to the token's centre.
