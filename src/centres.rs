@@ -12,8 +12,9 @@ use sqlx::Row;
 /// The centre a single-centre deployment is, and the one old rows belong to.
 pub const DEFAULT: &str = crate::domain::DEFAULT_CENTRE;
 
-/// A centre, as administrators see it (never its pseudonym key nor its Twilio token).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A centre: what an administrator gives when adding one, and what is read back (never its
+/// pseudonym key, nor its Twilio token, which is in a file).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Centre {
     pub id: String,
     pub name: String,
@@ -34,6 +35,9 @@ pub struct Centre {
     pub shares_figures: bool,
 }
 
+/// A centre to add (or the default centre, from the configuration).
+pub type NewCentre = Centre;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CentreError {
     #[error("{0}")]
@@ -46,25 +50,6 @@ pub enum CentreError {
     Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// A centre to add (or the default centre, from the configuration).
-#[derive(Debug, Clone, Default)]
-pub struct NewCentre {
-    pub id: String,
-    pub name: String,
-    pub time_zone: String,
-    pub send_between: Option<String>,
-    pub holidays: Vec<String>,
-    pub languages: Vec<String>,
-    pub default_language: String,
-    pub twilio_from: Option<String>,
-    pub twilio_messaging_service: Option<String>,
-    pub twilio_account_sid: Option<String>,
-    pub twilio_auth_token_file: Option<String>,
-    pub telegram_bot: Option<String>,
-    pub alert_email: Option<String>,
-    pub shares_figures: bool,
 }
 
 fn blank(v: Option<String>) -> Option<String> {

@@ -177,15 +177,7 @@ async fn share(
     let on = match action.as_str() {
         "share" => true,
         "unshare" => false,
-        _ => {
-            return crate::web::ui::message_page(
-                &st,
-                a.lang,
-                Some(&a),
-                StatusCode::NOT_FOUND,
-                "not-found",
-            );
-        }
+        _ => return crate::web::page::not_found_page(&st, &a),
     };
     match centres::set_sharing(&st.runner.db, &id, on, &a.staff.actor(), now(&st)).await {
         Ok(()) => Redirect::to("/centres?done=centre-sharing").into_response(),

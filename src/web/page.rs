@@ -281,6 +281,11 @@ pub(crate) async fn refused(
     message_page(st, a.lang, Some(a), StatusCode::FORBIDDEN, message)
 }
 
+/// The page that says there is no such thing.
+pub(crate) fn not_found_page(st: &AppState, a: &Auth) -> Response {
+    message_page(st, a.lang, Some(a), StatusCode::NOT_FOUND, "not-found")
+}
+
 /// A centre's name, as letters and pages give it (the deployment's, if it has none).
 pub(crate) async fn centre_name(st: &AppState, centre: &str) -> String {
     match crate::centres::get(&st.runner.db, centre).await {
@@ -320,13 +325,7 @@ pub(crate) async fn chosen_centre(
     }
     match crate::centres::get(&st.runner.db, named).await {
         Ok(Some(c)) => Ok(c.id),
-        Ok(None) => Err(message_page(
-            st,
-            a.lang,
-            Some(a),
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )),
+        Ok(None) => Err(not_found_page(st, a)),
         Err(e) => Err(store_error(st, a, &e)),
     }
 }

@@ -80,13 +80,7 @@ async fn managed(st: &AppState, a: &Auth, id: i64) -> Result<staff::Staff, Respo
     match staff::by_id(&st.runner.db, id).await {
         Ok(Some(s)) if a.staff.sees_centre(&s.centre) => Ok(s),
         Ok(Some(_)) => Err(other_centre(st, a, "staff").await),
-        Ok(None) => Err(message_page(
-            st,
-            a.lang,
-            Some(a),
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )),
+        Ok(None) => Err(crate::web::page::not_found_page(st, a)),
         Err(e) => Err(store_error(st, a, &e)),
     }
 }
