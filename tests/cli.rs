@@ -1214,6 +1214,21 @@ fn centres_are_added_staffed_shared_and_reported_from_the_command_line() {
         ok && said.contains("north-end") && said.contains("every centre"),
         "{said}"
     );
+    // Exports of one centre hold its clients only.
+    let (ok, said) = run(&["clients", "add", "amelie", "--phone", "+15145550123"]);
+    assert!(ok, "{said}");
+    let (ok, said) = run(&["export", "csv"]);
+    assert!(ok && said.contains("amelie"), "{said}");
+    let (ok, said) = run(&["export", "csv", "--centre", "north-end"]);
+    assert!(
+        ok && !said.contains("amelie") && said.contains("0 clients exported"),
+        "{said}"
+    );
+    let (ok, said) = run(&["export", "cohort", "--centre", "nowhere"]);
+    assert!(
+        !ok && said.contains("there is no centre \"nowhere\""),
+        "{said}"
+    );
     let (ok, said) = run(&["centres", "share", "north-end"]);
     assert!(ok && said.contains("north-end shares"), "{said}");
     let out = dir.join("group.csv");

@@ -77,6 +77,15 @@ pub enum CentresCommand {
     },
 }
 
+/// A centre's code given on the command line, if there is a centre by that code.
+pub(crate) async fn known(db: &crate::store::Db, code: &str) -> anyhow::Result<String> {
+    let code = code.trim().to_lowercase();
+    match centres::get(db, &code).await? {
+        Some(c) => Ok(c.id),
+        None => anyhow::bail!("there is no centre {code:?} (see `matters centres list`)"),
+    }
+}
+
 pub async fn run(
     cfg: &Config,
     clock: Arc<dyn Clock>,

@@ -20,6 +20,9 @@ pub enum ExportCommand {
         /// Write here (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// One centre's clients only (`matters centres list`); default: every centre's.
+        #[arg(long)]
+        centre: Option<String>,
     },
     /// A FHIR R4 Bundle: a Questionnaire per instrument and a QuestionnaireResponse per
     /// completed survey.
@@ -30,6 +33,9 @@ pub enum ExportCommand {
         /// Write here (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// One centre's clients only (`matters centres list`); default: every centre's.
+        #[arg(long)]
+        centre: Option<String>,
     },
     /// The cohort's figures as on the Cohort page (every measure, uptake, goals, health-system
     /// use, experience, and by group), cells of fewer than five clients shown as "< 5".
@@ -37,6 +43,9 @@ pub enum ExportCommand {
         /// Write here (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// One centre's clients only (`matters centres list`); default: every centre's.
+        #[arg(long)]
+        centre: Option<String>,
     },
 }
 
@@ -59,13 +68,18 @@ pub async fn run(
 ) -> anyhow::Result<i32> {
     let runner = crate::app::build(cfg, clock).await?;
     match command {
-        ExportCommand::Csv { deidentified, out } => {
+        ExportCommand::Csv {
+            deidentified,
+            out,
+            centre,
+        } => {
+            let centre = known(&runner, centre).await?;
             let pb = bar(out.is_some());
             pb.set_message("clients");
             let mut buf = Vec::new();
             let n = crate::export::evaluation_csv(
                 &runner,
-                None,
+                centre.as_deref(),
                 deidentified,
                 false,
                 ACTOR,
@@ -83,26 +97,49 @@ pub async fn run(
                 if deidentified { ", de-identified" } else { "" }
             );
         }
-        ExportCommand::Fhir { deidentified, out } => {
+        ExportCommand::Fhir {
+            deidentified,
+            out,
+            centre,
+        } => {
+            let centre = known(&runner, centre).await?;
             let pb = bar(out.is_some());
             pb.set_message("surveys");
-            let b = crate::export::fhir_bundle(&runner, None, deidentified, ACTOR, &mut |d, t| {
-                pb.set_length(t);
-                pb.set_position(d);
-            })
+            let b = crate::export::fhir_bundle(
+                &runner,
+                centre.as_deref(),
+                deidentified,
+                ACTOR,
+                &mut |d, t| {
+                    pb.set_length(t);
+                    pb.set_position(d);
+                },
+            )
             .await?;
             pb.finish_and_clear();
             let n = b["entry"].as_array().map_or(0, Vec::len);
             write_out(out.as_ref(), serde_json::to_string_pretty(&b)?.as_bytes())?;
             eprintln!("{n} resources exported");
         }
-        ExportCommand::Cohort { out } => {
-            let buf = cohort_figures(&runner, None, ACTOR).await?;
+        ExportCommand::Cohort { out, centre } => {
+            let centre = known(&runner, centre).await?;
+            let buf = cohort_figures(&runner, centre.as_deref(), ACTOR).await?;
             write_out(out.as_ref(), &buf)?;
             eprintln!("the cohort's figures exported");
         }
     }
     Ok(0)
+}
+
+/// A centre named on the command line, if there is one by that code.
+async fn known(
+    runner: &crate::runner::Runner,
+    centre: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    match centre {
+        Some(code) => Ok(Some(crate::cli::centres::known(&runner.db, &code).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The cohort's figures, as a CSV; audited.

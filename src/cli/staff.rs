@@ -93,15 +93,6 @@ async fn named(db: &crate::store::Db, username: &str) -> anyhow::Result<Option<s
     Ok(found)
 }
 
-/// A centre's code, if there is such a centre.
-async fn known_centre(db: &crate::store::Db, code: &str) -> anyhow::Result<String> {
-    let code = code.trim().to_lowercase();
-    match crate::centres::get(db, &code).await? {
-        Some(c) => Ok(c.id),
-        None => anyhow::bail!("there is no centre {code:?} (see `matters centres list`)"),
-    }
-}
-
 /// The site's base URL, for links given to people.
 fn site(cfg: &Config) -> String {
     cfg.public_url
@@ -138,7 +129,7 @@ pub async fn run(
                     staff::add(&db, &username, &name, role, password.as_deref(), now, ACTOR).await?
                 }
                 Some(c) => {
-                    let c = known_centre(&db, &c).await?;
+                    let c = crate::cli::centres::known(&db, &c).await?;
                     staff::add_in(
                         &db,
                         &staff::Membership::of(&c),
@@ -259,7 +250,7 @@ pub async fn run(
         } => {
             let scope = Scope::parse(&scope)?;
             let centre = match centre {
-                Some(c) => known_centre(&db, &c).await?,
+                Some(c) => crate::cli::centres::known(&db, &c).await?,
                 None => crate::centres::DEFAULT.to_owned(),
             };
             let (t, secret) = staff::issue_token_in(&db, &centre, &name, scope, ACTOR, now).await?;

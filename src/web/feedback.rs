@@ -27,10 +27,12 @@ struct FeedbackForm {
     comment: String,
 }
 
+/// The form, in the name of the client's centre (`centre`).
 fn form(
     st: &AppState,
     lang: &'static str,
     path: &str,
+    centre: &str,
     error: Option<String>,
     done: bool,
 ) -> Response {
@@ -38,7 +40,7 @@ fn form(
         "feedback.html",
         context! {
             lang => lang, other_lang => other(lang), action => path,
-            centre => st.runner.centre.name.clone(), error => error, done => done,
+            centre => centre, error => error, done => done,
         },
     );
     if error.is_some() {
@@ -53,8 +55,26 @@ async fn page(
     Path((sid, token)): Path<(i64, String)>,
 ) -> Response {
     match opened(&st, lang, sid, &token).await {
-        Ok(_) => form(&st, lang, &format!("/feedback/{sid}/{token}"), None, false),
+        Ok((_, client)) => {
+            let centre = centre_of(&st, &client).await;
+            form(
+                &st,
+                lang,
+                &format!("/feedback/{sid}/{token}"),
+                &centre,
+                None,
+                false,
+            )
+        }
         Err(r) => r,
+    }
+}
+
+/// The name of the client's centre, as the referrer knows it.
+async fn centre_of(st: &AppState, client: &str) -> String {
+    match crate::centres::of_client(&st.runner.db, client).await {
+        Ok(Some(c)) => crate::web::page::centre_name(st, &c).await,
+        _ => st.runner.centre.name.clone(),
     }
 }
 
@@ -98,13 +118,14 @@ async fn save(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let centre = centre_of(&st, &client).await;
     let useful = match f.useful.trim() {
         "" => None,
         u => match u.parse::<i64>().ok().filter(|n| (1..=5).contains(n)) {
             Some(n) => Some(n),
             None => {
                 let e = st.ui.text.get(lang, "feedback-bad-useful", None);
-                return form(&st, lang, &path, Some(e), false);
+                return form(&st, lang, &path, &centre, Some(e), false);
             }
         },
     };
@@ -117,7 +138,7 @@ async fn save(
         Some(f.comment.trim().chars().take(2000).collect::<String>()).filter(|c| !c.is_empty());
     if useful.is_none() && would_refer.is_none() && comment.is_none() {
         let e = st.ui.text.get(lang, "feedback-empty", None);
-        return form(&st, lang, &path, Some(e), false);
+        return form(&st, lang, &path, &centre, Some(e), false);
     }
     let a = Answer {
         useful,
@@ -125,7 +146,7 @@ async fn save(
         comment,
     };
     match feedback::record(&st.runner.db, sid, referral, &client, &a, now(&st)).await {
-        Ok(()) => form(&st, lang, &path, None, true),
+        Ok(()) => form(&st, lang, &path, &centre, None, true),
         Err(e) => {
             tracing::error!(error = %e, "a provider's feedback could not be saved");
             message_page(
