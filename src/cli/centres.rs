@@ -44,12 +44,6 @@ pub enum CentresCommand {
         /// Or its own Twilio messaging service (MG…).
         #[arg(long)]
         messaging_service: Option<String>,
-        /// Its own Twilio account (AC…), if it has one …
-        #[arg(long)]
-        twilio_account_sid: Option<String>,
-        /// … and the file holding that account's auth token (readable by the service only).
-        #[arg(long)]
-        twilio_auth_token_file: Option<PathBuf>,
         /// Its Telegram bot's user name.
         #[arg(long)]
         telegram_bot: Option<String>,
@@ -127,8 +121,6 @@ pub async fn run(
             holidays,
             twilio_from,
             messaging_service,
-            twilio_account_sid,
-            twilio_auth_token_file,
             telegram_bot,
             alert_email,
             shares_figures,
@@ -145,11 +137,10 @@ pub async fn run(
                     default_language,
                     twilio_from,
                     twilio_messaging_service: messaging_service,
-                    twilio_account_sid,
-                    twilio_auth_token_file: twilio_auth_token_file.map(|p| p.display().to_string()),
                     telegram_bot,
                     alert_email,
                     shares_figures,
+                    ..NewCentre::default()
                 },
                 ACTOR,
                 now,
