@@ -812,3 +812,69 @@ async fn a_new_client_takes_the_centres_time_zone_languages_and_hours() {
     );
     assert_eq!(centre, "ouest");
 }
+
+/// A centre's own holidays keep its clients' scheduled messages off them; another centre's
+/// clients are not held by them.
+#[tokio::test]
+async fn a_centres_holidays_hold_its_clients_messages_only() {
+    use matters::enrolment::actions::{self, ClientSpec};
+    let w = Web::new().await;
+    let runner = &w.state.runner;
+    centres::add(
+        &runner.db,
+        NewCentre {
+            id: "ouest".into(),
+            name: "CSC de l'Ouest".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "en".into(),
+            holidays: vec!["2026-06-03".into()],
+            ..NewCentre::default()
+        },
+        "cli",
+        w.now(),
+    )
+    .await
+    .unwrap();
+    let mut due = Vec::new();
+    for (id, centre) in [("here", "default"), ("west", "ouest")] {
+        let spec = ClientSpec {
+            id: id.into(),
+            phone: Some(format!(
+                "+1613555{}",
+                if id == "here" { "0301" } else { "0302" }
+            )),
+            language: "en".into(),
+            time_zone: Some("America/Toronto".into()),
+            sequence: Some("standard".into()),
+            ..ClientSpec::default()
+        };
+        let mut checked = actions::check(runner, &spec).unwrap();
+        checked.client.centre = centre.into();
+        actions::add(runner, &checked, "test").await.unwrap();
+        let step: String = sqlx::query_scalar(
+            "SELECT step_id FROM jobs WHERE client_id = $1 AND kind = 'step' AND status = 'pending' ORDER BY due_at LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap();
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 6, 3)
+            .unwrap()
+            .and_hms_opt(11, 0, 0)
+            .unwrap();
+        let client = matters::domain::ClientId::parse(id).unwrap();
+        let (when, _) = actions::reschedule(runner, &client, &step, at, "test")
+            .await
+            .unwrap();
+        due.push(
+            when.with_timezone(&chrono_tz::America::Toronto)
+                .date_naive()
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        due[0], "2026-06-03",
+        "the default centre has no such holiday"
+    );
+    assert_eq!(due[1], "2026-06-04", "the west centre's holiday is skipped");
+}

@@ -36,6 +36,8 @@ struct ClientRow {
     consent: String,
     send_window: Option<(u32, u32)>,
     best_time: Option<String>,
+    /// Their centre's holidays, when it has its own.
+    holidays: Option<std::collections::BTreeSet<chrono::NaiveDate>>,
 }
 
 async fn client_row(
@@ -44,7 +46,9 @@ async fn client_row(
     client: &ClientId,
 ) -> Result<ClientRow, ActionError> {
     let row = sqlx::query(
-        "SELECT time_zone, consent, send_start, send_end, best_time FROM clients WHERE id = $1",
+        "SELECT c.time_zone, c.consent, c.send_start, c.send_end, c.best_time, \
+                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') \
+         FROM clients c WHERE c.id = $1",
     )
     .bind(client.as_str())
     .fetch_optional(&mut **tx)
@@ -56,7 +60,9 @@ async fn client_row(
         row.try_get(2).doing("reading a client")?,
         row.try_get(3).doing("reading a client")?,
     );
+    let holidays: Option<String> = row.try_get(5).doing("reading a client")?;
     Ok(ClientRow {
+        holidays: crate::schedule::holidays_of(holidays.as_deref()),
         best_time: row.try_get(4).doing("reading a client")?,
         tz: tz.parse().unwrap_or(runner.centre.time_zone),
         consent: row.try_get(1).doing("reading a client")?,
@@ -187,12 +193,13 @@ pub async fn enrol_for(
         } else {
             match first_planned(step, c.tz, now, referred_at.map(from_ms)) {
                 Some(p) => {
-                    let due = runner.schedule.place(
+                    let due = runner.schedule.place_on(
                         p,
                         c.tz,
                         c.send_window,
                         c.best_time.as_deref(),
                         from_ms(now_ms),
+                        c.holidays.as_ref(),
                     );
                     job.planned_at = Some(to_ms(p));
                     job.due_at = to_ms(due);
@@ -373,7 +380,7 @@ pub async fn reschedule(
     // A time the navigator chose: quiet hours apply, the client's part of the day does not.
     let due = runner
         .schedule
-        .next_open(planned, c.tz, c.send_window, None);
+        .next_open_on(planned, c.tz, c.send_window, None, c.holidays.as_ref());
     let note = format!("rescheduled by {actor}");
     let changed = sqlx::query(
         "UPDATE jobs SET due_at = $1, planned_at = $2, note = $3, status = CASE WHEN status = 'blocked' THEN 'pending' ELSE status END, \

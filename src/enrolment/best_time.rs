@@ -27,12 +27,21 @@ pub async fn set_best_time(
     let now = runner.clock.now();
     let now_ms = to_ms(now);
     let mut tx = runner.db.begin().await?;
-    let row = sqlx::query("SELECT time_zone, send_start, send_end FROM clients WHERE id = $1")
-        .bind(client.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .doing("reading a client")?
-        .ok_or_else(|| ActionError::UnknownClient(client.clone()))?;
+    let row = sqlx::query(
+        "SELECT c.time_zone, c.send_start, c.send_end, \
+                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') \
+         FROM clients c WHERE c.id = $1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .doing("reading a client")?
+    .ok_or_else(|| ActionError::UnknownClient(client.clone()))?;
+    let holidays = crate::schedule::holidays_of(
+        row.try_get::<Option<String>, _>(3)
+            .doing("reading a client")?
+            .as_deref(),
+    );
     let tz = row
         .try_get::<String, _>(0)
         .doing("reading a client")?
@@ -79,7 +88,12 @@ pub async fn set_best_time(
         let planned: Option<i64> = r.try_get(1).doing("reading steps to move")?;
         let due: i64 = r.try_get(2).doing("reading steps to move")?;
         let p = from_ms(planned.unwrap_or(due)).max(now);
-        let new_due = to_ms(runner.schedule.place(p, tz, own, Some(best), now));
+        let new_due =
+            to_ms(
+                runner
+                    .schedule
+                    .place_on(p, tz, own, Some(best), now, holidays.as_ref()),
+            );
         if new_due != due {
             moved += 1;
             sqlx::query("UPDATE jobs SET due_at = $1, note = $2, updated_at = $3 WHERE id = $4")

@@ -301,9 +301,13 @@ impl Runner {
             return Ok(fx);
         }
         let tz = self.tz_of(l);
-        let open = self
-            .schedule
-            .next_open(now, tz, l.send_window, l.best_time.as_deref());
+        let open = self.schedule.next_open_on(
+            now,
+            tz,
+            l.send_window,
+            l.best_time.as_deref(),
+            l.holidays.as_ref(),
+        );
         if open > now {
             fx.jobs.push(JobOp::Defer {
                 id: j.id,
@@ -488,9 +492,13 @@ impl Runner {
             moving_on(&mut fx);
             return Ok(fx);
         }
-        let open = self
-            .schedule
-            .next_open(now, tz, l.send_window, l.best_time.as_deref());
+        let open = self.schedule.next_open_on(
+            now,
+            tz,
+            l.send_window,
+            l.best_time.as_deref(),
+            l.holidays.as_ref(),
+        );
         if open > now {
             let why = if is_late {
                 format!("found {} late; moved to the next open window", hours(late))

@@ -41,6 +41,8 @@ pub struct Loaded {
     pub first_goal: Option<(i64, String)>,
     /// The active goal after the running session's goal: the check-in that follows it.
     pub next_goal: Option<(i64, String)>,
+    /// The holidays of the client's centre, when it has its own (none: the deployment's).
+    pub holidays: Option<std::collections::BTreeSet<chrono::NaiveDate>>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +77,8 @@ pub async fn load(
                 (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral, \
                 s.goal_id, sg.text AS goal_text, fg.id AS first_goal, fg.text AS first_goal_text, \
-                ng.id AS next_goal, ng.text AS next_goal_text \
+                ng.id AS next_goal, ng.text AS next_goal_text, \
+                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') AS centre_holidays \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          LEFT JOIN goals sg ON sg.id = s.goal_id \
          LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
@@ -153,6 +156,7 @@ fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
         session,
         first_goal: goal_of(row, "first_goal", "first_goal_text")?,
         next_goal: goal_of(row, "next_goal", "next_goal_text")?,
+        holidays: crate::schedule::holidays_of(get_s("centre_holidays")?.as_deref()),
     })
 }
 

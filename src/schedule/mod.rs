@@ -152,7 +152,26 @@ impl Settings {
         own: Option<(u32, u32)>,
         best: Option<&str>,
     ) -> DateTime<Utc> {
-        next_open(t, tz, &self.hours_for(own, best), &self.holidays)
+        self.next_open_on(t, tz, own, best, None)
+    }
+
+    /// [`Self::next_open`] for a client of a centre with holidays of its own (`holidays`: in
+    /// place of the deployment's).
+    #[must_use]
+    pub fn next_open_on(
+        &self,
+        t: DateTime<Utc>,
+        tz: Tz,
+        own: Option<(u32, u32)>,
+        best: Option<&str>,
+        holidays: Option<&BTreeSet<NaiveDate>>,
+    ) -> DateTime<Utc> {
+        next_open(
+            t,
+            tz,
+            &self.hours_for(own, best),
+            holidays.unwrap_or(&self.holidays),
+        )
     }
 
     /// When a step planned for `p` goes out. For a client who chose a part of the day, the
@@ -168,6 +187,20 @@ impl Settings {
         best: Option<&str>,
         not_before: DateTime<Utc>,
     ) -> DateTime<Utc> {
+        self.place_on(p, tz, own, best, not_before, None)
+    }
+
+    /// [`Self::place`] for a client of a centre with holidays of its own.
+    #[must_use]
+    pub fn place_on(
+        &self,
+        p: DateTime<Utc>,
+        tz: Tz,
+        own: Option<(u32, u32)>,
+        best: Option<&str>,
+        not_before: DateTime<Utc>,
+        holidays: Option<&BTreeSet<NaiveDate>>,
+    ) -> DateTime<Utc> {
         let hours = self.hours_for(own, best);
         let chose = best.is_some_and(|b| self.parts.iter().any(|(n, _)| n == b));
         let l = time::local(tz, p);
@@ -181,8 +214,19 @@ impl Settings {
         } else {
             p
         };
-        next_open(p, tz, &hours, &self.holidays)
+        next_open(p, tz, &hours, holidays.unwrap_or(&self.holidays))
     }
+}
+
+/// A centre's holidays as stored (comma-separated dates): none when it lists none (then the
+/// deployment's apply). A date that does not parse is left out (they are checked when set).
+#[must_use]
+pub fn holidays_of(listed: Option<&str>) -> Option<BTreeSet<NaiveDate>> {
+    let set: BTreeSet<NaiveDate> = listed?
+        .split(',')
+        .filter_map(|d| time::parse_date(d.trim()).ok())
+        .collect();
+    (!set.is_empty()).then_some(set)
 }
 
 /// Why a step or nudge was moved: out of quiet hours, or into the part of the day the client
