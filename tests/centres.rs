@@ -613,6 +613,17 @@ async fn texts_find_their_centre(t: &Two) {
 async fn the_group_report_pools_the_centres_that_share(t: &Two) {
     let w = &t.w;
     w.sign_in("ada").await;
+    // The refusals, in words, in the audit log of the whole deployment's administrator.
+    let p = w.get("/audit?actor=staff:bea&action=access-denied").await;
+    let seen = p.visible();
+    for words in [
+        "another centre's client",
+        "another centre's staff member",
+        "another centre's API token",
+        "the Centres page, for the deployment's administrators only",
+    ] {
+        assert!(seen.contains(words), "{words:?} not in {seen}");
+    }
     let p = w.get("/centres").await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.visible().contains("North End CHC"));

@@ -533,6 +533,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261205000001_processes.sql",
         "dd4f587e368b5c0cd0c6e90cccc94878126d981e002fe8c229098d62fc6227bb",
     ),
+    (
+        "migrations/postgres/20261206000001_centres.sql",
+        "01c5bc8d1266280406dc1a2f49cbc685af878039c56fd31af895561b0a8a4dc6",
+    ),
+    (
+        "migrations/sqlite/20261206000001_centres.sql",
+        "d1a266d3baa351888ae9321b1ed39eecebeb31e5b70a0bf5540e3248504eba33",
+    ),
 ];
 
 #[test]

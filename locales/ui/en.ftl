@@ -1153,11 +1153,14 @@ ad-centre-sharing = { $id }: { $how ->
 }
 ad-group-report = { $n } centre(s) sharing
 ad-other-centre-client = another centre's client
-ad-other-centre = another centre's { $what ->
-    [staff] staff member
-    [program] program
-    [task] task
-    [centre] centre
-    [token] API token
-   *[other] { $what }
+ad-other-centre = { $what ->
+    [centres] the Centres page, for the deployment's administrators only
+   *[other] another centre's { $what ->
+        [staff] staff member
+        [program] program
+        [task] task
+        [centre] centre
+        [token] API token
+       *[other] { $what }
+    }
 }

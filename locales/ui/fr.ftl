@@ -1154,10 +1154,13 @@ ad-centre-sharing = { $id } : { $how ->
 ad-group-report = { $n } centre(s) qui partagent
 ad-other-centre-client = client d’un autre centre
 ad-other-centre = { $what ->
-    [staff] membre du personnel
-    [program] programme
-    [task] tâche
-    [centre] centre
-    [token] jeton d’API
-   *[other] { $what }
-} d’un autre centre
+    [centres] la page Centres, réservée aux administrateurs du déploiement
+   *[other] { $what ->
+        [staff] membre du personnel
+        [program] programme
+        [task] tâche
+        [centre] centre
+        [token] jeton d’API
+       *[other] { $what }
+    } d’un autre centre
+}

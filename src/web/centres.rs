@@ -25,7 +25,7 @@ async fn deployment_admin(st: &AppState, a: &Auth) -> Result<(), Response> {
     if a.staff.is_admin() && a.staff.all_centres {
         Ok(())
     } else {
-        Err(other_centre(st, a, "centre").await)
+        Err(other_centre(st, a, "centres").await)
     }
 }
 

@@ -280,7 +280,7 @@ pub(super) const AUDIT_DETAILS: Table = &[
     ("not their client", "ad-not-their-client"),
     ("another centre's client", "ad-other-centre-client"),
     (
-        "another centre's (?P<what>staff|program|token|task|centre)",
+        "another centre's (?P<what>staff|program|token|task|centres|centre)",
         "ad-other-centre",
     ),
     ("(?P<n>\\d+) clients", "ad-n-clients"),
