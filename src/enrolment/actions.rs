@@ -45,11 +45,12 @@ async fn client_row(
     tx: &mut crate::store::Tx,
     client: &ClientId,
 ) -> Result<ClientRow, ActionError> {
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT c.time_zone, c.consent, c.send_start, c.send_end, c.best_time, \
-                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') \
+                {hol} \
          FROM clients c WHERE c.id = $1",
-    )
+        hol = crate::store::sql::CENTRE_HOLIDAYS
+    ))
     .bind(client.as_str())
     .fetch_optional(&mut **tx)
     .await

@@ -27,11 +27,12 @@ pub async fn set_best_time(
     let now = runner.clock.now();
     let now_ms = to_ms(now);
     let mut tx = runner.db.begin().await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT c.time_zone, c.send_start, c.send_end, \
-                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') \
+                {hol} \
          FROM clients c WHERE c.id = $1",
-    )
+        hol = crate::store::sql::CENTRE_HOLIDAYS
+    ))
     .bind(client.as_str())
     .fetch_optional(&mut *tx)
     .await

@@ -78,13 +78,14 @@ pub async fn load(
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral, \
                 s.goal_id, sg.text AS goal_text, fg.id AS first_goal, fg.text AS first_goal_text, \
                 ng.id AS next_goal, ng.text AS next_goal_text, \
-                (SELECT NULLIF(ce.holidays, '') FROM centres ce WHERE ce.id = c.centre_id AND ce.id <> 'default') AS centre_holidays \
+                {hol} AS centre_holidays \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
          LEFT JOIN goals sg ON sg.id = s.goal_id \
          LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
          LEFT JOIN goals ng ON ng.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active' AND g.id > s.goal_id) \
          WHERE c.id IN ({})",
-        list(b, clients.len())
+        list(b, clients.len()),
+        hol = crate::store::sql::CENTRE_HOLIDAYS
     );
     let mut q = sqlx::query(&sql);
     for c in clients {

@@ -30,8 +30,8 @@ pub async fn claim(
                              (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, \
-                 (SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) FROM clients c JOIN centres ce ON ce.id = c.centre_id \
-                 WHERE c.id = messages.client_id AND ce.id <> 'default') AS centre_sender"
+                 {sender} AS centre_sender",
+        sender = super::sql::CENTRE_SENDER
     );
     let mut conn = db.acquire("claiming queued messages").await?;
     let rows = sqlx::query(&sql)
@@ -96,8 +96,8 @@ pub async fn claim_in_doubt(
          WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND channel = $2 AND claimed_at < $3 \
                       ORDER BY id LIMIT $4 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, created_at, \
-                 (SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) FROM clients c JOIN centres ce ON ce.id = c.centre_id \
-                 WHERE c.id = messages.client_id AND ce.id <> 'default') AS centre_sender"
+                 {sender} AS centre_sender",
+        sender = super::sql::CENTRE_SENDER
     );
     let rows = sqlx::query(&sql)
         .bind(now)

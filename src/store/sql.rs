@@ -128,3 +128,14 @@ pub async fn insert_returning_ids(
     ids.sort_unstable();
     Ok(ids)
 }
+
+/// The holidays of client `c`'s centre when it lists its own (else NULL: the deployment's
+/// apply), as a column of a query over `clients c`.
+pub const CENTRE_HOLIDAYS: &str = "(SELECT NULLIF(ce.holidays, '') FROM centres ce \
+     WHERE ce.id = c.centre_id AND ce.id <> 'default')";
+
+/// The sender of a message's client's centre, when it has its own (else NULL), as a column
+/// of a statement over `messages`.
+pub const CENTRE_SENDER: &str = "(SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) \
+     FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+     WHERE c.id = messages.client_id AND ce.id <> 'default')";
