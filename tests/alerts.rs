@@ -590,3 +590,108 @@ async fn an_alert_goes_only_to_staff_of_the_clients_centre() {
         "the client's centre's on call"
     );
 }
+
+/// Monday 7 December 2026, 17:30 in Toronto: 14:30 in Vancouver.
+const MONDAY_TORONTO_EVENING: &str = "2026-12-07T22:30:00Z";
+
+/// A centre's alerts keep its own clock and reach its own mailbox: in a Vancouver centre at
+/// 14:30 (17:30 in the deployment's Toronto), the client's navigator is in working hours and
+/// hears first, the evening on-call shift has not begun; then the administrators and the
+/// centre's alert address hear, in words naming that centre and nothing of the client.
+#[tokio::test]
+async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
+    let r = rig(MONDAY_TORONTO_EVENING).await;
+    let db = &r.web.state.runner.db;
+    matters::centres::add(
+        db,
+        matters::centres::NewCentre {
+            id: "west".into(),
+            name: "West Coast CHC".into(),
+            time_zone: "America/Vancouver".into(),
+            default_language: "en".into(),
+            alert_email: Some("crisis-team@west.example".into()),
+            ..Default::default()
+        },
+        "cli",
+        0,
+    )
+    .await
+    .unwrap();
+    for q in [
+        "UPDATE staff SET centre_id = 'west' WHERE username IN ('nora', 'priya')",
+        "UPDATE clients SET centre_id = 'west' WHERE id = 'amelie'",
+    ] {
+        sqlx::query(q).execute(db.pool()).await.unwrap();
+    }
+    let (status, _) = r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
+    assert_eq!(status, 200);
+    r.advance(1);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    assert_eq!(
+        r.mail.to("nora@csc.example").len(),
+        1,
+        "14:30 in the client's centre: their navigator's working hours"
+    );
+    assert!(
+        r.mail.to("priya@csc.example").is_empty(),
+        "the 17:00 shift has not begun in Vancouver"
+    );
+    assert!(r.mail.to("crisis-team@west.example").is_empty());
+    let subject = r.mail.to("nora@csc.example")[0]
+        .header("Subject")
+        .unwrap()
+        .to_owned();
+    assert!(subject.contains("West Coast CHC"), "{subject}");
+
+    r.advance(15 * 60);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    let team = r.mail.to("crisis-team@west.example");
+    assert_eq!(
+        team.len(),
+        1,
+        "the centre's alert address, with its administrators"
+    );
+    assert!(
+        team[0]
+            .header("Subject")
+            .unwrap()
+            .contains("West Coast CHC")
+    );
+    assert_no_client_data(&team[0].data);
+    assert_no_client_data(&team[0].body());
+    assert!(
+        r.mail.to("omar@csc.example").is_empty(),
+        "another centre's staff never hear"
+    );
+    let (staff, address): (Option<i64>, String) = sqlx::query_as(
+        "SELECT staff_id, address FROM alert_sends WHERE address = 'crisis-team@west.example'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (staff, address.as_str()),
+        (None, "crisis-team@west.example")
+    );
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'alert-escalated' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert!(detail.contains("crisis-team@west.example"), "{detail}");
+    // Nora opens the alert: it says who was told, the centre's address among them.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM alerts ORDER BY id DESC LIMIT 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    r.web.sign_in("nora").await;
+    let page = r.web.get(&format!("/alerts/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("crisis-team@west.example"),
+        "{}",
+        page.body
+    );
+    assert_eq!(r.alert_status().await, ("sent".to_owned(), 2));
+}

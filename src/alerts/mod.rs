@@ -163,17 +163,18 @@ impl Alerter {
     }
 
     /// Who is told at `level`, at `now`, about a client of `navigator`: the navigator in their
-    /// working hours, then each on-call person whose shift covers now, then every administrator.
+    /// working hours, then each on-call person whose shift covers now, then every administrator
+    /// (and the centre's alert address, when it has one). Hours are the client's centre's, in
+    /// its time zone `tz`.
     pub fn route(
         &self,
         all: &[Contact],
         navigator: Option<i64>,
         now: i64,
         level: usize,
+        tz: chrono_tz::Tz,
     ) -> Option<Route> {
-        let local = from_ms(now)
-            .with_timezone(&self.runner.centre.time_zone)
-            .naive_local();
+        let local = from_ms(now).with_timezone(&tz).naive_local();
         let mut steps: Vec<Vec<Contact>> = Vec::new();
         let mut seen: Vec<i64> = Vec::new();
         if let Some(nav) = all.iter().find(|c| Some(c.id) == navigator)
@@ -201,9 +202,10 @@ impl Alerter {
                 seen.push(c.id);
             }
         }
+        // The centre's shared alert mailbox (a contact with no staff id) goes with the last.
         let admins: Vec<Contact> = all
             .iter()
-            .filter(|c| c.admin && self.reachable(c))
+            .filter(|c| (c.admin || c.id == TEAM) && self.reachable(c))
             .cloned()
             .collect();
         if !admins.is_empty() {
@@ -285,8 +287,9 @@ impl Alerter {
 
     async fn claim(&self, now: i64) -> Result<Vec<Due>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.id, a.client_id, a.kind, a.level, c.navigator_id, c.centre_id FROM alerts a \
-             JOIN clients c ON c.id = a.client_id \
+            "SELECT a.id, a.client_id, a.kind, a.level, c.navigator_id, c.centre_id, \
+                    ce.name, ce.time_zone, ce.alert_email, ce.default_language FROM alerts a \
+             JOIN clients c ON c.id = a.client_id LEFT JOIN centres ce ON ce.id = c.centre_id \
              WHERE a.status IN ('pending', 'sent') AND a.due_at <= $1 \
                AND (a.lease_until IS NULL OR a.lease_until < $1) ORDER BY a.due_at, a.id LIMIT 50",
         )
@@ -319,6 +322,13 @@ impl Alerter {
                     level: r.try_get(3).doing("reading an alert")?,
                     navigator: r.try_get(4).doing("reading an alert")?,
                     centre: r.try_get(5).doing("reading an alert")?,
+                    centre_name: r.try_get(6).doing("reading an alert")?,
+                    time_zone: r.try_get(7).doing("reading an alert")?,
+                    team_email: r.try_get(8).doing("reading an alert")?,
+                    team_language: r
+                        .try_get::<Option<String>, _>(9)
+                        .doing("reading an alert")?
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -338,12 +348,31 @@ impl Alerter {
     async fn send(&self, all: &[Contact], d: &Due, now: i64) -> Result<bool, StoreError> {
         let level = usize::try_from(d.level).unwrap_or(0);
         // On call for another centre is not on call for this client.
-        let theirs: Vec<Contact> = all
+        let mut theirs: Vec<Contact> = all
             .iter()
             .filter(|c| c.all_centres || c.centre == d.centre)
             .cloned()
             .collect();
-        let Some(route) = self.route(&theirs, d.navigator, now, level) else {
+        if let Some(team) = &d.team_email {
+            theirs.push(Contact {
+                id: TEAM,
+                username: team.clone(),
+                name: team.clone(),
+                admin: false,
+                language: d.team_language.clone(),
+                email: Some(team.clone()),
+                phone: None,
+                working_hours: None,
+                centre: d.centre.clone(),
+                all_centres: false,
+            });
+        }
+        let tz = d
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(self.runner.centre.time_zone);
+        let Some(route) = self.route(&theirs, d.navigator, now, level, tz) else {
             tracing::error!(
                 alert = d.id,
                 "an urgent task's alert has no one to go to: no staff member can be reached"
@@ -355,7 +384,8 @@ impl Alerter {
         let mut any = false;
         let mut names = Vec::new();
         for c in &route.to {
-            let msg = self.compose(c, d.id, &d.kind, minutes, route.last);
+            let centre = d.centre_name.as_deref().unwrap_or(&self.runner.centre.name);
+            let msg = self.compose(c, d.id, &d.kind, minutes, route.last, centre);
             for (channel, address, result) in self.deliver(c, &msg).await {
                 let (status, error) = match &result {
                     Ok(()) => {
@@ -375,7 +405,7 @@ impl Alerter {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(d.id)
-                .bind(c.id)
+                .bind((c.id != TEAM).then_some(c.id))
                 .bind(channel)
                 .bind(address)
                 .bind(d.level)
@@ -453,7 +483,15 @@ impl Alerter {
 
     /// The alert's words, in the staff member's language: the kind of task and the link.
     #[must_use]
-    pub fn compose(&self, c: &Contact, id: i64, kind: &str, minutes: i64, last: bool) -> Message {
+    pub fn compose(
+        &self,
+        c: &Contact,
+        id: i64,
+        kind: &str,
+        minutes: i64,
+        last: bool,
+        centre: &str,
+    ) -> Message {
         let lang = if c.language == "fr" { "fr" } else { "en" };
         let kind_label = self
             .text
@@ -463,7 +501,7 @@ impl Alerter {
         let mut args = fluent_bundle::FluentArgs::new();
         args.set("kind", kind_label);
         args.set("link", link);
-        args.set("centre", self.runner.centre.name.clone());
+        args.set("centre", centre.to_owned());
         args.set("minutes", minutes);
         let next = if last {
             self.text.get(lang, "alert-last", Some(&args))
@@ -558,7 +596,17 @@ struct Due {
     navigator: Option<i64>,
     /// The client's centre: only its staff (and the whole deployment's administrators) are told.
     centre: String,
+    /// The centre's name, time zone (its staff's hours and shifts are read in it), alert
+    /// address and language.
+    centre_name: Option<String>,
+    time_zone: Option<String>,
+    team_email: Option<String>,
+    team_language: String,
 }
+
+/// The id of a centre's alert address among the contacts: no staff member's. The audit log
+/// and the alert's page name it by its address.
+pub const TEAM: i64 = 0;
 
 /// Every active staff member with their contacts.
 pub async fn contacts(db: &Db) -> Result<Vec<Contact>, StoreError> {

@@ -187,8 +187,8 @@ pub async fn views(
     for r in &rows {
         let id: i64 = r.try_get(0).doing("reading an alert")?;
         let sends = sqlx::query(
-            "SELECT st.display_name, s.channel, s.level, s.status, s.at FROM alert_sends s \
-             JOIN staff st ON st.id = s.staff_id WHERE s.alert_id = $1 ORDER BY s.id",
+            "SELECT COALESCE(st.display_name, s.address), s.channel, s.level, s.status, s.at FROM alert_sends s \
+             LEFT JOIN staff st ON st.id = s.staff_id WHERE s.alert_id = $1 ORDER BY s.id",
         )
         .bind(id)
         .fetch_all(db.pool())

@@ -4,9 +4,10 @@
 
 use super::def::{AnswerKind, Ask, option_message};
 use crate::domain::Locale;
-use crate::i18n::normalize::{fold, integer, words};
-use crate::i18n::{Catalog, Vars};
+use crate::i18n::normalize::{fold, integer, words as spaced};
+use crate::i18n::{Catalog, Vars, Words};
 use chrono::{Datelike, NaiveDate};
+use std::sync::Arc;
 
 /// Longest free-text answer kept; anything longer is cut (the raw message is kept whole).
 pub const MAX_TEXT_ANSWER: usize = 2000;
@@ -24,7 +25,29 @@ pub struct Matched {
 struct Option_ {
     value: String,
     label: String,
-    words: Vec<String>,
+    /// Its words, prepared once per catalog and locale.
+    words: Arc<Words>,
+    /// The label folded and spaced, when it takes the client's variables (so is not among
+    /// the prepared words).
+    own: Option<(String, String)>,
+}
+
+impl Option_ {
+    fn folded(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .folded
+            .iter()
+            .map(String::as_str)
+            .chain(self.own.as_ref().map(|(f, _)| f.as_str()))
+    }
+
+    fn spaced(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .spaced
+            .iter()
+            .map(String::as_str)
+            .chain(self.own.as_ref().map(|(_, s)| s.as_str()))
+    }
 }
 
 fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec<Option_> {
@@ -33,12 +56,16 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
             .locales()
             .into_iter()
             .map(|l| {
-                let label = catalog.language_name(&l);
-                let words = catalog.language_words(&l);
+                let words = catalog.prepared(&l, "\0language", || {
+                    let mut w = Words::new(None, catalog.language_words(&l));
+                    w.label = Some(catalog.language_name(&l));
+                    w
+                });
                 Option_ {
                     value: l.to_string(),
-                    label,
+                    label: words.label.clone().unwrap_or_else(|| l.to_string()),
                     words,
+                    own: None,
                 }
             })
             .collect(),
@@ -47,16 +74,25 @@ fn options_in(ask: &Ask, catalog: &Catalog, locale: &Locale, vars: &Vars) -> Vec
             .into_iter()
             .map(|o| {
                 let msg = option_message(&o);
-                let label = catalog
-                    .format(locale, &msg, vars)
-                    .unwrap_or_else(|_| o.replace('-', " "));
-                let mut words = catalog.list_attribute(locale, &msg, "synonyms");
-                words.push(label.clone());
-                words.push(o.replace('-', " "));
+                let bare = o.replace('-', " ");
+                let words = catalog.prepared(locale, &msg, || {
+                    let mut w = catalog.list_attribute(locale, &msg, "synonyms");
+                    w.push(bare.clone());
+                    Words::new(catalog.plain_text(locale, &msg), w)
+                });
+                let (label, own) = match &words.label {
+                    Some(l) => (l.clone(), None),
+                    None => {
+                        let l = catalog.format(locale, &msg, vars).unwrap_or(bare);
+                        let own = (fold(&l), spaced(&l));
+                        (l, Some(own))
+                    }
+                };
                 Option_ {
                     value: o,
                     label,
                     words,
+                    own,
                 }
             })
             .collect(),
@@ -180,21 +216,15 @@ fn match_option(
     // "I'd say sometimes"), or one option's word holds every other option's word found ("还没有"
     // is "not yet", though it holds "没有", "no"). Two options claiming it otherwise is
     // ambiguous: ask again rather than guess.
-    let whole = unique(
-        options
-            .iter()
-            .filter(|o| o.words.iter().any(|w| fold(w) == typed)),
-    );
+    let whole = unique(options.iter().filter(|o| o.folded().any(|w| w == typed)));
     let found = whole.or_else(|| {
-        let padded = words(text);
-        let hits: Vec<(&Option_, String)> = options
+        let padded = spaced(text);
+        let hits: Vec<(&Option_, &str)> = options
             .iter()
             .filter_map(|o| {
-                o.words
-                    .iter()
-                    .map(|w| words(w))
-                    .filter(|w| w.trim().chars().count() > 1 && padded.contains(w.as_str()))
-                    .max_by_key(String::len)
+                o.spaced()
+                    .filter(|w| w.trim().chars().count() > 1 && padded.contains(w))
+                    .max_by_key(|w| w.len())
                     .map(|w| (o, w))
             })
             .collect();
@@ -203,9 +233,8 @@ fn match_option(
             _ => hits
                 .iter()
                 .find(|(o, w)| {
-                    hits.iter().all(|(other, ow)| {
-                        std::ptr::eq(*o, *other) || (w.contains(ow.as_str()) && w != ow)
-                    })
+                    hits.iter()
+                        .all(|(other, ow)| std::ptr::eq(*o, *other) || (w.contains(ow) && w != ow))
                 })
                 .map(|(o, _)| *o),
         }
@@ -225,9 +254,12 @@ fn unique<'a>(mut hits: impl Iterator<Item = &'a Option_>) -> Option<&'a Option_
 fn number_word(text: &str, catalog: &Catalog, locale: &Locale) -> Option<i64> {
     let typed = fold(text);
     catalog
-        .list_attribute(locale, "numbers", "words")
+        .prepared(locale, "\0numbers", || {
+            Words::new(None, catalog.list_attribute(locale, "numbers", "words"))
+        })
+        .folded
         .iter()
-        .position(|w| fold(w) == typed)
+        .position(|w| *w == typed)
         .and_then(|i| i64::try_from(i).ok())
 }
 
@@ -242,9 +274,11 @@ fn parse_date(
     let typed = fold(text);
     let is = |attr: &str| {
         catalog
-            .list_attribute(locale, "dates", attr)
-            .iter()
-            .any(|w| fold(w) == typed)
+            .prepared(locale, &format!("\0dates.{attr}"), || {
+                Words::new(None, catalog.list_attribute(locale, "dates", attr))
+            })
+            .folded
+            .contains(&typed)
     };
     if is("today") {
         return Some(today);
@@ -376,6 +410,48 @@ mod tests {
             Some("hardly-ever"),
             "presque jamais holds jamais: the longer word wins"
         );
+    }
+
+    #[test]
+    fn option_words_are_prepared_once_and_a_label_with_a_variable_is_the_clients() {
+        let d = tempdir::Dir::new();
+        d.write(
+            "en/a.ftl",
+            "opt-often = Often\n    .synonyms = a lot\nopt-never = Never at { $centre }\n",
+        );
+        let en = Locale::parse("en").unwrap();
+        let (c, problems) = Catalog::load(d.path(), std::slice::from_ref(&en), &en);
+        assert!(problems.is_empty(), "{problems:?}");
+        let a = ask(AnswerKind::Choice(vec!["often".into(), "never".into()]));
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        let vars = |centre: &str| Vars::from([("centre".to_owned(), centre.to_owned())]);
+        let got = |text: &str, centre: &str| match_answer(&a, text, &c, &en, &vars(centre), today);
+        assert_eq!(
+            got("a lot", "North").map(|m| m.label).as_deref(),
+            Some("Often")
+        );
+        let first = c.prepared(&en, "opt-often", || panic!("made again"));
+        assert_eq!(first.label.as_deref(), Some("Often"));
+        assert!(first.folded.contains(&"a lot".to_owned()), "{first:?}");
+        // The label that takes a variable is the client's own, matched as such, never cached.
+        let never = c.prepared(&en, "opt-never", || panic!("made again"));
+        assert_eq!(never.label, None, "{never:?}");
+        for centre in ["North", "South End"] {
+            let m = got(&format!("never at {centre}"), centre).expect("matched");
+            assert_eq!(m.value, "never");
+            assert_eq!(m.label, format!("Never at {centre}"));
+        }
+        assert_eq!(
+            got("never at south end", "North")
+                .map(|m| m.value)
+                .as_deref(),
+            Some("never"),
+            "its bare word still counts"
+        );
+        assert!(std::sync::Arc::ptr_eq(
+            &first,
+            &c.prepared(&en, "opt-often", Default::default)
+        ));
     }
 
     #[test]
