@@ -510,7 +510,7 @@ fn bench_scheduler_prints_its_rate_beside_the_bare_claim() {
     );
     assert!(
         stdout.contains("  idle tick: ")
-            && stdout.contains("(mean of 20 ticks with 2700 jobs scheduled, none due)"),
+            && stdout.contains("(mean of 20 ticks with 3000 jobs scheduled, none due)"),
         "{stdout}"
     );
     assert!(

@@ -541,6 +541,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261206000001_centres.sql",
         "d1a266d3baa351888ae9321b1ed39eecebeb31e5b70a0bf5540e3248504eba33",
     ),
+    (
+        "migrations/postgres/20261207000001_alert_address.sql",
+        "f437fe0c264eb79ed77251a9e12ff321fe3ddd39c9fb1a4173a0f2c60aceff96",
+    ),
+    (
+        "migrations/sqlite/20261207000001_alert_address.sql",
+        "d4a22616fdb16895d7e065577c64512c9e6b7679e49f977548d73cfc83244c85",
+    ),
 ];
 
 #[test]

@@ -23,9 +23,14 @@ pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreEr
         Backend::Sqlite => 1,
         Backend::Postgres => runner.schedule.workers.max(1),
     };
+    // One worker looks first: an idle tick (nothing due, the usual case) is one claim, not one
+    // per worker. Only when that first batch came back full do the others join in.
+    let mut t = work(runner, 1).await?;
+    if t.claimed < runner.schedule.batch || max_batches <= 1 {
+        return Ok(t);
+    }
     let results =
-        futures_util::future::join_all((0..workers).map(|_| work(runner, max_batches))).await;
-    let mut t = Ticked::default();
+        futures_util::future::join_all((0..workers).map(|_| work(runner, max_batches - 1))).await;
     for r in results {
         let r = r?;
         t.claimed += r.claimed;
