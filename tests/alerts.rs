@@ -695,3 +695,77 @@ async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
     );
     assert_eq!(r.alert_status().await, ("sent".to_owned(), 2));
 }
+
+#[tokio::test]
+async fn a_centre_that_sets_its_own_escalation_moves_its_alerts_on_at_its_pace() {
+    let r = rig(MONDAY_TORONTO_EVENING).await;
+    let db = &r.web.state.runner.db;
+    // Out of range is refused with the reason, and nothing is added.
+    for bad in [0, 1441] {
+        let e = matters::centres::add(
+            db,
+            matters::centres::NewCentre {
+                id: "west".into(),
+                name: "West Coast CHC".into(),
+                time_zone: "America/Vancouver".into(),
+                default_language: "en".into(),
+                crisis_escalate_minutes: Some(bad),
+                ..Default::default()
+            },
+            "cli",
+            0,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("give 1 to 1440"), "{e}");
+    }
+    let c = matters::centres::add(
+        db,
+        matters::centres::NewCentre {
+            id: "west".into(),
+            name: "West Coast CHC".into(),
+            time_zone: "America/Vancouver".into(),
+            default_language: "en".into(),
+            alert_email: Some("crisis-team@west.example".into()),
+            crisis_escalate_minutes: Some(5),
+            ..Default::default()
+        },
+        "cli",
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (c.crisis_escalate_minutes, c.urgent_escalate_minutes),
+        (Some(5), None)
+    );
+    for q in [
+        "UPDATE staff SET centre_id = 'west' WHERE username IN ('nora', 'priya')",
+        "UPDATE clients SET centre_id = 'west' WHERE id = 'amelie'",
+    ] {
+        sqlx::query(q).execute(db.pool()).await.unwrap();
+    }
+    let (status, _) = r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
+    assert_eq!(status, 200);
+    r.advance(1);
+    assert_eq!(r.alerter.tick().await.unwrap(), 1);
+    let first = r.mail.to("nora@csc.example");
+    assert_eq!(first.len(), 1);
+    assert!(
+        first[0].body().contains("within 5 minutes"),
+        "the mail gives the centre's own minutes: {}",
+        first[0].body()
+    );
+    // The deployment waits 15 minutes; this centre, 5.
+    r.advance(4 * 60);
+    assert_eq!(r.alerter.tick().await.unwrap(), 0, "not yet: 4 minutes");
+    assert!(r.mail.to("crisis-team@west.example").is_empty());
+    r.advance(60);
+    assert_eq!(
+        r.alerter.tick().await.unwrap(),
+        1,
+        "5 minutes: on to the next"
+    );
+    assert_eq!(r.mail.to("crisis-team@west.example").len(), 1);
+    assert_eq!(r.alert_status().await, ("sent".to_owned(), 2));
+}

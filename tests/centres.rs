@@ -647,6 +647,7 @@ async fn the_group_report_pools_the_centres_that_share(t: &Two) {
         "a number another centre has is refused"
     );
     assert!(p.visible().contains("another centre"), "{}", p.visible());
+    // Its own escalation minutes: words are refused with the reason, kept in the form.
     let p = w
         .post(
             "/centres",
@@ -655,10 +656,40 @@ async fn the_group_report_pools_the_centres_that_share(t: &Two) {
                 ("name", "East Side CHC"),
                 ("time_zone", "America/Toronto"),
                 ("default_language", "fr"),
+                ("crisis_minutes", "ten"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.visible().contains("“ten” is not a number of minutes"),
+        "{}",
+        p.visible()
+    );
+    assert!(
+        p.body.contains("value=\"East Side CHC\""),
+        "the form keeps what was typed"
+    );
+    let p = w
+        .post(
+            "/centres",
+            &[
+                ("code", "east"),
+                ("name", "East Side CHC"),
+                ("time_zone", "America/Toronto"),
+                ("default_language", "fr"),
+                ("crisis_minutes", "10"),
             ],
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = w.get("/centres").await;
+    assert!(
+        p.visible()
+            .contains("Alerts go on after: crisis 10 min, urgent — min"),
+        "{}",
+        p.visible()
+    );
     for c in ["default", "north"] {
         w.get("/centres").await;
         let p = w.post(&format!("/centres/{c}/share"), &[]).await;

@@ -288,7 +288,8 @@ impl Alerter {
     async fn claim(&self, now: i64) -> Result<Vec<Due>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.id, a.client_id, a.kind, a.level, c.navigator_id, c.centre_id, \
-                    ce.name, ce.time_zone, ce.alert_email, ce.default_language FROM alerts a \
+                    ce.name, ce.time_zone, ce.alert_email, ce.default_language, \
+                    ce.crisis_escalate_minutes, ce.urgent_escalate_minutes FROM alerts a \
              JOIN clients c ON c.id = a.client_id LEFT JOIN centres ce ON ce.id = c.centre_id \
              WHERE a.status IN ('pending', 'sent') AND a.due_at <= $1 \
                AND (a.lease_until IS NULL OR a.lease_until < $1) ORDER BY a.due_at, a.id LIMIT 50",
@@ -329,19 +330,23 @@ impl Alerter {
                         .try_get::<Option<String>, _>(9)
                         .doing("reading an alert")?
                         .unwrap_or_default(),
+                    crisis_minutes: r.try_get(10).doing("reading an alert")?,
+                    urgent_minutes: r.try_get(11).doing("reading an alert")?,
                 });
             }
         }
         Ok(out)
     }
 
-    fn escalate_ms(&self, kind: &str) -> i64 {
-        let m = if kind == "crisis" {
-            self.settings.crisis_escalate_minutes
+    /// How long an alert waits for an acknowledgement before it goes on: its centre's setting,
+    /// else the deployment's.
+    fn escalate_ms(&self, d: &Due) -> i64 {
+        let (own, deployment) = if d.kind == "crisis" {
+            (d.crisis_minutes, self.settings.crisis_escalate_minutes)
         } else {
-            self.settings.urgent_escalate_minutes
+            (d.urgent_minutes, self.settings.urgent_escalate_minutes)
         };
-        i64::from(m.max(1)) * 60_000
+        own.unwrap_or(i64::from(deployment)).max(1) * 60_000
     }
 
     /// Sends one due alert to its level's people; true when at least one send left.
@@ -380,7 +385,7 @@ impl Alerter {
             self.release(d, now + RETRY_MS, None).await?;
             return Ok(false);
         };
-        let minutes = self.escalate_ms(&d.kind) / 60_000;
+        let minutes = self.escalate_ms(d) / 60_000;
         let mut any = false;
         let mut names = Vec::new();
         for c in &route.to {
@@ -422,7 +427,7 @@ impl Alerter {
             self.release(d, now + RETRY_MS, None).await?;
             return Ok(false);
         }
-        let next = (!route.last).then(|| now + self.escalate_ms(&d.kind));
+        let next = (!route.last).then(|| now + self.escalate_ms(d));
         let done = sqlx::query(
             "UPDATE alerts SET status = 'sent', level = $1, due_at = $2, lease_until = NULL, claim_token = NULL, updated_at = $3 \
              WHERE id = $4 AND claim_token = $5 AND status IN ('pending', 'sent')",
@@ -602,6 +607,9 @@ struct Due {
     time_zone: Option<String>,
     team_email: Option<String>,
     team_language: String,
+    /// The centre's own escalation minutes for crisis and urgent alerts, if it set them.
+    crisis_minutes: Option<i64>,
+    urgent_minutes: Option<i64>,
 }
 
 /// The id of a centre's alert address among the contacts: no staff member's. The audit log

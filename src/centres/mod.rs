@@ -12,6 +12,9 @@ use sqlx::Row;
 mod report;
 pub use report::{GroupReport, group_csv, group_report};
 
+/// The longest a centre may let an alert wait before it goes on to the next people: a day.
+pub const MAX_ESCALATE_MINUTES: u32 = 24 * 60;
+
 /// The centre a single-centre deployment is, and the one old rows belong to.
 pub const DEFAULT: &str = crate::domain::DEFAULT_CENTRE;
 
@@ -34,6 +37,11 @@ pub struct Centre {
     pub twilio_auth_token_file: Option<String>,
     pub telegram_bot: Option<String>,
     pub alert_email: Option<String>,
+    /// Minutes before an unacknowledged crisis alert goes on to the next people; none: the
+    /// deployment's `[alerts]` setting.
+    pub crisis_escalate_minutes: Option<u32>,
+    /// The same for an urgent alert.
+    pub urgent_escalate_minutes: Option<u32>,
     /// Agrees to its de-identified figures in the group's report.
     pub shares_figures: bool,
 }
@@ -153,13 +161,25 @@ impl NewCentre {
         {
             return bad(format!("alert e-mail {e:?} is not an e-mail address"));
         }
+        for (what, m) in [
+            ("crisis", self.crisis_escalate_minutes),
+            ("urgent", self.urgent_escalate_minutes),
+        ] {
+            if let Some(m) = m
+                && !(1..=MAX_ESCALATE_MINUTES).contains(&m)
+            {
+                return bad(format!(
+                    "{what} alerts escalate after {m} minutes: give 1 to {MAX_ESCALATE_MINUTES} (a day)"
+                ));
+            }
+        }
         Ok(self)
     }
 }
 
 const COLS: &str = "id, name, time_zone, send_between, holidays, languages, default_language, \
      twilio_from, twilio_messaging_service, twilio_account_sid, twilio_auth_token_file, \
-     telegram_bot, alert_email, shares_figures";
+     telegram_bot, alert_email, shares_figures, crisis_escalate_minutes, urgent_escalate_minutes";
 
 fn list_of(s: &str) -> Vec<String> {
     s.split(',')
@@ -167,6 +187,10 @@ fn list_of(s: &str) -> Vec<String> {
         .filter(|x| !x.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn minutes(v: Option<i64>) -> Option<u32> {
+    v.and_then(|m| u32::try_from(m).ok())
 }
 
 fn centre_from(r: &sqlx::any::AnyRow) -> Result<Centre, sqlx::Error> {
@@ -184,6 +208,8 @@ fn centre_from(r: &sqlx::any::AnyRow) -> Result<Centre, sqlx::Error> {
         twilio_auth_token_file: r.try_get("twilio_auth_token_file")?,
         telegram_bot: r.try_get("telegram_bot")?,
         alert_email: r.try_get("alert_email")?,
+        crisis_escalate_minutes: minutes(r.try_get("crisis_escalate_minutes")?),
+        urgent_escalate_minutes: minutes(r.try_get("urgent_escalate_minutes")?),
         shares_figures: r.try_get::<i64, _>("shares_figures")? != 0,
     })
 }
@@ -246,8 +272,8 @@ pub async fn add(db: &Db, c: NewCentre, actor: &str, now: i64) -> Result<Centre,
     let done = sqlx::query(
         "INSERT INTO centres (id, name, time_zone, send_between, holidays, languages, default_language, \
          twilio_from, twilio_messaging_service, twilio_account_sid, twilio_auth_token_file, telegram_bot, \
-         alert_email, deid_key, shares_figures, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
+         alert_email, deid_key, shares_figures, created_at, crisis_escalate_minutes, urgent_escalate_minutes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING",
     )
     .bind(&c.id)
     .bind(&c.name)
@@ -265,6 +291,8 @@ pub async fn add(db: &Db, c: NewCentre, actor: &str, now: i64) -> Result<Centre,
     .bind(crate::staff::new_token())
     .bind(i64::from(c.shares_figures))
     .bind(now)
+    .bind(c.crisis_escalate_minutes.map(i64::from))
+    .bind(c.urgent_escalate_minutes.map(i64::from))
     .execute(&mut *tx)
     .await
     .doing("adding a centre")?;

@@ -50,6 +50,13 @@ pub enum CentresCommand {
         /// Where its alerts go when nobody is on call.
         #[arg(long)]
         alert_email: Option<String>,
+        /// Minutes before an unacknowledged crisis alert goes on to the next people (default:
+        /// the deployment's [alerts] crisis_escalate_minutes).
+        #[arg(long)]
+        crisis_escalate_minutes: Option<u32>,
+        /// The same for urgent alerts (default: [alerts] urgent_escalate_minutes).
+        #[arg(long)]
+        urgent_escalate_minutes: Option<u32>,
         /// It agrees to its de-identified figures in the group's report.
         #[arg(long)]
         shares_figures: bool,
@@ -123,6 +130,8 @@ pub async fn run(
             messaging_service,
             telegram_bot,
             alert_email,
+            crisis_escalate_minutes,
+            urgent_escalate_minutes,
             shares_figures,
         } => {
             let c = centres::add(
@@ -139,6 +148,8 @@ pub async fn run(
                     twilio_messaging_service: messaging_service,
                     telegram_bot,
                     alert_email,
+                    crisis_escalate_minutes,
+                    urgent_escalate_minutes,
                     shares_figures,
                     ..NewCentre::default()
                 },

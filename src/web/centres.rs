@@ -54,6 +54,10 @@ struct CentreForm {
     #[serde(default)]
     alert_email: String,
     #[serde(default)]
+    crisis_minutes: String,
+    #[serde(default)]
+    urgent_minutes: String,
+    #[serde(default)]
     shares: Option<String>,
 }
 
@@ -63,6 +67,15 @@ fn listed(s: &str) -> Vec<String> {
         .filter(|x| !x.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// Minutes given in the form: empty is none (the deployment's); a whole number, or what was
+/// typed, to say it is not one.
+fn minutes(s: &str) -> Result<Option<u32>, String> {
+    match given(s) {
+        None => Ok(None),
+        Some(m) => m.parse().map(Some).map_err(|_| m),
+    }
 }
 
 fn given(s: &str) -> Option<String> {
@@ -134,6 +147,26 @@ async fn add_centre(State(st): State<AppState>, Form(a, f): Form<CentreForm>) ->
     if let Err(r) = deployment_admin(&st, &a).await {
         return r;
     }
+    let (crisis, urgent) = match (minutes(&f.crisis_minutes), minutes(&f.urgent_minutes)) {
+        (Ok(c), Ok(u)) => (c, u),
+        (Err(bad), _) | (_, Err(bad)) => {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("given", bad);
+            let error = st
+                .ui
+                .text
+                .get(a.lang, "centre-minutes-invalid", Some(&args));
+            return view(
+                &st,
+                &a,
+                &f,
+                Some(error),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
     let new = NewCentre {
         id: f.code.clone(),
         name: f.name.clone(),
@@ -146,6 +179,8 @@ async fn add_centre(State(st): State<AppState>, Form(a, f): Form<CentreForm>) ->
         twilio_messaging_service: given(&f.messaging_service),
         telegram_bot: given(&f.telegram_bot),
         alert_email: given(&f.alert_email),
+        crisis_escalate_minutes: crisis,
+        urgent_escalate_minutes: urgent,
         shares_figures: f.shares.is_some(),
         ..NewCentre::default()
     };
