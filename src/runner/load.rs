@@ -69,7 +69,10 @@ pub async fn load(
     }
     let sql = format!(
         "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, c.sociodemographics, \
-                ro.program, ro.id AS open_referral, ca.channel, ca.address, \
+                (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
+                (SELECT r.id FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS open_referral, \
+                (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
+                (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
                 c.send_start, c.send_end, c.best_time, \
                 (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
                 s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral, \
@@ -77,9 +80,6 @@ pub async fn load(
                 ng.id AS next_goal, ng.text AS next_goal_text, \
                 {hol} AS centre_holidays \
          FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
-         LEFT JOIN referrals ro ON ro.id = (SELECT MAX(r.id) FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL) \
-         LEFT JOIN channel_addresses ca ON (ca.channel, ca.address) = \
-              (SELECT a.channel, a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) \
          LEFT JOIN goals sg ON sg.id = s.goal_id \
          LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
          LEFT JOIN goals ng ON ng.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active' AND g.id > s.goal_id) \
