@@ -617,12 +617,7 @@ async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
     )
     .await
     .unwrap();
-    for q in [
-        "UPDATE staff SET centre_id = 'west' WHERE username IN ('nora', 'priya')",
-        "UPDATE clients SET centre_id = 'west' WHERE id = 'amelie'",
-    ] {
-        sqlx::query(q).execute(db.pool()).await.unwrap();
-    }
+    move_to_west(db).await;
     let (status, _) = r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
     assert_eq!(status, 200);
     r.advance(1);
@@ -696,6 +691,16 @@ async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
     assert_eq!(r.alert_status().await, ("sent".to_owned(), 2));
 }
 
+/// Nora, Priya and Amélie move to the centre "west".
+async fn move_to_west(db: &matters::store::Db) {
+    for q in [
+        "UPDATE staff SET centre_id = 'west' WHERE username IN ('nora', 'priya')",
+        "UPDATE clients SET centre_id = 'west' WHERE id = 'amelie'",
+    ] {
+        sqlx::query(q).execute(db.pool()).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_centre_that_sets_its_own_escalation_moves_its_alerts_on_at_its_pace() {
     let r = rig(MONDAY_TORONTO_EVENING).await;
@@ -739,12 +744,7 @@ async fn a_centre_that_sets_its_own_escalation_moves_its_alerts_on_at_its_pace()
         (c.crisis_escalate_minutes, c.urgent_escalate_minutes),
         (Some(5), None)
     );
-    for q in [
-        "UPDATE staff SET centre_id = 'west' WHERE username IN ('nora', 'priya')",
-        "UPDATE clients SET centre_id = 'west' WHERE id = 'amelie'",
-    ] {
-        sqlx::query(q).execute(db.pool()).await.unwrap();
-    }
+    move_to_west(db).await;
     let (status, _) = r.texts(CLIENT_PHONE, CRISIS_WORDS).await;
     assert_eq!(status, 200);
     r.advance(1);
