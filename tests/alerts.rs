@@ -605,12 +605,8 @@ async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
     matters::centres::add(
         db,
         matters::centres::NewCentre {
-            id: "west".into(),
-            name: "West Coast CHC".into(),
-            time_zone: "America/Vancouver".into(),
-            default_language: "en".into(),
             alert_email: Some("crisis-team@west.example".into()),
-            ..Default::default()
+            ..west()
         },
         "cli",
         0,
@@ -691,6 +687,17 @@ async fn a_centres_alerts_keep_its_time_zone_and_reach_its_alert_address() {
     assert_eq!(r.alert_status().await, ("sent".to_owned(), 2));
 }
 
+/// The centre "west": in Vancouver, in English.
+fn west() -> matters::centres::NewCentre {
+    matters::centres::NewCentre {
+        id: "west".into(),
+        name: "West Coast CHC".into(),
+        time_zone: "America/Vancouver".into(),
+        default_language: "en".into(),
+        ..Default::default()
+    }
+}
+
 /// Nora, Priya and Amélie move to the centre "west".
 async fn move_to_west(db: &matters::store::Db) {
     for q in [
@@ -710,12 +717,8 @@ async fn a_centre_that_sets_its_own_escalation_moves_its_alerts_on_at_its_pace()
         let e = matters::centres::add(
             db,
             matters::centres::NewCentre {
-                id: "west".into(),
-                name: "West Coast CHC".into(),
-                time_zone: "America/Vancouver".into(),
-                default_language: "en".into(),
                 crisis_escalate_minutes: Some(bad),
-                ..Default::default()
+                ..west()
             },
             "cli",
             0,
@@ -727,13 +730,9 @@ async fn a_centre_that_sets_its_own_escalation_moves_its_alerts_on_at_its_pace()
     let c = matters::centres::add(
         db,
         matters::centres::NewCentre {
-            id: "west".into(),
-            name: "West Coast CHC".into(),
-            time_zone: "America/Vancouver".into(),
-            default_language: "en".into(),
             alert_email: Some("crisis-team@west.example".into()),
             crisis_escalate_minutes: Some(5),
-            ..Default::default()
+            ..west()
         },
         "cli",
         0,
