@@ -549,6 +549,22 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261207000001_alert_address.sql",
         "d4a22616fdb16895d7e065577c64512c9e6b7679e49f977548d73cfc83244c85",
     ),
+    (
+        "migrations/postgres/20261208000001_hot_updates.sql",
+        "3a21d8e39dfdf9a891f0d97da8d97ae8a9dca74c8c37d091c0e371c095ae5707",
+    ),
+    (
+        "migrations/sqlite/20261208000001_hot_updates.sql",
+        "886d3426a58e5684da4d0c0fa0f218eb8e7dda929add346aedcb23c504405b96",
+    ),
+    (
+        "migrations/postgres/20261208000002_centre_escalation.sql",
+        "11126ebdfa5d6919480c581c64c84a289ccd92743e3405a283af26d6c38629a5",
+    ),
+    (
+        "migrations/sqlite/20261208000002_centre_escalation.sql",
+        "11126ebdfa5d6919480c581c64c84a289ccd92743e3405a283af26d6c38629a5",
+    ),
 ];
 
 #[test]
