@@ -401,6 +401,44 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Reads a secret of a centre's (its Twilio auth token, its Telegram bot's token) from its file:
+/// the file must be readable by its owner only (the secret is a password to the centre's
+/// account or bot), and hold the secret alone on one line. `what` names it in the errors.
+///
+/// # Errors
+/// What is wrong with the file, in words for an administrator (never its content).
+pub fn read_secret_file(path: &str, what: &str) -> Result<Secret, String> {
+    let p = std::path::Path::new(path);
+    if !p.is_absolute() {
+        return Err(format!(
+            "the {what} file {path:?} must be given by its full path (from /)"
+        ));
+    }
+    let meta = std::fs::metadata(p)
+        .map_err(|e| format!("the {what} file {path:?} cannot be read ({e})"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(format!(
+                "the {what} file {path:?} may be read by others: make it its owner's only (chmod 600)"
+            ));
+        }
+    }
+    if !meta.is_file() {
+        return Err(format!("the {what} file {path:?} is not a file"));
+    }
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| format!("the {what} file {path:?} cannot be read ({e})"))?;
+    let token = text.trim();
+    if token.is_empty() || token.len() > 256 || token.contains(char::is_whitespace) {
+        return Err(format!(
+            "the {what} file {path:?} must hold the {what}, alone on one line"
+        ));
+    }
+    Ok(Secret::new(token.to_owned()))
+}
+
 /// Compares a secret a caller gave with ours in time that depends on neither: both are hashed
 /// first, so where they differ and how long they are do not show.
 #[must_use]

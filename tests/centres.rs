@@ -920,3 +920,149 @@ async fn a_centres_holidays_hold_its_clients_messages_only() {
     );
     assert_eq!(due[1], "2026-06-04", "the west centre's holiday is skipped");
 }
+
+/// A centre offers only the flows and follow-up sequences it enables: the Centres form refuses
+/// a sequence whose flows it leaves out, its staff are offered only its own on a record, and
+/// enrolling or starting anything else is refused on the web and through the API.
+#[tokio::test]
+async fn a_centre_offers_only_the_flows_and_sequences_it_enables() {
+    let w = Web::new().await;
+    let db = &w.state.runner.db;
+    w.staff("ada", Role::Admin).await;
+    w.sign_in("ada").await;
+    let form = |sequence: &'static str| {
+        vec![
+            ("code", "sud"),
+            ("name", "CSC du Sud"),
+            ("time_zone", "America/Toronto"),
+            ("default_language", "en"),
+            ("flows", "program-details"),
+            ("flows", "referral-followup"),
+            ("sequences", sequence),
+        ]
+    };
+    let page = w.get("/centres").await;
+    assert!(
+        page.body.contains("name=\"flows\" value=\"loneliness\""),
+        "every flow can be ticked"
+    );
+    // Its own Twilio account needs a token file the service can read.
+    let mut own = form("signposting");
+    own.extend([
+        ("twilio_from", "+16135550177"),
+        ("twilio_account_sid", "AC0000000000000000000000000000beef"),
+        ("twilio_token_file", "/nowhere/sud.token"),
+    ]);
+    let p = w.post("/centres", &own).await;
+    assert_eq!(
+        p.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        p.visible()
+    );
+    assert!(p.visible().contains("cannot be read"), "{}", p.visible());
+    assert!(
+        p.body.contains("sud.token") && p.body.contains("AC0000000000000000000000000000beef"),
+        "the form keeps what was typed"
+    );
+    let p = w.post("/centres", &form("standard")).await;
+    assert_eq!(
+        p.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        p.visible()
+    );
+    assert!(
+        p.visible().contains("uses the flow loneliness"),
+        "{}",
+        p.visible()
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM centres WHERE id = 'sud'")
+            .await,
+        0
+    );
+    let p = w.post("/centres", &form("signposting")).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.visible());
+    let sud = centres::get(db, "sud").await.unwrap().unwrap();
+    assert_eq!(sud.flows, vec!["program-details", "referral-followup"]);
+    assert_eq!(sud.sequences, vec!["signposting"]);
+    w.post("/logout", &[]).await;
+    staff::add_in(
+        db,
+        &Membership::of("sud"),
+        "sol",
+        "Sol",
+        Role::Navigator,
+        Some(PASSWORD),
+        w.now(),
+        "cli",
+    )
+    .await
+    .unwrap();
+    w.sign_in("sol").await;
+    let new = w.get("/clients/new").await;
+    assert!(new.body.contains("value=\"signposting\""));
+    assert!(!new.body.contains("value=\"standard\""));
+    let p = w.add_client("sam", &[("name", "Sam Sud")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.visible());
+    let record = w.get("/clients/sam").await;
+    assert!(record.body.contains("<option value=\"signposting\">"));
+    assert!(!record.body.contains("<option value=\"standard\">"));
+    assert!(record.body.contains("<option value=\"program-details\">"));
+    assert!(!record.body.contains("<option value=\"loneliness\">"));
+    let p = w
+        .post("/clients/sam/enrol", &[("sequence", "standard")])
+        .await;
+    assert!(
+        p.visible()
+            .contains("does not offer the follow-up standard"),
+        "{}",
+        p.visible()
+    );
+    let p = w
+        .post("/clients/sam/start-flow", &[("flow", "loneliness")])
+        .await;
+    assert!(
+        p.visible().contains("does not offer the survey loneliness"),
+        "{}",
+        p.visible()
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM sessions WHERE client_id = 'sam' AND flow_id = 'loneliness'")
+            .await,
+        0
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM enrolments WHERE client_id = 'sam'")
+            .await,
+        0
+    );
+    let p = w
+        .post("/clients/sam/enrol", &[("sequence", "signposting")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.visible());
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM enrolments WHERE client_id = 'sam' AND sequence_id = 'signposting'")
+            .await,
+        1
+    );
+    // Through the API, with the centre's token: refused, 422, with the reason.
+    let (_, token) = staff::issue_token_in(db, "sud", "EMR", Scope::Write, "cli", w.now())
+        .await
+        .unwrap();
+    let r = w
+        .api(
+            "POST",
+            "/api/v1/clients/sam/enrolments",
+            Some(&token),
+            Some(json!({ "sequence": "standard" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("does not offer the sequence standard"),
+        "{}",
+        r.body
+    );
+}

@@ -1173,10 +1173,103 @@ fn centres_are_added_staffed_shared_and_reported_from_the_command_line() {
             ],
             "not an IANA time zone",
         ),
+        (
+            vec![
+                "centres",
+                "add",
+                "west",
+                "--name",
+                "W",
+                "--time-zone",
+                "UTC",
+                "--flows",
+                "program-details",
+                "--sequences",
+                "standard",
+            ],
+            "uses the flow",
+        ),
+        (
+            vec![
+                "centres",
+                "add",
+                "west",
+                "--name",
+                "W",
+                "--time-zone",
+                "UTC",
+                "--flows",
+                "nope",
+            ],
+            "there is no flow \"nope\"",
+        ),
+        (
+            vec![
+                "centres",
+                "add",
+                "west",
+                "--name",
+                "W",
+                "--time-zone",
+                "UTC",
+                "--twilio-from",
+                "+16135550177",
+                "--twilio-account-sid",
+                "AC0000000000000000000000000000beef",
+                "--twilio-auth-token-file",
+                "no-such.token",
+            ],
+            "cannot be read",
+        ),
+        (
+            vec![
+                "centres",
+                "add",
+                "west",
+                "--name",
+                "W",
+                "--time-zone",
+                "UTC",
+                "--twilio-account-sid",
+                "AC0000000000000000000000000000beef",
+            ],
+            "--twilio-auth-token-file",
+        ),
     ] {
         let (ok, said) = run(&args);
         assert!(!ok && said.contains(why), "{args:?}: {said}");
     }
+    // A centre of its own Twilio account: the token stays in its file, kept by its full path.
+    let token = dir.join("west.token");
+    std::fs::write(&token, "0123456789abcdef0123456789abcdef\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (ok, said) = run(&[
+        "centres",
+        "add",
+        "west",
+        "--name",
+        "West CHC",
+        "--time-zone",
+        "America/Toronto",
+        "--twilio-from",
+        "+16135550177",
+        "--twilio-account-sid",
+        "AC0000000000000000000000000000beef",
+        "--twilio-auth-token-file",
+        token.to_str().unwrap(),
+        "--flows",
+        "program-details,referral-followup",
+        "--sequences",
+        "signposting",
+    ]);
+    assert!(ok && said.contains("its own Twilio account"), "{said}");
+    assert!(
+        !said.contains("0123456789abcdef"),
+        "never the token: {said}"
+    );
     let (ok, said) = run(&["centres", "list"]);
     assert!(
         ok && said.contains("North End CHC") && said.contains("+16135550199"),
@@ -1243,7 +1336,7 @@ fn centres_are_added_staffed_shared_and_reported_from_the_command_line() {
         csv.contains("group,centres-sharing,,,,North End CHC (north-end),"),
         "{csv}"
     );
-    assert!(csv.contains("group,centres-not-sharing,,,,1,"), "{csv}");
+    assert!(csv.contains("group,centres-not-sharing,,,,2,"), "{csv}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -985,6 +985,82 @@ async fn doctor_checks_the_setup_against_the_stand_ins() {
         )),
         "{said}"
     );
+    // A centre with a Twilio account and a Telegram bot of its own: each is checked.
+    const WEST_SID: &str = "AC0000000000000000000000000000beef";
+    const WEST_TOKEN: &str = "00112233445566778899aabbccddeeff";
+    const WEST_BOT: &str = "7000000003:AAWestDoctorBotToken_012345678901";
+    const WEST_NUMBER: &str = "+16135550177";
+    numbers_fixed.add_account(WEST_SID, WEST_TOKEN);
+    numbers_fixed.add_number_to(
+        WEST_SID,
+        WEST_NUMBER,
+        &format!("{public}/webhooks/twilio/sms"),
+    );
+    telegram.another_bot(WEST_BOT, 7_000_000_003, "west_doctor_bot");
+    let (sid_file, bot_file) = (dir.join("west.token"), dir.join("west.bot"));
+    for (f, secret) in [(&sid_file, WEST_TOKEN), (&bot_file, WEST_BOT)] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(f, format!("{secret}\n")).unwrap();
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (ok, said) = run(matters()
+        .args([
+            "centres",
+            "add",
+            "west",
+            "--name",
+            "West CHC",
+            "--time-zone",
+            "America/Toronto",
+        ])
+        .args([
+            "--twilio-from",
+            WEST_NUMBER,
+            "--twilio-account-sid",
+            WEST_SID,
+        ])
+        .args(["--twilio-auth-token-file", sid_file.to_str().unwrap()])
+        .args(["--telegram-token-file", bot_file.to_str().unwrap()])
+        .env("MATTERS_DATABASE_URL", &url));
+    assert!(ok, "{said}");
+    let (ok, said) = tokio::task::spawn_blocking({
+        let mut c = doctor(TOKEN);
+        c.env("TWILIO_API_BASE", &numbers_fixed.base)
+            .env("MATTERS_CENTRE_NAME", "CSC Centre-Ville");
+        move || run(&mut c)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{said}");
+    for want in [
+        "West CHC's own account takes its token and is active".to_owned(),
+        format!("West CHC: {WEST_NUMBER} sends incoming texts to {public}/webhooks/twilio/sms"),
+        "West CHC's own bot is @west_doctor_bot".to_owned(),
+    ] {
+        assert!(said.contains(&want), "{want}: {said}");
+    }
+    assert!(
+        !said.contains(WEST_TOKEN) && !said.contains(WEST_BOT),
+        "no secret is printed"
+    );
+    // Its token file opened to others: named, with the fix.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&sid_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let (ok, said) = tokio::task::spawn_blocking({
+        let mut c = doctor(TOKEN);
+        c.env("TWILIO_API_BASE", &numbers_fixed.base);
+        move || run(&mut c)
+    })
+    .await
+    .unwrap();
+    assert!(
+        !ok && said.contains("West CHC: the auth token file") && said.contains("chmod 600"),
+        "{said}"
+    );
+    std::fs::remove_file(&sid_file).unwrap();
+    std::fs::remove_file(&bot_file).unwrap();
     // A wrong token is named as such.
     let (ok, said) = tokio::task::spawn_blocking({
         let mut c = doctor("0000feedf00dfeedf00dfeedf00dfeed");

@@ -106,7 +106,7 @@ async fn harness(
     let mut tasks = vec![tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     })];
-    tasks.extend(started.poller);
+    tasks.extend(started.pollers);
     Harness {
         runner,
         clock,
@@ -956,4 +956,182 @@ async fn a_webhook_update_is_acknowledged_only_once_it_is_committed() {
     .await
     .unwrap();
     assert_eq!(kept, 1, "recorded once, after the retries");
+}
+
+/// A centre with a Telegram bot of its own: its bot starts beside the deployment's, its
+/// clients' invites work on it only, it links and talks to them (the consent question comes
+/// from it), a stranger who writes to it learns that centre's name, and the deployment's bot
+/// neither links nor answers that centre's clients.
+#[tokio::test]
+async fn a_centre_with_a_bot_of_its_own_talks_to_its_clients_through_it_by_long_polling() {
+    own_bot(Mode::Polling).await;
+}
+
+#[tokio::test]
+async fn a_centre_with_a_bot_of_its_own_talks_to_its_clients_through_it_by_webhook() {
+    own_bot(Mode::Webhook).await;
+}
+
+async fn own_bot(mode: Mode) {
+    use matters::centres::{self, NewCentre};
+    use std::os::unix::fs::PermissionsExt;
+    const WEST_TOKEN: &str = "7000000002:AAWestCentreOwnBotToken_0123456789";
+    const WEST_BOT: &str = "west_checkins_bot";
+    let standin = StandIn::start().await;
+    let west = standin.another_bot(WEST_TOKEN, 7_000_000_002, WEST_BOT);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cfg = config(
+        "sqlite::memory:",
+        &standin,
+        (mode == Mode::Webhook).then_some(base.as_str()),
+        0,
+    );
+    let clock = Arc::new(ManualClock::new(
+        DateTime::parse_from_rfc3339("2026-11-21T15:00:00Z")
+            .unwrap()
+            .to_utc(),
+    ));
+    let runner = Arc::new(matters::app::build(&cfg, clock.clone()).await.unwrap());
+    let dir = std::env::temp_dir().join(format!(
+        "matters-bots-{}-{}",
+        std::process::id(),
+        base.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("west.bot");
+    std::fs::write(&file, format!("{WEST_TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let now = to_ms(clock.now());
+    centres::add(
+        &runner.db,
+        NewCentre {
+            id: "west".into(),
+            name: "West CHC".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "fr".into(),
+            telegram_token_file: Some(file.to_str().unwrap().into()),
+            ..NewCentre::default()
+        },
+        "cli",
+        now,
+    )
+    .await
+    .unwrap();
+    let t = TelegramConfig::from_config(&cfg).unwrap().unwrap();
+    let started = matters::loops::telegram::start(runner.clone(), &t, std::future::pending())
+        .await
+        .unwrap();
+    let mut tasks: Vec<_> = started.pollers;
+    if mode == Mode::Polling {
+        assert_eq!(tasks.len(), 2, "one poller a bot");
+    } else {
+        assert!(tasks.is_empty());
+        assert_eq!(
+            west.book().webhook.as_ref().map(|(url, _)| url.clone()),
+            Some(format!("{base}/webhooks/telegram/west")),
+            "west's bot posts to a webhook of its own"
+        );
+    }
+    let app = matters::web::app(matters::web::AppState::new(runner.clone()))
+        .merge(started.router.clone());
+    tasks.push(tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    }));
+    assert_eq!(started.username, USERNAME);
+    assert_eq!(
+        started.centres,
+        vec![("west".to_owned(), WEST_BOT.to_owned())]
+    );
+    assert!(started.failed.is_empty(), "{:?}", started.failed);
+    assert_eq!(
+        centres::get(&runner.db, "west")
+            .await
+            .unwrap()
+            .unwrap()
+            .telegram_bot
+            .as_deref(),
+        Some(WEST_BOT),
+        "invites name the bot getMe gave"
+    );
+    let wes = ClientId::parse("wes").unwrap();
+    let new = NewClient {
+        id: wes.clone(),
+        language: Locale::parse("fr").unwrap(),
+        time_zone: chrono_tz::America::Toronto,
+        chart_number: None,
+        reach: None,
+        centre: "west".into(),
+    };
+    assert!(
+        record::add_client(&runner.db, &new, now, "test")
+            .await
+            .unwrap()
+    );
+    let code = invite::create(&runner.db, &wes, 72, now, "navigator:test")
+        .await
+        .unwrap()
+        .code;
+    let chat = 5_550_200;
+    // The code on the deployment's bot: not its client; who we are, and nothing kept.
+    standin.says(chat, &format!("/start {code}"));
+    let r = standin.sent_to(chat, 1).await;
+    assert!(
+        r[0].text.contains("Ce robot envoie des suivis"),
+        "{}",
+        r[0].text
+    );
+    let linked = |runner: Arc<Runner>| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM channel_addresses WHERE channel = 'telegram' AND client_id = 'wes'",
+        )
+        .fetch_one(runner.db.pool())
+        .await
+        .unwrap()
+    };
+    assert_eq!(linked(runner.clone()).await, 0);
+    // On west's own bot: linked, and the consent question comes from it.
+    west.says(chat, &format!("/start {code}"));
+    let q = west
+        .until("the consent question from west's bot", |b| {
+            b.sent
+                .iter()
+                .find(|s| s.chat == chat && s.buttons().iter().any(|(_, d)| d.ends_with(":agree")))
+                .cloned()
+        })
+        .await;
+    assert!(!q.buttons().is_empty());
+    assert_eq!(linked(runner.clone()).await, 1);
+    // Wes answers on west's bot; the deployment's bot never carries west's messages.
+    west.taps(chat, q.message_id, &q.buttons()[0].1);
+    west.sent_to(chat, 2).await;
+    assert_eq!(
+        standin.all_sent_to(chat).len(),
+        1,
+        "only the stranger's note came from the deployment's bot"
+    );
+    // Wes writes to the deployment's bot: it does not know them there.
+    standin.says(chat, "bonjour");
+    let r = standin.sent_to(chat, 2).await;
+    assert!(
+        r[1].text.contains("Ce robot envoie des suivis"),
+        "{}",
+        r[1].text
+    );
+    // A stranger on west's bot learns that it is West CHC's.
+    west.says(5_550_201, "allo?");
+    let r = west.sent_to(5_550_201, 1).await;
+    assert!(r[0].text.contains("West CHC"), "{}", r[0].text);
+    if mode == Mode::Webhook {
+        let got = west.book().deliveries.clone();
+        assert!(
+            !got.is_empty() && got.iter().all(|(_, s)| *s == 200),
+            "{got:?}"
+        );
+    }
+    for t in &tasks {
+        t.abort();
+    }
+    started.dispatch.done.abort();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1367,11 +1367,160 @@ async fn each_centre_texts_from_its_own_sender(h: &Harness) {
         .await
         .unwrap();
     assert!(default.iter().all(|m| m.body != "who is this"));
+    a_centre_with_its_own_account(h).await;
+}
+
+/// A centre with a Twilio account of its own: its texts go through that account with its
+/// token (read from a file only its owner reads), its webhooks and status callbacks are taken
+/// when signed with its token and refused when signed with another, and a token rotated in the
+/// file is picked up without a restart.
+async fn a_centre_with_its_own_account(h: &Harness) {
+    use matters::centres::{self, NewCentre};
+    use std::os::unix::fs::PermissionsExt;
+    const WEST: &str = "+15145550600";
+    const WEST_SID: &str = "AC0000000000000000000000000000beef";
+    const WEST_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+    const ROTATED: &str = "fedcba9876543210fedcba9876543210";
+    const WES: &str = "+15145550601";
+    let dir = std::env::temp_dir().join(format!(
+        "matters-twilio-{}-{}",
+        std::process::id(),
+        h.base.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("west.token");
+    std::fs::write(&file, format!("{WEST_TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    h.standin.add_account(WEST_SID, WEST_TOKEN);
+    centres::add(
+        &h.runner.db,
+        NewCentre {
+            id: "west".into(),
+            name: "West CHC".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "en".into(),
+            twilio_from: Some(WEST.into()),
+            twilio_account_sid: Some(WEST_SID.into()),
+            twilio_auth_token_file: Some(file.to_str().unwrap().into()),
+            ..NewCentre::default()
+        },
+        "cli",
+        0,
+    )
+    .await
+    .unwrap();
+    // Nothing of the token is in the database: only where its file is.
+    let stored = h
+        .strings("SELECT COALESCE(twilio_account_sid, '') || ' ' || COALESCE(twilio_auth_token_file, '') FROM centres WHERE id = 'west'")
+        .await;
+    assert_eq!(stored, vec![format!("{WEST_SID} {}", file.display())]);
+    h.enrol("wes", WES, "en").await;
+    sqlx::query("UPDATE clients SET centre_id = 'west' WHERE id = 'wes'")
+        .execute(h.runner.db.pool())
+        .await
+        .unwrap();
+    let text = |sid: &'static str, account: &'static str| {
+        vec![
+            ("MessageSid", sid),
+            ("AccountSid", account),
+            ("From", WES),
+            ("To", WEST),
+            ("Body", "Hello"),
+        ]
+    };
+    // West's account, signed with the deployment's token, or an account nobody has: refused.
+    for (params, token) in [
+        (text("SMin00000000000000000000000west0", WEST_SID), TOKEN),
+        (
+            text(
+                "SMin00000000000000000000000west0",
+                "AC00000000000000000000000000000bad",
+            ),
+            WEST_TOKEN,
+        ),
+    ] {
+        let (code, _) = h.post("/webhooks/twilio/sms", &params, Some(token)).await;
+        assert_eq!(code, 403);
+    }
+    let before = h.standin.sent_count();
+    let (code, _) = h
+        .post(
+            "/webhooks/twilio/sms",
+            &text("SMin00000000000000000000000west1", WEST_SID),
+            Some(WEST_TOKEN),
+        )
+        .await;
+    assert_eq!(code, 200);
+    h.standin.wait_for(before + 1).await;
+    let sent = h.standin.sent_to(WES);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].account, WEST_SID, "sent through west's own account");
+    assert_eq!(sent[0].from.as_deref(), Some(WEST));
+    // Its status callbacks come signed with west's token, and are taken.
+    let codes = h.standin.flush_callbacks().await;
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == 204),
+        "{codes:?}"
+    );
+    assert_eq!(
+        h.strings("SELECT status FROM messages WHERE client_id = 'wes' AND direction = 'out'")
+            .await,
+        vec!["delivered".to_owned()]
+    );
+    // The token is rotated in Twilio's console and in the file: the next text goes with it.
+    h.standin.add_account(WEST_SID, ROTATED);
+    std::fs::write(&file, format!("{ROTATED}\n")).unwrap();
+    let (code, _) = h
+        .post(
+            "/webhooks/twilio/sms",
+            &text("SMin00000000000000000000000west2", WEST_SID),
+            Some(ROTATED),
+        )
+        .await;
+    assert_eq!(
+        code, 200,
+        "a webhook signed with the rotated token is taken"
+    );
+    assert_eq!(
+        h.scalar("SELECT COUNT(*) FROM messages WHERE client_id = 'wes' AND direction = 'in'")
+            .await,
+        2
+    );
+    // Rotated again with no webhook in between: the dispatcher's first try is refused (401),
+    // it reads the file again and sends with the new token.
+    const AGAIN: &str = "00112233445566778899aabbccddeeff";
+    h.standin.add_account(WEST_SID, AGAIN);
+    std::fs::write(&file, format!("{AGAIN}\n")).unwrap();
+    h.runner
+        .start_flow(
+            &ClientId::parse("wes").unwrap(),
+            &FlowId::parse("loneliness").unwrap(),
+            None,
+            IfBusy::Replace,
+            "test",
+        )
+        .await
+        .unwrap();
+    h.standin.wait_for(before + 3).await;
+    let sent = h.standin.sent_to(WES);
+    assert!(sent.len() >= 3, "{sent:?}");
+    assert!(sent.iter().all(|s| s.account == WEST_SID));
+    assert_eq!(
+        h.scalar("SELECT COUNT(*) FROM messages WHERE client_id = 'wes' AND status = 'failed'")
+            .await,
+        0
+    );
+    assert!(
+        h.standin.violations().is_empty(),
+        "{:?}",
+        h.standin.violations()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn each_centre_texts_from_its_own_sender_on_sqlite() {
-    let h = harness("sqlite::memory:", true).await;
+    let h = harness("sqlite::memory:", false).await;
     each_centre_texts_from_its_own_sender(&h).await;
 }
 
@@ -1380,6 +1529,6 @@ async fn each_centre_texts_from_its_own_sender_on_postgres() {
     let Some((url, _schema, _admin)) = support::pg::postgres().await else {
         return;
     };
-    let h = harness(&url, true).await;
+    let h = harness(&url, false).await;
     each_centre_texts_from_its_own_sender(&h).await;
 }

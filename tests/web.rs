@@ -1735,9 +1735,10 @@ async fn the_simulator_refuses_every_real_client_however_they_were_made() {
     let inv = matters::channel::telegram::invite::create(&runner.db, &c, 72, w.now(), "test")
         .await
         .unwrap();
-    let linked = matters::channel::telegram::invite::redeem(&runner.db, &inv.code, "777", w.now())
-        .await
-        .unwrap();
+    let linked =
+        matters::channel::telegram::invite::redeem(&runner.db, &inv.code, "777", w.now(), "")
+            .await
+            .unwrap();
     assert!(matches!(
         linked,
         matters::channel::telegram::invite::Redeemed::Linked(_)

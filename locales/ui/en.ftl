@@ -488,6 +488,10 @@ err-no-client = There is no client { $id }.
 err-no-sequence = There is no follow-up { $seq }.
 err-already-enrolled = { $id } is already enrolled in { $seq }.
 err-not-enrolled = { $id } is not enrolled in any running follow-up.
+err-not-offered = { $id }'s centre does not offer { $what ->
+    [flow] the survey
+   *[sequence] the follow-up
+} { $x }.
 err-opted-out = { $id } has opted out: nothing can be sent or scheduled until they opt back in.
 err-no-step = { $id } has no step { $step } still to come.
 err-no-channel = { $id } has no mobile number or Telegram chat yet: nothing can reach them.
@@ -1124,6 +1128,18 @@ centre-holidays = Holidays (YYYY-MM-DD, comma-separated)
 centre-twilio-from = Twilio number
 centre-messaging-service = Twilio messaging service
 centre-telegram-bot = Telegram bot
+centre-twilio-account = Its own Twilio account (AC…), if any
+centre-token-file = File holding that account's auth token
+centre-token-file-help = Its full path on the server, readable by the service only (chmod 600). Empty both to use the deployment's account.
+centre-own-account = own Twilio account { $sid }
+centre-bot-token-file = File holding its own Telegram bot's token, if any
+centre-bot-token-file-help = Its full path on the server, readable by the service only (chmod 600). Its bot starts with the next start of matters serve.
+centre-own-bot = its own Telegram bot
+centre-flows = Flows its staff may start
+centre-flows-help = Tick none to offer every flow. Consent is always offered.
+centre-sequences = Follow-up sequences its staff may enrol clients in
+centre-sequences-help = Tick none to offer every sequence. Each sequence needs the flows it uses.
+centre-offers = Offers:
 centre-alert-email = Alert e-mail
 centre-crisis-minutes = Crisis alerts go on after (minutes)
 centre-urgent-minutes = Urgent alerts go on after (minutes)

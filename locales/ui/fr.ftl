@@ -488,6 +488,10 @@ err-no-client = Il n’y a pas de client { $id }.
 err-no-sequence = Il n’y a pas de suivi { $seq }.
 err-already-enrolled = { $id } est déjà inscrit à { $seq }.
 err-not-enrolled = { $id } n’est inscrit à aucun suivi en cours.
+err-not-offered = Le centre de { $id } n’offre pas { $what ->
+    [flow] le questionnaire
+   *[sequence] le suivi
+} { $x }.
 err-opted-out = { $id } s’est désabonné : rien ne peut être envoyé ni prévu tant qu’il ne se réabonne pas.
 err-no-step = { $id } n’a pas d’étape { $step } à venir.
 err-no-channel = { $id } n’a pas encore de numéro de cellulaire ni de conversation Telegram : rien ne peut le joindre.
@@ -1124,6 +1128,18 @@ centre-holidays = Jours fériés (AAAA-MM-JJ, séparés par des virgules)
 centre-twilio-from = Numéro Twilio
 centre-messaging-service = Service de messagerie Twilio
 centre-telegram-bot = Bot Telegram
+centre-twilio-account = Son propre compte Twilio (AC…), s'il y a lieu
+centre-token-file = Fichier du jeton d'authentification de ce compte
+centre-token-file-help = Son chemin complet sur le serveur, lisible par le service seulement (chmod 600). Laissez les deux vides pour le compte du déploiement.
+centre-own-account = compte Twilio propre { $sid }
+centre-bot-token-file = Fichier du jeton de son propre bot Telegram, s'il y a lieu
+centre-bot-token-file-help = Son chemin complet sur le serveur, lisible par le service seulement (chmod 600). Son bot démarre au prochain démarrage de matters serve.
+centre-own-bot = son propre bot Telegram
+centre-flows = Parcours que son personnel peut lancer
+centre-flows-help = Ne cochez rien pour offrir tous les parcours. Le consentement est toujours offert.
+centre-sequences = Séquences de suivi auxquelles son personnel peut inscrire des clients
+centre-sequences-help = Ne cochez rien pour offrir toutes les séquences. Chaque séquence a besoin des parcours qu'elle utilise.
+centre-offers = Offre :
 centre-alert-email = Courriel des alertes
 centre-crisis-minutes = Les alertes de crise passent plus loin après (minutes)
 centre-urgent-minutes = Les alertes urgentes passent plus loin après (minutes)

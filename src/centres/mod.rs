@@ -36,6 +36,9 @@ pub struct Centre {
     pub twilio_account_sid: Option<String>,
     pub twilio_auth_token_file: Option<String>,
     pub telegram_bot: Option<String>,
+    /// The file holding its own Telegram bot's token (readable by the service only); none: the
+    /// deployment's bot serves its clients.
+    pub telegram_token_file: Option<String>,
     pub alert_email: Option<String>,
     /// Minutes before an unacknowledged crisis alert goes on to the next people; none: the
     /// deployment's `[alerts]` setting.
@@ -44,6 +47,41 @@ pub struct Centre {
     pub urgent_escalate_minutes: Option<u32>,
     /// Agrees to its de-identified figures in the group's report.
     pub shares_figures: bool,
+    /// The flows its staff may start (ids); empty: every flow of the deployment. The consent
+    /// flow is always offered.
+    pub flows: Vec<String>,
+    /// The follow-up sequences its staff may enrol clients in; empty: every one.
+    pub sequences: Vec<String>,
+}
+
+/// What a centre offers its clients, as its staff see it: `None` is everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offer {
+    pub flows: Option<std::collections::BTreeSet<String>>,
+    pub sequences: Option<std::collections::BTreeSet<String>>,
+}
+
+/// The flow every centre offers: a client's consent is asked the same way everywhere.
+pub const ALWAYS_OFFERED: &str = "consent";
+
+impl Offer {
+    fn of(c: &Centre) -> Self {
+        let set = |v: &[String]| (!v.is_empty()).then(|| v.iter().cloned().collect());
+        Self {
+            flows: set(&c.flows),
+            sequences: set(&c.sequences),
+        }
+    }
+
+    #[must_use]
+    pub fn flow(&self, id: &str) -> bool {
+        id == ALWAYS_OFFERED || self.flows.as_ref().is_none_or(|f| f.contains(id))
+    }
+
+    #[must_use]
+    pub fn sequence(&self, id: &str) -> bool {
+        self.sequences.as_ref().is_none_or(|s| s.contains(id))
+    }
 }
 
 /// A centre to add (or the default centre, from the configuration).
@@ -144,17 +182,59 @@ impl NewCentre {
                 "messaging service {ms:?} is not a Twilio messaging service SID (MG and 32 characters)"
             ));
         }
-        // A centre's own Twilio account (its webhooks signed with its own token, its texts sent
-        // through it) is not supported yet: refused rather than kept and silently unused.
-        if blank(self.twilio_account_sid.take()).is_some()
-            || blank(self.twilio_auth_token_file.take()).is_some()
-        {
-            return bad(
-                "a centre cannot have a Twilio account of its own yet: give it a number or a messaging service of the deployment's account"
-                    .into(),
-            );
+        // A centre's own Twilio account: its texts go through it, its webhooks are checked
+        // with its token. The token stays in a file of its own (readable by its owner only),
+        // never in the database.
+        self.twilio_account_sid = blank(self.twilio_account_sid);
+        self.twilio_auth_token_file = blank(self.twilio_auth_token_file);
+        match (&self.twilio_account_sid, &self.twilio_auth_token_file) {
+            (None, None) => {}
+            (Some(sid), Some(file)) => {
+                if !crate::channel::twilio::account_sid_like(sid) {
+                    return bad(format!(
+                        "Twilio account {sid:?} is not an account SID (AC and 32 hexadecimal digits)"
+                    ));
+                }
+                if self.twilio_from.is_none() && self.twilio_messaging_service.is_none() {
+                    return bad(
+                        "a centre with a Twilio account of its own needs a number or a messaging service of that account"
+                            .into(),
+                    );
+                }
+                crate::channel::twilio::read_token_file(file).map_err(CentreError::Invalid)?;
+            }
+            (Some(_), None) => {
+                return bad(
+                    "a centre's own Twilio account needs the file its auth token is in".into(),
+                );
+            }
+            (None, Some(_)) => {
+                return bad("an auth token file needs the Twilio account SID it belongs to".into());
+            }
+        }
+        for (what, list) in [("flow", &mut self.flows), ("sequence", &mut self.sequences)] {
+            let mut tidy = Vec::new();
+            for id in list.iter().map(|x| x.trim()).filter(|x| !x.is_empty()) {
+                let id = crate::domain::FlowId::parse(id)
+                    .map_err(|e| CentreError::Invalid(format!("{what} {id:?}: {e}")))?
+                    .to_string();
+                if !tidy.contains(&id) {
+                    tidy.push(id);
+                }
+            }
+            *list = tidy;
         }
         self.telegram_bot = blank(self.telegram_bot).map(|b| b.trim_start_matches('@').to_owned());
+        self.telegram_token_file = blank(self.telegram_token_file);
+        if let Some(file) = &self.telegram_token_file {
+            let token =
+                crate::config::read_secret_file(file, "bot token").map_err(CentreError::Invalid)?;
+            if !crate::channel::telegram::token_like(token.expose()) {
+                return bad(format!(
+                    "the bot token file {file:?} must hold the token @BotFather gave (123456789:AAE…)"
+                ));
+            }
+        }
         self.alert_email = blank(self.alert_email);
         if let Some(e) = &self.alert_email
             && (!e.contains('@') || e.contains(char::is_whitespace))
@@ -175,11 +255,73 @@ impl NewCentre {
         }
         Ok(self)
     }
+
+    /// Checks that the flows and sequences it offers are the deployment's, and that each
+    /// sequence it offers has every flow it uses among those it offers.
+    ///
+    /// # Errors
+    /// The first unknown flow or sequence, or a sequence that needs a flow it leaves out.
+    pub fn check_offer(
+        &self,
+        flows: &crate::flow::FlowSet,
+        sequences: &crate::schedule::sequence::SequenceSet,
+    ) -> Result<(), CentreError> {
+        let bad = |m: String| Err(CentreError::Invalid(m));
+        let known_flows = || {
+            let mut all: Vec<String> = flows.current().map(|f| f.id.to_string()).collect();
+            all.sort();
+            all.join(", ")
+        };
+        for f in &self.flows {
+            let known = crate::domain::FlowId::parse(f)
+                .ok()
+                .and_then(|id| flows.get(&id))
+                .is_some();
+            if !known {
+                return bad(format!(
+                    "there is no flow {f:?} (the flows are: {})",
+                    known_flows()
+                ));
+            }
+        }
+        let offer = Offer::of(self);
+        for id in &self.sequences {
+            let Some(seq) = crate::domain::FlowId::parse(id)
+                .ok()
+                .and_then(|i| sequences.get(&i))
+            else {
+                let all: Vec<String> = sequences.all().map(|s| s.id.to_string()).collect();
+                return bad(format!(
+                    "there is no sequence {id:?} (the sequences are: {})",
+                    all.join(", ")
+                ));
+            };
+            if let Some(step) = seq.steps.iter().find(|s| !offer.flow(s.flow.as_str())) {
+                return bad(format!(
+                    "the sequence {id} uses the flow {}, which the centre does not offer: add it to its flows",
+                    step.flow
+                ));
+            }
+        }
+        if offer.flows.is_some() && self.sequences.is_empty() {
+            // Every sequence is offered: each needs its flows.
+            for seq in sequences.all() {
+                if let Some(step) = seq.steps.iter().find(|s| !offer.flow(s.flow.as_str())) {
+                    return bad(format!(
+                        "the sequence {} uses the flow {}, which the centre does not offer: add the flow, or list the sequences it offers",
+                        seq.id, step.flow
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 const COLS: &str = "id, name, time_zone, send_between, holidays, languages, default_language, \
      twilio_from, twilio_messaging_service, twilio_account_sid, twilio_auth_token_file, \
-     telegram_bot, alert_email, shares_figures, crisis_escalate_minutes, urgent_escalate_minutes";
+     telegram_bot, alert_email, shares_figures, crisis_escalate_minutes, urgent_escalate_minutes, \
+     flows, sequences, telegram_token_file";
 
 fn list_of(s: &str) -> Vec<String> {
     s.split(',')
@@ -207,10 +349,13 @@ fn centre_from(r: &sqlx::any::AnyRow) -> Result<Centre, sqlx::Error> {
         twilio_account_sid: r.try_get("twilio_account_sid")?,
         twilio_auth_token_file: r.try_get("twilio_auth_token_file")?,
         telegram_bot: r.try_get("telegram_bot")?,
+        telegram_token_file: r.try_get("telegram_token_file")?,
         alert_email: r.try_get("alert_email")?,
         crisis_escalate_minutes: minutes(r.try_get("crisis_escalate_minutes")?),
         urgent_escalate_minutes: minutes(r.try_get("urgent_escalate_minutes")?),
         shares_figures: r.try_get::<i64, _>("shares_figures")? != 0,
+        flows: list_of(&r.try_get::<String, _>("flows")?),
+        sequences: list_of(&r.try_get::<String, _>("sequences")?),
     })
 }
 
@@ -272,8 +417,9 @@ pub async fn add(db: &Db, c: NewCentre, actor: &str, now: i64) -> Result<Centre,
     let done = sqlx::query(
         "INSERT INTO centres (id, name, time_zone, send_between, holidays, languages, default_language, \
          twilio_from, twilio_messaging_service, twilio_account_sid, twilio_auth_token_file, telegram_bot, \
-         alert_email, deid_key, shares_figures, created_at, crisis_escalate_minutes, urgent_escalate_minutes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING",
+         alert_email, deid_key, shares_figures, created_at, crisis_escalate_minutes, urgent_escalate_minutes, \
+         flows, sequences, telegram_token_file) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT DO NOTHING",
     )
     .bind(&c.id)
     .bind(&c.name)
@@ -293,6 +439,9 @@ pub async fn add(db: &Db, c: NewCentre, actor: &str, now: i64) -> Result<Centre,
     .bind(now)
     .bind(c.crisis_escalate_minutes.map(i64::from))
     .bind(c.urgent_escalate_minutes.map(i64::from))
+    .bind(c.flows.join(","))
+    .bind(c.sequences.join(","))
+    .bind(c.telegram_token_file.as_deref())
     .execute(&mut *tx)
     .await
     .doing("adding a centre")?;
@@ -344,6 +493,81 @@ pub async fn set_sharing(
     .await?;
     tx.commit().await.doing("committing a centre's sharing")?;
     Ok(())
+}
+
+/// The centres with a Telegram bot of their own: (centre, name, token file).
+pub async fn own_bots(db: &Db) -> Result<Vec<(String, String, String)>, StoreError> {
+    sqlx::query_as(
+        "SELECT id, name, telegram_token_file FROM centres \
+         WHERE telegram_token_file IS NOT NULL AND id <> 'default' ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .doing("listing the centres' own Telegram bots")
+}
+
+/// A centre's own bot answered `getMe` with this user name: invites to it name it.
+pub async fn set_bot_username(db: &Db, centre: &str, username: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE centres SET telegram_bot = $1 WHERE id = $2")
+        .bind(username)
+        .bind(centre)
+        .execute(db.pool())
+        .await
+        .doing("recording a centre's bot")?;
+    Ok(())
+}
+
+/// The centre whose own bot serves `client` and that bot's user name (none: the deployment's
+/// bot serves them).
+pub async fn bot_of_client(db: &Db, client: &str) -> Result<Option<(String, String)>, StoreError> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT ce.id, ce.telegram_bot FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+         WHERE c.id = $1 AND ce.telegram_token_file IS NOT NULL AND ce.id <> 'default'",
+    )
+    .bind(client)
+    .fetch_optional(db.pool())
+    .await
+    .doing("finding a client's centre's bot")?;
+    Ok(row.map(|(id, bot)| (id, bot.unwrap_or_default())))
+}
+
+/// What a centre offers (everything, for a centre there is not).
+pub async fn offer_of(db: &Db, centre: &str) -> Result<Offer, StoreError> {
+    Ok(get(db, centre)
+        .await?
+        .map(|c| Offer::of(&c))
+        .unwrap_or_default())
+}
+
+/// What the centre of `client` offers (everything, when the client has no centre of its own).
+pub async fn offer_for_client(db: &Db, client: &str) -> Result<Offer, StoreError> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT ce.flows, ce.sequences FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+         WHERE c.id = $1",
+    )
+    .bind(client)
+    .fetch_optional(db.pool())
+    .await
+    .doing("reading what a client's centre offers")?;
+    Ok(row.map_or_else(Offer::default, |(flows, sequences)| {
+        Offer::of(&Centre {
+            flows: list_of(&flows),
+            sequences: list_of(&sequences),
+            ..Centre::default()
+        })
+    }))
+}
+
+/// The auth token file of a centre whose own Twilio account is `account`; none: no centre's.
+pub async fn token_file_of_account(db: &Db, account: &str) -> Result<Option<String>, StoreError> {
+    sqlx::query_scalar(
+        "SELECT twilio_auth_token_file FROM centres WHERE twilio_account_sid = $1 \
+         AND twilio_auth_token_file IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(account)
+    .fetch_optional(db.pool())
+    .await
+    .doing("finding the centre of a Twilio account")
 }
 
 /// The centre a text reached: by the number it was sent to, or the messaging service that
@@ -498,7 +722,15 @@ mod tests {
                     twilio_account_sid: Some(format!("AC{}", "0".repeat(32))),
                     ..centre()
                 },
-                "account of its own",
+                "needs the file its auth token is in",
+            ),
+            (
+                NewCentre {
+                    twilio_account_sid: Some("AC123".into()),
+                    twilio_auth_token_file: Some("/nowhere".into()),
+                    ..centre()
+                },
+                "not an account SID",
             ),
             (
                 NewCentre {
@@ -511,5 +743,56 @@ mod tests {
             let e = bad.checked().unwrap_err().to_string();
             assert!(e.contains(why), "{e:?} should say {why:?}");
         }
+    }
+
+    #[test]
+    fn a_centres_own_twilio_account_needs_a_private_token_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = crate::i18n::tempdir::Dir::new();
+        let file = dir.path().join("north-end.token");
+        let path = file.to_str().unwrap().to_owned();
+        let own = |file: &str| NewCentre {
+            twilio_account_sid: Some(format!("AC{}", "a".repeat(32))),
+            twilio_auth_token_file: Some(file.to_owned()),
+            ..centre()
+        };
+        let refused = |c: NewCentre| c.checked().unwrap_err().to_string();
+        assert!(refused(own(&path)).contains("cannot be read"));
+        std::fs::write(&file, "0123456789abcdef0123456789abcdef\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = refused(own(&path));
+        assert!(e.contains("chmod 600"), "{e}");
+        assert!(!e.contains("0123456789abcdef"), "never the token: {e}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(refused(own("north-end.token")).contains("full path"));
+        let c = own(&path).checked().unwrap();
+        assert_eq!(c.twilio_auth_token_file.as_deref(), Some(path.as_str()));
+        assert_eq!(
+            crate::channel::twilio::read_token_file(&path)
+                .unwrap()
+                .expose(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        // Without a number or messaging service of its own, the account has nothing to send from.
+        let e = refused(NewCentre {
+            twilio_from: None,
+            ..own(&path)
+        });
+        assert!(e.contains("needs a number or a messaging service"), "{e}");
+        std::fs::write(&file, "two words\n").unwrap();
+        assert!(refused(own(&path)).contains("alone on one line"));
+        // A bot token file holds a token @BotFather gave.
+        let bot = |file: &str| NewCentre {
+            telegram_token_file: Some(file.to_owned()),
+            ..centre()
+        };
+        std::fs::write(&file, "0123456789abcdef0123456789abcdef\n").unwrap();
+        let e = refused(bot(&path));
+        assert!(
+            e.contains("bot token file") && e.contains("@BotFather"),
+            "{e}"
+        );
+        std::fs::write(&file, "123456:AAE-x_y\n").unwrap();
+        assert!(bot(&path).checked().is_ok());
     }
 }

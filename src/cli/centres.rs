@@ -44,9 +44,21 @@ pub enum CentresCommand {
         /// Or its own Twilio messaging service (MG…).
         #[arg(long)]
         messaging_service: Option<String>,
+        /// Its own Twilio account (AC…), when its number or messaging service is not in the
+        /// deployment's account; needs --twilio-auth-token-file.
+        #[arg(long, requires = "twilio_auth_token_file")]
+        twilio_account_sid: Option<String>,
+        /// The file holding that account's auth token, by its full path, readable by the
+        /// service's user only (chmod 600). The token itself is never stored in the database.
+        #[arg(long, requires = "twilio_account_sid")]
+        twilio_auth_token_file: Option<PathBuf>,
         /// Its Telegram bot's user name.
         #[arg(long)]
         telegram_bot: Option<String>,
+        /// The file holding its own Telegram bot's token (from @BotFather), readable by the
+        /// service's user only (chmod 600); its clients then talk to that bot. Read at `serve`.
+        #[arg(long)]
+        telegram_token_file: Option<PathBuf>,
         /// Where its alerts go when nobody is on call.
         #[arg(long)]
         alert_email: Option<String>,
@@ -60,6 +72,14 @@ pub enum CentresCommand {
         /// It agrees to its de-identified figures in the group's report.
         #[arg(long)]
         shares_figures: bool,
+        /// The flows its staff may start, comma-separated (default: every flow; consent is
+        /// always offered).
+        #[arg(long, value_delimiter = ',')]
+        flows: Vec<String>,
+        /// The follow-up sequences its staff may enrol clients in, comma-separated (default:
+        /// every sequence).
+        #[arg(long, value_delimiter = ',')]
+        sequences: Vec<String>,
     },
     /// Say whether a centre's de-identified figures go into the group's report.
     Share {
@@ -128,36 +148,66 @@ pub async fn run(
             holidays,
             twilio_from,
             messaging_service,
+            twilio_account_sid,
+            twilio_auth_token_file,
             telegram_bot,
+            telegram_token_file,
             alert_email,
             crisis_escalate_minutes,
             urgent_escalate_minutes,
             shares_figures,
+            flows,
+            sequences,
         } => {
-            let c = centres::add(
-                &db,
-                NewCentre {
-                    id: code,
-                    name,
-                    time_zone,
-                    send_between,
-                    holidays,
-                    languages,
-                    default_language,
-                    twilio_from,
-                    twilio_messaging_service: messaging_service,
-                    telegram_bot,
-                    alert_email,
-                    crisis_escalate_minutes,
-                    urgent_escalate_minutes,
-                    shares_figures,
-                    ..NewCentre::default()
-                },
-                ACTOR,
-                now,
-            )
-            .await?;
+            let new = NewCentre {
+                id: code,
+                name,
+                time_zone,
+                send_between,
+                holidays,
+                languages,
+                default_language,
+                twilio_from,
+                twilio_messaging_service: messaging_service,
+                twilio_account_sid,
+                // Given from here, it is kept by its full path: `serve` may start elsewhere.
+                twilio_auth_token_file: twilio_auth_token_file.map(|p| {
+                    std::path::absolute(&p)
+                        .unwrap_or(p)
+                        .to_string_lossy()
+                        .into_owned()
+                }),
+                telegram_bot,
+                telegram_token_file: telegram_token_file.map(|p| {
+                    std::path::absolute(&p)
+                        .unwrap_or(p)
+                        .to_string_lossy()
+                        .into_owned()
+                }),
+                alert_email,
+                crisis_escalate_minutes,
+                urgent_escalate_minutes,
+                shares_figures,
+                flows,
+                sequences,
+            }
+            .checked()?;
+            let (content, _) = crate::app::load_content(cfg);
+            new.check_offer(&content.flows, &content.sequences)?;
+            let c = centres::add(&db, new, ACTOR, now).await?;
             println!("added centre {} ({})", c.id, c.name);
+            if c.telegram_token_file.is_some() {
+                println!(
+                    "its clients talk to its own Telegram bot from the next start of matters serve"
+                );
+            }
+            if let Some(acc) = &c.twilio_account_sid {
+                println!(
+                    "it sends through its own Twilio account {acc}: point its number's webhooks at \
+                     {0}/webhooks/twilio/sms (messages) and {0}/webhooks/twilio/status",
+                    cfg.public_url.as_deref().unwrap_or("MATTERS_PUBLIC_URL")
+                );
+            }
             println!(
                 "add its first administrator: matters staff add NAME --role admin --centre {}",
                 c.id

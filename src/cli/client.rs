@@ -346,6 +346,25 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
             else {
                 anyhow::bail!("Telegram is off: set TELEGRAM_BOT_TOKEN first");
             };
+            let client = ClientId::parse(&id)?;
+            // The bot of the client's centre when it has its own; else the deployment's.
+            let t = match crate::centres::get(
+                &runner.db,
+                &crate::centres::of_client(&runner.db, client.as_str())
+                    .await?
+                    .unwrap_or_default(),
+            )
+            .await?
+            .filter(|c| c.id != crate::centres::DEFAULT)
+            .and_then(|c| c.telegram_token_file.map(|f| (c.id, f)))
+            {
+                Some((centre, file)) => t.for_centre(
+                    &centre,
+                    crate::config::read_secret_file(&file, "bot token")
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => t,
+            };
             let me = teloxide::prelude::Requester::get_me(&t.bot())
                 .await
                 .map_err(|e| {
@@ -355,7 +374,6 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>, cmd: ClientCommand) -> any
                     )
                 })?;
             let username = me.username.clone().unwrap_or_default();
-            let client = ClientId::parse(&id)?;
             let hours = hours.unwrap_or(t.invite_hours).max(1);
             let invite =
                 crate::channel::telegram::invite::create(&runner.db, &client, hours, now, ACTOR)
@@ -420,6 +438,17 @@ async fn start_flow(
             "--time-point {tp:?} is not one of {} (leave it out for an ad hoc survey)",
             KNOWN.join(", ")
         );
+    }
+    if !crate::centres::offer_for_client(&runner.db, client.as_str())
+        .await?
+        .flow(flow.as_str())
+    {
+        return Err(crate::enrolment::actions::ActionError::NotOffered(
+            client.clone(),
+            "flow",
+            flow.to_string(),
+        )
+        .into());
     }
     let h = runner
         .start_flow(client, &flow, time_point, IfBusy::Refuse, ACTOR)

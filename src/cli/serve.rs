@@ -149,17 +149,36 @@ pub async fn run(cfg: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
             .await
             .map_err(anyhow::Error::msg)?;
             println!("{}", t.describe(&started.username));
+            for (centre, bot) in &started.centres {
+                println!("  centre {centre} has its own bot @{bot}");
+            }
+            for (centre, why) in &started.failed {
+                // Said at start-up, where IT looks; its clients wait until it is mended.
+                eprintln!(
+                    "  centre {centre}'s own Telegram bot did not start: {why}; its clients get nothing by Telegram until it is mended and matters restarted"
+                );
+                tracing::error!(centre, "a centre's own Telegram bot did not start");
+            }
             state.telegram_bot = Some(started.username.clone());
             telegram_router = started.router;
             draining.push(("telegram sends", started.dispatch.done));
-            if let Some(p) = started.poller {
+            for p in started.pollers {
                 // It confirms what it handled, so the next start does not get it again.
                 draining.push(("the telegram poller", p));
             }
         }
-        None => println!(
-            "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
-        ),
+        None => {
+            println!(
+                "channels: telegram is off (set TELEGRAM_BOT_TOKEN to turn it on; TELEGRAM_WEBHOOK_URL and TELEGRAM_WEBHOOK_SECRET for a webhook)"
+            );
+            let own = crate::centres::own_bots(&runner.db).await?;
+            if !own.is_empty() {
+                eprintln!(
+                    "  {} centre(s) have a Telegram bot of their own, which runs only with the deployment's (TELEGRAM_BOT_TOKEN)",
+                    own.len()
+                );
+            }
+        }
     }
     // No staff yet: a one-time link for the first administrator.
     if crate::staff::count(&runner.db).await? == 0 {

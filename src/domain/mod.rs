@@ -5,7 +5,7 @@ pub mod outbox;
 pub mod twilio;
 
 pub use job::{DueJob, NewJob};
-pub use outbox::{Accepted, Buttons, Outgoing};
+pub use outbox::{Accepted, Buttons, Outgoing, OwnAccount};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

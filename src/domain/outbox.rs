@@ -24,6 +24,20 @@ pub struct Outgoing {
     /// The sender of the client's centre, when it has its own (a Twilio number, or a messaging
     /// service `MG…`); none: the deployment's.
     pub from: Option<String>,
+    /// The Twilio account of the client's centre, when it has one of its own; none: the
+    /// deployment's.
+    pub account: Option<OwnAccount>,
+    /// The client's centre, when its own Telegram bot carries the message; none: the
+    /// deployment's bot.
+    pub bot: Option<String>,
+}
+
+/// A centre's own Twilio account: its SID, and the file its auth token is kept in (never the
+/// token itself, which stays out of the database).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnAccount {
+    pub sid: String,
+    pub token_file: String,
 }
 
 /// The provider took the message.

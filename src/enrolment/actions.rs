@@ -110,6 +110,16 @@ pub async fn enrol_for(
         .ok()
         .and_then(|id| runner.sequences.get(&id))
         .ok_or_else(|| ActionError::UnknownSequence(sequence.to_owned(), known()))?;
+    if !crate::centres::offer_for_client(&runner.db, client.as_str())
+        .await?
+        .sequence(seq.id.as_str())
+    {
+        return Err(ActionError::NotOffered(
+            client.clone(),
+            "sequence",
+            seq.id.to_string(),
+        ));
+    }
     let now = runner.clock.now();
     let now_ms = to_ms(now);
     let b = runner.db.backend();

@@ -60,6 +60,9 @@ pub struct Updates {
     runner: Arc<Runner>,
     bot: Bot,
     bot_id: i64,
+    /// The centre whose own bot this is (its clients only, its name to strangers); none: the
+    /// deployment's bot, for the clients of every centre without a bot of its own.
+    centre: Option<(String, String)>,
     /// The last update handled and when; the lock also keeps updates in order.
     last: tokio::sync::Mutex<(i64, i64)>,
 }
@@ -94,8 +97,16 @@ impl Updates {
             runner,
             bot,
             bot_id,
+            centre: None,
             last: tokio::sync::Mutex::new(row.unwrap_or((0, 0))),
         })
+    }
+
+    /// The bot of a centre of its own (`id`, `name`): it knows that centre's clients only.
+    #[must_use]
+    pub fn of_centre(mut self, id: &str, name: &str) -> Self {
+        self.centre = Some((id.to_owned(), name.to_owned()));
+        self
     }
 
     /// Reads again where this bot left off (another process may have gone on since).
@@ -293,15 +304,26 @@ impl Updates {
         }
     }
 
+    /// The client of this bot linked to `chat`: a centre's own bot knows that centre's
+    /// clients only, the deployment's bot those of every centre without a bot of its own.
     async fn client_of(&self, chat: &str) -> Result<Option<ClientId>, RunError> {
         let id: Option<String> = sqlx::query_scalar(
-            "SELECT client_id FROM channel_addresses WHERE channel = 'telegram' AND address = $1",
+            "SELECT a.client_id FROM channel_addresses a \
+             JOIN clients c ON c.id = a.client_id JOIN centres ce ON ce.id = c.centre_id \
+             WHERE a.channel = 'telegram' AND a.address = $1 \
+               AND CASE WHEN ce.telegram_token_file IS NULL OR ce.id = 'default' THEN '' ELSE ce.id END = $2",
         )
         .bind(chat)
+        .bind(self.centre_id())
         .fetch_optional(self.runner.db.pool())
         .await
         .doing("matching a chat to a client")?;
         Ok(id.and_then(|c| ClientId::parse(&c).ok()))
+    }
+
+    /// This bot's centre, `""` for the deployment's bot.
+    fn centre_id(&self) -> &str {
+        self.centre.as_ref().map_or("", |(id, _)| id.as_str())
     }
 
     async fn message(&self, update: &str, m: &Message) -> Result<(), RunError> {
@@ -320,7 +342,7 @@ impl Updates {
             && !code.is_empty()
         {
             let now = to_ms(self.runner.clock.now());
-            match invite::redeem(&self.runner.db, code, &chat, now).await? {
+            match invite::redeem(&self.runner.db, code, &chat, now, self.centre_id()).await? {
                 Redeemed::Linked(c) => return self.linked(update, &chat, &c).await,
                 Redeemed::Again(c) => {
                     return self
@@ -407,7 +429,11 @@ impl Updates {
     /// official languages, and nothing about anyone. Nothing about them is stored.
     async fn stranger(&self, chat: &str) {
         let mut vars = Vars::new();
-        vars.insert("centre".into(), self.runner.centre.name.clone());
+        let name = self
+            .centre
+            .as_ref()
+            .map_or_else(|| self.runner.centre.name.clone(), |(_, n)| n.clone());
+        vars.insert("centre".into(), name);
         let text: Vec<String> = ["en", "fr"]
             .iter()
             .filter_map(|l| Locale::parse(l).ok())
@@ -606,19 +632,55 @@ mod tests {
 /// A running Telegram channel.
 #[derive(Debug)]
 pub struct Started {
+    /// The deployment's bot's user name.
     pub username: String,
-    /// The webhook's route, to merge into the server (empty when polling).
+    /// The centres whose own bots run too: (centre, bot user name).
+    pub centres: Vec<(String, String)>,
+    /// Centres whose own bot could not start, and why (their clients cannot be reached until
+    /// it is mended and matters restarted).
+    pub failed: Vec<(String, String)>,
+    /// The webhooks' routes, to merge into the server (empty when polling).
     pub router: axum::Router,
-    /// The long-polling task; it ends once `stop` resolved and the last batch is confirmed.
-    pub poller: Option<tokio::task::JoinHandle<()>>,
+    /// The long-polling tasks, one a bot; each ends once `stop` resolved and its last batch is
+    /// confirmed.
+    pub pollers: Vec<tokio::task::JoinHandle<()>>,
     pub dispatch: dispatch::Handle,
 }
 
+/// One bot's updates, by webhook (its route) or long polling (its task).
+async fn listen(
+    updates: Updates,
+    t: &TelegramConfig,
+    stop: impl Future<Output = ()> + Send + 'static,
+    router: &mut axum::Router,
+    pollers: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<(), String> {
+    let updates = std::sync::Arc::new(updates);
+    if t.webhook.is_some() {
+        let r = updates
+            .webhook(t)
+            .await
+            .map_err(|e| format!("Telegram: setWebhook failed ({})", describe_error(&e)))?;
+        *router = std::mem::take(router).merge(r);
+        return Ok(());
+    }
+    let alive = updates.runner.loops.register_quiet("telegram poller");
+    let timeout = t.poll_timeout;
+    pollers.push(tokio::spawn(async move {
+        updates.poll_when_leader(timeout, stop).await;
+        drop(alive);
+    }));
+    Ok(())
+}
+
 /// Starts Telegram: checks the token (`getMe`), starts the dispatcher, then long polling (until
-/// `stop`) or the webhook (`setWebhook`; its router joins the server).
+/// `stop`) or the webhook (`setWebhook`; its router joins the server), for the deployment's bot
+/// and for the bot of each centre that has its own (its token read from its file; its webhook
+/// at the deployment's URL followed by `/<centre>`). A centre's bot that cannot start is
+/// reported in [`Started::failed`]; the others run.
 ///
 /// # Errors
-/// `getMe` or `setWebhook` failed, or the database could not be read.
+/// `getMe` or `setWebhook` of the deployment's bot failed, or the database could not be read.
 pub async fn start(
     runner: std::sync::Arc<crate::runner::Runner>,
     t: &TelegramConfig,
@@ -633,41 +695,62 @@ pub async fn start(
         )
     })?;
     let id = bot_id(t.token.expose());
+    let stop = futures_util::FutureExt::shared(Box::pin(stop));
+    let mut sender = Sender::new(bot.clone(), id);
+    let mut router = axum::Router::new();
+    let mut pollers = Vec::new();
+    let mut centres = Vec::new();
+    let mut failed = Vec::new();
+    let own = crate::centres::own_bots(&runner.db)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (centre, name, file) in own {
+        let ct = match crate::config::read_secret_file(&file, "bot token") {
+            Ok(token) => t.for_centre(&centre, token),
+            Err(e) => {
+                failed.push((centre, e));
+                continue;
+            }
+        };
+        let cbot = ct.bot();
+        let username = match cbot.get_me().await {
+            Ok(me) => me.username.clone().unwrap_or_default(),
+            Err(e) => {
+                failed.push((centre, format!("getMe failed ({})", describe_error(&e))));
+                continue;
+            }
+        };
+        let cid = bot_id(ct.token.expose());
+        let updates = Updates::new(runner.clone(), cbot.clone(), cid)
+            .await
+            .map_err(|e| e.to_string())?
+            .of_centre(&centre, &name);
+        if let Err(e) = listen(updates, &ct, stop.clone(), &mut router, &mut pollers).await {
+            failed.push((centre, e));
+            continue;
+        }
+        if let Err(e) = crate::centres::set_bot_username(&runner.db, &centre, &username).await {
+            tracing::warn!(error = %e, "could not record a centre's bot's user name");
+        }
+        sender = sender.with_centre(&centre, cbot, cid);
+        centres.push((centre, username));
+    }
     let dispatch = dispatch::spawn(
         runner.clone(),
-        std::sync::Arc::new(Sender::new(bot.clone(), id)),
+        std::sync::Arc::new(sender),
         crate::domain::Channel::Telegram,
         t.dispatch_settings(),
     );
-    let loops = runner.loops.clone();
-    let updates = std::sync::Arc::new(
-        Updates::new(runner, bot, id)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    let username = me.username.clone().unwrap_or_default();
-    let t_poll_timeout = t.poll_timeout;
-    if t.webhook.is_some() {
-        let router = updates
-            .webhook(t)
-            .await
-            .map_err(|e| format!("Telegram: setWebhook failed ({})", describe_error(&e)))?;
-        return Ok(Started {
-            username,
-            router,
-            poller: None,
-            dispatch,
-        });
-    }
-    let alive = loops.register_quiet("telegram poller");
-    let poller = tokio::spawn(async move {
-        updates.poll_when_leader(t_poll_timeout, stop).await;
-        drop(alive);
-    });
+    let updates = Updates::new(runner, bot, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    listen(updates, t, stop, &mut router, &mut pollers).await?;
     Ok(Started {
-        username,
-        router: axum::Router::new(),
-        poller: Some(poller),
+        username: me.username.clone().unwrap_or_default(),
+        centres,
+        failed,
+        router,
+        pollers,
         dispatch,
     })
 }

@@ -105,7 +105,13 @@ pub async fn run(cfg: &Config) -> Vec<Finding> {
     let db = database(cfg, &mut out).await;
     out.push(public_url(cfg));
     twilio(cfg, &mut out).await;
+    if let Some(db) = &db {
+        centre_accounts(cfg, db, &mut out).await;
+    }
     telegram(cfg, &mut out).await;
+    if let Some(db) = &db {
+        centre_bots(cfg, db, &mut out).await;
+    }
     out.push(if cfg.centre_name_unset() {
         warning(
             "centre",
@@ -342,6 +348,135 @@ async fn twilio(cfg: &Config, out: &mut Vec<Finding>) {
             "set TWILIO_FROM to one of the account's numbers",
         )),
         Err(e) => out.push(warning("twilio", format!("could not read the number: {e}"), "check it in the console")),
+    }
+}
+
+/// Each centre with a Twilio account of its own: its token file is private and readable, the
+/// account takes the token and is active, and its number sends incoming texts to matters.
+async fn centre_accounts(cfg: &Config, db: &crate::store::Db, out: &mut Vec<Finding>) {
+    let Ok(Some(t)) = crate::channel::twilio::TwilioConfig::from_config(cfg) else {
+        return;
+    };
+    let expected = t.webhook_url(crate::web::twilio::SMS_PATH);
+    let centres = match crate::centres::list(db).await {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(warning(
+                "twilio",
+                format!("could not list the centres: {e}"),
+                "see the database finding",
+            ));
+            return;
+        }
+    };
+    let Ok(client) = crate::channel::twilio::Client::new(t) else {
+        return;
+    };
+    for c in centres {
+        let (Some(sid), Some(token_file)) = (c.twilio_account_sid, c.twilio_auth_token_file) else {
+            continue;
+        };
+        if let Err(e) = crate::channel::twilio::read_token_file(&token_file) {
+            out.push(error("twilio", format!("{}: {e}", c.name), "write the centre's auth token alone in that file, owned by the service's user, chmod 600"));
+            continue;
+        }
+        let account = crate::domain::OwnAccount { sid, token_file };
+        match client.account_status_as(Some(&account)).await {
+            Ok(s) if s == "active" => out.push(ok(
+                "twilio",
+                format!("{}'s own account takes its token and is active", c.name),
+            )),
+            Ok(s) => {
+                out.push(error(
+                    "twilio",
+                    format!("{}'s own account is {s}", c.name),
+                    "reactivate it in Twilio's console: nothing can be sent to its clients",
+                ));
+                continue;
+            }
+            Err(e) => {
+                let rejected = matches!(&e, crate::channel::SendError::Provider { http: 401, .. })
+                    || e.code() == Some(20003);
+                out.push(if rejected {
+                    error(
+                        "twilio",
+                        format!("Twilio refused {}'s own credentials", c.name),
+                        "put the account's auth token (not an API key) in its token file",
+                    )
+                } else {
+                    error(
+                        "twilio",
+                        format!("could not read {}'s own account: {e}", c.name),
+                        "check the network and twilio.api_base",
+                    )
+                });
+                continue;
+            }
+        }
+        let Some(from) = c
+            .twilio_from
+            .filter(|_| c.twilio_messaging_service.is_none())
+        else {
+            continue;
+        };
+        match client.number_sms_url_as(&from, Some(&account)).await {
+            Ok(Some(url)) if url == expected => out.push(ok("twilio", format!("{}: {from} sends incoming texts to {expected}", c.name))),
+            Ok(Some(url)) => out.push(error(
+                "twilio",
+                format!("{}: {from} sends incoming texts to {}, not to matters", c.name, if url.is_empty() { "nowhere" } else { url.as_str() }),
+                format!("in the centre's console, set the number's \"A message comes in\" webhook to {expected} (HTTP POST)"),
+            )),
+            Ok(None) => out.push(error("twilio", format!("{}'s own account has no number {from}", c.name), "give the centre one of its account's numbers")),
+            Err(e) => out.push(warning("twilio", format!("{}: could not read the number {from}: {e}", c.name), "check it in the console")),
+        }
+    }
+}
+
+/// Each centre with a Telegram bot of its own: its token file is private and readable, and
+/// Telegram takes the token.
+async fn centre_bots(cfg: &Config, db: &crate::store::Db, out: &mut Vec<Finding>) {
+    use teloxide::prelude::Requester;
+    let Ok(own) = crate::centres::own_bots(db).await else {
+        return;
+    };
+    let t = match crate::channel::telegram::TelegramConfig::from_config(cfg) {
+        Ok(Some(t)) => t,
+        _ => {
+            if !own.is_empty() {
+                out.push(warning(
+                    "telegram",
+                    format!("{} centre(s) have a bot of their own, which runs only with the deployment's", own.len()),
+                    "set TELEGRAM_BOT_TOKEN to the deployment's bot",
+                ));
+            }
+            return;
+        }
+    };
+    for (centre, name, file) in own {
+        let token = match crate::config::read_secret_file(&file, "bot token") {
+            Ok(token) => token,
+            Err(e) => {
+                out.push(error("telegram", format!("{name}: {e}"), "write the centre's bot token alone in that file, owned by the service's user, chmod 600"));
+                continue;
+            }
+        };
+        match t.for_centre(&centre, token).bot().get_me().await {
+            Ok(me) => out.push(ok(
+                "telegram",
+                format!(
+                    "{name}'s own bot is @{}",
+                    me.username.clone().unwrap_or_default()
+                ),
+            )),
+            Err(e) => out.push(error(
+                "telegram",
+                format!(
+                    "{name}'s own bot: getMe failed: {}",
+                    crate::channel::telegram::describe_error(&e)
+                ),
+                "put the token @BotFather gave for that centre's bot in its file",
+            )),
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub enum ActionError {
     OptedOut(ClientId),
     #[error("client {0} has no step {1} still to come")]
     NoSuchStep(ClientId, String),
+    /// The client's centre does not offer that flow or sequence.
+    #[error("client {0}'s centre does not offer the {1} {2}")]
+    NotOffered(ClientId, &'static str, String),
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]

@@ -4,7 +4,7 @@
 
 use super::sql::{bind_all, i, list, list_from, placeholders, s};
 use super::{Backend, Db, Doing, StoreError};
-use crate::domain::{Accepted, Outgoing};
+use crate::domain::{Accepted, Outgoing, OwnAccount};
 use sqlx::Row;
 
 pub use crate::domain::outbox::{FINAL_RANK, SENDING_RANK};
@@ -30,8 +30,12 @@ pub async fn claim(
                              (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, \
-                 {sender} AS centre_sender",
-        sender = super::sql::CENTRE_SENDER
+                 {sender} AS centre_sender, {account} AS centre_account, {token} AS centre_token_file, \
+                 {bot} AS centre_bot",
+        sender = super::sql::CENTRE_SENDER,
+        account = super::sql::CENTRE_ACCOUNT,
+        token = super::sql::CENTRE_TOKEN_FILE,
+        bot = super::sql::CENTRE_BOT,
     );
     let mut conn = db.acquire("claiming queued messages").await?;
     let rows = sqlx::query(&sql)
@@ -96,8 +100,12 @@ pub async fn claim_in_doubt(
          WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND channel = $2 AND claimed_at < $3 \
                       ORDER BY id LIMIT $4 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, created_at, \
-                 {sender} AS centre_sender",
-        sender = super::sql::CENTRE_SENDER
+                 {sender} AS centre_sender, {account} AS centre_account, {token} AS centre_token_file, \
+                 {bot} AS centre_bot",
+        sender = super::sql::CENTRE_SENDER,
+        account = super::sql::CENTRE_ACCOUNT,
+        token = super::sql::CENTRE_TOKEN_FILE,
+        bot = super::sql::CENTRE_BOT,
     );
     let rows = sqlx::query(&sql)
         .bind(now)
@@ -200,6 +208,11 @@ fn outgoing(r: &sqlx::any::AnyRow) -> Result<Outgoing, sqlx::Error> {
             .try_get::<Option<String>, _>("buttons")?
             .and_then(|b| serde_json::from_str(&b).ok()),
         from: r.try_get("centre_sender")?,
+        account: r
+            .try_get::<Option<String>, _>("centre_account")?
+            .zip(r.try_get::<Option<String>, _>("centre_token_file")?)
+            .map(|(sid, token_file)| OwnAccount { sid, token_file }),
+        bot: r.try_get("centre_bot")?,
     })
 }
 

@@ -139,3 +139,20 @@ pub const CENTRE_HOLIDAYS: &str = "(SELECT NULLIF(ce.holidays, '') FROM centres 
 pub const CENTRE_SENDER: &str = "(SELECT COALESCE(ce.twilio_messaging_service, ce.twilio_from) \
      FROM clients c JOIN centres ce ON ce.id = c.centre_id \
      WHERE c.id = messages.client_id AND ce.id <> 'default')";
+
+/// The Twilio account SID of a message's client's centre, when it has its own (else NULL), as
+/// a column of a statement over `messages`.
+pub const CENTRE_ACCOUNT: &str = "(SELECT ce.twilio_account_sid \
+     FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+     WHERE c.id = messages.client_id AND ce.id <> 'default')";
+
+/// The centre of a message's client, when it has a Telegram bot of its own (else NULL): its
+/// bot carries the message. A column of a statement over `messages`.
+pub const CENTRE_BOT: &str = "(SELECT ce.id \
+     FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+     WHERE c.id = messages.client_id AND ce.id <> 'default' AND ce.telegram_token_file IS NOT NULL)";
+
+/// The file holding that account's auth token, as a column of a statement over `messages`.
+pub const CENTRE_TOKEN_FILE: &str = "(SELECT ce.twilio_auth_token_file \
+     FROM clients c JOIN centres ce ON ce.id = c.centre_id \
+     WHERE c.id = messages.client_id AND ce.id <> 'default')";

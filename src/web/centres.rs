@@ -50,7 +50,13 @@ struct CentreForm {
     #[serde(default)]
     messaging_service: String,
     #[serde(default)]
+    twilio_account_sid: String,
+    #[serde(default)]
+    twilio_token_file: String,
+    #[serde(default)]
     telegram_bot: String,
+    #[serde(default)]
+    telegram_token_file: String,
     #[serde(default)]
     alert_email: String,
     #[serde(default)]
@@ -59,6 +65,11 @@ struct CentreForm {
     urgent_minutes: String,
     #[serde(default)]
     shares: Option<String>,
+    /// The flows and sequences ticked (none ticked: every one).
+    #[serde(default)]
+    flows: Vec<String>,
+    #[serde(default)]
+    sequences: Vec<String>,
 }
 
 fn listed(s: &str) -> Vec<String> {
@@ -118,6 +129,9 @@ async fn view(
                 centres => list,
                 form => minijinja::Value::from_serialize(form),
                 languages => languages,
+                all_flows => crate::web::page::flow_ids(st),
+                all_sequences => crate::web::page::sequence_ids(st),
+                always_offered => centres::ALWAYS_OFFERED,
                 error => error,
                 notice => notice,
                 sharing => sharing.join(", "),
@@ -177,12 +191,34 @@ async fn add_centre(State(st): State<AppState>, Form(a, f): Form<CentreForm>) ->
         default_language: f.default_language.clone(),
         twilio_from: given(&f.twilio_from),
         twilio_messaging_service: given(&f.messaging_service),
+        twilio_account_sid: given(&f.twilio_account_sid),
+        twilio_auth_token_file: given(&f.twilio_token_file),
         telegram_bot: given(&f.telegram_bot),
+        telegram_token_file: given(&f.telegram_token_file),
         alert_email: given(&f.alert_email),
         crisis_escalate_minutes: crisis,
         urgent_escalate_minutes: urgent,
         shares_figures: f.shares.is_some(),
-        ..NewCentre::default()
+        flows: f.flows.clone(),
+        sequences: f.sequences.clone(),
+    };
+    let checked = new.checked().and_then(|c| {
+        c.check_offer(&st.runner.flows, &st.runner.sequences)
+            .map(|()| c)
+    });
+    let new = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            return view(
+                &st,
+                &a,
+                &f,
+                Some(said(&e)),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     match centres::add(&st.runner.db, new, &a.staff.actor(), now(&st)).await {
         Ok(_) => Redirect::to("/centres?done=centre-added").into_response(),

@@ -136,7 +136,14 @@ async fn new_client_page(
     } else {
         Vec::new()
     };
-    let sequences = sequence_ids(st);
+    // The sequences the staff member's centre offers.
+    let offer = crate::centres::offer_of(&st.runner.db, &a.staff.centre)
+        .await
+        .unwrap_or_default();
+    let sequences: Vec<String> = sequence_ids(st)
+        .into_iter()
+        .filter(|s| offer.sequence(s))
+        .collect();
     // The languages the staff member's centre offers (every one, for a centre that names none).
     let offered = crate::centres::languages_of(&st.runner.db, &a.staff.centre)
         .await

@@ -52,17 +52,20 @@ impl IntoResponse for Forbidden {
     }
 }
 
-/// The form's parameters, if the request is Twilio's.
-fn verified(
+/// The form's parameters, if the request is Twilio's: signed with the auth token of the
+/// account it names (`AccountSid`), the deployment's or a centre's own. Anything else is
+/// refused; a database that cannot say whose account it is answers 503, and Twilio retries.
+async fn verified(
+    st: &AppState,
     cfg: &TwilioConfig,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Params, Forbidden> {
+) -> Result<Params, Response> {
     let refuse = |why: &str| {
         tracing::warn!(path = uri.path(), why, "refused a Twilio webhook");
         metrics::counter!(crate::ops::metrics::SIGNATURE_REFUSALS, "channel" => "sms").increment(1);
-        Forbidden
+        Forbidden.into_response()
     };
     let Some(sig) = headers
         .get("x-twilio-signature")
@@ -89,15 +92,41 @@ fn verified(
         Some(q) => format!("{}?{q}", cfg.webhook_url(uri.path())),
         None => cfg.webhook_url(uri.path()),
     };
-    if !signature::valid(cfg.auth_token.expose(), &url, &params, sig) {
-        return Err(refuse("wrong signature"));
+    let account = field(&params, &["AccountSid"]).unwrap_or(&cfg.account_sid);
+    if account == cfg.account_sid {
+        if !signature::valid(cfg.auth_token.expose(), &url, &params, sig) {
+            return Err(refuse("wrong signature"));
+        }
+        return Ok(params);
     }
-    if let Some(acc) = field(&params, &["AccountSid"])
-        && acc != cfg.account_sid
-    {
-        return Err(refuse("another account"));
+    // A centre's own account: its token, from its file.
+    let file = match crate::centres::token_file_of_account(&st.runner.db, account).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return Err(refuse("another account")),
+        Err(e) => {
+            let e = st.runner.db.explain(e).await;
+            return Err(ApiError::from(crate::runner::RunError::from(e)).into_response());
+        }
+    };
+    let signed_with =
+        |token: &crate::config::Secret| signature::valid(token.expose(), &url, &params, sig);
+    let token = match cfg.tokens.get(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("a centre's Twilio webhook cannot be checked: {e}; Twilio will retry");
+            return Err(too_slow());
+        }
+    };
+    // A token the file no longer holds (rotated) is read again once before refusing.
+    if signed_with(&token) || {
+        cfg.tokens.forget(&file);
+        cfg.tokens
+            .get(&file)
+            .is_ok_and(|t| t != token && signed_with(&t))
+    } {
+        return Ok(params);
     }
-    Ok(params)
+    Err(refuse("wrong signature"))
 }
 
 fn field<'a>(params: &'a Params, names: &[&str]) -> Option<&'a str> {
@@ -139,9 +168,9 @@ async fn inbound(
     if let Some(r) = stopping(&st) {
         return r;
     }
-    let params = match verified(cfg, &uri, &headers, &body) {
+    let params = match verified(&st, cfg, &uri, &headers, &body).await {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let (Some(sid), Some(from)) = (
         field(&params, &["MessageSid", "SmsMessageSid", "SmsSid"]),
@@ -241,9 +270,9 @@ async fn status(State(st): State<AppState>, uri: Uri, headers: HeaderMap, body: 
     if let Some(r) = stopping(&st) {
         return r;
     }
-    let params = match verified(cfg, &uri, &headers, &body) {
+    let params = match verified(&st, cfg, &uri, &headers, &body).await {
         Ok(p) => p,
-        Err(r) => return r.into_response(),
+        Err(r) => return r,
     };
     let (Some(sid), Some(state)) = (
         field(&params, &["MessageSid", "SmsSid"]),

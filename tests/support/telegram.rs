@@ -81,9 +81,15 @@ pub struct Book {
     pub polls: u64,
     /// Calls ended that way: two processes polled at once.
     pub poll_conflicts: u32,
+    /// Which bot this is, when not the main one: its id and user name.
+    pub me: Option<(i64, String)>,
 }
 
 struct Inner {
+    /// This bot's token.
+    token: String,
+    /// The other bots the same server answers for (as Telegram does), by `bot<token>`.
+    others: Mutex<HashMap<String, Arc<Inner>>>,
     book: Mutex<Book>,
     changed: watch::Sender<u64>,
     new_update: Notify,
@@ -102,19 +108,7 @@ impl StandIn {
     }
 
     pub async fn start_on(port: u16) -> Self {
-        let inner = Arc::new(Inner {
-            book: Mutex::new(Book {
-                next_update: 900_000_001,
-                ..Book::default()
-            }),
-            changed: watch::channel(0).0,
-            new_update: Notify::new(),
-            // A new connection for each webhook post, so a restarted server gets the next one.
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .unwrap(),
-        });
+        let inner = Self::bot(TOKEN, None);
         let app = axum::Router::new()
             .route("/{bot}/{method}", post(method))
             .with_state(inner.clone());
@@ -127,6 +121,41 @@ impl StandIn {
         });
         tokio::spawn(deliver(inner.clone()));
         Self { inner, base }
+    }
+
+    /// Another bot on the same Bot API server (a centre's own): its own token, id and user
+    /// name, chats and updates; the same `base`.
+    pub fn another_bot(&self, token: &str, id: i64, username: &str) -> Self {
+        let inner = Self::bot(token, Some((id, username.to_owned())));
+        self.inner
+            .others
+            .lock()
+            .unwrap()
+            .insert(format!("bot{token}"), inner.clone());
+        tokio::spawn(deliver(inner.clone()));
+        Self {
+            inner,
+            base: self.base.clone(),
+        }
+    }
+
+    fn bot(token: &str, me: Option<(i64, String)>) -> Arc<Inner> {
+        Arc::new(Inner {
+            token: token.to_owned(),
+            others: Mutex::new(HashMap::new()),
+            book: Mutex::new(Book {
+                next_update: 900_000_001,
+                me,
+                ..Book::default()
+            }),
+            changed: watch::channel(0).0,
+            new_update: Notify::new(),
+            // A new connection for each webhook post, so a restarted server gets the next one.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+        })
     }
 
     pub fn book(&self) -> MutexGuard<'_, Book> {
@@ -368,9 +397,15 @@ async fn method(
     req: axum::extract::Request,
 ) -> Reply {
     use axum::extract::FromRequest;
-    if bot != format!("bot{TOKEN}") {
-        return error(401, "Unauthorized", None);
-    }
+    let inner = if bot == format!("bot{}", inner.token) {
+        inner
+    } else {
+        let other = inner.others.lock().unwrap().get(&bot).cloned();
+        match other {
+            Some(o) => o,
+            None => return error(401, "Unauthorized", None),
+        }
+    };
     let multipart = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
@@ -422,7 +457,12 @@ async fn method(
 fn answer(b: &mut Book, name: &str, p: &Value) -> Reply {
     match name {
         "getMe" => {
-            let mut me = bot_user();
+            let mut me = match &b.me {
+                Some((id, username)) => {
+                    json!({ "id": id, "is_bot": true, "first_name": "Centre's own", "username": username })
+                }
+                None => bot_user(),
+            };
             for f in [
                 "can_join_groups",
                 "can_read_all_group_messages",

@@ -34,6 +34,8 @@ pub const BUSY: &str = "+15005550429";
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub sid: String,
+    /// The account it was sent through (the one in the request's path).
+    pub account: String,
     pub to: String,
     pub from: Option<String>,
     pub messaging_service_sid: Option<String>,
@@ -47,6 +49,8 @@ pub struct Sent {
 
 #[derive(Debug, Clone)]
 struct Callback {
+    /// Signed with this account's token.
+    token: String,
     url: String,
     params: Vec<(String, String)>,
 }
@@ -66,8 +70,10 @@ struct Book {
     outcomes: HashMap<String, Vec<(String, Option<String>)>>,
     /// When each number's messages arrived, and who waits for the next.
     arrivals: HashMap<String, (Vec<std::time::Instant>, Arc<tokio::sync::Notify>)>,
-    /// The account's numbers and the webhook each sends incoming texts to.
-    numbers: Vec<(String, String)>,
+    /// The accounts' numbers and the webhook each sends incoming texts to: (account, number, url).
+    numbers: Vec<(String, String, String)>,
+    /// Accounts besides the main one (a centre's own): SID and auth token.
+    others: HashMap<String, String>,
     /// The account's status (active, suspended, closed).
     account_status: Option<String>,
 }
@@ -161,9 +167,20 @@ impl StandIn {
 
     /// The account has `number`, sending incoming texts to `sms_url`.
     pub fn add_number(&self, number: &str, sms_url: &str) {
+        let main = self.inner.account_sid.clone();
+        self.add_number_to(&main, number, sms_url);
+    }
+
+    /// Account `sid` has `number`, sending incoming texts to `sms_url`.
+    pub fn add_number_to(&self, sid: &str, number: &str, sms_url: &str) {
         self.book()
             .numbers
-            .push((number.to_owned(), sms_url.to_owned()));
+            .push((sid.to_owned(), number.to_owned(), sms_url.to_owned()));
+    }
+
+    /// Another account (a centre's own), with its own auth token.
+    pub fn add_account(&self, sid: &str, token: &str) {
+        self.book().others.insert(sid.to_owned(), token.to_owned());
     }
 
     /// The account's status, as Fetch Account gives it (default: active).
@@ -301,7 +318,7 @@ pub fn sign(token: &str, url: &str, params: &[(String, String)]) -> String {
 }
 
 async fn post_signed(inner: &Inner, cb: &Callback) -> u16 {
-    let sig = sign(&inner.token, &cb.url, &cb.params);
+    let sig = sign(&cb.token, &cb.url, &cb.params);
     match inner
         .http
         .post(&cb.url)
@@ -328,22 +345,40 @@ fn twilio_error(http: StatusCode, code: u32, message: &str) -> Response {
         .into_response()
 }
 
-/// HTTP Basic auth with the account SID and auth token, and the account in the path.
+/// An account's auth token: the main one's, or another's.
+fn token_of(inner: &Inner, sid: &str) -> Option<String> {
+    if sid == inner.account_sid {
+        return Some(inner.token.clone());
+    }
+    inner
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .others
+        .get(sid)
+        .cloned()
+}
+
+/// HTTP Basic auth with an account's SID and auth token, and that account in the path.
 fn refused(inner: &Inner, sid: &str, headers: &HeaderMap) -> Option<Response> {
-    let authorized = headers
+    let user = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .is_some_and(|d| d == format!("{}:{}", inner.account_sid, inner.token).as_bytes());
-    if !authorized {
+        .and_then(|d| String::from_utf8(d).ok())
+        .and_then(|d| {
+            let (user, token) = d.split_once(':')?;
+            (token_of(inner, user)? == token).then(|| user.to_owned())
+        });
+    let Some(user) = user else {
         return Some(twilio_error(
             StatusCode::UNAUTHORIZED,
             20003,
             "Authenticate",
         ));
-    }
-    if sid != inner.account_sid {
+    };
+    if sid != user {
         return Some(twilio_error(
             StatusCode::NOT_FOUND,
             20404,
@@ -412,6 +447,7 @@ async fn list(
     let mut matching: Vec<&Sent> = book
         .sent
         .iter()
+        .filter(|s| s.account == sid)
         .filter(|s| to.as_ref().is_none_or(|t| *t == s.to))
         .filter(|s| from.as_ref().is_none_or(|f| Some(f) == s.from.as_ref()))
         .collect();
@@ -420,7 +456,7 @@ async fn list(
         .iter()
         .skip(page * size)
         .take(size)
-        .map(|s| message_json(&inner.account_sid, s))
+        .map(|s| message_json(&s.account, s))
         .collect();
     let base = format!("/2010-04-01/Accounts/{sid}/Messages.json");
     let uri = |p: usize| {
@@ -460,6 +496,7 @@ async fn create(
     if let Some(r) = refused(&inner, &sid, &headers) {
         return r;
     }
+    let token = token_of(&inner, &sid).unwrap_or_default();
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -534,7 +571,7 @@ async fn create(
             .into_iter()
             .map(|(st, code)| {
                 let mut params = vec![
-                    ("AccountSid".to_owned(), inner.account_sid.clone()),
+                    ("AccountSid".to_owned(), sid.clone()),
                     ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
                     ("From".to_owned(), from.clone().unwrap_or_default()),
                     ("To".to_owned(), to.clone()),
@@ -547,6 +584,7 @@ async fn create(
                     params.push(("ErrorCode".to_owned(), c));
                 }
                 Callback {
+                    token: token.clone(),
                     url: url.clone(),
                     params,
                 }
@@ -564,6 +602,7 @@ async fn create(
         }
     }
     let sent = Sent {
+        account: sid.clone(),
         sid: msid,
         to: to.clone(),
         from,
@@ -578,7 +617,7 @@ async fn create(
         created: chrono::Utc::now(),
         status: status.to_owned(),
     };
-    let answer = message_json(&inner.account_sid, &sent);
+    let answer = message_json(&sent.account, &sent);
     book.sent.push(sent);
     let arrived = book.arrivals.entry(to.clone()).or_default();
     arrived.0.push(std::time::Instant::now());
@@ -796,8 +835,8 @@ async fn list_numbers(
     let items: Vec<Value> = book
         .numbers
         .iter()
-        .filter(|(n, _)| want.as_ref().is_none_or(|w| w == n))
-        .map(|(n, url)| {
+        .filter(|(account, n, _)| *account == sid && want.as_ref().is_none_or(|w| w == n))
+        .map(|(_, n, url)| {
             json!({
                 "account_sid": sid,
                 "phone_number": n,

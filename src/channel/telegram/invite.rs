@@ -103,14 +103,20 @@ pub enum Redeemed {
     Linked(ClientId),
     /// This chat used this code before (an update handled twice): nothing more to do.
     Again(ClientId),
-    /// No such code, used by another chat, or expired.
+    /// No such code, used by another chat, expired, or for a client another bot serves.
     Invalid,
 }
 
 /// Redeems `code` for `chat`: one transaction that marks the invite used, makes the chat the
 /// client's Telegram address (replacing an earlier chat, and unlinking the chat from anyone
 /// else), and audits it.
-pub async fn redeem(db: &Db, code: &str, chat: &str, now: i64) -> Result<Redeemed, StoreError> {
+pub async fn redeem(
+    db: &Db,
+    code: &str,
+    chat: &str,
+    now: i64,
+    bot_centre: &str,
+) -> Result<Redeemed, StoreError> {
     if !code_like(code) {
         return Ok(Redeemed::Invalid);
     }
@@ -132,6 +138,19 @@ pub async fn redeem(db: &Db, code: &str, chat: &str, now: i64) -> Result<Redeeme
     let Ok(client) = ClientId::parse(&client) else {
         return Ok(Redeemed::Invalid);
     };
+    // An invite works on the bot of the client's centre only: a centre's own bot, or the
+    // deployment's (`bot_centre` empty) for a centre without one.
+    let served_by: Option<String> = sqlx::query_scalar(
+        "SELECT CASE WHEN ce.telegram_token_file IS NULL OR ce.id = 'default' THEN '' ELSE ce.id END \
+         FROM clients c JOIN centres ce ON ce.id = c.centre_id WHERE c.id = $1",
+    )
+    .bind(client.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .doing("finding the bot of an invite's client")?;
+    if served_by.as_deref() != Some(bot_centre) {
+        return Ok(Redeemed::Invalid);
+    }
     if used_at.is_some() {
         return Ok(if used_chat.as_deref() == Some(chat) {
             Redeemed::Again(client)

@@ -109,6 +109,19 @@ impl TelegramConfig {
     }
 
     /// A Bot API client for this bot.
+    /// The same settings for a centre's own bot: its token, and its webhook (if webhooks are
+    /// on) at the deployment's webhook URL followed by `/<centre>`.
+    #[must_use]
+    pub fn for_centre(&self, centre: &str, token: Secret) -> Self {
+        let mut t = self.clone();
+        t.token = token;
+        if let Some((url, _)) = &mut t.webhook {
+            let path = format!("{}/{centre}", url.path().trim_end_matches('/'));
+            url.set_path(&path);
+        }
+        t
+    }
+
     pub fn bot(&self) -> Bot {
         Bot::new(self.token.expose()).set_api_url(self.api_url.clone())
     }
@@ -143,7 +156,9 @@ impl TelegramConfig {
     }
 }
 
-fn token_like(t: &str) -> bool {
+/// Whether `t` looks like a bot token @BotFather gives (`123456789:AAE…`).
+#[must_use]
+pub fn token_like(t: &str) -> bool {
     t.split_once(':').is_some_and(|(id, rest)| {
         !id.is_empty()
             && id.bytes().all(|b| b.is_ascii_digit())
@@ -209,6 +224,28 @@ mod tests {
         assert!(t.webhook.is_none());
         assert_eq!(bot_id(t.token.expose()), 123_456);
         assert!(t.describe("centre_bot").contains("long polling"));
+    }
+
+    #[test]
+    fn a_centres_bot_has_its_token_and_a_webhook_of_its_own() {
+        let c = cfg(TelegramSettings {
+            bot_token: Some("123456:AAE".into()),
+            webhook_url: Some("https://matters.example.org/webhooks/telegram".into()),
+            webhook_secret: Some("s3cret".into()),
+            ..TelegramSettings::default()
+        });
+        let t = TelegramConfig::from_config(&c).unwrap().unwrap();
+        let west = t.for_centre("west", Secret::new("987654:BBF".into()));
+        assert_eq!(bot_id(west.token.expose()), 987_654);
+        assert_eq!(
+            west.webhook.as_ref().unwrap().0.as_str(),
+            "https://matters.example.org/webhooks/telegram/west"
+        );
+        assert_eq!(
+            bot_id(t.token.expose()),
+            123_456,
+            "the deployment's is unchanged"
+        );
     }
 
     #[test]

@@ -9,23 +9,60 @@ use teloxide::{ApiError, RequestError};
 /// Telegram allows at most this many bytes of `callback_data`.
 pub const MAX_CALLBACK_DATA: usize = 64;
 
-/// The Bot API client as a [`Transport`].
+/// The Bot API client as a [`Transport`]: the deployment's bot, and the bots of centres that
+/// have their own (a message goes through its client's centre's, see [`Outgoing::bot`]).
 #[derive(Debug, Clone)]
 pub struct Sender {
     bot: Bot,
     bot_id: i64,
+    /// Centres' own bots, by centre.
+    centres: std::collections::HashMap<String, (Bot, i64)>,
 }
 
 impl Sender {
     #[must_use]
     pub fn new(bot: Bot, bot_id: i64) -> Self {
-        Self { bot, bot_id }
+        Self {
+            bot,
+            bot_id,
+            centres: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Carries the messages of `centre`'s clients through its own bot.
+    #[must_use]
+    pub fn with_centre(mut self, centre: &str, bot: Bot, bot_id: i64) -> Self {
+        self.centres.insert(centre.to_owned(), (bot, bot_id));
+        self
+    }
+
+    /// The bot that carries `m`.
+    fn bot_of(&self, m: &Outgoing) -> Result<(&Bot, i64), SendError> {
+        match &m.bot {
+            None => Ok((&self.bot, self.bot_id)),
+            Some(centre) => self.centres.get(centre).map(|(b, id)| (b, *id)).ok_or_else(|| {
+                SendError::Provider {
+                    http: 0,
+                    code: None,
+                    message: format!(
+                        "the Telegram bot of centre {centre} is not running: it starts with matters serve"
+                    ),
+                }
+            }),
+        }
     }
 }
 
 impl Transport for Sender {
     fn sender(&self) -> String {
         format!("telegram:{}", self.bot_id)
+    }
+
+    fn sender_of(&self, m: &Outgoing) -> Option<String> {
+        let centre = m.bot.as_ref()?;
+        self.centres
+            .get(centre)
+            .map(|(_, id)| format!("telegram:{id}"))
     }
 
     async fn send(&self, m: &Outgoing) -> Result<Accepted, SendError> {
@@ -36,11 +73,12 @@ impl Transport for Sender {
                 message: "the address is not a Telegram chat id".into(),
             });
         };
+        let (bot, _) = self.bot_of(m)?;
         let (text, markup) = match &m.buttons {
             Some(b) => (strip_numbered(&m.body, &b.labels), Some(keyboard(m.id, b))),
             None => (m.body.as_str(), None),
         };
-        let mut req = self.bot.send_message(ChatId(chat), text);
+        let mut req = bot.send_message(ChatId(chat), text);
         if let Some(k) = markup {
             req = req.reply_markup(k);
         }

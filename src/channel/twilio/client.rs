@@ -5,6 +5,8 @@
 
 use super::TwilioConfig;
 use crate::channel::{Accepted, Lookup, Outgoing, SendError, Transport};
+use crate::config::Secret;
+use crate::domain::OwnAccount;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -65,12 +67,12 @@ const LOOKUP_PAGES: usize = 4;
 /// Twilio's clock and ours may differ by this much.
 const CLOCK_SKEW_MS: i64 = 60_000;
 
-/// A client of one Twilio account.
+/// A client of the deployment's Twilio account, and of the accounts of centres that have their
+/// own (each message names its centre's, see [`Outgoing::account`]).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     cfg: TwilioConfig,
-    endpoint: String,
     status_callback: String,
 }
 
@@ -83,18 +85,38 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .user_agent(concat!("matters/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let endpoint = format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
-            cfg.api_base.trim_end_matches('/'),
-            cfg.account_sid
-        );
         let status_callback = cfg.webhook_url("/webhooks/twilio/status");
         Ok(Self {
             http,
             cfg,
-            endpoint,
             status_callback,
         })
+    }
+
+    /// The SID and auth token to send as: the centre's own account, or the deployment's.
+    fn credentials(&self, account: Option<&OwnAccount>) -> Result<(String, Secret), SendError> {
+        match account {
+            None => Ok((self.cfg.account_sid.clone(), self.cfg.auth_token.clone())),
+            Some(a) => self
+                .cfg
+                .tokens
+                .get(&a.token_file)
+                .map(|t| (a.sid.clone(), t))
+                // Not sent, and trying again will not help until the file is mended.
+                .map_err(|e| SendError::Provider {
+                    http: 0,
+                    code: None,
+                    message: format!("Twilio account {}: {e}", a.sid),
+                }),
+        }
+    }
+
+    /// An account's Messages resource.
+    fn messages_url(&self, sid: &str) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{sid}/Messages.json",
+            self.cfg.api_base.trim_end_matches('/')
+        )
     }
 
     /// The form fields of a Create Message request, in the order they are sent.
@@ -138,24 +160,28 @@ impl Client {
     /// # Errors
     /// Twilio's error, typed, or a transport failure.
     pub async fn create_message(&self, to: &str, body: &str) -> Result<Accepted, SendError> {
-        self.create_message_from(to, body, None).await
+        self.create_message_as(to, body, None, None).await
     }
 
-    /// [`Self::create_message`] from a sender of its own (see [`Self::form_from`]).
+    /// [`Self::create_message`] from a sender of its own (see [`Self::form_from`]), through
+    /// the centre's own account when it has one.
     ///
     /// # Errors
     /// Twilio's error, typed, or a transport failure.
-    pub async fn create_message_from(
+    pub async fn create_message_as(
         &self,
         to: &str,
         body: &str,
         sender: Option<&str>,
+        account: Option<&OwnAccount>,
     ) -> Result<Accepted, SendError> {
+        let (sid, token) = self.credentials(account)?;
         let (status, bytes) = self
             .call(
                 self.http
-                    .post(&self.endpoint)
+                    .post(self.messages_url(&sid))
                     .form(&self.form_from(to, body, sender)),
+                (&sid, &token, account),
             )
             .await?;
         if status.is_success() {
@@ -179,16 +205,30 @@ impl Client {
     /// # Errors
     /// Twilio's error (20003: the credentials are wrong), or a transport failure.
     pub async fn account_status(&self) -> Result<String, SendError> {
+        self.account_status_as(None).await
+    }
+
+    /// [`Self::account_status`] of a centre's own account (none: the deployment's).
+    ///
+    /// # Errors
+    /// Twilio's error (20003: the credentials are wrong), the token file unreadable, or a
+    /// transport failure.
+    pub async fn account_status_as(
+        &self,
+        account: Option<&OwnAccount>,
+    ) -> Result<String, SendError> {
         #[derive(serde::Deserialize)]
         struct Account {
             status: Option<String>,
         }
+        let (sid, token) = self.credentials(account)?;
         let url = format!(
-            "{}/2010-04-01/Accounts/{}.json",
+            "{}/2010-04-01/Accounts/{sid}.json",
             self.cfg.api_base.trim_end_matches('/'),
-            self.cfg.account_sid
         );
-        let a: Account = self.get_json(url, "account").await?;
+        let a: Account = self
+            .get_json(url, "account", (&sid, &token, account))
+            .await?;
         Ok(a.status.unwrap_or_default())
     }
 
@@ -198,6 +238,18 @@ impl Client {
     /// # Errors
     /// Twilio's error, or a transport failure.
     pub async fn number_sms_url(&self, number: &str) -> Result<Option<String>, SendError> {
+        self.number_sms_url_as(number, None).await
+    }
+
+    /// [`Self::number_sms_url`] in a centre's own account (none: the deployment's).
+    ///
+    /// # Errors
+    /// Twilio's error, the token file unreadable, or a transport failure.
+    pub async fn number_sms_url_as(
+        &self,
+        number: &str,
+        account: Option<&OwnAccount>,
+    ) -> Result<Option<String>, SendError> {
         #[derive(serde::Deserialize)]
         struct Number {
             sms_url: Option<String>,
@@ -206,16 +258,18 @@ impl Client {
         struct Numbers {
             incoming_phone_numbers: Vec<Number>,
         }
+        let (sid, token) = self.credentials(account)?;
         let mut url = url::Url::parse(&format!(
-            "{}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            "{}/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json",
             self.cfg.api_base.trim_end_matches('/'),
-            self.cfg.account_sid
         ))
         .map_err(|e| SendError::Transport(format!("Twilio: bad URL ({e})")))?;
         url.query_pairs_mut()
             .append_pair("PhoneNumber", number)
             .append_pair("PageSize", "20");
-        let page: Numbers = self.get_json(url, "number list").await?;
+        let page: Numbers = self
+            .get_json(url, "number list", (&sid, &token, account))
+            .await?;
         Ok(page
             .incoming_phone_numbers
             .into_iter()
@@ -228,8 +282,9 @@ impl Client {
         &self,
         url: impl reqwest::IntoUrl,
         what: &str,
+        credentials: (&str, &Secret, Option<&OwnAccount>),
     ) -> Result<T, SendError> {
-        let (status, bytes) = self.call(self.http.get(url)).await?;
+        let (status, bytes) = self.call(self.http.get(url), credentials).await?;
         if !status.is_success() {
             return Err(api_error(status, &bytes));
         }
@@ -240,16 +295,34 @@ impl Client {
         })
     }
 
-    /// Sends a request with the account's credentials; its status and body.
+    /// Sends a request with an account's credentials; its status and body. When Twilio does
+    /// not take a centre's token (401), its file is read again and, if it holds another token
+    /// (rotated), the request is sent once more with it: a rotation needs no restart.
     async fn call(
         &self,
         req: reqwest::RequestBuilder,
+        (sid, token, account): (&str, &Secret, Option<&OwnAccount>),
     ) -> Result<(reqwest::StatusCode, axum::body::Bytes), SendError> {
-        let resp = req
-            .basic_auth(&self.cfg.account_sid, Some(self.cfg.auth_token.expose()))
+        let again = req.try_clone();
+        let mut resp = req
+            .basic_auth(sid, Some(token.expose()))
             .send()
             .await
             .map_err(|e| SendError::Transport(without_url(&e)))?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(a) = account
+        {
+            self.cfg.tokens.forget(&a.token_file);
+            if let (Some(again), Ok(fresh)) = (again, self.cfg.tokens.get(&a.token_file))
+                && fresh != *token
+            {
+                resp = again
+                    .basic_auth(sid, Some(fresh.expose()))
+                    .send()
+                    .await
+                    .map_err(|e| SendError::Transport(without_url(&e)))?;
+            }
+        }
         let status = resp.status();
         let bytes = resp
             .bytes()
@@ -296,28 +369,33 @@ impl Client {
         body: &str,
         since: i64,
     ) -> Result<Vec<Accepted>, SendError> {
-        self.sent_since_from(to, body, since, None).await
+        self.sent_since_as(to, body, since, None, None).await
     }
 
-    /// [`Self::sent_since`] from a sender of its own (see [`Self::form_from`]).
+    /// [`Self::sent_since`] from a sender of its own (see [`Self::form_from`]), in the
+    /// centre's own account when it has one.
     ///
     /// # Errors
     /// Twilio's error, or a transport failure.
-    pub async fn sent_since_from(
+    pub async fn sent_since_as(
         &self,
         to: &str,
         body: &str,
         since: i64,
         sender: Option<&str>,
+        account: Option<&OwnAccount>,
     ) -> Result<Vec<Accepted>, SendError> {
         let base = self.cfg.api_base.trim_end_matches('/').to_owned();
-        let mut url = url::Url::parse(&self.endpoint)
+        let (sid, token) = self.credentials(account)?;
+        let mut url = url::Url::parse(&self.messages_url(&sid))
             .map_err(|e| SendError::Transport(format!("Twilio: bad URL ({e})")))?;
         url.query_pairs_mut()
             .extend_pairs(self.list_query_from(to, sender));
         let mut found = Vec::new();
         for _ in 0..LOOKUP_PAGES {
-            let (status, bytes) = self.call(self.http.get(url.clone())).await?;
+            let (status, bytes) = self
+                .call(self.http.get(url.clone()), (&sid, &token, account))
+                .await?;
             if !status.is_success() {
                 return Err(api_error(status, &bytes));
             }
@@ -398,19 +476,24 @@ impl Transport for Client {
     }
 
     fn sender_of(&self, m: &Outgoing) -> Option<String> {
-        m.from
-            .as_ref()
-            .map(|f| format!("twilio:{}:{f}", self.cfg.account_sid))
+        let account = m.account.as_ref().map_or(&self.cfg.account_sid, |a| &a.sid);
+        m.from.as_ref().map(|f| format!("twilio:{account}:{f}"))
     }
 
     async fn send(&self, m: &Outgoing) -> Result<Accepted, SendError> {
-        self.create_message_from(&m.address, &m.body, m.from.as_deref())
+        self.create_message_as(&m.address, &m.body, m.from.as_deref(), m.account.as_ref())
             .await
     }
 
     async fn lookup(&self, m: &Outgoing, since: i64) -> Result<Lookup, SendError> {
-        self.sent_since_from(&m.address, &m.body, since, m.from.as_deref())
-            .await
-            .map(Lookup::Found)
+        self.sent_since_as(
+            &m.address,
+            &m.body,
+            since,
+            m.from.as_deref(),
+            m.account.as_ref(),
+        )
+        .await
+        .map(Lookup::Found)
     }
 }

@@ -26,6 +26,9 @@ pub struct TwilioConfig {
     pub concurrency: usize,
     /// A send's claim lapses after this long unrenewed (`[dispatch] lease_seconds`).
     pub send_lease: std::time::Duration,
+    /// The auth tokens of centres with a Twilio account of their own, read from their files
+    /// when first needed (shared by the dispatcher and the webhooks).
+    pub tokens: TokenFiles,
 }
 
 impl TwilioConfig {
@@ -131,6 +134,7 @@ impl TwilioConfig {
             send_lease: std::time::Duration::from_secs(u64::from(
                 cfg.dispatch.lease_seconds.max(1),
             )),
+            tokens: TokenFiles::default(),
         }))
     }
 
@@ -178,6 +182,51 @@ impl TwilioConfig {
             self.public_url
         )
     }
+}
+
+/// Reads a centre's Twilio auth token from its file: see [`crate::config::read_secret_file`].
+///
+/// # Errors
+/// What is wrong with the file, in words for an administrator (never its content).
+pub fn read_token_file(path: &str) -> Result<Secret, String> {
+    crate::config::read_secret_file(path, "auth token")
+}
+
+/// Centres' auth tokens, read from their files when first needed and kept, by file; a token
+/// Twilio refuses is forgotten, so that its file is read again (a rotated token).
+#[derive(Debug, Clone, Default)]
+pub struct TokenFiles(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Secret>>>);
+
+impl TokenFiles {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Secret>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The token in `path`.
+    ///
+    /// # Errors
+    /// See [`read_token_file`].
+    pub fn get(&self, path: &str) -> Result<Secret, String> {
+        if let Some(t) = self.map().get(path) {
+            return Ok(t.clone());
+        }
+        let t = read_token_file(path)?;
+        self.map().insert(path.to_owned(), t.clone());
+        Ok(t)
+    }
+
+    /// Reads `path` again when next asked.
+    pub fn forget(&self, path: &str) {
+        self.map().remove(path);
+    }
+}
+
+/// Whether `s` is a Twilio account SID (AC and 32 hexadecimal digits).
+#[must_use]
+pub fn account_sid_like(s: &str) -> bool {
+    sid_like(s, "AC")
 }
 
 fn sid_like(s: &str, prefix: &str) -> bool {

@@ -294,7 +294,10 @@ impl From<ActionError> for ApiError {
             ActionError::AlreadyEnrolled(..) | ActionError::OptedOut(_) => {
                 ApiError::new(StatusCode::CONFLICT, e.to_string())
             }
-            ActionError::NotEnrolled(_) | ActionError::NoSuchStep(..) | ActionError::Invalid(_) => {
+            ActionError::NotEnrolled(_)
+            | ActionError::NoSuchStep(..)
+            | ActionError::NotOffered(..)
+            | ActionError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
             ActionError::Store(s) => s.into(),

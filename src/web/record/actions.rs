@@ -146,6 +146,16 @@ pub(super) async fn client_action(
             }
         }
         "start-flow" => match FlowId::parse(f.flow.trim()) {
+            Ok(flow)
+                if st.runner.flows.get(&flow).is_some()
+                    && !offered(&st, &meta.centre, flow.as_str()).await =>
+            {
+                Err(said(&ActionError::NotOffered(
+                    client.clone(),
+                    "flow",
+                    flow.to_string(),
+                )))
+            }
             Ok(flow) if st.runner.flows.get(&flow).is_some() => {
                 let tp = Some(f.time_point.trim()).filter(|t| TIME_POINTS.contains(t));
                 st.runner
@@ -239,10 +249,18 @@ pub(super) async fn client_action(
                 Err(e) => Err(e.to_string()),
             },
             "telegram" => {
-                if st.telegram_bot.is_none() {
-                    Err(st.ui.text.get(a.lang, "telegram-off", None))
-                } else {
-                    match crate::channel::telegram::invite::create(
+                // The bot of the client's centre when it has its own (running), else the
+                // deployment's; none while Telegram is off.
+                let bot = match crate::centres::bot_of_client(&st.runner.db, client.as_str()).await
+                {
+                    Ok(Some((_, username))) => Some(username).filter(|u| !u.is_empty()),
+                    Ok(None) => st.telegram_bot.clone(),
+                    Err(e) => return crate::web::page::store_error(&st, &a, &e),
+                }
+                .filter(|_| st.telegram_bot.is_some());
+                match bot {
+                    None => Err(st.ui.text.get(a.lang, "telegram-off", None)),
+                    Some(bot) => match crate::channel::telegram::invite::create(
                         &st.runner.db,
                         &client,
                         st.telegram_invite_hours,
@@ -251,12 +269,9 @@ pub(super) async fn client_action(
                     )
                     .await
                     {
-                        Ok(inv) => {
-                            let bot = st.telegram_bot.as_deref().unwrap_or_default();
-                            return invite_page(&st, &a, &id, bot, &inv);
-                        }
+                        Ok(inv) => return invite_page(&st, &a, &id, &bot, &inv),
                         Err(e) => Err(said(&e)),
-                    }
+                    },
                 }
             }
             _ => Err("choose SMS or Telegram".into()),
@@ -361,4 +376,11 @@ async fn add_note(
     .await
     .map_err(|e| said(&e))?;
     tx.commit().await.map_err(|e| said(&e))
+}
+
+/// Whether `centre` offers the flow `flow` (a database that cannot say: it does not).
+async fn offered(st: &AppState, centre: &str, flow: &str) -> bool {
+    crate::centres::offer_of(&st.runner.db, centre)
+        .await
+        .is_ok_and(|o| o.flow(flow))
 }

@@ -158,6 +158,10 @@ async fn client_page(
             context! { id => p.id, code => p.code, label => label }
         })
         .collect();
+    // What the client's centre offers: the flows to start and sequences to enrol in.
+    let offer = crate::centres::offer_of(&st.runner.db, &meta.centre)
+        .await
+        .unwrap_or_default();
     let w = st.words(a.lang);
     // Steps still to come, for the reschedule form: each once, by name.
     let mut upcoming: Vec<(String, String)> = Vec::new();
@@ -228,8 +232,8 @@ async fn client_page(
                 charts => chart_list,
                 messages => record.messages,
                 answers => record.answers,
-                flows => flow_ids(&st),
-                sequences => sequence_ids(&st),
+                flows => flow_ids(&st).into_iter().filter(|f| offer.flow(f)).collect::<Vec<_>>(),
+                sequences => sequence_ids(&st).into_iter().filter(|s| offer.sequence(s)).collect::<Vec<_>>(),
                 time_points => scores::TIME_POINTS,
                 staff => staff_list,
                 has_sms => has_sms,

@@ -573,6 +573,10 @@ pub(super) const ERRORS: Table = &[
         "err-no-step",
     ),
     (
+        "client (?P<id>\\S+)'s centre does not offer the (?P<what>flow|sequence) (?P<x>\\S+)",
+        "err-not-offered",
+    ),
+    (
         "client (?P<id>\\S+) has no phone number or Telegram chat yet: nothing can reach them",
         "err-no-channel",
     ),
