@@ -98,6 +98,14 @@ pub enum CentresCommand {
     },
 }
 
+/// A file given on the command line, by its full path: `serve` may start elsewhere.
+fn full_path(p: PathBuf) -> String {
+    std::path::absolute(&p)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// A centre's code given on the command line, if there is a centre by that code.
 pub(crate) async fn known(db: &crate::store::Db, code: &str) -> anyhow::Result<String> {
     let code = code.trim().to_lowercase();
@@ -170,20 +178,9 @@ pub async fn run(
                 twilio_from,
                 twilio_messaging_service: messaging_service,
                 twilio_account_sid,
-                // Given from here, it is kept by its full path: `serve` may start elsewhere.
-                twilio_auth_token_file: twilio_auth_token_file.map(|p| {
-                    std::path::absolute(&p)
-                        .unwrap_or(p)
-                        .to_string_lossy()
-                        .into_owned()
-                }),
+                twilio_auth_token_file: twilio_auth_token_file.map(full_path),
                 telegram_bot,
-                telegram_token_file: telegram_token_file.map(|p| {
-                    std::path::absolute(&p)
-                        .unwrap_or(p)
-                        .to_string_lossy()
-                        .into_owned()
-                }),
+                telegram_token_file: telegram_token_file.map(full_path),
                 alert_email,
                 crisis_escalate_minutes,
                 urgent_escalate_minutes,

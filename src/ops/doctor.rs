@@ -269,6 +269,11 @@ fn public_url(cfg: &Config) -> Finding {
     }
 }
 
+/// Twilio did not take the credentials (401, or its code 20003).
+fn refused_credentials(e: &crate::channel::SendError) -> bool {
+    matches!(e, crate::channel::SendError::Provider { http: 401, .. }) || e.code() == Some(20003)
+}
+
 async fn twilio(cfg: &Config, out: &mut Vec<Finding>) {
     let t = match crate::channel::twilio::TwilioConfig::from_config(cfg) {
         Err(e) => {
@@ -305,8 +310,7 @@ async fn twilio(cfg: &Config, out: &mut Vec<Finding>) {
             "reactivate it in Twilio's console: nothing can be sent",
         )),
         Err(e) => {
-            let rejected = matches!(&e, crate::channel::SendError::Provider { http: 401, .. })
-                || e.code() == Some(20003);
+            let rejected = refused_credentials(&e);
             out.push(if rejected {
                 error(
                     "twilio",
@@ -395,8 +399,7 @@ async fn centre_accounts(cfg: &Config, db: &crate::store::Db, out: &mut Vec<Find
                 continue;
             }
             Err(e) => {
-                let rejected = matches!(&e, crate::channel::SendError::Provider { http: 401, .. })
-                    || e.code() == Some(20003);
+                let rejected = refused_credentials(&e);
                 out.push(if rejected {
                     error(
                         "twilio",

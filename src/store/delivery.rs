@@ -30,12 +30,8 @@ pub async fn claim(
                              (SELECT 1 FROM clients c WHERE c.id = m.client_id AND c.consent = 'revoked')) \
                       ORDER BY priority, id LIMIT $3 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, \
-                 {sender} AS centre_sender, {account} AS centre_account, {token} AS centre_token_file, \
-                 {bot} AS centre_bot",
-        sender = super::sql::CENTRE_SENDER,
-        account = super::sql::CENTRE_ACCOUNT,
-        token = super::sql::CENTRE_TOKEN_FILE,
-        bot = super::sql::CENTRE_BOT,
+                 {centre}",
+        centre = centre_columns()
     );
     let mut conn = db.acquire("claiming queued messages").await?;
     let rows = sqlx::query(&sql)
@@ -52,6 +48,16 @@ pub async fn claim(
         .doing("reading claimed messages")?;
     out.sort_by_key(|m| (m.priority, m.id));
     Ok(out)
+}
+
+/// The columns of a claimed message that name its client's centre's own sender, Twilio
+/// account and Telegram bot (each NULL: the deployment's).
+fn centre_columns() -> String {
+    use super::sql::{CENTRE_ACCOUNT, CENTRE_BOT, CENTRE_SENDER, CENTRE_TOKEN_FILE};
+    format!(
+        "{CENTRE_SENDER} AS centre_sender, {CENTRE_ACCOUNT} AS centre_account, \
+         {CENTRE_TOKEN_FILE} AS centre_token_file, {CENTRE_BOT} AS centre_bot"
+    )
 }
 
 /// Marks queued messages to clients who have opted out since they were queued as suppressed:
@@ -100,12 +106,8 @@ pub async fn claim_in_doubt(
          WHERE id IN (SELECT id FROM messages WHERE status = 'sending' AND channel = $2 AND claimed_at < $3 \
                       ORDER BY id LIMIT $4 {lock}) \
          RETURNING id, client_id, address, body, segments, priority, buttons, created_at, \
-                 {sender} AS centre_sender, {account} AS centre_account, {token} AS centre_token_file, \
-                 {bot} AS centre_bot",
-        sender = super::sql::CENTRE_SENDER,
-        account = super::sql::CENTRE_ACCOUNT,
-        token = super::sql::CENTRE_TOKEN_FILE,
-        bot = super::sql::CENTRE_BOT,
+                 {centre}",
+        centre = centre_columns()
     );
     let rows = sqlx::query(&sql)
         .bind(now)

@@ -206,21 +206,11 @@ async fn add_centre(State(st): State<AppState>, Form(a, f): Form<CentreForm>) ->
         c.check_offer(&st.runner.flows, &st.runner.sequences)
             .map(|()| c)
     });
-    let new = match checked {
-        Ok(c) => c,
-        Err(e) => {
-            return view(
-                &st,
-                &a,
-                &f,
-                Some(said(&e)),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+    let added = match checked {
+        Ok(c) => centres::add(&st.runner.db, c, &a.staff.actor(), now(&st)).await,
+        Err(e) => Err(e),
     };
-    match centres::add(&st.runner.db, new, &a.staff.actor(), now(&st)).await {
+    match added {
         Ok(_) => Redirect::to("/centres?done=centre-added").into_response(),
         Err(centres::CentreError::Store(e)) => store_error(&st, &a, &e),
         Err(e) => {
