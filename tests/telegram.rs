@@ -1018,10 +1018,33 @@ async fn own_bot(mode: Mode) {
     )
     .await
     .unwrap();
+    // A second centre given the same bot: refused at start, with the reason; west's runs.
+    centres::add(
+        &runner.db,
+        NewCentre {
+            id: "west-annex".into(),
+            name: "West CHC annex".into(),
+            time_zone: "America/Toronto".into(),
+            default_language: "fr".into(),
+            telegram_token_file: Some(file.to_str().unwrap().into()),
+            ..NewCentre::default()
+        },
+        "cli",
+        now,
+    )
+    .await
+    .unwrap();
     let t = TelegramConfig::from_config(&cfg).unwrap().unwrap();
     let started = matters::loops::telegram::start(runner.clone(), &t, std::future::pending())
         .await
         .unwrap();
+    assert_eq!(started.failed.len(), 1, "{:?}", started.failed);
+    assert_eq!(started.failed[0].0, "west-annex");
+    assert!(
+        started.failed[0].1.contains("already another centre's"),
+        "{:?}",
+        started.failed
+    );
     let mut tasks: Vec<_> = started.pollers;
     if mode == Mode::Polling {
         assert_eq!(tasks.len(), 2, "one poller a bot");
@@ -1043,7 +1066,6 @@ async fn own_bot(mode: Mode) {
         started.centres,
         vec![("west".to_owned(), WEST_BOT.to_owned())]
     );
-    assert!(started.failed.is_empty(), "{:?}", started.failed);
     assert_eq!(
         centres::get(&runner.db, "west")
             .await

@@ -141,7 +141,7 @@ impl Updates {
             let now = wall_ms();
             match hold_lease(&db, &name, me, now, now + POLL_LEASE_MS).await {
                 Ok(true) => {
-                    tracing::info!("this process polls the Telegram bot");
+                    tracing::info!(bot = self.bot_id, "this process polls the Telegram bot");
                     said_waiting = false;
                     if let Err(e) = self.reload().await {
                         tracing::warn!(error = %e, "could not read where the bot left off");
@@ -167,6 +167,7 @@ impl Updates {
                 Ok(false) => {
                     if !said_waiting {
                         tracing::info!(
+                            bot = self.bot_id,
                             "another process polls the Telegram bot; this one takes over if it stops"
                         );
                         said_waiting = true;
@@ -721,6 +722,14 @@ pub async fn start(
             }
         };
         let cid = bot_id(ct.token.expose());
+        // One bot, one poller and one centre: a bot already started is not started again.
+        if cid == id || sender.centres.values().any(|(_, other)| *other == cid) {
+            failed.push((
+                centre,
+                format!("its bot @{username} is already another centre's or the deployment's: give it a bot of its own"),
+            ));
+            continue;
+        }
         let updates = Updates::new(runner.clone(), cbot.clone(), cid)
             .await
             .map_err(|e| e.to_string())?

@@ -16,7 +16,7 @@ pub struct Sender {
     bot: Bot,
     bot_id: i64,
     /// Centres' own bots, by centre.
-    centres: std::collections::HashMap<String, (Bot, i64)>,
+    pub(crate) centres: std::collections::HashMap<String, (Bot, i64)>,
 }
 
 impl Sender {
