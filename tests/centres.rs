@@ -987,6 +987,12 @@ async fn a_centre_offers_only_the_flows_and_sequences_it_enables() {
     let sud = centres::get(db, "sud").await.unwrap().unwrap();
     assert_eq!(sud.flows, vec!["program-details", "referral-followup"]);
     assert_eq!(sud.sequences, vec!["signposting"]);
+    // The list names what it offers in words, not codes.
+    let list = w.get("/centres").await.visible();
+    assert!(
+        list.contains("Offers: The program's details, Referral follow-up; Signposting follow-up"),
+        "{list}"
+    );
     w.post("/logout", &[]).await;
     staff::add_in(
         db,
