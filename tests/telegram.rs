@@ -1003,37 +1003,25 @@ async fn own_bot(mode: Mode) {
     std::fs::write(&file, format!("{WEST_TOKEN}\n")).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let now = to_ms(clock.now());
-    centres::add(
-        &runner.db,
-        NewCentre {
-            id: "west".into(),
-            name: "West CHC".into(),
-            time_zone: "America/Toronto".into(),
-            default_language: "fr".into(),
-            telegram_token_file: Some(file.to_str().unwrap().into()),
-            ..NewCentre::default()
-        },
-        "cli",
-        now,
-    )
-    .await
-    .unwrap();
-    // A second centre given the same bot: refused at start, with the reason; west's runs.
-    centres::add(
-        &runner.db,
-        NewCentre {
-            id: "west-annex".into(),
-            name: "West CHC annex".into(),
-            time_zone: "America/Toronto".into(),
-            default_language: "fr".into(),
-            telegram_token_file: Some(file.to_str().unwrap().into()),
-            ..NewCentre::default()
-        },
-        "cli",
-        now,
-    )
-    .await
-    .unwrap();
+    // West has its own bot; a second centre given the same bot is refused at start, with the
+    // reason, and west's runs.
+    for (id, name) in [("west", "West CHC"), ("west-annex", "West CHC annex")] {
+        centres::add(
+            &runner.db,
+            NewCentre {
+                id: id.into(),
+                name: name.into(),
+                time_zone: "America/Toronto".into(),
+                default_language: "fr".into(),
+                telegram_token_file: Some(file.to_str().unwrap().into()),
+                ..NewCentre::default()
+            },
+            "cli",
+            now,
+        )
+        .await
+        .unwrap();
+    }
     let t = TelegramConfig::from_config(&cfg).unwrap().unwrap();
     let started = matters::loops::telegram::start(runner.clone(), &t, std::future::pending())
         .await

@@ -9,7 +9,9 @@ use crate::store::{Db, Doing, StoreError};
 use serde::Serialize;
 use sqlx::Row;
 
+mod offer;
 mod report;
+pub use offer::{ALWAYS_OFFERED, Offer, offer_for_client, offer_of};
 pub use report::{GroupReport, group_csv, group_report};
 
 /// The longest a centre may let an alert wait before it goes on to the next people: a day.
@@ -52,36 +54,6 @@ pub struct Centre {
     pub flows: Vec<String>,
     /// The follow-up sequences its staff may enrol clients in; empty: every one.
     pub sequences: Vec<String>,
-}
-
-/// What a centre offers its clients, as its staff see it: `None` is everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Offer {
-    pub flows: Option<std::collections::BTreeSet<String>>,
-    pub sequences: Option<std::collections::BTreeSet<String>>,
-}
-
-/// The flow every centre offers: a client's consent is asked the same way everywhere.
-pub const ALWAYS_OFFERED: &str = "consent";
-
-impl Offer {
-    fn of(c: &Centre) -> Self {
-        let set = |v: &[String]| (!v.is_empty()).then(|| v.iter().cloned().collect());
-        Self {
-            flows: set(&c.flows),
-            sequences: set(&c.sequences),
-        }
-    }
-
-    #[must_use]
-    pub fn flow(&self, id: &str) -> bool {
-        id == ALWAYS_OFFERED || self.flows.as_ref().is_none_or(|f| f.contains(id))
-    }
-
-    #[must_use]
-    pub fn sequence(&self, id: &str) -> bool {
-        self.sequences.as_ref().is_none_or(|s| s.contains(id))
-    }
 }
 
 /// A centre to add (or the default centre, from the configuration).
@@ -255,67 +227,6 @@ impl NewCentre {
         }
         Ok(self)
     }
-
-    /// Checks that the flows and sequences it offers are the deployment's, and that each
-    /// sequence it offers has every flow it uses among those it offers.
-    ///
-    /// # Errors
-    /// The first unknown flow or sequence, or a sequence that needs a flow it leaves out.
-    pub fn check_offer(
-        &self,
-        flows: &crate::flow::FlowSet,
-        sequences: &crate::schedule::sequence::SequenceSet,
-    ) -> Result<(), CentreError> {
-        let bad = |m: String| Err(CentreError::Invalid(m));
-        let known_flows = || {
-            let mut all: Vec<String> = flows.current().map(|f| f.id.to_string()).collect();
-            all.sort();
-            all.join(", ")
-        };
-        for f in &self.flows {
-            let known = crate::domain::FlowId::parse(f)
-                .ok()
-                .and_then(|id| flows.get(&id))
-                .is_some();
-            if !known {
-                return bad(format!(
-                    "there is no flow {f:?} (the flows are: {})",
-                    known_flows()
-                ));
-            }
-        }
-        let offer = Offer::of(self);
-        for id in &self.sequences {
-            let Some(seq) = crate::domain::FlowId::parse(id)
-                .ok()
-                .and_then(|i| sequences.get(&i))
-            else {
-                let all: Vec<String> = sequences.all().map(|s| s.id.to_string()).collect();
-                return bad(format!(
-                    "there is no sequence {id:?} (the sequences are: {})",
-                    all.join(", ")
-                ));
-            };
-            if let Some(step) = seq.steps.iter().find(|s| !offer.flow(s.flow.as_str())) {
-                return bad(format!(
-                    "the sequence {id} uses the flow {}, which the centre does not offer: add it to its flows",
-                    step.flow
-                ));
-            }
-        }
-        if offer.flows.is_some() && self.sequences.is_empty() {
-            // Every sequence is offered: each needs its flows.
-            for seq in sequences.all() {
-                if let Some(step) = seq.steps.iter().find(|s| !offer.flow(s.flow.as_str())) {
-                    return bad(format!(
-                        "the sequence {} uses the flow {}, which the centre does not offer: add the flow, or list the sequences it offers",
-                        seq.id, step.flow
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 const COLS: &str = "id, name, time_zone, send_between, holidays, languages, default_language, \
@@ -323,7 +234,7 @@ const COLS: &str = "id, name, time_zone, send_between, holidays, languages, defa
      telegram_bot, alert_email, shares_figures, crisis_escalate_minutes, urgent_escalate_minutes, \
      flows, sequences, telegram_token_file";
 
-fn list_of(s: &str) -> Vec<String> {
+pub(super) fn list_of(s: &str) -> Vec<String> {
     s.split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -529,33 +440,6 @@ pub async fn bot_of_client(db: &Db, client: &str) -> Result<Option<(String, Stri
     .await
     .doing("finding a client's centre's bot")?;
     Ok(row.map(|(id, bot)| (id, bot.unwrap_or_default())))
-}
-
-/// What a centre offers (everything, for a centre there is not).
-pub async fn offer_of(db: &Db, centre: &str) -> Result<Offer, StoreError> {
-    Ok(get(db, centre)
-        .await?
-        .map(|c| Offer::of(&c))
-        .unwrap_or_default())
-}
-
-/// What the centre of `client` offers (everything, when the client has no centre of its own).
-pub async fn offer_for_client(db: &Db, client: &str) -> Result<Offer, StoreError> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT ce.flows, ce.sequences FROM clients c JOIN centres ce ON ce.id = c.centre_id \
-         WHERE c.id = $1",
-    )
-    .bind(client)
-    .fetch_optional(db.pool())
-    .await
-    .doing("reading what a client's centre offers")?;
-    Ok(row.map_or_else(Offer::default, |(flows, sequences)| {
-        Offer::of(&Centre {
-            flows: list_of(&flows),
-            sequences: list_of(&sequences),
-            ..Centre::default()
-        })
-    }))
 }
 
 /// The auth token file of a centre whose own Twilio account is `account`; none: no centre's.
