@@ -565,6 +565,14 @@ const LANDED: &[(&str, &str)] = &[
         "migrations/sqlite/20261208000002_centre_escalation.sql",
         "11126ebdfa5d6919480c581c64c84a289ccd92743e3405a283af26d6c38629a5",
     ),
+    (
+        "migrations/postgres/20261209000001_centre_own.sql",
+        "156e85fcb24864d5673a79c44e93c4518c54a7b0287c5175100d2130da9df4ad",
+    ),
+    (
+        "migrations/sqlite/20261209000001_centre_own.sql",
+        "156e85fcb24864d5673a79c44e93c4518c54a7b0287c5175100d2130da9df4ad",
+    ),
 ];
 
 #[test]
