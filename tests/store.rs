@@ -872,3 +872,87 @@ async fn free_text_programs_and_their_scores_survive_the_migration_on_postgres()
         .await
         .unwrap();
 }
+
+/// A batch read as one JSON value ([`sql::json_rows`]) gives back every value as it was stored:
+/// text with quotes, backslashes, new lines and letters beyond ASCII, empty text, NULLs, the
+/// largest integers, and a JSON value made in a subquery.
+async fn json_rows_read_back_what_was_stored(url: &str) {
+    use matters::store::sql::{fetch_json_rows, json_array, json_col, json_rows};
+    let db = Db::connect(url).await.unwrap();
+    let b = db.backend();
+    sqlx::query("CREATE TABLE json_probe (id BIGINT PRIMARY KEY, t TEXT, n BIGINT)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let rows: Vec<(i64, Option<String>, Option<i64>)> = vec![
+        (
+            1,
+            Some("l'été \"chaud\" \\ à Hawkesbury\nligne 2 ✓ 😊".into()),
+            Some(i64::MAX),
+        ),
+        (2, Some(String::new()), Some(i64::MIN)),
+        (3, None, None),
+        (4, Some("[1, 2] {\"not\": \"json\"} null".into()), Some(0)),
+    ];
+    for (id, t, n) in &rows {
+        sqlx::query("INSERT INTO json_probe (id, t, n) VALUES ($1, $2, $3)")
+            .bind(*id)
+            .bind(t.clone())
+            .bind(*n)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    let pair = json_col(
+        b,
+        &format!(
+            "(SELECT {}(q.t, q.n) FROM json_probe q WHERE q.id = p.id)",
+            json_array(b)
+        ),
+    );
+    let sql = json_rows(
+        b,
+        &["p.id", "p.t", "p.n", &pair],
+        "FROM json_probe p WHERE p.id > $1",
+    );
+    let mut tx = db.begin().await.unwrap();
+    type Got = (
+        i64,
+        Option<String>,
+        Option<i64>,
+        (Option<String>, Option<i64>),
+    );
+    let mut got: Vec<Got> = fetch_json_rows(sqlx::query(&sql).bind(0_i64), &mut tx, "probing")
+        .await
+        .unwrap();
+    got.sort_by_key(|g| g.0);
+    assert_eq!(got.len(), rows.len());
+    for (g, (id, t, n)) in got.iter().zip(&rows) {
+        assert_eq!((&g.0, &g.1, &g.2), (id, t, n));
+        assert_eq!((&g.3.0, &g.3.1), (t, n), "the subquery's pair of row {id}");
+    }
+    // No row: an empty list, not an error.
+    let none: Vec<Got> = fetch_json_rows(sqlx::query(&sql).bind(99_i64), &mut tx, "probing")
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    tx.rollback().await.unwrap();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn json_rows_read_back_what_was_stored_on_sqlite() {
+    json_rows_read_back_what_was_stored("sqlite::memory:").await;
+}
+
+#[tokio::test]
+async fn json_rows_read_back_what_was_stored_on_postgres() {
+    let Some((url, schema, admin)) = postgres().await else {
+        return;
+    };
+    json_rows_read_back_what_was_stored(&url).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+}

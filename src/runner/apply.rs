@@ -9,7 +9,7 @@ use super::{Inbound, Outbound, Runner};
 use crate::clock::to_ms;
 use crate::flow::engine::{Event, Session};
 use crate::sms;
-use crate::store::sql::{V, bind_all, i, insert_returning_ids, os, placeholders, s};
+use crate::store::sql::{V, bind_all, i, insert_returning_ids, os, rows_source, s};
 use crate::store::{Doing, StoreError, Tx};
 use std::collections::HashMap;
 
@@ -151,10 +151,10 @@ pub async fn write(
                 V::I(st.ended.as_ref().map(|_| now)),
             ]);
         }
+        let (source, vals) = rows_source(b, vals, 5);
         let sql = format!(
             "UPDATE sessions SET state = v.column3, status = v.column4, version = version + 1, updated_at = {now}, ended_at = v.column5 \
-             FROM (VALUES {}) AS v WHERE sessions.id = v.column1 AND sessions.version = v.column2",
-            placeholders(b, updates.len(), 5)
+             FROM {source} AS v WHERE sessions.id = v.column1 AND sessions.version = v.column2"
         );
         let changed = bind_all(sqlx::query(&sql), vals)
             .execute(&mut **tx)
@@ -371,9 +371,9 @@ pub async fn write(
             .iter()
             .flat_map(|(sid, mid)| [i(*sid), i(*mid)])
             .collect();
+        let (source, vals) = rows_source(b, vals, 2);
         let sql = format!(
-            "UPDATE sessions SET prompt_message_id = v.column2 FROM (VALUES {}) AS v WHERE sessions.id = v.column1",
-            placeholders(b, prompts.len(), 2)
+            "UPDATE sessions SET prompt_message_id = v.column2 FROM {source} AS v WHERE sessions.id = v.column1"
         );
         bind_all(sqlx::query(&sql), vals)
             .execute(&mut **tx)

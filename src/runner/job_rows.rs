@@ -4,7 +4,7 @@
 use super::effects::{JobOp, Scope};
 use super::record_rows::Sessions;
 use crate::flow::engine::Event;
-use crate::store::sql::{V, bind_all, i, list, os, placeholders, s};
+use crate::store::sql::{V, bind_all, i, list, os, rows_source, s};
 use crate::store::{Backend, Doing, StoreError, Tx};
 
 /// Writes the job changes of a batch. `Ok(false)`: a claimed job is no longer ours (its lease
@@ -94,12 +94,12 @@ pub async fn write(
         }
     }
     if count > 0 {
+        let (source, updates) = rows_source(b, updates, 8);
         let sql = format!(
             "UPDATE jobs SET status = v.column3, note = COALESCE(v.column4, jobs.note), due_at = COALESCE(v.column5, jobs.due_at), \
              waits_for = v.column6, session_id = COALESCE(v.column7, jobs.session_id), fired_at = COALESCE(v.column8, jobs.fired_at), \
              lease_until = NULL, claim_token = NULL, attempts = 0, updated_at = {now} \
-             FROM (VALUES {}) AS v WHERE jobs.id = v.column1 AND jobs.claim_token = v.column2",
-            placeholders(b, count, 8)
+             FROM {source} AS v WHERE jobs.id = v.column1 AND jobs.claim_token = v.column2"
         );
         let changed = bind_all(sqlx::query(&sql), updates)
             .execute(&mut **tx)

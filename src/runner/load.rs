@@ -4,10 +4,9 @@
 use super::Inbound;
 use crate::domain::{ClientId, Locale};
 use crate::flow::engine::Session;
-use crate::store::sql::{list, list_from};
+use crate::store::sql::{fetch_json_rows, json_array, json_col, json_rows, list, list_from};
 use crate::store::{Backend, Doing, StoreError, Tx};
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
 
 /// The channel of a client with no phone number, Telegram chat or simulator address yet:
@@ -58,6 +57,37 @@ pub struct Active {
     pub goal: Option<(i64, String)>,
 }
 
+/// A client's row as [`load`] reads it: the columns of its statement, in order.
+#[derive(serde::Deserialize)]
+struct ClientRow {
+    client_id: String,
+    language: Option<String>,
+    time_zone: Option<String>,
+    consent: Option<String>,
+    sociodemographics: Option<String>,
+    /// The latest open referral: its program, and its id.
+    referral: Option<(Option<String>, i64)>,
+    /// The channel they were last reached on, and their address on it.
+    reached: Option<(String, String)>,
+    send_start: Option<i64>,
+    send_end: Option<i64>,
+    best_time: Option<String>,
+    conversation: Option<i64>,
+    session: Option<i64>,
+    state: Option<String>,
+    version: Option<i64>,
+    prompt_message_id: Option<i64>,
+    time_point: Option<String>,
+    session_referral: Option<i64>,
+    goal: Option<i64>,
+    goal_text: Option<String>,
+    first_goal: Option<i64>,
+    first_goal_text: Option<String>,
+    next_goal: Option<i64>,
+    next_goal_text: Option<String>,
+    centre_holidays: Option<String>,
+}
+
 /// Reads clients and their running sessions, in one query.
 pub async fn load(
     tx: &mut Tx,
@@ -67,107 +97,139 @@ pub async fn load(
     if clients.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!(
-        "SELECT c.id AS client_id, c.language, c.time_zone, c.consent, c.sociodemographics, \
-                (SELECT r.program FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS program, \
-                (SELECT r.id FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1) AS open_referral, \
-                (SELECT a.channel FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS channel, \
-                (SELECT a.address FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1) AS address, \
-                c.send_start, c.send_end, c.best_time, \
-                (SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open') AS conversation, \
-                s.id, s.state, s.version, s.prompt_message_id, s.time_point, s.referral_id AS session_referral, \
-                s.goal_id, sg.text AS goal_text, fg.id AS first_goal, fg.text AS first_goal_text, \
-                ng.id AS next_goal, ng.text AS next_goal_text, \
-                {hol} AS centre_holidays \
-         FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active' \
-         LEFT JOIN goals sg ON sg.id = s.goal_id \
-         LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
-         LEFT JOIN goals ng ON ng.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active' AND g.id > s.goal_id) \
-         WHERE c.id IN ({})",
-        list(b, clients.len()),
-        hol = crate::store::sql::CENTRE_HOLIDAYS
+    let arr = json_array(b);
+    let referral = json_col(
+        b,
+        &format!(
+            "(SELECT {arr}(r.program, r.id) FROM referrals r WHERE r.client_id = c.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1)"
+        ),
+    );
+    let reached = json_col(
+        b,
+        &format!(
+            "(SELECT {arr}(a.channel, a.address) FROM channel_addresses a WHERE a.client_id = c.id ORDER BY a.created_at DESC, a.channel LIMIT 1)"
+        ),
+    );
+    // Each client and session is found by its index. Given a list of ids, Postgres would rather
+    // scan both tables whole once they hold some 100,000 clients: a batch's cost would grow with
+    // the clients on the record, not with the batch. Each lookup stands apart (`OFFSET 0`) so it
+    // cannot be turned back into such a join.
+    let (clients_and_sessions, filter) = match b {
+        Backend::Sqlite => (
+            "FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active'"
+                .to_owned(),
+            format!("WHERE c.id IN ({})", list(b, clients.len())),
+        ),
+        Backend::Postgres => (
+            format!(
+                "FROM (VALUES {}) AS k(id) \
+                 CROSS JOIN LATERAL (SELECT * FROM clients c WHERE c.id = k.id OFFSET 0) c \
+                 LEFT JOIN LATERAL (SELECT * FROM sessions s WHERE s.client_id = c.id AND s.status = 'active' OFFSET 0) s ON true",
+                crate::store::sql::placeholders(b, clients.len(), 1)
+            ),
+            String::new(),
+        ),
+    };
+    let sql = json_rows(
+        b,
+        &[
+            "c.id",
+            "c.language",
+            "c.time_zone",
+            "c.consent",
+            "c.sociodemographics",
+            &referral,
+            &reached,
+            "c.send_start",
+            "c.send_end",
+            "c.best_time",
+            "(SELECT v.id FROM conversations v WHERE v.client_id = c.id AND v.status = 'open')",
+            "s.id",
+            "s.state",
+            "s.version",
+            "s.prompt_message_id",
+            "s.time_point",
+            "s.referral_id",
+            "s.goal_id",
+            "sg.text",
+            "fg.id",
+            "fg.text",
+            "ng.id",
+            "ng.text",
+            crate::store::sql::CENTRE_HOLIDAYS,
+        ],
+        &format!(
+            "{clients_and_sessions} \
+             LEFT JOIN goals sg ON sg.id = s.goal_id \
+             LEFT JOIN goals fg ON fg.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active') \
+             LEFT JOIN goals ng ON ng.id = (SELECT MIN(g.id) FROM goals g WHERE g.client_id = c.id AND g.status = 'active' AND g.id > s.goal_id) \
+             {filter}"
+        ),
     );
     let mut q = sqlx::query(&sql);
     for c in clients {
         q = q.bind(c.as_str());
     }
-    let rows = q.fetch_all(&mut **tx).await.doing("loading clients")?;
-    rows.iter()
+    let rows: Vec<ClientRow> = fetch_json_rows(q, tx, "loading clients").await?;
+    rows.into_iter()
         .map(loaded_from)
         .map(|l| l.map(|l| (l.client.clone(), l)))
         .collect()
 }
 
-fn loaded_from(row: &AnyRow) -> Result<Loaded, StoreError> {
-    let get_s = |col: &str| {
-        row.try_get::<Option<String>, _>(col)
-            .doing("reading a client")
-    };
-    let client = ClientId::parse(&get_s("client_id")?.unwrap_or_default())
+fn loaded_from(row: ClientRow) -> Result<Loaded, StoreError> {
+    let client = ClientId::parse(&row.client_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let language = Locale::parse(row.language.as_deref().unwrap_or_default())
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let language = Locale::parse(&get_s("language")?.unwrap_or_default())
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let session = match row
-        .try_get::<Option<i64>, _>("id")
-        .doing("reading a session")?
-    {
+    let session = match row.session {
         Some(id) => {
-            let state: Session = serde_json::from_str(&get_s("state")?.unwrap_or_default())
+            let state: Session = serde_json::from_str(row.state.as_deref().unwrap_or_default())
                 .map_err(|e| StoreError::Corrupt(format!("session {id}: {e}")))?;
             Some(Active {
                 id,
                 state,
-                version: row
-                    .try_get::<Option<i64>, _>("version")
-                    .doing("reading a session")?
-                    .unwrap_or(0),
-                prompt_message_id: row
-                    .try_get::<Option<i64>, _>("prompt_message_id")
-                    .doing("reading a session")?,
-                time_point: get_s("time_point")?,
-                referral: row
-                    .try_get::<Option<i64>, _>("session_referral")
-                    .doing("reading a session")?,
-                goal: goal_of(row, "goal_id", "goal_text")?,
+                version: row.version.unwrap_or(0),
+                prompt_message_id: row.prompt_message_id,
+                time_point: row.time_point,
+                referral: row.session_referral,
+                goal: row.goal.zip(row.goal_text),
             })
         }
         None => None,
     };
-    let get_i = |col: &str| row.try_get::<Option<i64>, _>(col).doing("reading a client");
-    let send_window = match (get_i("send_start")?, get_i("send_end")?) {
+    let send_window = match (row.send_start, row.send_end) {
         (Some(a), Some(b)) => Some((
             u32::try_from(a).unwrap_or(0),
             u32::try_from(b).unwrap_or(24 * 60),
         )),
         _ => None,
     };
+    let (program, referral) = match row.referral {
+        Some((program, id)) => (program, Some(id)),
+        None => (None, None),
+    };
+    let (channel, address) = match row.reached {
+        Some((channel, address)) => (channel, Some(address)),
+        None => (NO_CHANNEL.to_owned(), None),
+    };
     Ok(Loaded {
         send_window,
-        best_time: get_s("best_time")?,
-        conversation: get_i("conversation")?,
+        best_time: row.best_time,
+        conversation: row.conversation,
         client,
         language,
-        time_zone: get_s("time_zone")?.unwrap_or_default(),
-        consent: get_s("consent")?.unwrap_or_else(|| "unknown".into()),
-        sociodemographics: get_s("sociodemographics")?,
-        program: get_s("program")?,
-        referral: get_i("open_referral")?,
-        channel: get_s("channel")?.unwrap_or_else(|| NO_CHANNEL.into()),
-        address: get_s("address")?,
+        time_zone: row.time_zone.unwrap_or_default(),
+        consent: row.consent.unwrap_or_else(|| "unknown".into()),
+        sociodemographics: row.sociodemographics,
+        program,
+        referral,
+        channel,
+        address,
         session,
-        first_goal: goal_of(row, "first_goal", "first_goal_text")?,
-        next_goal: goal_of(row, "next_goal", "next_goal_text")?,
-        holidays: crate::schedule::holidays_of(get_s("centre_holidays")?.as_deref()),
+        first_goal: row.first_goal.zip(row.first_goal_text),
+        next_goal: row.next_goal.zip(row.next_goal_text),
+        holidays: crate::schedule::holidays_of(row.centre_holidays.as_deref()),
     })
-}
-
-/// A goal's id and text, from two columns of a row.
-fn goal_of(row: &AnyRow, id: &str, text: &str) -> Result<Option<(i64, String)>, StoreError> {
-    let id = row.try_get::<Option<i64>, _>(id).doing("reading a goal")?;
-    let text = row
-        .try_get::<Option<String>, _>(text)
-        .doing("reading a goal")?;
-    Ok(id.zip(text))
 }
 
 /// Which of these provider message ids were already recorded (the provider is retrying).

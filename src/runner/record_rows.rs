@@ -5,7 +5,7 @@ use super::effects::{Item, Scope};
 use crate::clock::to_ms;
 use crate::flow::def::Urgency;
 use crate::flow::engine::{AnswerStatus, Event};
-use crate::store::sql::{V, bind_all, i, insert_rows, insert_sql, list, os, placeholders, s};
+use crate::store::sql::{V, bind_all, i, insert_rows, insert_sql, list, os, rows_source, s};
 use crate::store::{Backend, Doing, StoreError, Tx};
 
 /// The items of a batch and the ids of the sessions it started.
@@ -431,19 +431,16 @@ pub async fn write(
     )
     .await?;
     if !client_updates.is_empty() {
+        let (source, vals) = rows_source(b, client_updates.into_iter().flatten().collect(), 4);
         let sql = format!(
             "UPDATE clients SET consent = v.column2, language = COALESCE(v.column3, language), \
                     best_time = COALESCE(v.column4, best_time), updated_at = {now} \
-             FROM (VALUES {}) AS v WHERE clients.id = v.column1",
-            placeholders(b, client_updates.len(), 4)
+             FROM {source} AS v WHERE clients.id = v.column1"
         );
-        bind_all(
-            sqlx::query(&sql),
-            client_updates.into_iter().flatten().collect(),
-        )
-        .execute(&mut **tx)
-        .await
-        .doing("updating clients")?;
+        bind_all(sqlx::query(&sql), vals)
+            .execute(&mut **tx)
+            .await
+            .doing("updating clients")?;
     }
     // The referral's uptake is also a column of the referral itself, with its history: the
     // referral the session follows up, else the client's open one.

@@ -2,7 +2,7 @@
 //! said, status callbacks that never move a message backwards, and the inbox of messages from
 //! numbers that match no client.
 
-use super::sql::{bind_all, i, list, list_from, placeholders, s};
+use super::sql::{bind_all, i, list, list_from, rows_source, s};
 use super::{Backend, Db, Doing, StoreError};
 use crate::domain::{Accepted, Outgoing, OwnAccount};
 use sqlx::Row;
@@ -242,11 +242,11 @@ pub async fn mark_sent(
             i(rank),
         ]);
     }
+    let (source, vals) = rows_source(b, vals, 5);
     let sql = format!(
         "UPDATE messages SET provider_id = v.column2, provider_status = v.column3, status = v.column4, \
                 status_rank = v.column5, sent_at = {now}, updated_at = {now} \
-         FROM (VALUES {}) AS v WHERE messages.id = v.column1 AND messages.status_rank < v.column5",
-        placeholders(b, sent.len(), 5)
+         FROM {source} AS v WHERE messages.id = v.column1 AND messages.status_rank < v.column5"
     );
     bind_all(sqlx::query(&sql), vals)
         .execute(db.pool())

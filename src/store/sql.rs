@@ -73,6 +73,97 @@ pub fn bind_all<'q>(
     q
 }
 
+/// A batch of rows as the source of a statement, `(…) AS v` with columns `v.column1`… (as
+/// `VALUES` names them), and what to bind to it. On SQLite it is `VALUES`, one parameter per
+/// value. On Postgres it is one JSON parameter read by `json_to_recordset`: Postgres plans a
+/// statement of thousands of parameters again at every run, at more cost than the writes.
+#[must_use]
+pub fn rows_source(b: Backend, vals: Vec<V>, cols: usize) -> (String, Vec<V>) {
+    let cols = cols.max(1);
+    match b {
+        Backend::Sqlite => (
+            format!("(VALUES {})", placeholders(b, vals.len() / cols, cols)),
+            vals,
+        ),
+        Backend::Postgres => {
+            let types = vals
+                .iter()
+                .take(cols)
+                .enumerate()
+                .map(|(c, v)| match v {
+                    V::I(_) => format!("c{} bigint", c + 1),
+                    V::S(_) => format!("c{} text", c + 1),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let names = (1..=cols)
+                .map(|c| format!("c{c} AS column{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!(
+                    "(SELECT {names} FROM json_to_recordset($1::json) AS x(n bigint, {types}) ORDER BY n)"
+                ),
+                vec![V::S(Some(json_of(&vals, cols)))],
+            )
+        }
+    }
+}
+
+/// Rows of `cols` values as a JSON array of objects, `{"n": row, "c1": …, "c2": …}`.
+fn json_of(vals: &[V], cols: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(vals.len() * 24);
+    out.push('[');
+    for (r, row) in vals.chunks(cols).enumerate() {
+        if r > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{{\"n\":{r}");
+        for (c, v) in row.iter().enumerate() {
+            let _ = write!(out, ",\"c{}\":", c + 1);
+            match v {
+                V::I(Some(n)) => {
+                    let _ = write!(out, "{n}");
+                }
+                V::S(Some(t)) => {
+                    out.push_str(&serde_json::to_string(t).unwrap_or_else(|_| "null".into()));
+                }
+                V::I(None) | V::S(None) => out.push_str("null"),
+            }
+        }
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// `INSERT INTO table (cols) … suffix` for a batch of rows, and what to bind to it (see
+/// [`rows_source`]).
+#[must_use]
+pub fn insert_batch(
+    b: Backend,
+    table: &str,
+    cols: &[&str],
+    rows: Vec<Vec<V>>,
+    suffix: &str,
+) -> (String, Vec<V>) {
+    match b {
+        Backend::Sqlite => {
+            let sql = insert_sql(b, table, cols, rows.len(), suffix);
+            (sql, rows.into_iter().flatten().collect())
+        }
+        Backend::Postgres => {
+            let (source, vals) = rows_source(b, rows.into_iter().flatten().collect(), cols.len());
+            let sql = format!(
+                "INSERT INTO {table} ({}) SELECT * FROM {source} AS v {suffix}",
+                cols.join(", ")
+            );
+            (sql, vals)
+        }
+    }
+}
+
 /// `INSERT INTO table (cols) VALUES (…), (…) suffix` for `rows` rows.
 #[must_use]
 pub fn insert_sql(b: Backend, table: &str, cols: &[&str], rows: usize, suffix: &str) -> String {
@@ -94,8 +185,8 @@ pub async fn insert_rows(
     if rows.is_empty() {
         return Ok(());
     }
-    let sql = insert_sql(b, table, cols, rows.len(), "");
-    bind_all(sqlx::query(&sql), rows.into_iter().flatten().collect())
+    let (sql, vals) = insert_batch(b, table, cols, rows, "");
+    bind_all(sqlx::query(&sql), vals)
         .execute(&mut **tx)
         .await
         .doing(doing)?;
@@ -114,8 +205,8 @@ pub async fn insert_returning_ids(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = insert_sql(b, table, cols, rows.len(), "RETURNING id");
-    let got = bind_all(sqlx::query(&sql), rows.into_iter().flatten().collect())
+    let (sql, vals) = insert_batch(b, table, cols, rows, "RETURNING id");
+    let got = bind_all(sqlx::query(&sql), vals)
         .fetch_all(&mut **tx)
         .await
         .doing(doing)?;
@@ -127,6 +218,56 @@ pub async fn insert_returning_ids(
     // Ids are assigned in the order of the VALUES; sort in case rows come back in another order.
     ids.sort_unstable();
     Ok(ids)
+}
+
+/// `SELECT` of one row and one text column: the JSON array of `[row…]` arrays of `cols`, one per
+/// row of `rest` (`FROM … WHERE …`). A batch read this way crosses from the database as one
+/// value, not as rows of values each copied on its way (sqlx's `Any` copies every column of every
+/// row). A column that is itself JSON goes through [`json_col`].
+#[must_use]
+pub fn json_rows(b: Backend, cols: &[&str], rest: &str) -> String {
+    let cols = cols.join(", ");
+    match b {
+        Backend::Sqlite => format!("SELECT json_group_array(json_array({cols})) {rest}"),
+        Backend::Postgres => {
+            format!("SELECT COALESCE(json_agg(json_build_array({cols})), '[]'::json)::text {rest}")
+        }
+    }
+}
+
+/// A JSON value made in a subquery (`json_array(…)`), as a column of [`json_rows`]: SQLite
+/// forgets across a subquery that a text is JSON, and would quote it.
+#[must_use]
+pub fn json_col(b: Backend, e: &str) -> String {
+    match b {
+        Backend::Sqlite => format!("json({e})"),
+        Backend::Postgres => e.to_owned(),
+    }
+}
+
+/// `json_array` in the backend's spelling.
+#[must_use]
+pub fn json_array(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "json_array",
+        Backend::Postgres => "json_build_array",
+    }
+}
+
+/// Runs a [`json_rows`] statement and reads its rows as `T` (a struct read from an array, in
+/// the order of its fields).
+pub async fn fetch_json_rows<'q, T: serde::de::DeserializeOwned>(
+    q: Query<'q, sqlx::Any, AnyArguments<'q>>,
+    tx: &mut Tx,
+    doing: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let text: Option<String> = q
+        .fetch_one(&mut **tx)
+        .await
+        .and_then(|r| r.try_get(0))
+        .doing(doing)?;
+    serde_json::from_str(text.as_deref().unwrap_or("[]"))
+        .map_err(|e| StoreError::Corrupt(format!("{doing}: {e}")))
 }
 
 /// The holidays of client `c`'s centre when it lists its own (else NULL: the deployment's
