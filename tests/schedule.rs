@@ -861,6 +861,65 @@ async fn two_schedulers_claim_each_job_once(url: &str) {
     b.db.close().await;
 }
 
+/// A due job is written once, when it has run: the transaction that runs it is the one that
+/// took it, so no claim is written before it.
+#[tokio::test]
+async fn a_due_job_is_written_once_when_it_runs() {
+    let (runner, clock) = build("sqlite::memory:").await;
+    clock.set(at(TORONTO, "2026-11-24 13:00"));
+    due_nudges(&runner, 12).await;
+    clock.set(at(TORONTO, "2026-11-26 13:01"));
+    let pool = runner.db.pool();
+    sqlx::query("CREATE TABLE job_writes (job_id INTEGER NOT NULL)")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER job_written AFTER UPDATE ON jobs BEGIN INSERT INTO job_writes (job_id) VALUES (NEW.id); END",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE status = 'pending' AND due_at <= $1 ORDER BY id",
+    )
+    .bind(to_ms(clock.now()))
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(due.len(), 12);
+    let t = scheduler::tick(&runner, 10).await.unwrap();
+    assert_eq!((t.claimed, t.failed), (12, 0));
+    let writes: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT job_id, COUNT(*) FROM job_writes GROUP BY job_id ORDER BY job_id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let written: Vec<(i64, i64)> = writes
+        .into_iter()
+        .filter(|(id, _)| due.contains(id))
+        .collect();
+    assert_eq!(
+        written,
+        due.iter().map(|id| (*id, 1)).collect::<Vec<_>>(),
+        "each due job written once"
+    );
+    let nudged: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE message_key = 'nudge-gentle'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(nudged, 12);
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running') AND due_at <= $1",
+    )
+    .bind(to_ms(clock.now()))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "nothing due is left behind");
+}
+
 #[tokio::test]
 async fn two_schedulers_on_one_sqlite_file_claim_each_due_job_once() {
     let dir = std::env::temp_dir().join(format!("matters-two-{}", std::process::id()));
@@ -1034,6 +1093,48 @@ async fn a_step_that_skips_when_busy_is_recorded_and_a_closed_referral_ends_a_re
 
 /// The claim reads the due jobs through the partial index, never the whole table: the cost of a
 /// tick grows with what is due, not with what is scheduled.
+/// The plan of `sql` with `binds`: on Postgres the generic plan, the one a statement gets once
+/// it has run a few times.
+async fn generic_plan(runner: &Runner, sql: &str, binds: &[i64]) -> Vec<String> {
+    let mut conn = runner.db.pool().acquire().await.unwrap();
+    let rows = match runner.db.backend() {
+        matters::store::Backend::Sqlite => {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut q = sqlx::query(&explain);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            q.fetch_all(&mut *conn).await.unwrap()
+        }
+        matters::store::Backend::Postgres => {
+            sqlx::query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let types = vec!["bigint"; binds.len()].join(", ");
+            sqlx::query(&format!("PREPARE planned ({types}) AS {sql}"))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let args: Vec<String> = binds.iter().map(ToString::to_string).collect();
+            let rows = sqlx::query(&format!("EXPLAIN EXECUTE planned ({})", args.join(", ")))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+            for reset in ["DEALLOCATE planned", "RESET plan_cache_mode"] {
+                sqlx::query(reset).execute(&mut *conn).await.unwrap();
+            }
+            rows
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            let k = r.len() - 1;
+            r.try_get::<String, _>(k).unwrap_or_default()
+        })
+        .collect()
+}
+
 async fn claim_uses_the_index(url: &str) {
     let (runner, _clock) = build(url).await;
     let client = consenting_client(&runner, "many", TORONTO, "en").await;
@@ -1085,6 +1186,32 @@ async fn claim_uses_the_index(url: &str) {
             .iter()
             .any(|l| l.trim() == "SCAN jobs" || l.contains("Seq Scan on jobs")),
         "no scan of every job:\n{text}"
+    );
+    // The scheduler's own statements, as Postgres plans them once it stops planning for each
+    // value (a generic plan): the take, and the idle tick's one look.
+    let take = matters::store::jobs::take_sql(runner.db.backend());
+    for (what, sql, binds) in [
+        ("the take", take.as_str(), &[1_800_000_000_000_i64, 500][..]),
+        (
+            "the idle look",
+            matters::store::jobs::ANY_DUE_SQL,
+            &[1_800_000_000_000_i64][..],
+        ),
+    ] {
+        let plan = generic_plan(&runner, sql, binds).await;
+        let text = plan.join("\n");
+        assert!(text.contains("jobs_due"), "{what} reads jobs_due:\n{text}");
+        assert!(
+            !plan
+                .iter()
+                .any(|l| l.trim() == "SCAN jobs" || l.contains("Seq Scan on jobs")),
+            "{what} scans no table:\n{text}"
+        );
+    }
+    assert!(
+        !matters::store::jobs::any_due(&runner.db, from_ms(1_800_000_000_000))
+            .await
+            .unwrap()
     );
     // And it claims nothing that is not due.
     let got = schedule::claim(

@@ -1,6 +1,6 @@
 //! `matters bench scheduler`: a table of scheduled jobs (by default 1,000,000), of which some are
 //! due nudges (by default 100,000: clients who left a survey question unanswered). It times
-//! draining the due ones — each claimed under a lease, its client's quiet hours checked, the
+//! draining the due ones — each taken by the transaction that runs it, its client's quiet hours checked, the
 //! nudge rendered in the client's language and queued for SMS — beside a bare claim query on the
 //! same table in the same run; then the dispatcher sends them to a local, unpaced stand-in of
 //! Twilio. It also reports resident memory, and the time `matters serve` takes to answer
@@ -121,7 +121,7 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
         .execute(runner.db.pool())
         .await?;
 
-    // The drain: claim, check quiet hours, render, queue, in the scheduler's own batches.
+    // The drain: take, check quiet hours, render, queue, in the scheduler's own batches.
     let started = Instant::now();
     let mut ticks = 0;
     loop {
@@ -227,7 +227,7 @@ async fn bench(cfg: &Config, args: &Args, url: &str) -> anyhow::Result<()> {
     );
     println!("  baseline:  {baseline:.0} jobs/s (the bare claim statement over the same due rows)");
     println!(
-        "  drain:     {rate:.0} nudges/s ({:.2} s: claimed, quiet hours checked, rendered, queued)",
+        "  drain:     {rate:.0} nudges/s ({:.2} s: taken, quiet hours checked, rendered, queued)",
         drain.as_secs_f64()
     );
     if let Some(sent) = sent {

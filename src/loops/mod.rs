@@ -1,5 +1,5 @@
 //! The loops that drive the runner, each owning its timers and leases: the dispatcher (sends
-//! the outbox), the scheduler (claims due jobs) and the Telegram poller (and its webhook). They
+//! the outbox), the scheduler (takes due jobs) and the Telegram poller (and its webhook). They
 //! sit above the runner; nothing below imports them (DESIGN §3).
 
 pub mod dispatch;

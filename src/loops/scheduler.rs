@@ -1,9 +1,9 @@
-//! The scheduler's loop: claims due jobs in batches under a lease and feeds them to the runner.
+//! The scheduler's loop: takes due jobs in batches and has the runner run each batch in the
+//! transaction that took it.
 
 use crate::runner::Runner;
 use crate::store::Backend;
 use crate::store::StoreError;
-use crate::store::jobs::claim;
 use std::sync::Arc;
 
 /// What one tick did.
@@ -13,8 +13,8 @@ pub struct Ticked {
     pub failed: usize,
 }
 
-/// Claims and runs due jobs until none is due (or `max_batches` batches ran). On Postgres
-/// several workers claim batches side by side (`SKIP LOCKED` keeps them apart); SQLite has one
+/// Takes and runs due jobs until none is due (or `max_batches` batches ran). On Postgres
+/// several workers take batches side by side (`SKIP LOCKED` keeps them apart); SQLite has one
 /// writer, so one.
 pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
     // Conversations gone quiet close first, so the steps they held are claimed in this tick.
@@ -23,51 +23,44 @@ pub async fn tick(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreEr
         Backend::Sqlite => 1,
         Backend::Postgres => runner.schedule.workers.max(1),
     };
-    // One worker looks first: an idle tick (nothing due, the usual case) is one claim, not one
-    // per worker. Only when that first batch came back full do the others join in.
-    let mut t = work(runner, 1).await?;
-    if t.claimed < runner.schedule.batch || max_batches <= 1 {
+    // An idle tick (nothing due, the usual case) is one look, without a transaction.
+    if !crate::store::jobs::any_due(&runner.db, runner.clock.now()).await? {
+        return Ok(Ticked::default());
+    }
+    // One worker goes first. Only when that first batch came back full do the others join in.
+    let (mut t, full) = work(runner, 1).await?;
+    if !full || max_batches <= 1 {
         return Ok(t);
     }
     let results =
         futures_util::future::join_all((0..workers).map(|_| work(runner, max_batches - 1))).await;
     for r in results {
-        let r = r?;
+        let (r, _) = r?;
         t.claimed += r.claimed;
         t.failed += r.failed;
     }
     Ok(t)
 }
 
-async fn work(runner: &Runner, max_batches: usize) -> Result<Ticked, StoreError> {
+/// Runs up to `max_batches` batches; `true` if more may be due (the last batch came back full,
+/// or left a client's second job for the next).
+async fn work(runner: &Runner, max_batches: usize) -> Result<(Ticked, bool), StoreError> {
     let mut t = Ticked::default();
+    let mut full = false;
     for _ in 0..max_batches {
         if runner.shutdown.is_stopping() {
             break;
         }
-        let now = runner.clock.now();
-        let jobs = claim(
-            &runner.db,
-            now,
-            runner.schedule.lease,
-            runner.schedule.batch,
-        )
-        .await?;
-        if jobs.is_empty() {
-            break;
-        }
-        t.claimed += jobs.len();
-        for r in runner.run_jobs(&jobs).await {
-            if let Err(e) = r {
-                t.failed += 1;
-                tracing::warn!(error = %e, "a scheduled job failed; it is claimed again when its lease ends");
-            }
-        }
-        if jobs.len() < runner.schedule.batch {
+        let d = runner.drain(runner.schedule.batch).await?;
+        t.claimed += d.run;
+        t.failed += d.failed;
+        // A client's second due job was left for the next batch: that batch is due now too.
+        full = d.taken >= runner.schedule.batch || d.run < d.taken;
+        if !full {
             break;
         }
     }
-    Ok(t)
+    Ok((t, full))
 }
 
 /// Runs the scheduler until the runner's shutdown is raised: a tick, then a pause while

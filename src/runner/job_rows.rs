@@ -99,7 +99,7 @@ pub async fn write(
             "UPDATE jobs SET status = v.column3, note = COALESCE(v.column4, jobs.note), due_at = COALESCE(v.column5, jobs.due_at), \
              waits_for = v.column6, session_id = COALESCE(v.column7, jobs.session_id), fired_at = COALESCE(v.column8, jobs.fired_at), \
              lease_until = NULL, claim_token = NULL, attempts = 0, updated_at = {now} \
-             FROM {source} AS v WHERE jobs.id = v.column1 AND jobs.claim_token = v.column2"
+             FROM {source} AS v WHERE jobs.id = v.column1 AND COALESCE(jobs.claim_token, '') = v.column2"
         );
         let changed = bind_all(sqlx::query(&sql), updates)
             .execute(&mut **tx)

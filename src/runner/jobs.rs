@@ -24,6 +24,17 @@ use super::apply;
 /// A job that failed this many times in a row is marked failed and the navigator told.
 pub const GIVE_UP_AFTER: i64 = 5;
 
+/// What one [`Runner::drain`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Due jobs taken (a client's second one is left for the next batch).
+    pub taken: usize,
+    /// Jobs run.
+    pub run: usize,
+    /// Of those, jobs that failed (claimed under a lease, to be retried).
+    pub failed: usize,
+}
+
 /// An enrolment as a step job needs it.
 #[derive(Debug, Clone)]
 struct Enrolment {
@@ -179,57 +190,8 @@ impl Runner {
     async fn job_round(&self, jobs: &[&DueJob]) -> Result<(), RunError> {
         for _ in 0..super::MAX_ATTEMPTS {
             let mut tx = self.db.begin().await?;
-            let clients: Vec<&crate::domain::ClientId> = jobs.iter().map(|j| &j.client).collect();
-            let loaded = load::load(&mut tx, self.db.backend(), &clients).await?;
-            let enrolments = self.enrolments(&mut tx, jobs).await?;
-            let mut items = Vec::with_capacity(jobs.len());
-            let mut orphans = Vec::new();
-            for j in jobs {
-                let Some(l) = loaded.get(&j.client) else {
-                    // The client's row is gone (erasure removes their jobs with it).
-                    orphans.push(j.id);
-                    continue;
-                };
-                let flow = match &l.session {
-                    Some(a) => Some(self.pinned(&mut tx, &a.state).await?),
-                    None => None,
-                };
-                let effects = match j.kind.as_str() {
-                    "timeout" => self.plan_timeout(j, l, flow)?,
-                    "step" => {
-                        self.plan_step(j, l, flow, j.enrolment.and_then(|e| enrolments.get(&e)))?
-                    }
-                    other => {
-                        let mut fx = Effects::new(l);
-                        fx.jobs.push(JobOp::finish(
-                            j,
-                            "cancelled",
-                            Some(format!("unknown kind of job {other:?}")),
-                        ));
-                        fx
-                    }
-                };
-                items.push(Item {
-                    loaded: l,
-                    inbound: None,
-                    effects,
-                });
-            }
-            match apply::write(&mut tx, self, &items).await? {
+            match self.job_work(&mut tx, jobs).await? {
                 Written::Done(replies) => {
-                    if !orphans.is_empty() {
-                        let sql = format!(
-                            "UPDATE jobs SET status = 'cancelled', note = 'the client is gone', lease_until = NULL, claim_token = NULL WHERE id IN ({})",
-                            crate::store::sql::list(self.db.backend(), orphans.len())
-                        );
-                        let mut q = sqlx::query(&sql);
-                        for id in &orphans {
-                            q = q.bind(*id);
-                        }
-                        q.execute(&mut *tx)
-                            .await
-                            .doing("closing jobs of a client who is gone")?;
-                    }
                     tx.commit().await.doing("committing due jobs")?;
                     self.wake_dispatchers(&replies);
                     return Ok(());
@@ -238,6 +200,139 @@ impl Runner {
             }
         }
         Err(RunError::Contention(super::MAX_ATTEMPTS))
+    }
+
+    /// Takes up to `limit` due jobs and runs them in the transaction that took them: each job
+    /// is written once, when it is finished (no claim written first). A client's second due job
+    /// waits for the next batch, so that it sees what the first did. If the batch cannot run
+    /// (a job whose plan fails, or contention that does not pass), its jobs are claimed under a
+    /// lease and run one by one as [`Runner::run_jobs`] does: the failing one is retried when its
+    /// lease ends, and given up after [`GIVE_UP_AFTER`] attempts.
+    pub async fn drain(&self, limit: usize) -> Result<Drained, StoreError> {
+        let b = self.db.backend();
+        for _ in 0..super::MAX_ATTEMPTS {
+            let now = self.clock.now();
+            let mut tx = self.db.begin().await?;
+            let taken = crate::store::jobs::take(&mut tx, b, now, limit).await?;
+            if taken.is_empty() {
+                tx.rollback().await.doing("ending an empty take")?;
+                return Ok(Drained::default());
+            }
+            let mut seen = HashSet::new();
+            let jobs: Vec<&DueJob> = taken.iter().filter(|j| seen.insert(&j.client)).collect();
+            let done = Drained {
+                taken: taken.len(),
+                run: jobs.len(),
+                failed: 0,
+            };
+            match self.job_work(&mut tx, &jobs).await {
+                Ok(Written::Done(replies)) => {
+                    tx.commit().await.doing("committing due jobs")?;
+                    self.wake_dispatchers(&replies);
+                    return Ok(done);
+                }
+                Ok(Written::Conflict) => {
+                    tx.rollback().await.doing("rolling back after a conflict")?;
+                }
+                Err(e) => {
+                    tx.rollback()
+                        .await
+                        .doing("rolling back a batch that failed")?;
+                    tracing::debug!(error = %e, "a batch of due jobs failed: run one by one");
+                    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+                    return self.run_one_by_one(now, &ids, done.taken).await;
+                }
+            }
+        }
+        // Contention that does not pass: one by one, under a lease.
+        let now = self.clock.now();
+        let mut tx = self.db.begin().await?;
+        let taken = crate::store::jobs::take(&mut tx, b, now, limit).await?;
+        tx.rollback().await.doing("ending a take")?;
+        let ids: Vec<i64> = taken.iter().map(|j| j.id).collect();
+        self.run_one_by_one(now, &ids, taken.len()).await
+    }
+
+    async fn run_one_by_one(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        ids: &[i64],
+        taken: usize,
+    ) -> Result<Drained, StoreError> {
+        let claimed =
+            crate::store::jobs::claim_ids(&self.db, now, self.schedule.lease, ids).await?;
+        let results = self.run_jobs(&claimed).await;
+        let mut failed = 0;
+        for r in &results {
+            if let Err(e) = r {
+                failed += 1;
+                tracing::warn!(error = %e, "a scheduled job failed; it is claimed again when its lease ends");
+            }
+        }
+        Ok(Drained {
+            taken,
+            run: claimed.len(),
+            failed,
+        })
+    }
+
+    /// Plans and writes a round of jobs (at most one per client) in `tx`.
+    async fn job_work(
+        &self,
+        tx: &mut crate::store::Tx,
+        jobs: &[&DueJob],
+    ) -> Result<Written, RunError> {
+        let clients: Vec<&crate::domain::ClientId> = jobs.iter().map(|j| &j.client).collect();
+        let loaded = load::load(tx, self.db.backend(), &clients).await?;
+        let enrolments = self.enrolments(tx, jobs).await?;
+        let mut items = Vec::with_capacity(jobs.len());
+        let mut orphans = Vec::new();
+        for j in jobs {
+            let Some(l) = loaded.get(&j.client) else {
+                // The client's row is gone (erasure removes their jobs with it).
+                orphans.push(j.id);
+                continue;
+            };
+            let flow = match &l.session {
+                Some(a) => Some(self.pinned(tx, &a.state).await?),
+                None => None,
+            };
+            let effects = match j.kind.as_str() {
+                "timeout" => self.plan_timeout(j, l, flow)?,
+                "step" => {
+                    self.plan_step(j, l, flow, j.enrolment.and_then(|e| enrolments.get(&e)))?
+                }
+                other => {
+                    let mut fx = Effects::new(l);
+                    fx.jobs.push(JobOp::finish(
+                        j,
+                        "cancelled",
+                        Some(format!("unknown kind of job {other:?}")),
+                    ));
+                    fx
+                }
+            };
+            items.push(Item {
+                loaded: l,
+                inbound: None,
+                effects,
+            });
+        }
+        let written = apply::write(tx, self, &items).await?;
+        if matches!(written, Written::Done(_)) && !orphans.is_empty() {
+            let sql = format!(
+                "UPDATE jobs SET status = 'cancelled', note = 'the client is gone', lease_until = NULL, claim_token = NULL WHERE id IN ({})",
+                crate::store::sql::list(self.db.backend(), orphans.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &orphans {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **tx)
+                .await
+                .doing("closing jobs of a client who is gone")?;
+        }
+        Ok(written)
     }
 
     fn tz_of(&self, l: &Loaded) -> Tz {

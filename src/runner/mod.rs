@@ -20,7 +20,7 @@ mod record_rows;
 pub mod referrals;
 
 pub use inbox::{Inbox, MAX_BATCH};
-pub use jobs::GIVE_UP_AFTER;
+pub use jobs::{Drained, GIVE_UP_AFTER};
 pub use load::{Loaded, NO_CHANNEL};
 pub use provider::UNREACHABLE_AFTER;
 

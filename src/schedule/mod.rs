@@ -1,6 +1,7 @@
 //! Follow-up sequences and the scheduler. A navigator enrols a client in a sequence; each step
 //! becomes a durable job row, due at a decent hour in the client's own time zone. The scheduler
-//! claims due jobs in batches under a lease and feeds them to the runner, which starts the flow,
+//! takes due jobs in batches and the runner runs each batch in the transaction that took it:
+//! it starts the flow,
 //! moves the step out of quiet hours, waits, skips or cancels it — and records which, and why.
 
 pub mod sequence;
