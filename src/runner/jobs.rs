@@ -156,17 +156,18 @@ impl Runner {
         if ids.is_empty() {
             return Ok(out);
         }
+        let (list, binds) = crate::store::sql::in_list(
+            self.db.backend(),
+            1,
+            ids.into_iter().map(crate::store::sql::i).collect(),
+        );
         let sql = format!(
             "SELECT e.id, e.sequence_id, e.status, r.closed_at, r.uptake, e.referral_id \
              FROM enrolments e LEFT JOIN referrals r ON r.id = COALESCE(e.referral_id, \
                   (SELECT MAX(x.id) FROM referrals x WHERE x.client_id = e.client_id)) \
-             WHERE e.id IN ({})",
-            crate::store::sql::list(self.db.backend(), ids.len())
+             WHERE e.id IN ({list})"
         );
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
+        let q = crate::store::sql::bind_all(sqlx::query(&sql), binds);
         for r in q.fetch_all(&mut **tx).await.doing("reading enrolments")? {
             let id: i64 = r.try_get(0).doing("reading enrolments")?;
             out.insert(

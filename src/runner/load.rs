@@ -4,7 +4,9 @@
 use super::Inbound;
 use crate::domain::{ClientId, Locale};
 use crate::flow::engine::Session;
-use crate::store::sql::{fetch_json_rows, json_array, json_col, json_rows, list, list_from};
+use crate::store::sql::{
+    bind_all, fetch_json_rows, in_list, json_array, json_col, json_rows, list, list_from, s,
+};
 use crate::store::{Backend, Doing, StoreError, Tx};
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -114,18 +116,18 @@ pub async fn load(
     // scan both tables whole once they hold some 100,000 clients: a batch's cost would grow with
     // the clients on the record, not with the batch. Each lookup stands apart (`OFFSET 0`) so it
     // cannot be turned back into such a join.
+    let (ids, binds) = in_list(b, 1, clients.iter().map(|c| s(c.as_str())).collect());
     let (clients_and_sessions, filter) = match b {
         Backend::Sqlite => (
             "FROM clients c LEFT JOIN sessions s ON s.client_id = c.id AND s.status = 'active'"
                 .to_owned(),
-            format!("WHERE c.id IN ({})", list(b, clients.len())),
+            format!("WHERE c.id IN ({ids})"),
         ),
         Backend::Postgres => (
             format!(
-                "FROM (VALUES {}) AS k(id) \
+                "FROM ({ids}) AS k(id) \
                  CROSS JOIN LATERAL (SELECT * FROM clients c WHERE c.id = k.id OFFSET 0) c \
-                 LEFT JOIN LATERAL (SELECT * FROM sessions s WHERE s.client_id = c.id AND s.status = 'active' OFFSET 0) s ON true",
-                crate::store::sql::placeholders(b, clients.len(), 1)
+                 LEFT JOIN LATERAL (SELECT * FROM sessions s WHERE s.client_id = c.id AND s.status = 'active' OFFSET 0) s ON true"
             ),
             String::new(),
         ),
@@ -166,10 +168,7 @@ pub async fn load(
              {filter}"
         ),
     );
-    let mut q = sqlx::query(&sql);
-    for c in clients {
-        q = q.bind(c.as_str());
-    }
+    let q = bind_all(sqlx::query(&sql), binds);
     let rows: Vec<ClientRow> = fetch_json_rows(q, tx, "loading clients").await?;
     rows.into_iter()
         .map(loaded_from)

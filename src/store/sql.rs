@@ -74,6 +74,45 @@ pub fn bind_all<'q>(
     q
 }
 
+/// A list of keys for `x IN (…)` from parameter `first` on, and what to bind to it. On SQLite,
+/// one parameter per key. On Postgres, one JSON parameter read by `json_array_elements_text`
+/// (cast to `bigint` for numbers): the statement's text is the same for every batch, and
+/// Postgres does not plan a list of hundreds of parameters at every run.
+#[must_use]
+pub fn in_list(b: Backend, first: usize, vals: Vec<V>) -> (String, Vec<V>) {
+    match b {
+        Backend::Sqlite if vals.is_empty() => ("NULL".into(), vals),
+        Backend::Sqlite => (list_from(b, first, vals.len()), vals),
+        Backend::Postgres => {
+            let numbers = matches!(vals.first(), Some(V::I(_)));
+            let json = if numbers {
+                let ns: Vec<Option<i64>> = vals
+                    .into_iter()
+                    .map(|v| match v {
+                        V::I(n) => n,
+                        V::S(t) => t.and_then(|t| t.parse().ok()),
+                    })
+                    .collect();
+                serde_json::to_string(&ns)
+            } else {
+                let ts: Vec<Option<String>> = vals
+                    .into_iter()
+                    .map(|v| match v {
+                        V::S(t) => t,
+                        V::I(n) => n.map(|n| n.to_string()),
+                    })
+                    .collect();
+                serde_json::to_string(&ts)
+            };
+            let cast = if numbers { "::bigint" } else { "" };
+            (
+                format!("SELECT value{cast} FROM json_array_elements_text(${first}::json)"),
+                vec![V::S(Some(json.unwrap_or_else(|_| "[]".into())))],
+            )
+        }
+    }
+}
+
 /// A batch of rows as the source of a statement, `(…) AS v` with columns `v.column1`… (as
 /// `VALUES` names them), and what to bind to it. On SQLite it is `VALUES`, one parameter per
 /// value (SQLite was slower reading the same rows from JSON). On Postgres it is one JSON
