@@ -873,14 +873,27 @@ async fn free_text_programs_and_their_scores_survive_the_migration_on_postgres()
         .unwrap();
 }
 
+/// The ids a probe statement returns.
+async fn ids_found(
+    tx: &mut matters::store::Tx,
+    sql: &str,
+    binds: Vec<matters::store::sql::V>,
+) -> Vec<i64> {
+    matters::store::sql::bind_all(sqlx::query(sql), binds)
+        .fetch_all(&mut **tx)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| sqlx::Row::get(r, 0))
+        .collect()
+}
+
 /// A batch read as one JSON value ([`sql::json_rows`]) gives back every value as it was stored:
 /// text with quotes, backslashes, new lines and letters beyond ASCII, empty text, NULLs, the
 /// largest integers, and a JSON value made in a subquery. A list of keys bound as JSON on
 /// Postgres finds what it names.
 async fn json_rows_read_back_what_was_stored(url: &str) {
-    use matters::store::sql::{
-        bind_all, fetch_json_rows, i, in_list, json_array, json_col, json_rows, s,
-    };
+    use matters::store::sql::{fetch_json_rows, i, in_list, json_array, json_col, json_rows, s};
     let db = Db::connect(url).await.unwrap();
     let b = db.backend();
     sqlx::query("CREATE TABLE json_probe (id BIGINT PRIMARY KEY, t TEXT, n BIGINT)")
@@ -946,13 +959,7 @@ async fn json_rows_read_back_what_was_stored(url: &str) {
         vec![s(rows[0].1.as_deref().unwrap()), s(""), s("not stored")],
     );
     let sql = format!("SELECT id FROM json_probe WHERE t IN ({texts}) ORDER BY id");
-    let found: Vec<i64> = bind_all(sqlx::query(&sql), binds)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| sqlx::Row::get(r, 0))
-        .collect();
+    let found = ids_found(&mut tx, &sql, binds).await;
     assert_eq!(found, [1, 2]);
     let (ids, mut binds) = in_list(b, 2, vec![i(4), i(3), i(99)]);
     binds.insert(0, i(3));
@@ -960,13 +967,7 @@ async fn json_rows_read_back_what_was_stored(url: &str) {
         "SELECT id FROM json_probe WHERE id >= {} AND id IN ({ids}) ORDER BY id",
         matters::store::sql::list(b, 1)
     );
-    let found: Vec<i64> = bind_all(sqlx::query(&sql), binds)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| sqlx::Row::get(r, 0))
-        .collect();
+    let found = ids_found(&mut tx, &sql, binds).await;
     assert_eq!(found, [3, 4]);
     tx.rollback().await.unwrap();
     db.close().await;
