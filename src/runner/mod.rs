@@ -6,6 +6,7 @@
 mod apply;
 pub mod casework;
 pub mod conversation;
+mod drain;
 mod effects;
 mod equity_rows;
 pub mod goals;
@@ -19,8 +20,8 @@ mod provider;
 mod record_rows;
 pub mod referrals;
 
+pub use drain::{Drained, GIVE_UP_AFTER};
 pub use inbox::{Inbox, MAX_BATCH};
-pub use jobs::{Drained, GIVE_UP_AFTER};
 pub use load::{Loaded, NO_CHANNEL};
 pub use provider::UNREACHABLE_AFTER;
 
